@@ -1,0 +1,121 @@
+namespace MiniCa.Core.Configuration;
+
+/// <summary>
+/// The whole of <c>ca.config.json</c>. Bound once at start-up, validated by <see cref="CaOptionsValidator"/>, then
+/// treated as immutable. Secrets are never here: PINs come from a <c>PinSource</c>.
+/// </summary>
+public sealed class CaOptions
+{
+    /// <summary>Where the SQLite database, embedded token store, generated secrets and CA files live.</summary>
+    public string DataDirectory { get; set; } = "data";
+
+    /// <summary>Base of the AIA, CRL DP and OCSP URLs in certificates and of the ACME directory.</summary>
+    public string PublicBaseUrl { get; set; } = "http://localhost:5000";
+
+    /// <summary>Where the web host listens (semicolon-separated URLs).</summary>
+    public string Urls { get; set; } = "http://localhost:5000";
+
+    /// <summary>Folder of certificate profiles.</summary>
+    public string PoliciesDirectory { get; set; } = "policies";
+
+    /// <summary>The HSM members; none means the embedded SoftHSM2 token.</summary>
+    public HsmOptions Hsm { get; set; } = new();
+
+    /// <summary>The issuance database.</summary>
+    public DatabaseOptions Database { get; set; } = new();
+
+    /// <summary>
+    /// The certificate authorities by name (the <c>{ca}</c> of <c>/ca/{ca}.crt</c>); when empty, <c>root</c> and
+    /// <c>issuing</c> with the defaults of <see cref="AuthorityOptions.DefaultRoot"/> and
+    /// <see cref="AuthorityOptions.DefaultIssuing"/>.
+    /// </summary>
+    public Dictionary<string, AuthorityOptions> Authorities { get; set; } = new(StringComparer.Ordinal);
+}
+
+/// <summary>The <c>Hsm</c> section.</summary>
+public sealed class HsmOptions
+{
+    /// <summary>The PKCS#11 tokens that hold the CA keys. Empty: the embedded SoftHSM2 token.</summary>
+    public List<HsmMemberOptions> Members { get; set; } = [];
+
+    /// <summary>Module used for the embedded token (Debian's SoftHSM2 by default).</summary>
+    public string EmbeddedModulePath { get; set; } = "/usr/lib/softhsm/libsofthsm2.so";
+
+    /// <summary>Most PKCS#11 sessions each member keeps open for concurrent signing.</summary>
+    public int MaxSessions { get; set; } = 16;
+
+    /// <summary>Whether no member is configured, so the embedded token is used.</summary>
+    public bool IsEmbedded => Members.Count == 0;
+}
+
+/// <summary>One PKCS#11 token holding the CA keys.</summary>
+public sealed class HsmMemberOptions
+{
+    /// <summary>A name for logs, status output and (later) cluster operations.</summary>
+    public string Name { get; set; } = string.Empty;
+
+    /// <summary>Absolute path of the PKCS#11 module (shared library).</summary>
+    public string ModulePath { get; set; } = string.Empty;
+
+    /// <summary>The token's label; give this or <see cref="TokenSerial"/>.</summary>
+    public string? TokenLabel { get; set; }
+
+    /// <summary>The token's serial number; give this or <see cref="TokenLabel"/>.</summary>
+    public string? TokenSerial { get; set; }
+
+    /// <summary>Where the user PIN comes from: <c>env:NAME</c> or <c>file:PATH</c>.</summary>
+    public string PinSource { get; set; } = string.Empty;
+}
+
+/// <summary>The <c>Database</c> section.</summary>
+public sealed class DatabaseOptions
+{
+    /// <summary><c>Sqlite</c> (embedded default) or <c>Postgres</c>.</summary>
+    public string Provider { get; set; } = "Sqlite";
+
+    /// <summary>The connection string; for SQLite the default is <c>&lt;DataDirectory&gt;/minica.db</c>.</summary>
+    public string? ConnectionString { get; set; }
+}
+
+/// <summary>One certificate authority: its key and its certificate.</summary>
+public sealed class AuthorityOptions
+{
+    /// <summary>The subject distinguished name, e.g. <c>CN=MiniCa Root CA,O=MiniCa</c>.</summary>
+    public string Subject { get; set; } = string.Empty;
+
+    /// <summary>The name of the authority that signs this one; empty for a self-signed root.</summary>
+    public string? Issuer { get; set; }
+
+    /// <summary>Key algorithm: P-256, P-384, RSA-2048, RSA-3072 or RSA-4096.</summary>
+    public string KeyAlgorithm { get; set; } = "P-256";
+
+    /// <summary>Signature algorithm this authority signs with; empty for the key's default.</summary>
+    public string? SignatureAlgorithm { get; set; }
+
+    /// <summary>Validity of the authority's certificate in days.</summary>
+    public int ValidityDays { get; set; } = 3650;
+
+    /// <summary>basicConstraints pathLenConstraint; empty for no limit (RFC 5280 §4.2.1.9).</summary>
+    public int? PathLength { get; set; }
+
+    /// <summary>
+    /// The default root: P-384 (stronger than what it signs, NIST SP 800-57 Part 1 Table 2), 20 years, no path
+    /// length limit as roots conventionally carry none.
+    /// </summary>
+    public static AuthorityOptions DefaultRoot() => new()
+    {
+        Subject = "CN=MiniCa Root CA,O=MiniCa",
+        KeyAlgorithm = "P-384",
+        ValidityDays = 7305,
+    };
+
+    /// <summary>The default issuing CA: P-256, 10 years, path length 0 (it issues only end entities).</summary>
+    public static AuthorityOptions DefaultIssuing() => new()
+    {
+        Subject = "CN=MiniCa Issuing CA,O=MiniCa",
+        Issuer = "root",
+        KeyAlgorithm = "P-256",
+        ValidityDays = 3652,
+        PathLength = 0,
+    };
+}

@@ -1,0 +1,224 @@
+using System.Text.RegularExpressions;
+using MiniCa.Core.Keys;
+using MiniCa.Core.Signing;
+using Org.BouncyCastle.Asn1.X509;
+
+namespace MiniCa.Core.Configuration;
+
+/// <summary>
+/// Checks <see cref="CaOptions"/> once at start-up. Each problem names the configuration key
+/// (<c>Section:Key</c>) and what is wrong, so a person can fix the file without reading code.
+/// </summary>
+public static partial class CaOptionsValidator
+{
+    /// <summary>Fills in defaults that depend on other values (the default authorities).</summary>
+    public static void ApplyDefaults(CaOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Authorities.Count == 0)
+        {
+            options.Authorities["root"] = AuthorityOptions.DefaultRoot();
+            options.Authorities["issuing"] = AuthorityOptions.DefaultIssuing();
+        }
+    }
+
+    /// <summary>Returns every problem found, each as <c>Key: problem</c>; empty when the options are valid.</summary>
+    public static IReadOnlyList<string> Validate(CaOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var problems = new List<string>();
+
+        if (string.IsNullOrWhiteSpace(options.DataDirectory))
+        {
+            problems.Add("DataDirectory: must not be empty.");
+        }
+
+        if (!Uri.TryCreate(options.PublicBaseUrl, UriKind.Absolute, out var baseUrl)
+            || (baseUrl.Scheme != Uri.UriSchemeHttp && baseUrl.Scheme != Uri.UriSchemeHttps)
+            || !string.IsNullOrEmpty(baseUrl.Query) || !string.IsNullOrEmpty(baseUrl.Fragment))
+        {
+            problems.Add($"PublicBaseUrl: '{options.PublicBaseUrl}' is not an absolute http(s) URL without query or fragment.");
+        }
+
+        ValidateHsm(options.Hsm, problems);
+        ValidateDatabase(options.Database, problems);
+        ValidateAuthorities(options.Authorities, problems);
+        return problems;
+    }
+
+    private static void ValidateHsm(HsmOptions hsm, List<string> problems)
+    {
+        if (hsm.MaxSessions is < 1 or > 1024)
+        {
+            problems.Add($"Hsm:MaxSessions: {hsm.MaxSessions} is out of range (1..1024).");
+        }
+
+        if (hsm.IsEmbedded && !Path.IsPathRooted(hsm.EmbeddedModulePath))
+        {
+            problems.Add($"Hsm:EmbeddedModulePath: '{hsm.EmbeddedModulePath}' must be an absolute path.");
+        }
+
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < hsm.Members.Count; i++)
+        {
+            var member = hsm.Members[i];
+            var key = $"Hsm:Members:{i}";
+            if (string.IsNullOrWhiteSpace(member.Name))
+            {
+                problems.Add($"{key}:Name: is required.");
+            }
+            else if (!names.Add(member.Name))
+            {
+                problems.Add($"{key}:Name: '{member.Name}' is used by another member.");
+            }
+
+            if (string.IsNullOrWhiteSpace(member.ModulePath) || !Path.IsPathRooted(member.ModulePath))
+            {
+                problems.Add($"{key}:ModulePath: must be the absolute path of a PKCS#11 module.");
+            }
+
+            if (string.IsNullOrWhiteSpace(member.TokenLabel) == string.IsNullOrWhiteSpace(member.TokenSerial))
+            {
+                problems.Add($"{key}: give exactly one of TokenLabel and TokenSerial.");
+            }
+
+            if (!member.PinSource.StartsWith("env:", StringComparison.Ordinal) && !member.PinSource.StartsWith("file:", StringComparison.Ordinal)
+                || member.PinSource.Length <= 5)
+            {
+                problems.Add($"{key}:PinSource: must be 'env:NAME' or 'file:PATH' (a PIN is never written in the configuration).");
+            }
+        }
+    }
+
+    private static void ValidateDatabase(DatabaseOptions database, List<string> problems)
+    {
+        if (!string.Equals(database.Provider, "Sqlite", StringComparison.OrdinalIgnoreCase))
+        {
+            problems.Add(string.Equals(database.Provider, "Postgres", StringComparison.OrdinalIgnoreCase)
+                ? "Database:Provider: 'Postgres' is not available in this version yet; use 'Sqlite'."
+                : $"Database:Provider: '{database.Provider}' is not a provider; use 'Sqlite' or 'Postgres'.");
+        }
+    }
+
+    private static void ValidateAuthorities(Dictionary<string, AuthorityOptions> authorities, List<string> problems)
+    {
+        var roots = 0;
+        foreach (var (name, authority) in authorities)
+        {
+            var key = $"Authorities:{name}";
+            if (!AuthorityName().IsMatch(name))
+            {
+                // The name appears in URLs (/ca/{ca}.crt, /crl/{ca}.crl) and in key labels.
+                problems.Add($"{key}: the name must be 1-32 lowercase letters, digits or '-', starting with a letter.");
+            }
+
+            if (authority is null)
+            {
+                problems.Add($"{key}: is empty.");
+                continue;
+            }
+
+            try
+            {
+                var subject = new X509Name(authority.Subject);
+                if (subject.GetOidList().Count == 0)
+                {
+                    problems.Add($"{key}:Subject: must not be empty.");
+                }
+            }
+            catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidOperationException)
+            {
+                problems.Add($"{key}:Subject: '{authority.Subject}' is not a distinguished name like 'CN=Example CA,O=Example'.");
+            }
+
+            var keyOk = KeyAlgorithm.TryParse(authority.KeyAlgorithm, out var keyAlgorithm);
+            if (!keyOk)
+            {
+                problems.Add($"{key}:KeyAlgorithm: '{authority.KeyAlgorithm}' is not one of {string.Join(", ", KeyAlgorithm.All.Select(a => a.Name))}.");
+            }
+
+            if (!string.IsNullOrEmpty(authority.SignatureAlgorithm))
+            {
+                if (!Enum.TryParse<SignatureAlgorithm>(authority.SignatureAlgorithm, ignoreCase: true, out var signature))
+                {
+                    problems.Add($"{key}:SignatureAlgorithm: '{authority.SignatureAlgorithm}' is not one of {string.Join(", ", Enum.GetNames<SignatureAlgorithm>())}.");
+                }
+                else if (keyOk && !SignatureAlgorithms.Fits(signature, keyAlgorithm!))
+                {
+                    problems.Add($"{key}:SignatureAlgorithm: {signature} cannot be made with a {keyAlgorithm} key.");
+                }
+            }
+
+            if (authority.ValidityDays is < 1 or > 36525)
+            {
+                problems.Add($"{key}:ValidityDays: {authority.ValidityDays} is out of range (1..36525).");
+            }
+
+            if (authority.PathLength is < 0)
+            {
+                problems.Add($"{key}:PathLength: must be 0 or more, or absent for no limit.");
+            }
+
+            if (string.IsNullOrEmpty(authority.Issuer))
+            {
+                roots++;
+            }
+            else if (!authorities.ContainsKey(authority.Issuer))
+            {
+                problems.Add($"{key}:Issuer: '{authority.Issuer}' is not an authority in this file.");
+            }
+            else if (HasCycle(authorities, name))
+            {
+                problems.Add($"{key}:Issuer: the chain of issuers loops back to '{name}'.");
+            }
+        }
+
+        if (authorities.Count > 0 && roots == 0)
+        {
+            problems.Add("Authorities: at least one authority must be a self-signed root (no Issuer).");
+        }
+    }
+
+    private static bool HasCycle(Dictionary<string, AuthorityOptions> authorities, string start)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal) { start };
+        var current = authorities[start]?.Issuer;
+        while (!string.IsNullOrEmpty(current) && authorities.TryGetValue(current, out var next))
+        {
+            if (!seen.Add(current))
+            {
+                return true;
+            }
+
+            current = next?.Issuer;
+        }
+
+        return false;
+    }
+
+    /// <summary>The order in which authorities must be created: every issuer before what it signs.</summary>
+    public static IReadOnlyList<string> CreationOrder(IReadOnlyDictionary<string, AuthorityOptions> authorities)
+    {
+        ArgumentNullException.ThrowIfNull(authorities);
+        return authorities.Keys
+            .OrderBy(name => Depth(authorities, name))
+            .ThenBy(name => name, StringComparer.Ordinal)
+            .ToList();
+    }
+
+    private static int Depth(IReadOnlyDictionary<string, AuthorityOptions> authorities, string name)
+    {
+        var depth = 0;
+        var current = authorities[name].Issuer;
+        while (!string.IsNullOrEmpty(current) && depth <= authorities.Count)
+        {
+            depth++;
+            current = authorities[current].Issuer;
+        }
+
+        return depth;
+    }
+
+    [GeneratedRegex("^[a-z][a-z0-9-]{0,31}$")]
+    private static partial Regex AuthorityName();
+}

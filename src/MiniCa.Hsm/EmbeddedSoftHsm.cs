@@ -1,0 +1,178 @@
+using System.Security.Cryptography;
+using MiniCa.Core.Errors;
+using Net.Pkcs11Interop.Common;
+using Net.Pkcs11Interop.HighLevelAPI;
+
+namespace MiniCa.Hsm;
+
+/// <summary>
+/// The embedded HSM: a private SoftHSM2 token store under <c>&lt;DataDirectory&gt;/hsm</c>, a token labelled
+/// <c>MiniCa</c>, and random SO and user PINs in <c>&lt;DataDirectory&gt;/secrets</c> (mode 0600). Used only when no
+/// HSM member is configured; a configured HSM is never initialised by MiniCa.
+/// </summary>
+public static class EmbeddedSoftHsm
+{
+    /// <summary>The embedded token's label.</summary>
+    public const string TokenLabel = "MiniCa";
+
+    /// <summary>The member name of the embedded token.</summary>
+    public const string MemberName = "embedded";
+
+    private const string ConfigVariable = "SOFTHSM2_CONF";
+
+    /// <summary>Paths of the embedded HSM under a data directory.</summary>
+    public static EmbeddedHsmPaths PathsFor(string dataDirectory)
+    {
+        var data = Path.GetFullPath(dataDirectory);
+        var hsm = Path.Combine(data, "hsm");
+        var secrets = Path.Combine(data, "secrets");
+        return new EmbeddedHsmPaths(
+            hsm,
+            Path.Combine(hsm, "tokens"),
+            Path.Combine(hsm, "softhsm2.conf"),
+            Path.Combine(secrets, "hsm-user-pin"),
+            Path.Combine(secrets, "hsm-so-pin"));
+    }
+
+    /// <summary>
+    /// Creates the token store, configuration, PINs and token where missing, points SoftHSM2 at them (natively,
+    /// before the module loads) and returns how to connect. Safe to call on every start.
+    /// </summary>
+    /// <exception cref="CaException">SoftHSM2 is missing, or the module is already loaded with another store.</exception>
+    public static HsmMemberSettings Provision(string dataDirectory, string modulePath, int maxSessions = 16)
+    {
+        var paths = PathsFor(dataDirectory);
+        CreatePrivateDirectory(paths.HsmDirectory);
+        CreatePrivateDirectory(paths.TokenDirectory);
+        CreatePrivateDirectory(Path.GetDirectoryName(paths.UserPinFile)!);
+        if (!File.Exists(paths.ConfigFile))
+        {
+            WritePrivateFile(
+                paths.ConfigFile,
+                $"# MiniCa embedded HSM (SoftHSM2). Generated; the token files below are encrypted with the user PIN.\n" +
+                $"directories.tokendir = {paths.TokenDirectory}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n");
+        }
+
+        PointSoftHsmAt(paths.ConfigFile, modulePath);
+        var library = Pkcs11Modules.Load(modulePath);
+        var settings = new HsmMemberSettings
+        {
+            Name = MemberName,
+            ModulePath = modulePath,
+            TokenLabel = TokenLabel,
+            PinSource = "file:" + paths.UserPinFile,
+            MaxSessions = maxSessions,
+        };
+
+        if (TokenExists(library))
+        {
+            if (!File.Exists(paths.UserPinFile))
+            {
+                throw new CaException(
+                    CaErrorKind.Configuration,
+                    $"The embedded token '{TokenLabel}' exists in {paths.TokenDirectory} but its PIN file {paths.UserPinFile} is missing; restore it from backup.");
+            }
+
+            return settings;
+        }
+
+        var soPin = ReadOrCreatePin(paths.SoPinFile);
+        var userPin = ReadOrCreatePin(paths.UserPinFile);
+        InitializeToken(library, TokenLabel, soPin, userPin);
+        return settings;
+    }
+
+    private static void PointSoftHsmAt(string configFile, string modulePath)
+    {
+        var current = NativeInterop.GetNativeEnvironment(ConfigVariable);
+        if (string.Equals(current, configFile, StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        if (Pkcs11Modules.IsLoaded(modulePath))
+        {
+            // SoftHSM reads its configuration once, in C_Initialize; the module cannot be pointed elsewhere now.
+            throw new CaException(
+                CaErrorKind.InvalidState,
+                $"SoftHSM2 is already loaded in this process with {current ?? "/etc/softhsm2.conf"}; the embedded store {configFile} needs a new process.");
+        }
+
+        NativeInterop.SetNativeEnvironment(ConfigVariable, configFile);
+    }
+
+    private static bool TokenExists(IPkcs11Library library) =>
+        library.GetSlotList(SlotsType.WithTokenPresent)
+            .Select(slot => slot.GetTokenInfo())
+            .Any(info => info.TokenFlags.TokenInitialized && info.Label.Trim() == TokenLabel);
+
+    /// <summary>Initialises a new token labelled <paramref name="label"/> in the module's free slot and sets its user PIN.</summary>
+    internal static void InitializeToken(IPkcs11Library library, string label, string soPin, string userPin)
+    {
+        // SoftHSM2 accepts duplicate labels; tokens are found by label, so refuse them here.
+        if (library.GetSlotList(SlotsType.WithTokenPresent).Any(s => s.GetTokenInfo().TokenFlags.TokenInitialized && s.GetTokenInfo().Label.Trim() == label))
+        {
+            throw new CaException(CaErrorKind.AlreadyExists, $"A token labelled '{label}' already exists.");
+        }
+
+        // SoftHSM2 always offers one uninitialised slot; initialising it renumbers the slots, so the token is
+        // looked up again by label afterwards.
+        var free = library.GetSlotList(SlotsType.WithTokenPresent)
+            .FirstOrDefault(slot => !slot.GetTokenInfo().TokenFlags.TokenInitialized)
+            ?? throw new CaException(CaErrorKind.HsmTokenNotFound, "SoftHSM2 offers no free slot to create the embedded token in.");
+        free.InitToken(soPin, label);
+
+        var slot = library.GetSlotList(SlotsType.WithTokenPresent)
+            .Single(s => s.GetTokenInfo().TokenFlags.TokenInitialized && s.GetTokenInfo().Label.Trim() == label);
+        using var session = slot.OpenSession(SessionType.ReadWrite);
+        session.Login(CKU.CKU_SO, soPin);
+        session.InitPin(userPin);
+        session.Logout();
+    }
+
+    private static string ReadOrCreatePin(string path)
+    {
+        if (File.Exists(path))
+        {
+            return PinSource.Resolve("file:" + path, Path.GetDirectoryName(path)!);
+        }
+
+        // 144 random bits, printable (SoftHSM2 accepts 4..255 bytes).
+        var pin = Convert.ToBase64String(RandomNumberGenerator.GetBytes(18)).Replace('+', '-').Replace('/', '_');
+        WritePrivateFile(path, pin + "\n");
+        return pin;
+    }
+
+    /// <summary>Creates a directory readable only by its owner (0700).</summary>
+    public static void CreatePrivateDirectory(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(path);
+            return;
+        }
+
+        Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+    }
+
+    /// <summary>Writes a new file readable only by its owner (0600), refusing to overwrite.</summary>
+    public static void WritePrivateFile(string path, string content)
+    {
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        using var writer = new StreamWriter(path, options);
+        writer.Write(content);
+    }
+}
+
+/// <summary>Where the embedded HSM keeps its files.</summary>
+/// <param name="HsmDirectory"><c>&lt;DataDirectory&gt;/hsm</c>.</param>
+/// <param name="TokenDirectory">SoftHSM2's token store.</param>
+/// <param name="ConfigFile">The <c>softhsm2.conf</c> that <c>SOFTHSM2_CONF</c> points at.</param>
+/// <param name="UserPinFile">The generated user PIN.</param>
+/// <param name="SoPinFile">The generated security officer PIN.</param>
+public sealed record EmbeddedHsmPaths(string HsmDirectory, string TokenDirectory, string ConfigFile, string UserPinFile, string SoPinFile);

@@ -1,0 +1,457 @@
+using System.Collections.Concurrent;
+using MiniCa.Core.Errors;
+using Net.Pkcs11Interop.Common;
+using Net.Pkcs11Interop.HighLevelAPI;
+
+namespace MiniCa.Hsm;
+
+/// <summary>
+/// One PKCS#11 token the CA uses: its module (loaded once per process), its slot, the user login and a pool of
+/// sessions. Every call goes through <see cref="Execute{T}"/>, which hands a session to one thread at a time and
+/// recovers once from a lost session, a lost login, a stale object handle or a device error before giving up
+/// with a message a person can act on. An HSM cluster is a set of members serving the same logical keys.
+/// </summary>
+public sealed class HsmMember : IDisposable
+{
+    private readonly string _pin;
+    private readonly ISlot _slot;
+    private readonly SessionPool _pool;
+    private readonly ConcurrentDictionary<(CKO Class, string Label), IObjectHandle> _handles = new();
+    private readonly ISession _anchor;
+    private long _operations;
+    private long _recoveries;
+    private int _disposed;
+
+    private HsmMember(HsmMemberSettings settings, IPkcs11Library library, ISlot slot, ITokenInfo token, string pin)
+    {
+        Settings = settings;
+        Library = library;
+        _slot = slot;
+        _pin = pin;
+        TokenLabel = token.Label.Trim();
+        TokenSerial = token.SerialNumber.Trim();
+        TokenModel = token.Model.Trim();
+        TokenManufacturer = token.ManufacturerId.Trim();
+        _pool = new SessionPool(slot, settings.MaxSessions, settings.SessionWaitTimeout, EnsureLoggedIn);
+
+        // The anchor session keeps the token logged in while pooled sessions come and go: closing a token's last
+        // session logs it out and invalidates private-object handles (PKCS#11 v2.40 §5.6, C_CloseSession).
+        _anchor = OpenLoggedIn(SessionType.ReadOnly, "log in");
+    }
+
+    /// <summary>The settings this member was connected with.</summary>
+    public HsmMemberSettings Settings { get; }
+
+    /// <summary>The member's name.</summary>
+    public string Name => Settings.Name;
+
+    /// <summary>The loaded module.</summary>
+    internal IPkcs11Library Library { get; }
+
+    /// <summary>The token's label as the token reports it.</summary>
+    public string TokenLabel { get; }
+
+    /// <summary>The token's serial number.</summary>
+    public string TokenSerial { get; }
+
+    /// <summary>The token's model.</summary>
+    public string TokenModel { get; }
+
+    /// <summary>The token's manufacturer.</summary>
+    public string TokenManufacturer { get; }
+
+    /// <summary>The slot id the token is in now (slot ids can change; tokens are found by label or serial).</summary>
+    public ulong SlotId => _slot.SlotId;
+
+    /// <summary>Operations run through this member.</summary>
+    public long Operations => Interlocked.Read(ref _operations);
+
+    /// <summary>Times a failed operation was recovered (fresh session, re-login, handle lookup).</summary>
+    public long Recoveries => Interlocked.Read(ref _recoveries);
+
+    /// <summary>Sessions open in the signing pool now.</summary>
+    public int OpenSessions => _pool.OpenSessions;
+
+    /// <summary>Connects to the token described by <paramref name="settings"/> and logs in.</summary>
+    /// <exception cref="CaException">Module missing, token not found, PIN wrong or unreadable.</exception>
+    public static HsmMember Connect(HsmMemberSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var library = Pkcs11Modules.Load(settings.ModulePath);
+        var (slot, token) = FindToken(library, settings);
+        var pin = PinSource.Resolve(settings.PinSource, settings.BaseDirectory);
+        return new HsmMember(settings, library, slot, token, pin);
+    }
+
+    /// <summary>Finds the slot holding the configured token, or explains which tokens exist instead.</summary>
+    internal static (ISlot Slot, ITokenInfo Token) FindToken(IPkcs11Library library, HsmMemberSettings settings)
+    {
+        var matches = new List<(ISlot, ITokenInfo)>();
+        var present = new List<string>();
+        var uninitialised = 0;
+        foreach (var slot in library.GetSlotList(SlotsType.WithTokenPresent))
+        {
+            ITokenInfo info;
+            try
+            {
+                info = slot.GetTokenInfo();
+            }
+            catch (Pkcs11Exception)
+            {
+                continue;
+            }
+
+            if (!info.TokenFlags.TokenInitialized)
+            {
+                uninitialised++;
+                continue;
+            }
+
+            var label = info.Label.Trim();
+            var serial = info.SerialNumber.Trim();
+            present.Add($"'{label}' (serial {serial})");
+            if (settings.TokenLabel is not null ? label == settings.TokenLabel : serial == settings.TokenSerial)
+            {
+                matches.Add((slot, info));
+            }
+        }
+
+        if (matches.Count == 1)
+        {
+            return matches[0];
+        }
+
+        if (matches.Count > 1)
+        {
+            throw new CaException(
+                CaErrorKind.HsmTokenNotFound,
+                $"HSM member '{settings.Name}': {matches.Count} tokens have {settings.TokenDescription} in {settings.ModulePath}; configure TokenSerial to choose one.");
+        }
+
+        var existing = present.Count == 0 ? "no initialised tokens" : "tokens present: " + string.Join(", ", present);
+        if (uninitialised > 0)
+        {
+            existing += $" (and {uninitialised} uninitialised slot{(uninitialised == 1 ? string.Empty : "s")})";
+        }
+
+        throw new CaException(
+            CaErrorKind.HsmTokenNotFound,
+            $"HSM member '{settings.Name}': token with {settings.TokenDescription} not found in {settings.ModulePath}; {existing}.");
+    }
+
+    /// <summary>
+    /// Runs <paramref name="operation"/> on a pooled read-only session that no other thread uses meanwhile.
+    /// <paramref name="action"/> completes "failed to …" in error messages.
+    /// </summary>
+    public T Execute<T>(string action, Func<ISession, T> operation)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        Interlocked.Increment(ref _operations);
+        for (var attempt = 1; ; attempt++)
+        {
+            var session = Rent(action);
+            var keep = true;
+            try
+            {
+                return operation(session);
+            }
+            catch (Pkcs11Exception ex) when (attempt == 1 && Pkcs11Errors.IsRecoverable(ex.RV))
+            {
+                keep = Recover(ex.RV, session, action);
+            }
+            catch (Pkcs11Exception ex)
+            {
+                keep = !Pkcs11Errors.IsRecoverable(ex.RV);
+                throw Pkcs11Errors.Map(ex, Name, TokenLabel, action);
+            }
+            finally
+            {
+                if (keep)
+                {
+                    _pool.Return(session);
+                }
+                else
+                {
+                    _pool.Discard(session);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="operation"/> on a fresh read-write session (key generation, object management),
+    /// closed afterwards. Rare, so not pooled: some HSMs allow few read-write sessions.
+    /// </summary>
+    public T ExecuteReadWrite<T>(string action, Func<ISession, T> operation)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        Interlocked.Increment(ref _operations);
+        var session = OpenLoggedIn(SessionType.ReadWrite, action);
+        try
+        {
+            return operation(session);
+        }
+        catch (Pkcs11Exception ex)
+        {
+            throw Pkcs11Errors.Map(ex, Name, TokenLabel, action);
+        }
+        finally
+        {
+            try
+            {
+                session.CloseSession();
+            }
+            catch (Pkcs11Exception)
+            {
+                // The session is gone either way.
+            }
+        }
+    }
+
+    /// <summary>
+    /// Finds the object of <paramref name="objectClass"/> labelled <paramref name="label"/>, caching its handle
+    /// (token-object handles are valid in every session of this process until logout).
+    /// </summary>
+    /// <exception cref="CaException">No such object, or the label is ambiguous.</exception>
+    public IObjectHandle FindObject(ISession session, CKO objectClass, string label)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        if (_handles.TryGetValue((objectClass, label), out var cached))
+        {
+            return cached;
+        }
+
+        var found = FindAll(session, objectClass, label);
+        if (found.Count == 0)
+        {
+            throw new CaException(
+                CaErrorKind.HsmKeyNotFound,
+                $"HSM member '{Name}': key '{label}' ({ObjectClassName(objectClass)}) not found on token '{TokenLabel}'.");
+        }
+
+        if (found.Count > 1)
+        {
+            throw new CaException(
+                CaErrorKind.HsmKeyNotFound,
+                $"HSM member '{Name}': {found.Count} objects on token '{TokenLabel}' are labelled '{label}' ({ObjectClassName(objectClass)}); labels of CA keys must be unique.");
+        }
+
+        _handles[(objectClass, label)] = found[0];
+        return found[0];
+    }
+
+    /// <summary>Every object of <paramref name="objectClass"/> labelled <paramref name="label"/> (no cache).</summary>
+    public static List<IObjectHandle> FindAll(ISession session, CKO objectClass, string? label)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        var factory = Pkcs11Modules.Factories.ObjectAttributeFactory;
+        var template = new List<IObjectAttribute> { factory.Create(CKA.CKA_CLASS, objectClass), factory.Create(CKA.CKA_TOKEN, true) };
+        if (label is not null)
+        {
+            template.Add(factory.Create(CKA.CKA_LABEL, label));
+        }
+
+        return session.FindAllObjects(template);
+    }
+
+    /// <summary>Reports the module, token, login state and pool of this member.</summary>
+    public HsmMemberStatus GetStatus()
+    {
+        var info = Library.GetInfo();
+        var loggedIn = Execute("read the session state", s => s.GetSessionInfo().State is CKS.CKS_RO_USER_FUNCTIONS or CKS.CKS_RW_USER_FUNCTIONS);
+        var slots = new List<HsmSlotStatus>();
+        foreach (var slot in Library.GetSlotList(SlotsType.WithOrWithoutTokenPresent))
+        {
+            var slotInfo = slot.GetSlotInfo();
+            string? label = null;
+            string? serial = null;
+            var initialised = false;
+            if (slotInfo.SlotFlags.TokenPresent)
+            {
+                var token = slot.GetTokenInfo();
+                initialised = token.TokenFlags.TokenInitialized;
+                label = initialised ? token.Label.Trim() : null;
+                serial = token.SerialNumber.Trim();
+            }
+
+            slots.Add(new HsmSlotStatus(slot.SlotId, slotInfo.SlotDescription.Trim(), slotInfo.SlotFlags.TokenPresent, initialised, label, serial));
+        }
+
+        return new HsmMemberStatus
+        {
+            Name = Name,
+            ModulePath = Settings.ModulePath,
+            LibraryDescription = $"{info.ManufacturerId.Trim()} {info.LibraryDescription.Trim()} {info.LibraryVersion}".Trim(),
+            CryptokiVersion = info.CryptokiVersion,
+            TokenLabel = TokenLabel,
+            TokenSerial = TokenSerial,
+            TokenModel = $"{TokenManufacturer} {TokenModel}".Trim(),
+            SlotId = SlotId,
+            LoggedIn = loggedIn,
+            OpenSessions = OpenSessions,
+            MaxSessions = _pool.MaxSessions,
+            Operations = Operations,
+            Recoveries = Recoveries,
+            Slots = slots,
+        };
+    }
+
+    private ISession Rent(string action)
+    {
+        try
+        {
+            return _pool.Rent();
+        }
+        catch (Pkcs11Exception ex)
+        {
+            throw Pkcs11Errors.Map(ex, Name, TokenLabel, action);
+        }
+    }
+
+    private ISession OpenLoggedIn(SessionType type, string action)
+    {
+        ISession session;
+        try
+        {
+            session = _slot.OpenSession(type);
+        }
+        catch (Pkcs11Exception ex)
+        {
+            throw Pkcs11Errors.Map(ex, Name, TokenLabel, action);
+        }
+
+        try
+        {
+            EnsureLoggedIn(session);
+            return session;
+        }
+        catch
+        {
+            try
+            {
+                session.CloseSession();
+            }
+            catch (Pkcs11Exception)
+            {
+                // Best effort: the login failure is the error worth reporting.
+            }
+
+            throw;
+        }
+    }
+
+    private void EnsureLoggedIn(ISession session)
+    {
+        try
+        {
+            if (session.GetSessionInfo().State is CKS.CKS_RO_USER_FUNCTIONS or CKS.CKS_RW_USER_FUNCTIONS)
+            {
+                return;
+            }
+
+            session.Login(CKU.CKU_USER, _pin);
+        }
+        catch (Pkcs11Exception ex) when (ex.RV == CKR.CKR_USER_ALREADY_LOGGED_IN)
+        {
+            // Login state is per token per process: another session logged in first.
+        }
+        catch (Pkcs11Exception ex)
+        {
+            throw Pkcs11Errors.Map(ex, Name, TokenLabel, "log in");
+        }
+    }
+
+    /// <summary>Repairs what <paramref name="rv"/> broke; returns whether the session may be reused.</summary>
+    private bool Recover(CKR rv, ISession session, string action)
+    {
+        Interlocked.Increment(ref _recoveries);
+        switch (rv)
+        {
+            case CKR.CKR_USER_NOT_LOGGED_IN:
+                _handles.Clear();
+                EnsureLoggedIn(session);
+                return true;
+            case CKR.CKR_OBJECT_HANDLE_INVALID or CKR.CKR_KEY_HANDLE_INVALID:
+                // Handles die with a logout (PKCS#11 v2.40 §5.6): log in again before looking the key up anew,
+                // or the lookup would see only public objects.
+                _handles.Clear();
+                EnsureLoggedIn(session);
+                return true;
+            case CKR.CKR_DEVICE_ERROR:
+                _handles.Clear();
+                _pool.DiscardIdle();
+                return false;
+            default:
+                // CKR_SESSION_HANDLE_INVALID / CKR_SESSION_CLOSED: this session is gone; make sure the next one is
+                // logged in even if every session (and so the login) went with it.
+                _ = action;
+                _handles.Clear();
+                return false;
+        }
+    }
+
+    private static string ObjectClassName(CKO objectClass) => objectClass switch
+    {
+        CKO.CKO_PRIVATE_KEY => "private key",
+        CKO.CKO_PUBLIC_KEY => "public key",
+        CKO.CKO_SECRET_KEY => "secret key",
+        _ => objectClass.ToString(),
+    };
+
+    /// <summary>Closes this member's sessions; the module stays loaded for the process.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        _pool.Dispose();
+        try
+        {
+            _anchor.CloseSession();
+        }
+        catch (Pkcs11Exception)
+        {
+            // Already closed by the token.
+        }
+    }
+}
+
+/// <summary>What <c>minica hsm status</c> shows about one member.</summary>
+public sealed record HsmMemberStatus
+{
+    /// <summary>The member's configured name.</summary>
+    public required string Name { get; init; }
+    /// <summary>The PKCS#11 module path.</summary>
+    public required string ModulePath { get; init; }
+    /// <summary>Manufacturer, description and version the module reports.</summary>
+    public required string LibraryDescription { get; init; }
+    /// <summary>The PKCS#11 version the module implements.</summary>
+    public required string CryptokiVersion { get; init; }
+    /// <summary>The token's label.</summary>
+    public required string TokenLabel { get; init; }
+    /// <summary>The token's serial number.</summary>
+    public required string TokenSerial { get; init; }
+    /// <summary>The token's manufacturer and model.</summary>
+    public required string TokenModel { get; init; }
+    /// <summary>The slot the token is in.</summary>
+    public required ulong SlotId { get; init; }
+    /// <summary>Whether the CA's sessions are logged in as the user.</summary>
+    public required bool LoggedIn { get; init; }
+    /// <summary>Sessions open in the signing pool.</summary>
+    public required int OpenSessions { get; init; }
+    /// <summary>The pool's limit.</summary>
+    public required int MaxSessions { get; init; }
+    /// <summary>Operations run since start.</summary>
+    public required long Operations { get; init; }
+    /// <summary>Operations recovered after a lost session, login or handle.</summary>
+    public required long Recoveries { get; init; }
+    /// <summary>Every slot of the module.</summary>
+    public required IReadOnlyList<HsmSlotStatus> Slots { get; init; }
+}
+
+/// <summary>One slot of the member's module.</summary>
+public sealed record HsmSlotStatus(ulong SlotId, string Description, bool TokenPresent, bool TokenInitialized, string? TokenLabel, string? TokenSerial);

@@ -1,0 +1,70 @@
+using MiniCa.Core.Keys;
+using Net.Pkcs11Interop.Common;
+using Net.Pkcs11Interop.HighLevelAPI;
+using Org.BouncyCastle.Asn1;
+
+namespace MiniCa.Hsm;
+
+/// <summary>
+/// The attributes of CA key pairs. Every attribute is set explicitly because module defaults differ and are
+/// permissive (SoftHSM2 defaults DECRYPT, UNWRAP, SIGN_RECOVER, MODIFIABLE and COPYABLE to true).
+/// </summary>
+internal static class KeyTemplates
+{
+    internal static (CKM Mechanism, List<IObjectAttribute> Public, List<IObjectAttribute> Private) For(string label, byte[] id, KeyAlgorithm algorithm)
+    {
+        var f = Pkcs11Modules.Factories.ObjectAttributeFactory;
+        var keyType = algorithm.Family == KeyFamily.Ec ? CKK.CKK_EC : CKK.CKK_RSA;
+
+        List<IObjectAttribute> publicTemplate =
+        [
+            f.Create(CKA.CKA_CLASS, CKO.CKO_PUBLIC_KEY),
+            f.Create(CKA.CKA_KEY_TYPE, keyType),
+            f.Create(CKA.CKA_TOKEN, true),
+            f.Create(CKA.CKA_PRIVATE, false),
+            f.Create(CKA.CKA_LABEL, label),
+            f.Create(CKA.CKA_ID, id),
+            f.Create(CKA.CKA_VERIFY, true),
+            f.Create(CKA.CKA_VERIFY_RECOVER, false),
+            f.Create(CKA.CKA_ENCRYPT, false),
+            f.Create(CKA.CKA_WRAP, false),
+            f.Create(CKA.CKA_DERIVE, false),
+            f.Create(CKA.CKA_MODIFIABLE, false),
+        ];
+
+        List<IObjectAttribute> privateTemplate =
+        [
+            f.Create(CKA.CKA_CLASS, CKO.CKO_PRIVATE_KEY),
+            f.Create(CKA.CKA_KEY_TYPE, keyType),
+            f.Create(CKA.CKA_TOKEN, true),
+            f.Create(CKA.CKA_PRIVATE, true),
+            f.Create(CKA.CKA_LABEL, label),
+            f.Create(CKA.CKA_ID, id),
+            // Never leaves the token in plaintext (SENSITIVE) nor wrapped (not EXTRACTABLE).
+            f.Create(CKA.CKA_SENSITIVE, true),
+            f.Create(CKA.CKA_EXTRACTABLE, false),
+            // Sign only.
+            f.Create(CKA.CKA_SIGN, true),
+            f.Create(CKA.CKA_SIGN_RECOVER, false),
+            f.Create(CKA.CKA_DECRYPT, false),
+            f.Create(CKA.CKA_UNWRAP, false),
+            f.Create(CKA.CKA_DERIVE, false),
+            // Attributes cannot be changed later (e.g. SENSITIVE cannot be weakened, PKCS#11 v2.40 §4.4).
+            f.Create(CKA.CKA_MODIFIABLE, false),
+            f.Create(CKA.CKA_COPYABLE, false),
+            // Destroyable, so that retiring a key is possible; destroying CA keys is an audited quorum operation.
+            f.Create(CKA.CKA_DESTROYABLE, true),
+        ];
+
+        if (algorithm.Family == KeyFamily.Ec)
+        {
+            publicTemplate.Add(f.Create(CKA.CKA_EC_PARAMS, new DerObjectIdentifier(algorithm.CurveOid!).GetDerEncoded()));
+            return (CKM.CKM_EC_KEY_PAIR_GEN, publicTemplate, privateTemplate);
+        }
+
+        publicTemplate.Add(f.Create(CKA.CKA_MODULUS_BITS, (ulong)algorithm.Bits));
+        // F4 = 65537 (CA/B Forum BR §6.1.6).
+        publicTemplate.Add(f.Create(CKA.CKA_PUBLIC_EXPONENT, new byte[] { 0x01, 0x00, 0x01 }));
+        return (CKM.CKM_RSA_PKCS_KEY_PAIR_GEN, publicTemplate, privateTemplate);
+    }
+}

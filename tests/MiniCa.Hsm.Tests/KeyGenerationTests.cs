@@ -1,0 +1,120 @@
+using MiniCa.Core.Errors;
+using MiniCa.Core.Keys;
+using MiniCa.Core.Signing;
+using MiniCa.TestSupport;
+using Org.BouncyCastle.Security;
+
+namespace MiniCa.Hsm.Tests;
+
+[Collection(HsmCollection.Name)]
+public sealed class KeyGenerationTests(HsmFixture hsm)
+{
+    public static TheoryData<string> Algorithms => ["P-256", "P-384", "RSA-2048", "RSA-3072", "RSA-4096"];
+
+    [Theory]
+    [MemberData(nameof(Algorithms))]
+    public void GenerateKey_AnyAlgorithm_KeyIsSensitiveNeverExtractableAndSignOnly(string algorithmName)
+    {
+        var algorithm = KeyAlgorithm.Parse(algorithmName);
+        var name = HsmFixture.UniqueKeyName("gen");
+
+        var signer = hsm.Keys.GenerateKey(name, algorithm);
+
+        Assert.Equal(algorithm, signer.Algorithm);
+        var info = Assert.Single(hsm.Keys.ListKeys(), k => k.Label == name);
+        Assert.True(info.Sensitive);
+        Assert.True(info.AlwaysSensitive);
+        Assert.False(info.Extractable);
+        Assert.True(info.NeverExtractable);
+        Assert.True(info.Local);
+        Assert.True(info.Private);
+        Assert.True(info.Token);
+        Assert.True(info.Sign);
+        Assert.False(info.Decrypt);
+        Assert.False(info.Unwrap);
+        Assert.False(info.Derive);
+        Assert.False(info.SignRecover);
+        Assert.False(info.Modifiable);
+        Assert.False(info.ValueReadable);
+        Assert.Equal(algorithm.Family == KeyFamily.Ec ? "EC" : "RSA", info.KeyType);
+    }
+
+    [Theory]
+    [MemberData(nameof(Algorithms))]
+    public void Sign_EverySignatureAlgorithmTheKeyFits_VerifiesWithThePublicKey(string algorithmName)
+    {
+        var algorithm = KeyAlgorithm.Parse(algorithmName);
+        var signer = hsm.Keys.GenerateKey(HsmFixture.UniqueKeyName("sig"), algorithm);
+        var data = "to be signed"u8.ToArray();
+
+        foreach (var signature in Enum.GetValues<SignatureAlgorithm>().Where(s => SignatureAlgorithms.Fits(s, algorithm)))
+        {
+            var bytes = signer.Sign(signature, data);
+
+            var verifier = SignerUtilities.GetSigner(SignatureAlgorithms.Identifier(signature).Algorithm);
+            if (signature is SignatureAlgorithm.RsaPssSha256 or SignatureAlgorithm.RsaPssSha384)
+            {
+                verifier = SignerUtilities.GetSigner(signature == SignatureAlgorithm.RsaPssSha256 ? "SHA-256withRSAandMGF1" : "SHA-384withRSAandMGF1");
+            }
+
+            verifier.Init(false, signer.PublicKey);
+            verifier.BlockUpdate(data, 0, data.Length);
+            Assert.True(verifier.VerifySignature(bytes), $"{signature} signature by a {algorithm} key does not verify");
+            data[0] ^= 1;
+            verifier.Reset();
+            verifier.BlockUpdate(data, 0, data.Length);
+            Assert.False(verifier.VerifySignature(bytes), $"{signature} signature verified over different data");
+            data[0] ^= 1;
+        }
+    }
+
+    [Fact]
+    public async Task Pkcs11Tool_ListObjects_ShowsGeneratedKeySensitiveNeverExtractableSignOnly()
+    {
+        var tool = Prerequisites.RequireProgram("pkcs11-tool", "opensc");
+        var name = HsmFixture.UniqueKeyName("tool");
+        hsm.Keys.GenerateKey(name, KeyAlgorithm.EcP256);
+
+        var result = await ProcessRunner.RunAsync(
+            tool,
+            ["--module", hsm.ModulePath, "--token-label", EmbeddedSoftHsm.TokenLabel, "--login", "--pin", hsm.UserPin, "--list-objects", "--type", "privkey"],
+            new Dictionary<string, string?> { ["SOFTHSM2_CONF"] = hsm.Paths.ConfigFile });
+
+        Assert.Equal(0, result.ExitCode);
+        var block = result.StandardOutput.Split("Private Key Object").Single(b => b.Contains($"label:      {name}", StringComparison.Ordinal));
+        Assert.Contains("Usage:      sign", block, StringComparison.Ordinal);
+        Assert.DoesNotContain("decrypt", block, StringComparison.Ordinal);
+        Assert.DoesNotContain("unwrap", block, StringComparison.Ordinal);
+        Assert.Contains("Access:     sensitive, always sensitive, never extractable, local", block, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void GenerateKey_NameAlreadyUsed_IsRefusedAndKeepsTheFirstKey()
+    {
+        var name = HsmFixture.UniqueKeyName("dup");
+        var first = hsm.Keys.GenerateKey(name, KeyAlgorithm.EcP256);
+
+        var error = Assert.Throws<CaException>(() => hsm.Keys.GenerateKey(name, KeyAlgorithm.EcP256));
+
+        Assert.Equal(CaErrorKind.AlreadyExists, error.Kind);
+        Assert.Contains(name, error.Message, StringComparison.Ordinal);
+        Assert.Single(hsm.Keys.ListKeys(), k => k.Label == name);
+        Assert.Equal(first.PublicKeyInfo.GetEncoded(), hsm.Keys.GetSigner(name).PublicKeyInfo.GetEncoded());
+    }
+
+    [Fact]
+    public void GetSigner_ByPkcs11Uri_FindsTheSameKeyAsByName()
+    {
+        var name = HsmFixture.UniqueKeyName("uri");
+        var signer = hsm.Keys.GenerateKey(name, KeyAlgorithm.EcP384);
+
+        Assert.StartsWith("pkcs11:", signer.KeyUri, StringComparison.Ordinal);
+        Assert.Contains("object=" + name, signer.KeyUri, StringComparison.Ordinal);
+        Assert.Contains("type=private", signer.KeyUri, StringComparison.Ordinal);
+        var byUri = hsm.Keys.GetSigner(signer.KeyUri);
+        Assert.Equal(signer.PublicKeyInfo.GetEncoded(), byUri.PublicKeyInfo.GetEncoded());
+
+        var idOnly = "pkcs11:token=MiniCa;id=" + signer.KeyUri.Split(';').Single(p => p.StartsWith("id=", StringComparison.Ordinal))[3..];
+        Assert.Equal(name, hsm.Keys.GetSigner(idOnly).KeyName);
+    }
+}
