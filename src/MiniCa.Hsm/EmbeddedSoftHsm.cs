@@ -42,6 +42,7 @@ public static class EmbeddedSoftHsm
     public static HsmMemberSettings Provision(string dataDirectory, string modulePath, int maxSessions = 16)
     {
         var paths = PathsFor(dataDirectory);
+        CreatePrivateDirectory(Path.GetFullPath(dataDirectory));
         CreatePrivateDirectory(paths.HsmDirectory);
         CreatePrivateDirectory(paths.TokenDirectory);
         CreatePrivateDirectory(Path.GetDirectoryName(paths.UserPinFile)!);

@@ -1,0 +1,41 @@
+using MiniCa.Cli;
+using MiniCa.Cli.Commands;
+using MiniCa.Core.Errors;
+using MiniCa.Hosting;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+CliContext.RawArguments = args;
+if (Console.IsOutputRedirected)
+{
+    // Tables stay on one line per row when piped to a file or a test.
+    AnsiConsole.Profile.Width = 240;
+}
+
+var app = new CommandApp();
+app.Configure(config =>
+{
+    config.SetApplicationName("minica");
+    config.AddCommand<InitCommand>("init")
+        .WithDescription("Key ceremony: create the root and issuing keys in the HSM and their certificates (runs once).");
+    config.AddBranch("hsm", hsm =>
+    {
+        hsm.SetDescription("Inspect the HSM.");
+        hsm.AddCommand<HsmStatusCommand>("status").WithDescription("Module, token, slots, login state and session pool.");
+        hsm.AddCommand<HsmKeysCommand>("keys").WithDescription("Each key on the token with its security attributes.");
+    });
+    config.SetExceptionHandler((exception, _) =>
+    {
+        // One line, no stack trace: the reason a person can act on.
+        var message = exception switch
+        {
+            CaException ca => ca.Message,
+            CommandParseException or CommandRuntimeException => exception.Message,
+            _ => $"{exception.GetType().Name}: {exception.Message}",
+        };
+        Console.Error.WriteLine("minica: error: " + message.ReplaceLineEndings(" "));
+        return exception is CommandParseException or CommandRuntimeException ? 64 : 1;
+    });
+});
+
+return await app.RunAsync(MiniCaConfiguration.CommandArguments(args));

@@ -1,0 +1,56 @@
+using Microsoft.EntityFrameworkCore;
+using MiniCa.Core.Authorities;
+using MiniCa.Core.Errors;
+using MiniCa.Data.Entities;
+
+namespace MiniCa.Data.Stores;
+
+/// <summary>CA certificate records in the issuance database.</summary>
+public sealed class EfAuthorityStore(IDbContextFactory<MiniCaDbContext> contexts, TimeProvider time) : IAuthorityStore
+{
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<AuthorityCertificate>> ListAsync(CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var rows = await db.Authorities.AsNoTracking().OrderBy(a => a.Id).ToListAsync(cancellationToken);
+        return rows.Select(r => r.ToDomain()).ToList();
+    }
+
+    /// <inheritdoc />
+    public async Task<AuthorityCertificate?> FindActiveAsync(string name, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var row = await db.Authorities.AsNoTracking()
+            .SingleOrDefaultAsync(a => a.Name == name && a.Status == AuthorityStatus.Active, cancellationToken);
+        return row?.ToDomain();
+    }
+
+    /// <inheritdoc />
+    public async Task ReserveAsync(AuthorityCertificate pending, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(pending);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        db.Authorities.Add(AuthorityEntity.Reserve(pending, time.GetUtcNow()));
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException ex)
+        {
+            throw new CaException(
+                CaErrorKind.AlreadyExists,
+                $"Authority '{pending.Name}' or serial {pending.SerialHex} is already recorded.",
+                ex);
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task ActivateAsync(string name, byte[] certificateDer, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var row = await db.Authorities.SingleOrDefaultAsync(a => a.Name == name, cancellationToken)
+            ?? throw new CaException(CaErrorKind.NotFound, $"Authority '{name}' is not recorded.");
+        row.Activate(certificateDer, time.GetUtcNow());
+        await db.SaveChangesAsync(cancellationToken);
+    }
+}

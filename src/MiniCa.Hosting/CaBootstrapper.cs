@@ -1,0 +1,107 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using MiniCa.Authority;
+using MiniCa.Core.Authorities;
+using MiniCa.Core.Configuration;
+using MiniCa.Core.Errors;
+using MiniCa.Data;
+using MiniCa.Hsm;
+using Org.BouncyCastle.Utilities.IO.Pem;
+
+namespace MiniCa.Hosting;
+
+/// <summary>
+/// What both hosts do before serving: create the data directory, migrate the database and, when asked, run the
+/// key ceremony and publish the CA certificates as files. Resolving it opens the HSM (and provisions the embedded
+/// token on first use), so HSM problems surface before anything is served.
+/// </summary>
+public sealed class CaBootstrapper(
+    CaOptions options,
+    IDbContextFactory<MiniCaDbContext> contexts,
+    IAuthorityStore authorities,
+    HsmMember hsm,
+    KeyCeremony ceremony,
+    ILogger<CaBootstrapper> logger)
+{
+    /// <summary>The folder the CA certificates are written to.</summary>
+    public string CertificateDirectory => Path.Combine(options.DataDirectory, "ca");
+
+    /// <summary>Creates the data directory (0700) and brings the database schema up to date.</summary>
+    public async Task PrepareDatabaseAsync(CancellationToken cancellationToken = default)
+    {
+        EmbeddedSoftHsm.CreatePrivateDirectory(options.DataDirectory);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        await db.Database.MigrateAsync(cancellationToken);
+    }
+
+    /// <summary>Whether every configured authority has an active certificate.</summary>
+    public async Task<bool> IsInitializedAsync(CancellationToken cancellationToken = default)
+    {
+        var recorded = await authorities.ListAsync(cancellationToken);
+        return options.Authorities.Keys.All(name => recorded.Any(a => a.Name == name && a.Status == AuthorityStatus.Active));
+    }
+
+    /// <summary>Runs the key ceremony and writes the CA certificates; refuses when the CA exists.</summary>
+    public async Task<IReadOnlyList<AuthorityCertificate>> InitializeAsync(CancellationToken cancellationToken = default)
+    {
+        await PrepareDatabaseAsync(cancellationToken);
+        var created = await ceremony.RunAsync(options, cancellationToken);
+        await WriteCertificateFilesAsync(created, cancellationToken);
+        return created;
+    }
+
+    /// <summary>
+    /// Prepares everything a server needs. With the embedded HSM a missing CA is created (first start); with a
+    /// configured HSM it must have been created by <c>minica init</c>, since MiniCa never initialises an HSM it
+    /// was pointed at.
+    /// </summary>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        await PrepareDatabaseAsync(cancellationToken);
+        logger.LogInformation("HSM member {Member}: token '{Token}' (serial {Serial}) in {Module}", hsm.Name, hsm.TokenLabel, hsm.TokenSerial, hsm.Settings.ModulePath);
+        if (await IsInitializedAsync(cancellationToken))
+        {
+            await WriteCertificateFilesAsync(await authorities.ListAsync(cancellationToken), cancellationToken);
+            return;
+        }
+
+        if (!options.Hsm.IsEmbedded)
+        {
+            throw new CaException(
+                CaErrorKind.InvalidState,
+                "The CA is not initialised on the configured HSM; run 'minica init' (the key ceremony) first.");
+        }
+
+        logger.LogInformation("First start: running the key ceremony on the embedded HSM");
+        var created = await InitializeAsync(cancellationToken);
+        foreach (var authority in created)
+        {
+            logger.LogInformation("Authority {Name}: {Subject}, serial {Serial}", authority.Name, authority.Subject, authority.SerialHex);
+        }
+    }
+
+    /// <summary>Writes each active CA certificate as <c>&lt;name&gt;.crt</c> (DER) and <c>&lt;name&gt;.pem</c>.</summary>
+    public async Task WriteCertificateFilesAsync(IEnumerable<AuthorityCertificate> certificates, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(certificates);
+        Directory.CreateDirectory(CertificateDirectory);
+        foreach (var certificate in certificates.Where(c => c.CertificateDer is not null))
+        {
+            var der = certificate.CertificateDer!;
+            await File.WriteAllBytesAsync(Path.Combine(CertificateDirectory, certificate.Name + ".crt"), der, cancellationToken);
+            await File.WriteAllTextAsync(Path.Combine(CertificateDirectory, certificate.Name + ".pem"), ToPem(der), cancellationToken);
+        }
+    }
+
+    /// <summary>PEM text of a DER certificate.</summary>
+    public static string ToPem(byte[] der)
+    {
+        using var text = new StringWriter();
+        using (var writer = new PemWriter(text))
+        {
+            writer.WriteObject(new PemObject("CERTIFICATE", der));
+        }
+
+        return text.ToString().ReplaceLineEndings("\n");
+    }
+}

@@ -1,0 +1,67 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using MiniCa.Authority;
+using MiniCa.Core.Authorities;
+using MiniCa.Core.Configuration;
+using MiniCa.Core.Serials;
+using MiniCa.Core.Signing;
+using MiniCa.Data;
+using MiniCa.Data.Stores;
+using MiniCa.Hsm;
+
+namespace MiniCa.Hosting;
+
+/// <summary>Registers MiniCa's parts; both hosts call this with the same loaded configuration.</summary>
+public static class ServiceCollectionExtensions
+{
+    /// <summary>Adds the HSM door, the database, the stores and the CA workflow.</summary>
+    public static IServiceCollection AddMiniCa(this IServiceCollection services, LoadedConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        var options = configuration.Options;
+
+        services.AddSingleton(configuration);
+        services.AddSingleton(options);
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<ISerialNumberGenerator, RandomSerialNumberGenerator>();
+
+        // The HSM is opened on first use, so configuration errors are reported before any module is loaded.
+        services.AddSingleton(sp => HsmMember.Connect(ResolveMember(options, configuration.BaseDirectory)));
+        services.AddSingleton(sp => new Pkcs11KeyStore(sp.GetRequiredService<HsmMember>()));
+        services.AddSingleton<IKeyManager>(sp => sp.GetRequiredService<Pkcs11KeyStore>());
+
+        services.AddDbContextFactory<MiniCaDbContext>(db => db.UseSqlite(options.Database.ConnectionString));
+        services.AddSingleton<EfAuthorityStore>();
+        services.AddSingleton<IAuthorityStore>(sp => sp.GetRequiredService<EfAuthorityStore>());
+        services.AddSingleton<IAuthorityReader>(sp => sp.GetRequiredService<EfAuthorityStore>());
+
+        services.AddSingleton<KeyCeremony>();
+        services.AddSingleton<CaBootstrapper>();
+        return services;
+    }
+
+    /// <summary>
+    /// The member to connect: the configured one, or the embedded SoftHSM2 token (provisioned on first use).
+    /// Only the first configured member is used until the HSM cluster arrives.
+    /// </summary>
+    internal static HsmMemberSettings ResolveMember(CaOptions options, string baseDirectory)
+    {
+        if (options.Hsm.IsEmbedded)
+        {
+            return EmbeddedSoftHsm.Provision(options.DataDirectory, options.Hsm.EmbeddedModulePath, options.Hsm.MaxSessions);
+        }
+
+        var member = options.Hsm.Members[0];
+        return new HsmMemberSettings
+        {
+            Name = member.Name,
+            ModulePath = member.ModulePath,
+            TokenLabel = string.IsNullOrWhiteSpace(member.TokenLabel) ? null : member.TokenLabel,
+            TokenSerial = string.IsNullOrWhiteSpace(member.TokenSerial) ? null : member.TokenSerial,
+            PinSource = member.PinSource,
+            BaseDirectory = baseDirectory,
+            MaxSessions = options.Hsm.MaxSessions,
+        };
+    }
+}
