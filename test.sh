@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Installs the test prerequisites, builds, runs the whole suite and ends with one line:
+# "N passed, N failed, N skipped". Exit code 0 only when the build succeeds and nothing failed.
+set -uo pipefail
+cd "$(dirname "$0")"
+
+# Debian packages the tests call: SoftHSM2 (the HSM), OpenSC (pkcs11-tool), GnuTLS (certtool), OpenSSL.
+declare -A needs=(
+  [softhsm2]=/usr/lib/softhsm/libsofthsm2.so
+  [opensc]=/usr/bin/pkcs11-tool
+  [gnutls-bin]=/usr/bin/certtool
+  [openssl]=/usr/bin/openssl
+)
+missing=()
+for package in "${!needs[@]}"; do
+  [ -e "${needs[$package]}" ] || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    echo "test.sh: installing ${missing[*]}..."
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null || {
+      echo "test.sh: apt-get install ${missing[*]} failed" >&2; exit 1; }
+  else
+    echo "test.sh: missing test prerequisites; install them first: sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "test.sh: the .NET 10 SDK is required (https://learn.microsoft.com/dotnet/core/install/linux-debian)." >&2
+  exit 1
+fi
+
+results=TestResults
+rm -rf "$results"
+dotnet build MiniCa.sln -c Release -nologo -v quiet || { echo "test.sh: build failed"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
+
+export CI="${CI:-true}"
+dotnet test MiniCa.sln -c Release --no-build -nologo --results-directory "$results" --logger "trx" --logger "console;verbosity=normal"
+status=$?
+
+passed=0; failed=0; skipped=0; files=0
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  files=$((files + 1))
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
+  value() { echo "$counters" | sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p"; }
+  passed=$((passed + $(value passed)))
+  failed=$((failed + $(value failed) + $(value error) + $(value timeout) + $(value aborted)))
+  skipped=$((skipped + $(value notExecuted)))
+done
+if [ "$files" -eq 0 ] || { [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; }; then
+  # The runner itself failed (crash, no results): never report green.
+  failed=$((failed + 1))
+fi
+
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ] && [ "$status" -eq 0 ]
