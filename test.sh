@@ -44,7 +44,7 @@ for trx in "$results"/*.trx; do
   [ -f "$trx" ] || continue
   files=$((files + 1))
   counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
-  value() { echo "$counters" | sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p"; }
+  value() { local v; v=$(echo "$counters" | sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p"); echo "${v:-0}"; }
   passed=$((passed + $(value passed)))
   failed=$((failed + $(value failed) + $(value error) + $(value timeout) + $(value aborted)))
   skipped=$((skipped + $(value notExecuted)))

@@ -1,0 +1,35 @@
+using MiniCa.TestSupport;
+
+namespace MiniCa.Integration.Tests;
+
+/// <summary>Runs the built <c>minica</c> CLI in a working directory of the test's own.</summary>
+internal static class Minica
+{
+    public static Task<ProcessResult> RunAsync(string workingDirectory, IEnumerable<string> args, IReadOnlyDictionary<string, string?>? environment = null)
+    {
+        var env = new Dictionary<string, string?>
+        {
+            // Nothing from the test runner's environment may point MiniCa at another store or file.
+            ["SOFTHSM2_CONF"] = null,
+            ["MINICA_CONFIG"] = null,
+            ["DOTNET_NOLOGO"] = "1",
+        };
+        if (environment is not null)
+        {
+            foreach (var (key, value) in environment)
+            {
+                env[key] = value;
+            }
+        }
+
+        return ProcessRunner.RunAsync("dotnet", [RepositoryPaths.CliAssembly, .. args], env, workingDirectory);
+    }
+
+    /// <summary>Writes <paramref name="json"/> as the directory's ca.config.json and returns its path.</summary>
+    public static string WriteConfig(string directory, string json)
+    {
+        var path = Path.Combine(directory, "ca.config.json");
+        File.WriteAllText(path, json);
+        return path;
+    }
+}
