@@ -1,0 +1,83 @@
+using System.Net;
+using System.Text.Json;
+using MiniCa.TestSupport;
+
+namespace MiniCa.Integration.Tests;
+
+public sealed class WebHostTests
+{
+    [Fact]
+    public async Task FirstStart_EmbeddedDefaults_ProvisionsHsmRunsCeremonyAndServesCaCertificates()
+    {
+        Prerequisites.RequireSoftHsm();
+        using var directory = new TempDirectory("minica-web");
+        Minica.WriteConfig(directory.Path, """{ "DataDirectory": "data" }""");
+
+        await using (var host = WebHostProcess.Start(directory.Path, FreePort.Next()))
+        {
+            await host.WaitUntilHealthyAsync();
+
+            using var root = await host.Client.GetAsync("ca/root.crt");
+            Assert.Equal(HttpStatusCode.OK, root.StatusCode);
+            Assert.Equal("application/pkix-cert", root.Content.Headers.ContentType?.MediaType);
+            Assert.Equal(File.ReadAllBytes(directory.Combine("data", "ca", "root.crt")), await root.Content.ReadAsByteArrayAsync());
+            Assert.NotNull(root.Headers.ETag);
+            Assert.True(root.Headers.CacheControl?.MaxAge > TimeSpan.Zero);
+
+            using var issuing = await host.Client.GetAsync("ca/issuing.crt");
+            Assert.Equal(File.ReadAllBytes(directory.Combine("data", "ca", "issuing.crt")), await issuing.Content.ReadAsByteArrayAsync());
+
+            using var health = JsonDocument.Parse(await host.Client.GetStringAsync("healthz"));
+            Assert.Equal("Healthy", health.RootElement.GetProperty("status").GetString());
+            Assert.True(health.RootElement.GetProperty("checks").GetProperty("hsm").GetProperty("data").GetProperty("loggedIn").GetBoolean());
+
+            var page = await host.Client.GetStringAsync("/");
+            Assert.Contains("MiniCa", page, StringComparison.Ordinal);
+            Assert.Contains("/ca/issuing.crt", page, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(directory.Combine("data", "secrets", "hsm-user-pin")));
+        Assert.True(File.Exists(directory.Combine("data", "hsm", "softhsm2.conf")));
+
+        // A second start reuses the token and the CA: same root certificate, no second ceremony.
+        var firstRoot = File.ReadAllBytes(directory.Combine("data", "ca", "root.crt"));
+        await using (var again = WebHostProcess.Start(directory.Path, FreePort.Next()))
+        {
+            await again.WaitUntilHealthyAsync();
+            Assert.Equal(firstRoot, await again.Client.GetByteArrayAsync("ca/root.crt"));
+            Assert.DoesNotContain("key ceremony", again.Output, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task CaCertificate_UnknownAuthority_Is404ProblemDocument()
+    {
+        Prerequisites.RequireSoftHsm();
+        using var directory = new TempDirectory("minica-web");
+        Minica.WriteConfig(directory.Path, """{ "DataDirectory": "data" }""");
+        await using var host = WebHostProcess.Start(directory.Path, FreePort.Next());
+        await host.WaitUntilHealthyAsync();
+
+        using var response = await host.Client.GetAsync("ca/nope.crt");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("no authority named 'nope'", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_InvalidConfiguration_ExitsWithOneLineNamingFileAndKey()
+    {
+        using var directory = new TempDirectory("minica-web");
+        var file = Minica.WriteConfig(directory.Path, """{ "DataDirectory": "data", "Hsm": { "MaxSessions": 0 } }""");
+        await using var host = WebHostProcess.Start(directory.Path, FreePort.Next());
+
+        var exitCode = await host.WaitForExitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains($"minica-web: error: Configuration error in {file}:", host.Output, StringComparison.Ordinal);
+        Assert.Contains("Hsm:MaxSessions: 0 is out of range", host.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", host.Output, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(directory.Combine("data")));
+    }
+}
