@@ -85,7 +85,7 @@ public static class MiniCaConfiguration
         {
             throw new CaException(
                 CaErrorKind.Configuration,
-                $"Configuration error in {source}:{Environment.NewLine}" + string.Join(Environment.NewLine, problems.Select(p => "  - " + p)));
+                $"Configuration error in {source}: " + string.Join("; ", problems));
         }
 
         ResolvePaths(options, baseDirectory);
@@ -108,19 +108,53 @@ public static class MiniCaConfiguration
             throw new CaException(CaErrorKind.Configuration, $"Configuration file {file} is not valid JSON: {Describe(ex)}", ex);
         }
 
-        var unknownSections = fileOnly.GetChildren()
-            .Where(c => !HostSections.Contains(c.Key, StringComparer.OrdinalIgnoreCase))
-            .ToList();
-        var scoped = new ConfigurationBuilder()
-            .AddInMemoryCollection(unknownSections.SelectMany(s => s.AsEnumerable()).Where(kv => kv.Value is not null))
-            .Build();
-        try
+        var unknown = new List<string>();
+        foreach (var section in fileOnly.GetChildren().Where(c => !HostSections.Contains(c.Key, StringComparer.OrdinalIgnoreCase)))
         {
-            scoped.Bind(new CaOptions(), o => o.ErrorOnUnknownConfiguration = true);
+            FindUnknownKeys(section, typeof(CaOptions), unknown);
         }
-        catch (InvalidOperationException ex)
+
+        if (unknown.Count > 0)
         {
-            throw new CaException(CaErrorKind.Configuration, $"Configuration error in {file}: {Describe(ex)}", ex);
+            throw new CaException(CaErrorKind.Configuration, $"Configuration error in {file}: " + string.Join("; ", unknown));
+        }
+    }
+
+    /// <summary>
+    /// Walks the file's keys against the options types: a misspelt key would otherwise be ignored silently and
+    /// its default used (STYLE.md rule 3: unknown field = error).
+    /// </summary>
+    private static void FindUnknownKeys(IConfigurationSection section, Type parentType, List<string> unknown)
+    {
+        var property = parentType.GetProperties().FirstOrDefault(p => p.CanWrite && string.Equals(p.Name, section.Key, StringComparison.OrdinalIgnoreCase));
+        if (property is null)
+        {
+            var known = parentType.GetProperties().Where(p => p.CanWrite).Select(p => p.Name).Order(StringComparer.Ordinal);
+            unknown.Add($"{section.Path}: unknown key (expected one of {string.Join(", ", known)})");
+            return;
+        }
+
+        CheckValue(section, property.PropertyType, unknown);
+    }
+
+    private static void CheckValue(IConfigurationSection section, Type type, List<string> unknown)
+    {
+        var children = section.GetChildren().ToList();
+        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Dictionary<,>))
+        {
+            children.ForEach(child => CheckValue(child, type.GetGenericArguments()[1], unknown));
+        }
+        else if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(List<>))
+        {
+            children.ForEach(child => CheckValue(child, type.GetGenericArguments()[0], unknown));
+        }
+        else if (type.IsClass && type != typeof(string))
+        {
+            children.ForEach(child => FindUnknownKeys(child, type, unknown));
+        }
+        else if (children.Count > 0)
+        {
+            unknown.Add($"{section.Path}: expected a single value, not an object or list");
         }
     }
 
@@ -129,9 +163,18 @@ public static class MiniCaConfiguration
         // The binder nests the useful part ("Failed to convert configuration value '...' at 'Hsm:MaxSessions' to
         // type 'System.Int32'") around an inner exception; keep both messages, never a stack trace.
         var message = ex.Message;
-        if (ex.InnerException is { } inner && !message.Contains(inner.Message, StringComparison.Ordinal))
+        for (var inner = ex.InnerException; inner is not null; inner = inner.InnerException)
         {
-            message += " " + inner.Message;
+            if (inner is System.Text.Json.JsonException { LineNumber: { } line } json)
+            {
+                // JsonException counts from 0; editors count from 1.
+                return $"{message} Line {line + 1}, position {(json.BytePositionInLine ?? 0) + 1}.";
+            }
+
+            if (!message.Contains(inner.Message, StringComparison.Ordinal))
+            {
+                message += " " + inner.Message;
+            }
         }
 
         return message;

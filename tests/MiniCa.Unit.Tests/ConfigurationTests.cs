@@ -1,0 +1,216 @@
+using MiniCa.Core.Errors;
+using MiniCa.Hosting;
+using MiniCa.TestSupport;
+
+namespace MiniCa.Unit.Tests;
+
+/// <summary>Pure tests of configuration loading: no HSM, no database. Environment-touching tests share one collection.</summary>
+[Collection(EnvironmentCollection.Name)]
+public sealed class ConfigurationTests : IDisposable
+{
+    private readonly TempDirectory _directory = new("minica-config");
+
+    public void Dispose() => _directory.Dispose();
+
+    private string Write(string json)
+    {
+        var path = _directory.Combine("ca.config.json");
+        File.WriteAllText(path, json);
+        return path;
+    }
+
+    private static CaException Fails(params string[] args) =>
+        Assert.Throws<CaException>(() => MiniCaConfiguration.Load(args));
+
+    [Fact]
+    public void Load_RepositoryConfig_IsValidWithRootAndIssuing()
+    {
+        var loaded = MiniCaConfiguration.Load(["--config", Path.Combine(RepositoryPaths.Root, "ca.config.json")]);
+
+        Assert.Equal(Path.Combine(RepositoryPaths.Root, "data"), loaded.Options.DataDirectory);
+        Assert.Equal("http://localhost:5000", loaded.Options.PublicBaseUrl);
+        Assert.True(loaded.Options.Hsm.IsEmbedded);
+        Assert.Equal("P-384", loaded.Options.Authorities["root"].KeyAlgorithm);
+        Assert.Equal("P-256", loaded.Options.Authorities["issuing"].KeyAlgorithm);
+        Assert.Equal(0, loaded.Options.Authorities["issuing"].PathLength);
+        Assert.Equal($"Data Source={Path.Combine(RepositoryPaths.Root, "data", "minica.db")}", loaded.Options.Database.ConnectionString);
+    }
+
+    [Fact]
+    public void Load_EmptyFile_UsesDefaultsRelativeToTheFilesFolder()
+    {
+        var file = Write("{}");
+
+        var loaded = MiniCaConfiguration.Load(["--config", file]);
+
+        Assert.Equal(_directory.Combine("data"), loaded.Options.DataDirectory);
+        Assert.Equal(_directory.Combine("policies"), loaded.Options.PoliciesDirectory);
+        Assert.Equal(["issuing", "root"], loaded.Options.Authorities.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal("P-384", loaded.Options.Authorities["root"].KeyAlgorithm);
+        Assert.Equal(file, loaded.ConfigFile);
+    }
+
+    [Fact]
+    public void Load_CommandLineOverride_WinsOverTheFile()
+    {
+        var file = Write("""{ "PublicBaseUrl": "http://a.example" }""");
+
+        var loaded = MiniCaConfiguration.Load(["--config", file, "--PublicBaseUrl=https://ca.example.com", "--Hsm:MaxSessions=4"]);
+
+        Assert.Equal("https://ca.example.com", loaded.Options.PublicBaseUrl);
+        Assert.Equal(4, loaded.Options.Hsm.MaxSessions);
+        Assert.Equal(["init"], MiniCaConfiguration.CommandArguments(["init", "--config", file, "--Hsm:MaxSessions=4", "--PublicBaseUrl=https://x"]));
+    }
+
+    [Fact]
+    public void Load_EnvironmentOverride_WinsOverTheFileAndIsValidated()
+    {
+        var file = Write("{}");
+        Environment.SetEnvironmentVariable("MINICA_Authorities__issuing__KeyAlgorithm", "P-521");
+        try
+        {
+            var error = Fails("--config", file);
+
+            Assert.Equal(CaErrorKind.Configuration, error.Kind);
+            Assert.Contains("Authorities:issuing:KeyAlgorithm: 'P-521' is not one of P-256, P-384, RSA-2048, RSA-3072, RSA-4096", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("MINICA_Authorities__issuing__KeyAlgorithm", null);
+        }
+    }
+
+    [Fact]
+    public void Load_ConfigFromEnvironmentVariable_IsUsed()
+    {
+        var file = Write("""{ "DataDirectory": "elsewhere" }""");
+        Environment.SetEnvironmentVariable("MINICA_CONFIG", file);
+        try
+        {
+            Assert.Equal(_directory.Combine("elsewhere"), MiniCaConfiguration.Load([]).Options.DataDirectory);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("MINICA_CONFIG", null);
+        }
+    }
+
+    [Fact]
+    public void Load_MissingExplicitFile_FailsNamingIt()
+    {
+        var error = Fails("--config", _directory.Combine("nope.json"));
+
+        Assert.Equal($"Configuration file {_directory.Combine("nope.json")} does not exist.", error.Message);
+    }
+
+    [Fact]
+    public void Load_InvalidJson_FailsNamingTheFile()
+    {
+        var file = Write("""{ "DataDirectory": "data", }, """);
+
+        var error = Fails("--config", file);
+
+        Assert.StartsWith($"Configuration file {file} is not valid JSON", error.Message, StringComparison.Ordinal);
+        Assert.EndsWith("Line 1, position 29.", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_UnknownKey_FailsNamingFileAndKey()
+    {
+        var file = Write("""{ "Hsm": { "Memebrs": [] } }""");
+
+        var error = Fails("--config", file);
+
+        Assert.Equal($"Configuration error in {file}: Hsm:Memebrs: unknown key (expected one of EmbeddedModulePath, MaxSessions, Members)", error.Message);
+    }
+
+    [Fact]
+    public void Load_HostSections_AreAllowed()
+    {
+        var file = Write("""{ "Logging": { "LogLevel": { "Default": "Warning" } }, "AllowedHosts": "*" }""");
+
+        Assert.NotNull(MiniCaConfiguration.Load(["--config", file]));
+    }
+
+    [Fact]
+    public void Load_ValueOfWrongType_FailsNamingTheKey()
+    {
+        var file = Write("""{ "Hsm": { "MaxSessions": "many" } }""");
+
+        var error = Fails("--config", file);
+
+        Assert.Contains(file, error.Message, StringComparison.Ordinal);
+        Assert.Contains("Hsm:MaxSessions", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_PinWrittenInTheFile_IsRefused()
+    {
+        var file = Write("""
+            { "Hsm": { "Members": [ { "Name": "a", "ModulePath": "/usr/lib/x.so", "TokenLabel": "T", "PinSource": "123456" } ] } }
+            """);
+
+        var error = Fails("--config", file);
+
+        Assert.Contains("Hsm:Members:0:PinSource: must be 'env:NAME' or 'file:PATH'", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("123456", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_SeveralProblems_AreAllReportedAtOnce()
+    {
+        var file = Write("""
+            {
+              "PublicBaseUrl": "ftp://x",
+              "Database": { "Provider": "Oracle" },
+              "Hsm": { "Members": [ { "Name": "a", "ModulePath": "relative.so", "PinSource": "env:X" }, { "Name": "a", "ModulePath": "/x.so", "TokenLabel": "L", "TokenSerial": "S", "PinSource": "file:p" } ] },
+              "Authorities": {
+                "Root CA": { "Subject": "not a dn", "KeyAlgorithm": "P-256", "ValidityDays": 0 },
+                "sub": { "Subject": "CN=Sub", "Issuer": "missing", "SignatureAlgorithm": "RsaPkcs1Sha256", "KeyAlgorithm": "P-256", "PathLength": -1 }
+              }
+            }
+            """);
+
+        var message = Fails("--config", file).Message;
+
+        foreach (var expected in new[]
+        {
+            "PublicBaseUrl: 'ftp://x' is not an absolute http(s) URL",
+            "Database:Provider: 'Oracle' is not a provider",
+            "Hsm:Members:0:ModulePath: must be the absolute path",
+            "Hsm:Members:0: give exactly one of TokenLabel and TokenSerial.",
+            "Hsm:Members:1:Name: 'a' is used by another member.",
+            "Hsm:Members:1: give exactly one of TokenLabel and TokenSerial.",
+            "Authorities:Root CA: the name must be",
+            "Authorities:Root CA:Subject: 'not a dn' is not a distinguished name",
+            "Authorities:Root CA:ValidityDays: 0 is out of range",
+            "Authorities:sub:Issuer: 'missing' is not an authority in this file.",
+            "Authorities:sub:SignatureAlgorithm: RsaPkcs1Sha256 cannot be made with a P-256 key.",
+            "Authorities:sub:PathLength: must be 0 or more",
+        })
+        {
+            Assert.Contains(expected, message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void Load_IssuerCycle_IsRefused()
+    {
+        var file = Write("""
+            { "Authorities": {
+                "root": { "Subject": "CN=R" },
+                "a": { "Subject": "CN=A", "Issuer": "b" },
+                "b": { "Subject": "CN=B", "Issuer": "a" } } }
+            """);
+
+        var message = Fails("--config", file).Message;
+
+        Assert.Contains("Authorities:a:Issuer: the chain of issuers loops back to 'a'.", message, StringComparison.Ordinal);
+    }
+}
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class EnvironmentCollection
+{
+    public const string Name = "process environment";
+}
