@@ -1,0 +1,148 @@
+// Signer overhead benchmark (issue: Foundation). Raw signatures per second through MiniCa's signer (session pool,
+// retry wrapper, handle cache, in-process hashing, r||s -> DER) beside a bare Pkcs11Interop C_Sign loop on the same
+// key, same token, same run. Rounds alternate bare/signer so machine noise hits both alike; medians are reported.
+//
+//   dotnet run -c Release --project tests/MiniCa.Benchmarks [-- --seconds 1.5 --rounds 5]
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using MiniCa.Core.Keys;
+using MiniCa.Core.Signing;
+using MiniCa.Hsm;
+using Net.Pkcs11Interop.Common;
+using Net.Pkcs11Interop.HighLevelAPI;
+
+var seconds = ArgValue(args, "--seconds", 1.5);
+var rounds = (int)ArgValue(args, "--rounds", 5);
+const string Module = "/usr/lib/softhsm/libsofthsm2.so";
+
+var store = Path.Combine(Path.GetTempPath(), "minica-bench-" + Guid.NewGuid().ToString("N"));
+try
+{
+    var settings = EmbeddedSoftHsm.Provision(store, Module, maxSessions: 4);
+    using var member = HsmMember.Connect(settings);
+    var keys = new Pkcs11KeyStore(member);
+    var slot = HsmMember.FindToken(member.Library, settings).Slot;
+    var data = RandomNumberGenerator.GetBytes(512); // about the size of a TBSCertificate
+
+    Console.WriteLine($"MiniCa signer benchmark: SoftHSM2 {Module}, {Environment.ProcessorCount} cores, {rounds} alternating rounds of {seconds:0.0} s, medians");
+    Console.WriteLine();
+    Console.WriteLine("| Key | Threads | Bare C_Sign (sig/s) | MiniCa signer (sig/s) | Signer overhead |");
+    Console.WriteLine("|---|---:|---:|---:|---:|");
+    var worst = 0.0;
+    foreach (var algorithm in new[] { KeyAlgorithm.EcP256, KeyAlgorithm.EcP384, KeyAlgorithm.Rsa3072 })
+    {
+        var signer = keys.GenerateKey("bench-" + algorithm.Name.ToLowerInvariant(), algorithm);
+        var scheme = SignatureAlgorithms.DefaultFor(algorithm);
+        foreach (var threads in new[] { 1, 2 })
+        {
+            var bare = new List<double>();
+            var wrapped = new List<double>();
+            Measure(threads, 0.3, () => BareLoop(slot, signer.KeyName, scheme, data)); // warm-up
+            Measure(threads, 0.3, () => () => signer.Sign(scheme, data));
+            for (var round = 0; round < rounds; round++)
+            {
+                bare.Add(Measure(threads, seconds, () => BareLoop(slot, signer.KeyName, scheme, data)));
+                wrapped.Add(Measure(threads, seconds, () => () => signer.Sign(scheme, data)));
+            }
+
+            var b = Median(bare);
+            var w = Median(wrapped);
+            var overhead = (b - w) / b * 100;
+            worst = Math.Max(worst, overhead);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {algorithm.Name} | {threads} | {b:0} | {w:0} | {overhead:+0.0;-0.0}% |"));
+        }
+    }
+
+    Console.WriteLine();
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Worst overhead {worst:0.0}% (target <= 10%): {(worst <= 10 ? "met" : "NOT met")}"));
+    return worst <= 10 ? 0 : 1;
+}
+finally
+{
+    Directory.Delete(store, recursive: true);
+}
+
+// Runs `threads` workers, each with its own state from `makeWorker`, for `seconds`; returns operations per second.
+static double Measure(int threads, double seconds, Func<Action> makeWorker)
+{
+    var workers = Enumerable.Range(0, threads).Select(_ => makeWorker()).ToArray();
+    var counts = new long[threads];
+    using var go = new Barrier(threads + 1);
+    var stopAt = 0L;
+    var tasks = workers.Select((work, i) => Task.Factory.StartNew(() =>
+    {
+        go.SignalAndWait();
+        long n = 0;
+        while (Stopwatch.GetTimestamp() < Volatile.Read(ref stopAt))
+        {
+            work();
+            n++;
+        }
+
+        counts[i] = n;
+    }, TaskCreationOptions.LongRunning)).ToArray();
+    var start = Stopwatch.GetTimestamp();
+    Volatile.Write(ref stopAt, start + (long)(seconds * Stopwatch.Frequency));
+    go.SignalAndWait();
+    Task.WaitAll(tasks);
+    var elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
+    foreach (var worker in workers)
+    {
+        (worker.Target as IDisposable)?.Dispose();
+    }
+
+    return counts.Sum() / elapsed;
+}
+
+// The baseline: one session per thread, the key handle found once, the digest precomputed, one ISession.Sign per
+// signature — what a hand-written loop over Pkcs11Interop does with no pool, retry, DER conversion or hashing.
+static Action BareLoop(ISlot slot, string label, SignatureAlgorithm scheme, byte[] data)
+{
+    var bare = new BareSigner(slot, label, scheme, data);
+    return bare.SignOnce;
+}
+
+static double Median(List<double> values)
+{
+    var sorted = values.Order().ToList();
+    return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
+}
+
+static double ArgValue(string[] args, string name, double fallback)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? double.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+}
+
+internal sealed class BareSigner : IDisposable
+{
+    private readonly ISession _session;
+    private readonly IObjectHandle _key;
+    private readonly IMechanism _mechanism;
+    private readonly byte[] _input;
+
+    public BareSigner(ISlot slot, string label, SignatureAlgorithm scheme, byte[] data)
+    {
+        _session = slot.OpenSession(SessionType.ReadOnly);
+        var f = Pkcs11Modules.Factories;
+        _key = _session.FindAllObjects([
+            f.ObjectAttributeFactory.Create(CKA.CKA_CLASS, CKO.CKO_PRIVATE_KEY),
+            f.ObjectAttributeFactory.Create(CKA.CKA_LABEL, label),
+        ]).Single();
+        (_mechanism, _input) = scheme switch
+        {
+            SignatureAlgorithm.EcdsaSha256 => (f.MechanismFactory.Create(CKM.CKM_ECDSA), SHA256.HashData(data)),
+            SignatureAlgorithm.EcdsaSha384 => (f.MechanismFactory.Create(CKM.CKM_ECDSA), SHA384.HashData(data)),
+            _ => (f.MechanismFactory.Create(CKM.CKM_SHA256_RSA_PKCS), data),
+        };
+    }
+
+    public void SignOnce() => _session.Sign(_mechanism, _key, _input);
+
+    public void Dispose()
+    {
+        _mechanism.Dispose();
+        _session.CloseSession();
+    }
+}
