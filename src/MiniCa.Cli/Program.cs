@@ -18,6 +18,9 @@ app.Configure(config =>
     config.SetApplicationName("minica");
     config.AddCommand<InitCommand>("init")
         .WithDescription("Key ceremony: create the root and issuing keys in the HSM and their certificates (runs once).");
+    config.AddCommand<IssueCommand>("issue")
+        .WithDescription("Issue a certificate for a CSR under a profile (manual profiles leave the request pending).");
+    config.AddCommand<RequestsCommand>("requests").WithDescription("List the most recent certificate requests.");
     config.AddBranch("hsm", hsm =>
     {
         hsm.SetDescription("Inspect the HSM.");

@@ -4,6 +4,7 @@ using MiniCa.Authority;
 using MiniCa.Core.Authorities;
 using MiniCa.Core.Configuration;
 using MiniCa.Core.Errors;
+using MiniCa.Core.Profiles;
 using MiniCa.Data;
 using MiniCa.Hsm;
 using Org.BouncyCastle.Utilities.IO.Pem;
@@ -19,6 +20,7 @@ public sealed class CaBootstrapper(
     CaOptions options,
     IDbContextFactory<MiniCaDbContext> contexts,
     IAuthorityStore authorities,
+    ProfileCatalog profiles,
     HsmMember hsm,
     KeyCeremony ceremony,
     ILogger<CaBootstrapper> logger)
@@ -58,6 +60,7 @@ public sealed class CaBootstrapper(
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         await PrepareDatabaseAsync(cancellationToken);
+        logger.LogInformation("Certificate profiles: {Profiles}", string.Join(", ", profiles.All.Select(p => p.Name).Order(StringComparer.Ordinal)));
         logger.LogInformation("HSM member {Member}: token '{Token}' (serial {Serial}) in {Module}", hsm.Name, hsm.TokenLabel, hsm.TokenSerial, hsm.Settings.ModulePath);
         if (await IsInitializedAsync(cancellationToken))
         {

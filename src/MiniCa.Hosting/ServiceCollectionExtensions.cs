@@ -1,8 +1,12 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using MiniCa.Authority;
+using MiniCa.Authority.Issuance;
 using MiniCa.Core.Authorities;
 using MiniCa.Core.Configuration;
+using MiniCa.Core.Ledger;
+using MiniCa.Core.Linting;
+using MiniCa.Core.Profiles;
 using MiniCa.Core.Serials;
 using MiniCa.Core.Signing;
 using MiniCa.Data;
@@ -31,11 +35,18 @@ public static class ServiceCollectionExtensions
         services.AddSingleton(sp => new Pkcs11KeyStore(sp.GetRequiredService<HsmMember>()));
         services.AddSingleton<IKeyManager>(sp => sp.GetRequiredService<Pkcs11KeyStore>());
 
-        services.AddDbContextFactory<MiniCaDbContext>(db => db.UseSqlite(options.Database.ConnectionString));
+        services.AddPooledDbContextFactory<MiniCaDbContext>(db => db.UseSqlite(options.Database.ConnectionString));
         services.AddSingleton<EfAuthorityStore>();
         services.AddSingleton<IAuthorityStore>(sp => sp.GetRequiredService<EfAuthorityStore>());
         services.AddSingleton<IAuthorityReader>(sp => sp.GetRequiredService<EfAuthorityStore>());
+        services.AddSingleton<EfIssuanceLedger>();
+        services.AddSingleton<IIssuanceLedger>(sp => sp.GetRequiredService<EfIssuanceLedger>());
+        services.AddSingleton<IIssuanceReader>(sp => sp.GetRequiredService<EfIssuanceLedger>());
 
+        // Profiles are read once; a bad profile fails the start (the bootstrapper resolves this first).
+        services.AddSingleton(_ => ProfileLoader.LoadDirectory(options.PoliciesDirectory));
+        services.AddSingleton(CertificateLinter.Default);
+        services.AddSingleton<IssuanceService>();
         services.AddSingleton<KeyCeremony>();
         services.AddSingleton<CaBootstrapper>();
         return services;

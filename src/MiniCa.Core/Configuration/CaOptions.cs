@@ -18,6 +18,9 @@ public sealed class CaOptions
     /// <summary>Folder of certificate profiles.</summary>
     public string PoliciesDirectory { get; set; } = "policies";
 
+    /// <summary>The authority that signs subscriber certificates.</summary>
+    public string IssuingAuthority { get; set; } = "issuing";
+
     /// <summary>The HSM members; none means the embedded SoftHSM2 token.</summary>
     public HsmOptions Hsm { get; set; } = new();
 

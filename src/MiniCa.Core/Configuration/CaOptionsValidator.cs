@@ -40,6 +40,11 @@ public static partial class CaOptionsValidator
             problems.Add($"PublicBaseUrl: '{options.PublicBaseUrl}' is not an absolute http(s) URL without query or fragment.");
         }
 
+        if (options.Authorities.Count > 0 && !options.Authorities.ContainsKey(options.IssuingAuthority))
+        {
+            problems.Add($"IssuingAuthority: '{options.IssuingAuthority}' is not an authority in this file.");
+        }
+
         ValidateHsm(options.Hsm, problems);
         ValidateDatabase(options.Database, problems);
         ValidateAuthorities(options.Authorities, problems);

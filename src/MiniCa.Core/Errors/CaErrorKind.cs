@@ -35,4 +35,10 @@ public enum CaErrorKind
 
     /// <summary>The input could not be parsed.</summary>
     Malformed,
+
+    /// <summary>The request breaks the certificate profile's rules (or a lint).</summary>
+    PolicyViolation,
+
+    /// <summary>The issuance database failed to record something.</summary>
+    StorageFailed,
 }

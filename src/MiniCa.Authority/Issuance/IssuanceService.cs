@@ -1,0 +1,279 @@
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using MiniCa.Core.Authorities;
+using MiniCa.Core.Configuration;
+using MiniCa.Core.Errors;
+using MiniCa.Core.Issuance;
+using MiniCa.Core.Ledger;
+using MiniCa.Core.Linting;
+using MiniCa.Core.Profiles;
+using MiniCa.Core.Requests;
+using MiniCa.Core.Serials;
+using MiniCa.Core.Signing;
+using Org.BouncyCastle.Asn1;
+using Org.BouncyCastle.Asn1.X509;
+using Org.BouncyCastle.X509;
+
+namespace MiniCa.Authority.Issuance;
+
+/// <summary>
+/// The one issuance pipeline every door uses (ARCHITECTURE.md §2): parse and verify the CSR, apply the profile,
+/// stop for approval when the profile says so, reserve a serial, build the TBS certificate, sign it with a
+/// throw-away key and lint it, record it, sign the same bytes in the HSM, check them, commit. Every submission
+/// leaves a record and an audit event; no certificate is signed without its row.
+/// </summary>
+public sealed class IssuanceService(
+    ProfileCatalog profiles,
+    IAuthorityReader authorities,
+    IKeyManager keys,
+    IIssuanceLedger ledger,
+    ISerialNumberGenerator serials,
+    CertificateLinter linter,
+    TimeProvider time,
+    CaOptions options,
+    ILogger<IssuanceService> logger) : IDisposable
+{
+    /// <summary>A serial collision is astronomically unlikely; a few retries cover it without a loop that never ends.</summary>
+    private const int SerialAttempts = 3;
+
+    private readonly SemaphoreSlim _issuerLock = new(1, 1);
+    private readonly ThrowAwaySigner _throwAway = new();
+    private readonly Uri _baseUrl = new(options.PublicBaseUrl.EndsWith('/') ? options.PublicBaseUrl : options.PublicBaseUrl + "/");
+    private IssuerContext? _issuer;
+
+    /// <summary>Submits a CSR for a profile and carries it as far as the profile allows.</summary>
+    public async Task<IssuanceOutcome> SubmitAsync(IssuanceSubmission submission, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(submission);
+        var actor = submission.Requester;
+        CertificateProfile? profile = null;
+        var problems = new List<string>();
+        try
+        {
+            profile = profiles.Get(submission.Profile);
+        }
+        catch (CaException ex) when (ex.Kind == CaErrorKind.NotFound)
+        {
+            problems.Add(ex.Message);
+        }
+
+        var parsed = CsrParser.Parse(submission.Csr);
+        problems.AddRange(parsed.Problems);
+        PolicyDecision? decision = null;
+        if (profile is not null && parsed.Csr is not null && parsed.Problems.Count == 0)
+        {
+            decision = ProfilePolicy.Evaluate(profile, parsed.Csr);
+            problems.AddRange(decision.Problems);
+            if (submission.ValidityDays is { } days && (days < 1 || days > profile.Validity.MaxDays))
+            {
+                problems.Add($"a validity of {days} days was asked for; profile '{profile.Name}' allows 1..{profile.Validity.MaxDays}");
+            }
+        }
+
+        var draft = new RequestDraft
+        {
+            Profile = submission.Profile.Length <= 64 ? submission.Profile : submission.Profile[..64],
+            Requester = actor,
+            Source = submission.Source,
+            // Keep the CSR when it was one; raw garbage is not stored, only the fact that it arrived.
+            CsrDer = parsed.Csr?.Der,
+            Subject = parsed.Csr?.Subject.ToString() ?? string.Empty,
+            Identifiers = (decision?.Identifiers ?? parsed.Csr?.Identifiers ?? []).Select(i => i.ToString()).ToList(),
+            KeyDescription = parsed.Csr?.KeyDescription ?? string.Empty,
+            RequiredApprovals = profile?.Approval.IsManual == true ? profile.Approval.Approvers : 0,
+        };
+
+        if (problems.Count > 0)
+        {
+            var id = await ledger.RecordRequestAsync(draft, RequestStatus.Rejected, problems,
+                new AuditEntry(actor, "request.rejected", string.Empty, $"profile {submission.Profile} via {submission.Source}: {string.Join("; ", problems)}"),
+                cancellationToken);
+            logger.LogInformation("Request {Request} rejected: {Problems}", id, string.Join("; ", problems));
+            return new IssuanceOutcome { RequestId = id, Status = RequestStatus.Rejected, Problems = problems };
+        }
+
+        if (profile!.Approval.IsManual)
+        {
+            var id = await ledger.RecordRequestAsync(draft, RequestStatus.Pending, [],
+                new AuditEntry(actor, "request.pending", string.Empty, $"profile {profile.Name} via {submission.Source}; {profile.Approval.Approvers} approval(s) needed"),
+                cancellationToken);
+            return new IssuanceOutcome { RequestId = id, Status = RequestStatus.Pending, ApprovalsNeeded = profile.Approval.Approvers };
+        }
+
+        return await IssueAsync(draft, profile, parsed.Csr!, decision!, submission.ValidityDays, actor, cancellationToken);
+    }
+
+    private async Task<IssuanceOutcome> IssueAsync(
+        RequestDraft draft,
+        CertificateProfile profile,
+        ParsedCsr csr,
+        PolicyDecision decision,
+        int? validityDays,
+        string actor,
+        CancellationToken cancellationToken)
+    {
+        var issuer = await GetIssuerAsync(cancellationToken);
+        var now = time.GetUtcNow();
+        for (var attempt = 1; ; attempt++)
+        {
+            // Steps 3-4: serial, TBS certificate, throw-away signature, every lint.
+            var serial = serials.NewSerial();
+            var tbs = LeafCertificateBuilder.BuildTbs(new LeafCertificateRequest
+            {
+                Serial = serial,
+                Profile = profile,
+                PublicKey = csr.PublicKey,
+                Identifiers = decision.Identifiers,
+                CommonName = decision.CommonName,
+                Issuer = issuer.Certificate,
+                IssuerName = issuer.Name,
+                SignatureAlgorithm = issuer.SignatureAlgorithm,
+                Now = now,
+                ValidityDays = validityDays,
+                PublicBaseUrl = _baseUrl,
+            });
+            var tbsDer = tbs.GetEncoded(Asn1Encodable.Der);
+            var findings = linter.Run(new LintContext
+            {
+                Der = _throwAway.Certificate(tbs, tbsDer),
+                IssuerCertificate = issuer.Certificate,
+                Profile = profile,
+                Now = now,
+            });
+            var errors = findings.Where(f => f.Severity == LintSeverity.Error).Select(f => f.ToString()).ToList();
+            if (errors.Count > 0)
+            {
+                var id = await ledger.RecordRequestAsync(draft, RequestStatus.Failed, errors,
+                    new AuditEntry(actor, "request.lint_failed", string.Empty, string.Join("; ", errors)), cancellationToken);
+                logger.LogWarning("Request {Request} failed lint: {Errors}", id, string.Join("; ", errors));
+                return new IssuanceOutcome { RequestId = id, Status = RequestStatus.Failed, Problems = errors };
+            }
+
+            var serialHex = serial.ToString(16);
+            var warnings = findings.Where(f => f.Severity == LintSeverity.Warning).ToList();
+            var certificateDraft = new CertificateDraft
+            {
+                SerialHex = serialHex,
+                IssuerName = issuer.Name,
+                Subject = tbs.Subject.ToString(),
+                Identifiers = draft.Identifiers,
+                Profile = profile.Name,
+                NotBefore = tbs.StartDate.ToDateTime(),
+                NotAfter = tbs.EndDate.ToDateTime(),
+                TbsDer = tbsDer,
+            };
+
+            // Step 5a: record the linted certificate (and its audit event) before the HSM sees it.
+            long requestId;
+            long certificateId;
+            try
+            {
+                (requestId, certificateId) = await ledger.RecordSigningAsync(draft, null, certificateDraft,
+                    new AuditEntry(actor, "certificate.signing", string.Empty,
+                        $"profile {profile.Name}; {string.Join(", ", draft.Identifiers)}" + (warnings.Count > 0 ? $"; warnings: {string.Join("; ", warnings)}" : string.Empty)),
+                    cancellationToken);
+            }
+            catch (CaException ex) when (ex.Kind == CaErrorKind.AlreadyExists && attempt < SerialAttempts)
+            {
+                logger.LogWarning("Serial {Serial} was taken; drawing another", serialHex);
+                continue;
+            }
+
+            // Step 5b: sign the same bytes in the HSM, check, commit.
+            byte[] certificateDer;
+            try
+            {
+                var signature = issuer.Signer.Sign(issuer.SignatureAlgorithm, tbsDer);
+                certificateDer = new X509CertificateStructure(tbs, tbs.Signature, new DerBitString(signature)).GetEncoded(Asn1Encodable.Der);
+                issuer.EnsureSignedAsLinted(certificateDer, tbsDer, signature);
+            }
+            catch (Exception ex) when (ex is CaException or CryptographicException)
+            {
+                await RecordFailureQuietlyAsync(requestId, certificateId, actor, serialHex, ex.Message);
+                throw;
+            }
+
+            try
+            {
+                await ledger.RecordIssuedAsync(requestId, certificateId, certificateDer,
+                    new AuditEntry(actor, "certificate.issued", $"certificate:{serialHex}", $"request:{requestId}; profile {profile.Name}; {string.Join(", ", draft.Identifiers)}"),
+                    cancellationToken);
+            }
+            catch (CaException ex)
+            {
+                // The signature exists; its row (status Signing, with the TBS) stays the record of it.
+                logger.LogError("Certificate {Serial} was signed but could not be committed: {Reason}", serialHex, ex.Message);
+                await RecordFailureQuietlyAsync(requestId, certificateId, actor, serialHex, ex.Message);
+                throw;
+            }
+
+            return new IssuanceOutcome
+            {
+                RequestId = requestId,
+                Status = RequestStatus.Issued,
+                Certificate = certificateDer,
+                SerialHex = serialHex,
+                Warnings = warnings,
+            };
+        }
+    }
+
+    private async Task RecordFailureQuietlyAsync(long requestId, long certificateId, string actor, string serialHex, string reason)
+    {
+        try
+        {
+            await ledger.RecordFailedAsync(requestId, certificateId, reason,
+                new AuditEntry(actor, "certificate.failed", $"certificate:{serialHex}", reason), CancellationToken.None);
+        }
+        catch (CaException ex)
+        {
+            // The database is what failed; the row written before signing already records the attempt.
+            logger.LogError("Could not record the failure of certificate {Serial}: {Reason}", serialHex, ex.Message);
+        }
+    }
+
+    private async Task<IssuerContext> GetIssuerAsync(CancellationToken cancellationToken)
+    {
+        if (_issuer is { } cached)
+        {
+            return cached;
+        }
+
+        await _issuerLock.WaitAsync(cancellationToken);
+        try
+        {
+            if (_issuer is not null)
+            {
+                return _issuer;
+            }
+
+            var name = options.IssuingAuthority;
+            var record = await authorities.FindActiveAsync(name, cancellationToken)
+                ?? throw new CaException(CaErrorKind.InvalidState, $"The issuing authority '{name}' has no active certificate; run 'minica init'.");
+            var certificate = new X509CertificateParser().ReadCertificate(record.CertificateDer);
+            var signer = keys.GetSigner(name);
+            var algorithm = string.IsNullOrEmpty(options.Authorities[name].SignatureAlgorithm)
+                ? SignatureAlgorithms.DefaultFor(signer.Algorithm)
+                : Enum.Parse<SignatureAlgorithm>(options.Authorities[name].SignatureAlgorithm!, ignoreCase: true);
+            if (!signer.PublicKeyInfo.Equals(certificate.SubjectPublicKeyInfo))
+            {
+                throw new CaException(CaErrorKind.InvalidState, $"The HSM key '{name}' does not match the public key of the '{name}' certificate.");
+            }
+
+            _issuer = new IssuerContext(name, certificate, signer, algorithm);
+            return _issuer;
+        }
+        finally
+        {
+            _issuerLock.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _issuerLock.Dispose();
+        _throwAway.Dispose();
+        _issuer?.Dispose();
+    }
+}

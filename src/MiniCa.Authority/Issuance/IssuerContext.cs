@@ -1,0 +1,66 @@
+using System.Security.Cryptography;
+using MiniCa.Core.Errors;
+using MiniCa.Core.Signing;
+using Org.BouncyCastle.Asn1;
+using Org.BouncyCastle.X509;
+
+namespace MiniCa.Authority.Issuance;
+
+/// <summary>The issuing CA as the pipeline uses it: certificate, HSM signer, signature algorithm, verifier.</summary>
+internal sealed class IssuerContext(string name, X509Certificate certificate, IKeySigner signer, SignatureAlgorithm signatureAlgorithm) : IDisposable
+{
+    // Verification runs on the platform's crypto (OpenSSL); one key object per thread, as instances are not
+    // documented to be thread-safe.
+    private readonly ThreadLocal<AsymmetricAlgorithm> _verifier = new(() => CreateVerifier(certificate), trackAllValues: true);
+
+    public string Name { get; } = name;
+
+    public X509Certificate Certificate { get; } = certificate;
+
+    public IKeySigner Signer { get; } = signer;
+
+    public SignatureAlgorithm SignatureAlgorithm { get; } = signatureAlgorithm;
+
+    /// <summary>
+    /// Checks that the certificate about to be delivered carries exactly the TBS bytes that were linted and
+    /// recorded, and that the HSM's signature over them verifies with the issuer's public key.
+    /// </summary>
+    public void EnsureSignedAsLinted(byte[] certificateDer, byte[] lintedTbs, byte[] signature)
+    {
+        var signedTbs = Org.BouncyCastle.Asn1.X509.X509CertificateStructure.GetInstance(Asn1Object.FromByteArray(certificateDer)).TbsCertificate.GetEncoded(Asn1Encodable.Der);
+        if (!signedTbs.AsSpan().SequenceEqual(lintedTbs))
+        {
+            throw new CaException(CaErrorKind.HsmOperationFailed, "The certificate's TBS bytes differ from the linted ones; it is not issued.");
+        }
+
+        var hash = SignatureAlgorithms.Hash(SignatureAlgorithm);
+        var valid = _verifier.Value switch
+        {
+            ECDsa ecdsa => ecdsa.VerifyData(lintedTbs, signature, hash, DSASignatureFormat.Rfc3279DerSequence),
+            RSA rsa => rsa.VerifyData(lintedTbs, signature, hash, SignatureAlgorithm is SignatureAlgorithm.RsaPssSha256 or SignatureAlgorithm.RsaPssSha384 ? RSASignaturePadding.Pss : RSASignaturePadding.Pkcs1),
+            _ => false,
+        };
+        if (!valid)
+        {
+            throw new CaException(CaErrorKind.HsmOperationFailed, $"The HSM's signature does not verify with the public key of '{Name}'; the certificate is not issued.");
+        }
+    }
+
+    private static AsymmetricAlgorithm CreateVerifier(X509Certificate certificate)
+    {
+        var spki = certificate.SubjectPublicKeyInfo.GetEncoded(Asn1Encodable.Der);
+        AsymmetricAlgorithm key = certificate.SubjectPublicKeyInfo.Algorithm.Algorithm.Id == "1.2.840.10045.2.1" ? ECDsa.Create() : RSA.Create();
+        key.ImportSubjectPublicKeyInfo(spki, out _);
+        return key;
+    }
+
+    public void Dispose()
+    {
+        foreach (var verifier in _verifier.Values)
+        {
+            verifier.Dispose();
+        }
+
+        _verifier.Dispose();
+    }
+}

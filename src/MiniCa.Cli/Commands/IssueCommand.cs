@@ -1,0 +1,122 @@
+using System.ComponentModel;
+using Microsoft.Extensions.DependencyInjection;
+using MiniCa.Authority.Issuance;
+using MiniCa.Core.Errors;
+using MiniCa.Core.Ledger;
+using MiniCa.Hosting;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace MiniCa.Cli.Commands;
+
+/// <summary><c>minica issue --csr FILE --profile NAME [--out FILE]</c>: the issuance pipeline from the command line.</summary>
+internal sealed class IssueCommand : AsyncCommand<IssueCommand.Settings>
+{
+    internal sealed class Settings : CommandSettings
+    {
+        [CommandOption("--config <PATH>")]
+        [Description("Configuration file.")]
+        public string? Config { get; init; }
+
+        [CommandOption("--csr <FILE>")]
+        [Description("The PKCS#10 request, PEM or DER.")]
+        public string Csr { get; init; } = string.Empty;
+
+        [CommandOption("--profile <NAME>")]
+        [Description("The certificate profile (a file in policies/).")]
+        public string Profile { get; init; } = string.Empty;
+
+        [CommandOption("--out <FILE>")]
+        [Description("Where to write the certificate chain (PEM); standard output when absent.")]
+        public string? Out { get; init; }
+
+        [CommandOption("--days <N>")]
+        [Description("Validity in days (at most the profile's maximum).")]
+        public int? Days { get; init; }
+
+        public override ValidationResult Validate()
+        {
+            if (string.IsNullOrWhiteSpace(Csr))
+            {
+                return ValidationResult.Error("--csr FILE is required.");
+            }
+
+            return string.IsNullOrWhiteSpace(Profile) ? ValidationResult.Error("--profile NAME is required.") : ValidationResult.Success();
+        }
+    }
+
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        byte[] csr;
+        try
+        {
+            csr = await File.ReadAllBytesAsync(settings.Csr, cancellationToken);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new CaException(CaErrorKind.Malformed, $"Cannot read the CSR file {settings.Csr}: {ex.Message}");
+        }
+
+        await using var services = CliContext.BuildServices();
+        await services.GetRequiredService<CaBootstrapper>().PrepareDatabaseAsync(cancellationToken);
+        var outcome = await services.GetRequiredService<IssuanceService>().SubmitAsync(
+            new IssuanceSubmission
+            {
+                Csr = csr,
+                Profile = settings.Profile,
+                Requester = "cli:" + Environment.UserName,
+                Source = "cli",
+                ValidityDays = settings.Days,
+            },
+            cancellationToken);
+
+        switch (outcome.Status)
+        {
+            case RequestStatus.Issued:
+                var chain = CaBootstrapper.ToPem(outcome.Certificate!) + await IssuerChainPemAsync(services, cancellationToken);
+                if (settings.Out is null)
+                {
+                    Console.Out.Write(chain);
+                }
+                else
+                {
+                    await File.WriteAllTextAsync(settings.Out, chain, cancellationToken);
+                }
+
+                foreach (var warning in outcome.Warnings)
+                {
+                    Console.Error.WriteLine("minica: warning: " + warning);
+                }
+
+                Console.Error.WriteLine($"minica: request {outcome.RequestId} issued: serial {outcome.SerialHex}" + (settings.Out is null ? string.Empty : $", written to {settings.Out}"));
+                return 0;
+            case RequestStatus.Pending:
+                AnsiConsole.MarkupLine($"Request [bold]{outcome.RequestId}[/] is pending: profile '{Markup.Escape(settings.Profile)}' needs {outcome.ApprovalsNeeded} officer approval(s).");
+                return 0;
+            default:
+                Console.Error.WriteLine($"minica: error: request {outcome.RequestId} {outcome.Status.ToString().ToLowerInvariant()}: {string.Join("; ", outcome.Problems)}");
+                return 1;
+        }
+    }
+
+    private static async Task<string> IssuerChainPemAsync(IServiceProvider services, CancellationToken cancellationToken)
+    {
+        // The chain up to (not including) the root, which relying parties must already trust.
+        var options = services.GetRequiredService<MiniCa.Core.Configuration.CaOptions>();
+        var reader = services.GetRequiredService<MiniCa.Core.Authorities.IAuthorityReader>();
+        var pem = string.Empty;
+        var name = options.IssuingAuthority;
+        while (!string.IsNullOrEmpty(options.Authorities[name].Issuer))
+        {
+            var authority = await reader.FindActiveAsync(name, cancellationToken);
+            if (authority?.CertificateDer is { } der)
+            {
+                pem += CaBootstrapper.ToPem(der);
+            }
+
+            name = options.Authorities[name].Issuer!;
+        }
+
+        return pem;
+    }
+}

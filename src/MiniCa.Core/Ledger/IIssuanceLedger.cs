@@ -1,0 +1,42 @@
+namespace MiniCa.Core.Ledger;
+
+/// <summary>
+/// Records issuance, step by step, each step with its audit event in one transaction: a request that ends before
+/// signing, the certificate about to be signed (before the HSM sees it), and the outcome after signing.
+/// </summary>
+public interface IIssuanceLedger
+{
+    /// <summary>Records a request that stops here: <see cref="RequestStatus.Rejected"/>, <see cref="RequestStatus.Pending"/> or <see cref="RequestStatus.Failed"/>.</summary>
+    Task<long> RecordRequestAsync(RequestDraft request, RequestStatus status, IReadOnlyList<string> problems, AuditEntry audit, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Records a new request (or takes an approved one by id) together with the certificate about to be signed.
+    /// Fails with <see cref="Errors.CaErrorKind.AlreadyExists"/> when the serial is taken.
+    /// </summary>
+    Task<(long RequestId, long CertificateId)> RecordSigningAsync(RequestDraft? newRequest, long? existingRequestId, CertificateDraft certificate, AuditEntry audit, CancellationToken cancellationToken = default);
+
+    /// <summary>Stores the signed certificate and marks request and certificate issued.</summary>
+    Task RecordIssuedAsync(long requestId, long certificateId, byte[] certificateDer, AuditEntry audit, CancellationToken cancellationToken = default);
+
+    /// <summary>Marks a signing attempt (and its request) failed.</summary>
+    Task RecordFailedAsync(long requestId, long? certificateId, string reason, AuditEntry audit, CancellationToken cancellationToken = default);
+}
+
+/// <summary>Reads requests and certificates.</summary>
+public interface IIssuanceReader
+{
+    /// <summary>The most recent requests, newest first.</summary>
+    Task<IReadOnlyList<RequestRecord>> ListRequestsAsync(int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>A request by id.</summary>
+    Task<RequestRecord?> FindRequestAsync(long id, CancellationToken cancellationToken = default);
+
+    /// <summary>A certificate by serial (lowercase hex).</summary>
+    Task<CertificateRecord?> FindCertificateAsync(string serialHex, CancellationToken cancellationToken = default);
+
+    /// <summary>How many certificates there are in each status.</summary>
+    Task<IReadOnlyDictionary<CertificateStatus, int>> CountCertificatesAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Audit events, newest first.</summary>
+    Task<IReadOnlyList<AuditEntry>> ListAuditAsync(int limit, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,157 @@
+using MiniCa.Core.Errors;
+using MiniCa.Core.Ledger;
+
+namespace MiniCa.Data.Entities;
+
+/// <summary>A certificate request. Status changes only through the guarded methods.</summary>
+public sealed class CertificateRequestEntity
+{
+    private CertificateRequestEntity()
+    {
+    }
+
+    /// <summary>Request number.</summary>
+    public long Id { get; private set; }
+
+    /// <summary>Profile asked for.</summary>
+    public string Profile { get; private set; } = string.Empty;
+
+    /// <summary>Who asked.</summary>
+    public string Requester { get; private set; } = string.Empty;
+
+    /// <summary>Door it came through.</summary>
+    public string Source { get; private set; } = string.Empty;
+
+    /// <summary>Stored as a string.</summary>
+    public RequestStatus Status { get; private set; }
+
+    /// <summary>The DER CSR (absent when the input was no CSR).</summary>
+    public byte[]? CsrDer { get; private set; }
+
+    /// <summary>Requested subject.</summary>
+    public string Subject { get; private set; } = string.Empty;
+
+    /// <summary>Requested identifiers, one per line.</summary>
+    public string Identifiers { get; private set; } = string.Empty;
+
+    /// <summary>Key description.</summary>
+    public string KeyDescription { get; private set; } = string.Empty;
+
+    /// <summary>Reasons for rejection or failure, one per line.</summary>
+    public string Problems { get; private set; } = string.Empty;
+
+    /// <summary>Distinct approvals needed.</summary>
+    public int RequiredApprovals { get; private set; }
+
+    /// <summary>When it arrived.</summary>
+    public DateTimeOffset CreatedAt { get; private set; }
+
+    /// <summary>When its status last changed.</summary>
+    public DateTimeOffset UpdatedAt { get; private set; }
+
+    /// <summary>The certificate issued for it.</summary>
+    public CertificateEntity? Certificate { get; private set; }
+
+    /// <summary>Officers' decisions.</summary>
+    public List<ApprovalEntity> Approvals { get; private set; } = [];
+
+    /// <summary>A new request in <paramref name="status"/>.</summary>
+    public static CertificateRequestEntity Create(RequestDraft draft, RequestStatus status, IEnumerable<string> problems, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(draft);
+        return new CertificateRequestEntity
+        {
+            Profile = draft.Profile,
+            Requester = draft.Requester,
+            Source = draft.Source,
+            Status = status,
+            CsrDer = draft.CsrDer,
+            Subject = Truncate(draft.Subject, 1024),
+            Identifiers = string.Join('\n', draft.Identifiers),
+            KeyDescription = draft.KeyDescription,
+            Problems = string.Join('\n', problems),
+            RequiredApprovals = draft.RequiredApprovals,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+    }
+
+    /// <summary>Issuance starts: only a new or approved request can be signed.</summary>
+    public void BeginSigning(DateTimeOffset now)
+    {
+        if (Status is not (RequestStatus.Approved or RequestStatus.Pending) || (Status == RequestStatus.Pending && RequiredApprovals > 0))
+        {
+            throw new CaException(CaErrorKind.InvalidState, $"Request {Id} is {Status} and cannot be issued.");
+        }
+
+        Status = RequestStatus.Approved;
+        UpdatedAt = now;
+    }
+
+    /// <summary>The certificate was issued.</summary>
+    public void MarkIssued(DateTimeOffset now)
+    {
+        if (Status != RequestStatus.Approved)
+        {
+            throw new CaException(CaErrorKind.InvalidState, $"Request {Id} is {Status}; only an approved request becomes issued.");
+        }
+
+        Status = RequestStatus.Issued;
+        UpdatedAt = now;
+    }
+
+    /// <summary>Issuance failed for <paramref name="reason"/>.</summary>
+    public void MarkFailed(string reason, DateTimeOffset now)
+    {
+        if (Status is RequestStatus.Issued or RequestStatus.Rejected)
+        {
+            throw new CaException(CaErrorKind.InvalidState, $"Request {Id} is {Status} and cannot fail.");
+        }
+
+        Status = RequestStatus.Failed;
+        Problems = string.IsNullOrEmpty(Problems) ? reason : Problems + "\n" + reason;
+        UpdatedAt = now;
+    }
+
+    /// <summary>The domain view.</summary>
+    public RequestRecord ToRecord() => new()
+    {
+        Id = Id,
+        Profile = Profile,
+        Requester = Requester,
+        Source = Source,
+        Status = Status,
+        Subject = Subject,
+        Identifiers = Split(Identifiers),
+        Problems = Split(Problems),
+        RequiredApprovals = RequiredApprovals,
+        CreatedAt = CreatedAt,
+        CertificateSerial = Certificate?.SerialHex,
+    };
+
+    internal static IReadOnlyList<string> Split(string lines) => lines.Length == 0 ? [] : lines.Split('\n');
+
+    private static string Truncate(string value, int length) => value.Length <= length ? value : value[..length];
+}
+
+/// <summary>An officer's decision on a request.</summary>
+public sealed class ApprovalEntity
+{
+    /// <summary>Surrogate key.</summary>
+    public long Id { get; set; }
+
+    /// <summary>The request decided on.</summary>
+    public long RequestId { get; set; }
+
+    /// <summary>Who decided.</summary>
+    public string Officer { get; set; } = string.Empty;
+
+    /// <summary><c>Approved</c> or <c>Rejected</c>.</summary>
+    public string Decision { get; set; } = string.Empty;
+
+    /// <summary>Why.</summary>
+    public string Comment { get; set; } = string.Empty;
+
+    /// <summary>When.</summary>
+    public DateTimeOffset At { get; set; }
+}

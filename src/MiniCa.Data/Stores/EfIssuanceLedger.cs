@@ -1,0 +1,154 @@
+using Microsoft.EntityFrameworkCore;
+using MiniCa.Core.Errors;
+using MiniCa.Core.Ledger;
+using MiniCa.Data.Entities;
+
+namespace MiniCa.Data.Stores;
+
+/// <summary>The issuance ledger and reader over EF Core; each step and its audit event share one transaction.</summary>
+public sealed class EfIssuanceLedger(IDbContextFactory<MiniCaDbContext> contexts, TimeProvider time) : IIssuanceLedger, IIssuanceReader
+{
+    /// <inheritdoc />
+    public async Task<long> RecordRequestAsync(RequestDraft request, RequestStatus status, IReadOnlyList<string> problems, AuditEntry audit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(audit);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var now = time.GetUtcNow();
+        var entity = CertificateRequestEntity.Create(request, status, problems, now);
+        db.Requests.Add(entity);
+        await SaveAsync(db, "record the request", cancellationToken);
+        // The request number is known only after the insert; the audit event names it.
+        db.AuditEvents.Add(Audit(audit with { Subject = $"request:{entity.Id}" }, now));
+        await SaveAsync(db, "record the audit event", cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return entity.Id;
+    }
+
+    /// <inheritdoc />
+    public async Task<(long RequestId, long CertificateId)> RecordSigningAsync(RequestDraft? newRequest, long? existingRequestId, CertificateDraft certificate, AuditEntry audit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        ArgumentNullException.ThrowIfNull(audit);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var now = time.GetUtcNow();
+        CertificateRequestEntity request;
+        if (newRequest is not null)
+        {
+            request = CertificateRequestEntity.Create(newRequest, RequestStatus.Approved, [], now);
+            db.Requests.Add(request);
+        }
+        else
+        {
+            request = await db.Requests.SingleOrDefaultAsync(r => r.Id == existingRequestId, cancellationToken)
+                ?? throw new CaException(CaErrorKind.NotFound, $"Request {existingRequestId} does not exist.");
+            request.BeginSigning(now);
+        }
+
+        await SaveAsync(db, "record the request", cancellationToken);
+        var entity = CertificateEntity.BeginSigning(certificate, request.Id, now);
+        db.Certificates.Add(entity);
+        db.AuditEvents.Add(Audit(audit with { Subject = $"certificate:{certificate.SerialHex}", Details = $"request:{request.Id} {audit.Details}" }, now));
+        await SaveAsync(db, "record the certificate before signing", cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return (request.Id, entity.Id);
+    }
+
+    /// <inheritdoc />
+    public async Task RecordIssuedAsync(long requestId, long certificateId, byte[] certificateDer, AuditEntry audit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(audit);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var now = time.GetUtcNow();
+        var certificate = await db.Certificates.SingleAsync(c => c.Id == certificateId, cancellationToken);
+        var request = await db.Requests.SingleAsync(r => r.Id == requestId, cancellationToken);
+        certificate.MarkIssued(certificateDer, now);
+        request.MarkIssued(now);
+        db.AuditEvents.Add(Audit(audit, now));
+        await SaveAsync(db, "record the issued certificate", cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task RecordFailedAsync(long requestId, long? certificateId, string reason, AuditEntry audit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(audit);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var now = time.GetUtcNow();
+        var request = await db.Requests.SingleAsync(r => r.Id == requestId, cancellationToken);
+        request.MarkFailed(reason, now);
+        if (certificateId is { } id)
+        {
+            (await db.Certificates.SingleAsync(c => c.Id == id, cancellationToken)).MarkFailed(reason);
+        }
+
+        db.AuditEvents.Add(Audit(audit, now));
+        await SaveAsync(db, "record the failure", cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<RequestRecord>> ListRequestsAsync(int limit, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var rows = await db.Requests.AsNoTracking().Include(r => r.Certificate).OrderByDescending(r => r.Id).Take(limit).ToListAsync(cancellationToken);
+        return rows.Select(r => r.ToRecord()).ToList();
+    }
+
+    /// <inheritdoc />
+    public async Task<RequestRecord?> FindRequestAsync(long id, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var row = await db.Requests.AsNoTracking().Include(r => r.Certificate).SingleOrDefaultAsync(r => r.Id == id, cancellationToken);
+        return row?.ToRecord();
+    }
+
+    /// <inheritdoc />
+    public async Task<CertificateRecord?> FindCertificateAsync(string serialHex, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var row = await db.Certificates.AsNoTracking().SingleOrDefaultAsync(c => c.SerialHex == serialHex, cancellationToken);
+        return row?.ToRecord();
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyDictionary<CertificateStatus, int>> CountCertificatesAsync(CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Certificates.GroupBy(c => c.Status).Select(g => new { g.Key, Count = g.Count() })
+            .ToDictionaryAsync(g => g.Key, g => g.Count, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<AuditEntry>> ListAuditAsync(int limit, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.AuditEvents.AsNoTracking().OrderByDescending(a => a.Id).Take(limit)
+            .Select(a => new AuditEntry(a.Actor, a.Action, a.Subject, a.Details)).ToListAsync(cancellationToken);
+    }
+
+    private static AuditEventEntity Audit(AuditEntry entry, DateTimeOffset now) => new()
+    {
+        At = now,
+        Actor = entry.Actor,
+        Action = entry.Action,
+        Subject = entry.Subject,
+        Details = entry.Details.Length <= 8192 ? entry.Details : entry.Details[..8192],
+    };
+
+    private static async Task SaveAsync(MiniCaDbContext db, string what, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException ex) when (ex.InnerException?.Message.Contains("Certificates.SerialHex", StringComparison.Ordinal) == true
+                                           || ex.InnerException?.Message.Contains("IX_Certificates_SerialHex", StringComparison.Ordinal) == true)
+        {
+            throw new CaException(CaErrorKind.AlreadyExists, "The serial number is already taken.", ex);
+        }
+        catch (DbUpdateException ex)
+        {
+            throw new CaException(CaErrorKind.StorageFailed, $"The issuance database could not {what}.", ex);
+        }
+    }
+}
