@@ -13,6 +13,8 @@ internal static class Minica
             ["SOFTHSM2_CONF"] = null,
             ["MINICA_CONFIG"] = null,
             ["DOTNET_NOLOGO"] = "1",
+            // Test directories hold only a ca.config.json; the shipped profiles are the repository's.
+            ["MINICA_PoliciesDirectory"] = Path.Combine(RepositoryPaths.Root, "policies"),
         };
         if (environment is not null)
         {

@@ -57,6 +57,7 @@ internal sealed class WebHostProcess : IAsyncDisposable
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["MINICA_Urls"] = $"http://localhost:{port}";
         start.Environment["MINICA_PublicBaseUrl"] = $"http://localhost:{port}";
+        start.Environment["MINICA_PoliciesDirectory"] = Path.Combine(RepositoryPaths.Root, "policies");
         start.Environment.Remove("SOFTHSM2_CONF");
         start.Environment.Remove("MINICA_CONFIG");
         if (environment is not null)
