@@ -12,7 +12,7 @@ internal sealed class VersionNotV3 : CertificateLint
     {
         if (context.Certificate.Version != 3)
         {
-            yield return $"the certificate is version {context.Certificate.Version}; certificates with extensions MUST be version 3";
+            yield return $"the certificate is version {context.Certificate.Version}; MiniCa issues version 3 only (extensions require it)";
         }
     }
 }
