@@ -27,6 +27,7 @@ public sealed class IssuanceService(
     IAuthorityReader authorities,
     IKeyManager keys,
     IIssuanceLedger ledger,
+    IIssuanceReader reader,
     ISerialNumberGenerator serials,
     CertificateLinter linter,
     TimeProvider time,
@@ -100,11 +101,57 @@ public sealed class IssuanceService(
             return new IssuanceOutcome { RequestId = id, Status = RequestStatus.Pending, ApprovalsNeeded = profile.Approval.Approvers };
         }
 
-        return await IssueAsync(draft, profile, parsed.Csr!, decision!, submission.ValidityDays, actor, cancellationToken);
+        return await IssueAsync(draft, null, profile, parsed.Csr!, decision!, submission.ValidityDays, actor, cancellationToken);
+    }
+
+    /// <summary>
+    /// Records an officer's decision on a pending request (never the requester's own, each officer once); when the
+    /// last required approval arrives the request is issued through the same pipeline, under the profile as it is now.
+    /// </summary>
+    public async Task<IssuanceOutcome> DecideAsync(long requestId, string officer, bool approve, string comment, CancellationToken cancellationToken = default)
+    {
+        var status = await ledger.RecordDecisionAsync(requestId, officer, approve, comment,
+            new AuditEntry(officer, approve ? "request.approved" : "request.rejected", $"request:{requestId}", comment), cancellationToken);
+        var request = await reader.FindRequestAsync(requestId, cancellationToken)
+            ?? throw new CaException(CaErrorKind.NotFound, $"Request {requestId} does not exist.");
+        if (status != RequestStatus.Approved)
+        {
+            return new IssuanceOutcome
+            {
+                RequestId = requestId,
+                Status = status,
+                Problems = request.Problems,
+                ApprovalsNeeded = Math.Max(0, request.RequiredApprovals - request.Approvals.Count),
+            };
+        }
+
+        var profile = profiles.Get(request.Profile);
+        var parsed = CsrParser.Parse(request.CsrDer ?? []);
+        var decision = parsed.Csr is null ? null : ProfilePolicy.Evaluate(profile, parsed.Csr);
+        var problems = parsed.Problems.Concat(decision?.Problems ?? []).ToList();
+        if (problems.Count > 0)
+        {
+            // The profile may have changed since the request arrived: it is checked again before signing.
+            await ledger.RecordFailedAsync(requestId, null, string.Join("; ", problems),
+                new AuditEntry(officer, "request.failed", $"request:{requestId}", string.Join("; ", problems)), cancellationToken);
+            return new IssuanceOutcome { RequestId = requestId, Status = RequestStatus.Failed, Problems = problems };
+        }
+
+        var draft = new RequestDraft
+        {
+            Profile = request.Profile,
+            Requester = request.Requester,
+            Source = request.Source,
+            CsrDer = request.CsrDer,
+            Subject = request.Subject,
+            Identifiers = decision!.Identifiers.Select(i => i.ToString()).ToList(),
+        };
+        return await IssueAsync(draft, requestId, profile, parsed.Csr!, decision, null, officer, cancellationToken);
     }
 
     private async Task<IssuanceOutcome> IssueAsync(
         RequestDraft draft,
+        long? existingRequestId,
         CertificateProfile profile,
         ParsedCsr csr,
         PolicyDecision decision,
@@ -143,8 +190,18 @@ public sealed class IssuanceService(
             var errors = findings.Where(f => f.Severity == LintSeverity.Error).Select(f => f.ToString()).ToList();
             if (errors.Count > 0)
             {
-                var id = await ledger.RecordRequestAsync(draft, RequestStatus.Failed, errors,
-                    new AuditEntry(actor, "request.lint_failed", string.Empty, string.Join("; ", errors)), cancellationToken);
+                var lintAudit = new AuditEntry(actor, "request.lint_failed", $"request:{existingRequestId}", string.Join("; ", errors));
+                long id;
+                if (existingRequestId is { } existing)
+                {
+                    await ledger.RecordFailedAsync(existing, null, string.Join("; ", errors), lintAudit, cancellationToken);
+                    id = existing;
+                }
+                else
+                {
+                    id = await ledger.RecordRequestAsync(draft, RequestStatus.Failed, errors, lintAudit, cancellationToken);
+                }
+
                 logger.LogWarning("Request {Request} failed lint: {Errors}", id, string.Join("; ", errors));
                 return new IssuanceOutcome { RequestId = id, Status = RequestStatus.Failed, Problems = errors };
             }
@@ -168,7 +225,7 @@ public sealed class IssuanceService(
             long certificateId;
             try
             {
-                (requestId, certificateId) = await ledger.RecordSigningAsync(draft, null, certificateDraft,
+                (requestId, certificateId) = await ledger.RecordSigningAsync(existingRequestId is null ? draft : null, existingRequestId, certificateDraft,
                     new AuditEntry(actor, "certificate.signing", string.Empty,
                         $"profile {profile.Name}; {string.Join(", ", draft.Identifiers)}" + (warnings.Count > 0 ? $"; warnings: {string.Join("; ", warnings)}" : string.Empty)),
                     cancellationToken);

@@ -18,6 +18,9 @@ public interface IIssuanceLedger
     /// <summary>Stores the signed certificate and marks request and certificate issued.</summary>
     Task RecordIssuedAsync(long requestId, long certificateId, byte[] certificateDer, AuditEntry audit, CancellationToken cancellationToken = default);
 
+    /// <summary>Records an officer's decision on a pending request and returns the request's new status.</summary>
+    Task<RequestStatus> RecordDecisionAsync(long requestId, string officer, bool approve, string comment, AuditEntry audit, CancellationToken cancellationToken = default);
+
     /// <summary>Marks a signing attempt (and its request) failed.</summary>
     Task RecordFailedAsync(long requestId, long? certificateId, string reason, AuditEntry audit, CancellationToken cancellationToken = default);
 }

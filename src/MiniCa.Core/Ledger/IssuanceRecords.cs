@@ -133,6 +133,12 @@ public sealed record RequestRecord
 
     /// <summary>The issued certificate's serial, if any.</summary>
     public string? CertificateSerial { get; init; }
+
+    /// <summary>The DER CSR, when the input was one.</summary>
+    public byte[]? CsrDer { get; init; }
+
+    /// <summary>Officers who approved, in order.</summary>
+    public IReadOnlyList<string> Approvals { get; init; } = [];
 }
 
 /// <summary>A certificate as stored.</summary>

@@ -76,10 +76,46 @@ public sealed class CertificateRequestEntity
         };
     }
 
+    /// <summary>
+    /// Records an officer's decision. Separation of duties: the requester never decides on their own request,
+    /// each officer decides once, and the request is approved only when enough distinct officers approved.
+    /// </summary>
+    public void Decide(string officer, bool approve, string comment, DateTimeOffset now)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(officer);
+        if (Status != RequestStatus.Pending)
+        {
+            throw new CaException(CaErrorKind.InvalidState, $"Request {Id} is {Status}; only pending requests are decided on.");
+        }
+
+        if (string.Equals(officer, Requester, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new CaException(CaErrorKind.PolicyViolation, $"Separation of duties: {officer} requested {Id} and cannot decide on it.");
+        }
+
+        if (Approvals.Any(a => string.Equals(a.Officer, officer, StringComparison.OrdinalIgnoreCase)))
+        {
+            throw new CaException(CaErrorKind.AlreadyExists, $"{officer} has already decided on request {Id}.");
+        }
+
+        Approvals.Add(new ApprovalEntity { RequestId = Id, Officer = officer, Decision = approve ? "Approved" : "Rejected", Comment = comment, At = now });
+        if (!approve)
+        {
+            Status = RequestStatus.Rejected;
+            Problems = $"rejected by {officer}" + (string.IsNullOrWhiteSpace(comment) ? string.Empty : $": {comment}");
+        }
+        else if (Approvals.Count(a => a.Decision == "Approved") >= RequiredApprovals)
+        {
+            Status = RequestStatus.Approved;
+        }
+
+        UpdatedAt = now;
+    }
+
     /// <summary>Issuance starts: only a new or approved request can be signed.</summary>
     public void BeginSigning(DateTimeOffset now)
     {
-        if (Status is not (RequestStatus.Approved or RequestStatus.Pending) || (Status == RequestStatus.Pending && RequiredApprovals > 0))
+        if (Status != RequestStatus.Approved)
         {
             throw new CaException(CaErrorKind.InvalidState, $"Request {Id} is {Status} and cannot be issued.");
         }
@@ -127,6 +163,8 @@ public sealed class CertificateRequestEntity
         RequiredApprovals = RequiredApprovals,
         CreatedAt = CreatedAt,
         CertificateSerial = Certificate?.SerialHex,
+        CsrDer = CsrDer,
+        Approvals = Approvals.Where(a => a.Decision == "Approved").Select(a => a.Officer).ToList(),
     };
 
     internal static IReadOnlyList<string> Split(string lines) => lines.Length == 0 ? [] : lines.Split('\n');

@@ -70,6 +70,20 @@ public sealed class EfIssuanceLedger(IDbContextFactory<MiniCaDbContext> contexts
     }
 
     /// <inheritdoc />
+    public async Task<RequestStatus> RecordDecisionAsync(long requestId, string officer, bool approve, string comment, AuditEntry audit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(audit);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var now = time.GetUtcNow();
+        var request = await db.Requests.Include(r => r.Approvals).SingleOrDefaultAsync(r => r.Id == requestId, cancellationToken)
+            ?? throw new CaException(CaErrorKind.NotFound, $"Request {requestId} does not exist.");
+        request.Decide(officer, approve, comment, now);
+        db.AuditEvents.Add(Audit(audit, now));
+        await SaveAsync(db, "record the decision", cancellationToken);
+        return request.Status;
+    }
+
+    /// <inheritdoc />
     public async Task RecordFailedAsync(long requestId, long? certificateId, string reason, AuditEntry audit, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(audit);
@@ -90,7 +104,7 @@ public sealed class EfIssuanceLedger(IDbContextFactory<MiniCaDbContext> contexts
     public async Task<IReadOnlyList<RequestRecord>> ListRequestsAsync(int limit, CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var rows = await db.Requests.AsNoTracking().Include(r => r.Certificate).OrderByDescending(r => r.Id).Take(limit).ToListAsync(cancellationToken);
+        var rows = await db.Requests.AsNoTracking().Include(r => r.Certificate).Include(r => r.Approvals).OrderByDescending(r => r.Id).Take(limit).ToListAsync(cancellationToken);
         return rows.Select(r => r.ToRecord()).ToList();
     }
 
@@ -98,7 +112,7 @@ public sealed class EfIssuanceLedger(IDbContextFactory<MiniCaDbContext> contexts
     public async Task<RequestRecord?> FindRequestAsync(long id, CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var row = await db.Requests.AsNoTracking().Include(r => r.Certificate).SingleOrDefaultAsync(r => r.Id == id, cancellationToken);
+        var row = await db.Requests.AsNoTracking().Include(r => r.Certificate).Include(r => r.Approvals).SingleOrDefaultAsync(r => r.Id == id, cancellationToken);
         return row?.ToRecord();
     }
 
