@@ -35,7 +35,9 @@ public static class ServiceCollectionExtensions
         services.AddSingleton(sp => new Pkcs11KeyStore(sp.GetRequiredService<HsmMember>()));
         services.AddSingleton<IKeyManager>(sp => sp.GetRequiredService<Pkcs11KeyStore>());
 
-        services.AddPooledDbContextFactory<MiniCaDbContext>(db => db.UseSqlite(options.Database.ConnectionString));
+        var pragmas = new SqlitePragmas();
+        services.AddPooledDbContextFactory<MiniCaDbContext>(db => db.UseSqlite(options.Database.ConnectionString).AddInterceptors(pragmas));
+        services.AddSingleton(new WriteGate(serialise: string.Equals(options.Database.Provider, "Sqlite", StringComparison.OrdinalIgnoreCase)));
         services.AddSingleton<EfAuthorityStore>();
         services.AddSingleton<IAuthorityStore>(sp => sp.GetRequiredService<EfAuthorityStore>());
         services.AddSingleton<IAuthorityReader>(sp => sp.GetRequiredService<EfAuthorityStore>());

@@ -1,8 +1,11 @@
-// Signer overhead benchmark (issue: Foundation). Raw signatures per second through MiniCa's signer (session pool,
-// retry wrapper, handle cache, in-process hashing, r||s -> DER) beside a bare Pkcs11Interop C_Sign loop on the same
-// key, same token, same run. Rounds alternate bare/signer so machine noise hits both alike; medians are reported.
+// MiniCa benchmarks. Rounds alternate baseline/candidate so machine noise hits both alike; medians are reported.
 //
-//   dotnet run -c Release --project tests/MiniCa.Benchmarks [-- --seconds 1.5 --rounds 5]
+//   signer:    raw signatures per second through MiniCa's signer (session pool, retry wrapper, handle cache,
+//              in-process hashing, r||s -> DER) beside a bare Pkcs11Interop C_Sign loop on the same key.
+//   issuance:  CSR in -> committed certificate out through the issuance pipeline, beside the bare C_Sign rate of the
+//              issuing key, for a P-256 and an RSA-3072 issuing CA, 1 and 2 workers; peak memory.
+//
+//   dotnet run -c Release --project tests/MiniCa.Benchmarks [-- --suite signer|issuance|all --seconds 1.5 --rounds 5]
 using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
@@ -14,7 +17,34 @@ using Net.Pkcs11Interop.HighLevelAPI;
 
 var seconds = ArgValue(args, "--seconds", 1.5);
 var rounds = (int)ArgValue(args, "--rounds", 5);
+var suiteIndex = Array.IndexOf(args, "--suite");
+var suite = suiteIndex >= 0 && suiteIndex + 1 < args.Length ? args[suiteIndex + 1] : "all";
 const string Module = "/usr/lib/softhsm/libsofthsm2.so";
+
+// SoftHSM2 reads one configuration per process: the issuance suite runs in a child process of its own.
+if (suite == "all")
+{
+    var self = Environment.ProcessPath!;
+    var own = typeof(BareSigner).Assembly.Location;
+    foreach (var part in new[] { "signer", "issuance" })
+    {
+        using var child = Process.Start(new ProcessStartInfo(self, [own, "--suite", part, "--seconds", seconds.ToString(CultureInfo.InvariantCulture), "--rounds", rounds.ToString(CultureInfo.InvariantCulture)]) { UseShellExecute = false })!;
+        child.WaitForExit();
+        if (child.ExitCode != 0)
+        {
+            return child.ExitCode;
+        }
+
+        Console.WriteLine();
+    }
+
+    return 0;
+}
+
+if (suite == "issuance")
+{
+    return await IssuanceBenchmark.RunAsync(seconds, rounds);
+}
 
 var store = Path.Combine(Path.GetTempPath(), "minica-bench-" + Guid.NewGuid().ToString("N"));
 try
@@ -64,7 +94,9 @@ finally
 }
 
 // Runs `threads` workers, each with its own state from `makeWorker`, for `seconds`; returns operations per second.
-static double Measure(int threads, double seconds, Func<Action> makeWorker)
+internal static partial class Program
+{
+internal static double Measure(int threads, double seconds, Func<Action> makeWorker)
 {
     var workers = Enumerable.Range(0, threads).Select(_ => makeWorker()).ToArray();
     var counts = new long[threads];
@@ -97,22 +129,23 @@ static double Measure(int threads, double seconds, Func<Action> makeWorker)
 
 // The baseline: one session per thread, the key handle found once, the digest precomputed, one ISession.Sign per
 // signature — what a hand-written loop over Pkcs11Interop does with no pool, retry, DER conversion or hashing.
-static Action BareLoop(ISlot slot, string label, SignatureAlgorithm scheme, byte[] data)
+internal static Action BareLoop(ISlot slot, string label, SignatureAlgorithm scheme, byte[] data)
 {
     var bare = new BareSigner(slot, label, scheme, data);
     return bare.SignOnce;
 }
 
-static double Median(List<double> values)
+internal static double Median(List<double> values)
 {
     var sorted = values.Order().ToList();
     return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
 }
 
-static double ArgValue(string[] args, string name, double fallback)
+internal static double ArgValue(string[] args, string name, double fallback)
 {
     var i = Array.IndexOf(args, name);
     return i >= 0 && i + 1 < args.Length ? double.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+}
 }
 
 internal sealed class BareSigner : IDisposable

@@ -68,7 +68,7 @@ public sealed class CertificateEntity
     public DateTimeOffset? InvalidityDate { get; private set; }
 
     /// <summary>A row for a certificate about to be signed.</summary>
-    public static CertificateEntity BeginSigning(CertificateDraft draft, long requestId, DateTimeOffset now)
+    public static CertificateEntity BeginSigning(CertificateDraft draft, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(draft);
         return new CertificateEntity
@@ -82,7 +82,6 @@ public sealed class CertificateEntity
             NotBefore = draft.NotBefore,
             NotAfter = draft.NotAfter,
             TbsDer = draft.TbsDer,
-            RequestId = requestId,
             CreatedAt = now,
         };
     }

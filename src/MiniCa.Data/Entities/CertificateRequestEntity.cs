@@ -124,6 +124,18 @@ public sealed class CertificateRequestEntity
         UpdatedAt = now;
     }
 
+    /// <summary>Adds the certificate about to be signed for this (approved) request.</summary>
+    public CertificateEntity AttachCertificate(CertificateDraft draft, DateTimeOffset now)
+    {
+        if (Status != RequestStatus.Approved || Certificate is not null)
+        {
+            throw new CaException(CaErrorKind.InvalidState, $"Request {Id} is {Status} and cannot be signed (again).");
+        }
+
+        Certificate = CertificateEntity.BeginSigning(draft, now);
+        return Certificate;
+    }
+
     /// <summary>The certificate was issued.</summary>
     public void MarkIssued(DateTimeOffset now)
     {

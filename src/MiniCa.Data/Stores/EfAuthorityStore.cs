@@ -6,7 +6,7 @@ using MiniCa.Data.Entities;
 namespace MiniCa.Data.Stores;
 
 /// <summary>CA certificate records in the issuance database.</summary>
-public sealed class EfAuthorityStore(IDbContextFactory<MiniCaDbContext> contexts, TimeProvider time) : IAuthorityStore
+public sealed class EfAuthorityStore(IDbContextFactory<MiniCaDbContext> contexts, WriteGate gate, TimeProvider time) : IAuthorityStore
 {
     /// <inheritdoc />
     public async Task<IReadOnlyList<AuthorityCertificate>> ListAsync(CancellationToken cancellationToken = default)
@@ -29,6 +29,7 @@ public sealed class EfAuthorityStore(IDbContextFactory<MiniCaDbContext> contexts
     public async Task ReserveAsync(AuthorityCertificate pending, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(pending);
+        using var turn = await gate.EnterAsync(cancellationToken);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         db.Authorities.Add(AuthorityEntity.Reserve(pending, time.GetUtcNow()));
         try
@@ -47,6 +48,7 @@ public sealed class EfAuthorityStore(IDbContextFactory<MiniCaDbContext> contexts
     /// <inheritdoc />
     public async Task ActivateAsync(string name, byte[] certificateDer, CancellationToken cancellationToken = default)
     {
+        using var turn = await gate.EnterAsync(cancellationToken);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var row = await db.Authorities.SingleOrDefaultAsync(a => a.Name == name, cancellationToken)
             ?? throw new CaException(CaErrorKind.NotFound, $"Authority '{name}' is not recorded.");
