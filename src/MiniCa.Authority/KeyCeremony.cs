@@ -59,7 +59,7 @@ public sealed class KeyCeremony(
 
             var issuerName = string.IsNullOrEmpty(authority.Issuer) ? name : authority.Issuer;
             var (issuerSigner, issuerCertificate) = issuerName == name ? (signer, null) : created[issuerName];
-            var signatureAlgorithm = SignatureAlgorithmOf(options.Authorities[issuerName], issuerSigner.Algorithm);
+            var signatureAlgorithm = SignatureAlgorithms.ForAuthority(options.Authorities[issuerName], issuerSigner.Algorithm);
 
             var notBefore = time.GetUtcNow();
             var notAfter = notBefore.AddDays(authority.ValidityDays);
@@ -113,9 +113,4 @@ public sealed class KeyCeremony(
 
         return result;
     }
-
-    private static SignatureAlgorithm SignatureAlgorithmOf(AuthorityOptions issuer, KeyAlgorithm issuerKey) =>
-        string.IsNullOrEmpty(issuer.SignatureAlgorithm)
-            ? SignatureAlgorithms.DefaultFor(issuerKey)
-            : Enum.Parse<SignatureAlgorithm>(issuer.SignatureAlgorithm, ignoreCase: true);
 }

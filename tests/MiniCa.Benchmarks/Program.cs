@@ -80,7 +80,7 @@ try
             var w = Median(wrapped);
             var overhead = (b - w) / b * 100;
             worst = Math.Max(worst, overhead);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {algorithm.Name} | {threads} | {b:0} | {w:0} | {overhead:+0.0;-0.0}% |"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {algorithm.Name} | {threads} | {b:0} | {w:0} | {overhead:+0.0;-0.0;0.0}% |"));
         }
     }
 

@@ -309,9 +309,7 @@ public sealed class IssuanceService(
                 ?? throw new CaException(CaErrorKind.InvalidState, $"The issuing authority '{name}' has no active certificate; run 'minica init'.");
             var certificate = new X509CertificateParser().ReadCertificate(record.CertificateDer);
             var signer = keys.GetSigner(name);
-            var algorithm = string.IsNullOrEmpty(options.Authorities[name].SignatureAlgorithm)
-                ? SignatureAlgorithms.DefaultFor(signer.Algorithm)
-                : Enum.Parse<SignatureAlgorithm>(options.Authorities[name].SignatureAlgorithm!, ignoreCase: true);
+            var algorithm = SignatureAlgorithms.ForAuthority(options.Authorities[name], signer.Algorithm);
             if (!signer.PublicKeyInfo.Equals(certificate.SubjectPublicKeyInfo))
             {
                 throw new CaException(CaErrorKind.InvalidState, $"The HSM key '{name}' does not match the public key of the '{name}' certificate.");

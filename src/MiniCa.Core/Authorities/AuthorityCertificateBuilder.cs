@@ -109,8 +109,8 @@ public static class AuthorityCertificateBuilder
         tbs.SetSignature(SignatureAlgorithms.Identifier(request.SignatureAlgorithm));
         tbs.SetIssuer(issuer?.SubjectDN ?? request.Subject);
         // Time picks UTCTime through 2049 and GeneralizedTime from 2050 (RFC 5280 §4.1.2.5); whole seconds only.
-        tbs.SetStartDate(new Time(TruncateToSeconds(request.NotBefore)));
-        tbs.SetEndDate(new Time(TruncateToSeconds(request.NotAfter)));
+        tbs.SetStartDate(new Time(WholeSeconds(request.NotBefore).UtcDateTime));
+        tbs.SetEndDate(new Time(WholeSeconds(request.NotAfter).UtcDateTime));
         tbs.SetSubject(request.Subject);
         tbs.SetSubjectPublicKeyInfo(request.SubjectPublicKey);
         tbs.SetExtensions(extensions.Generate());
@@ -150,17 +150,20 @@ public static class AuthorityCertificateBuilder
         return SHA256.HashData(publicKey.PublicKey.GetBytes())[..20];
     }
 
-    private static byte[] KeyIdentifierOf(X509Certificate certificate)
+    /// <summary>The key identifier of a CA certificate: its SKI, or one computed from its key when it has none.</summary>
+    public static byte[] KeyIdentifierOf(X509Certificate certificate)
     {
+        ArgumentNullException.ThrowIfNull(certificate);
         var ski = certificate.GetExtensionValue(X509Extensions.SubjectKeyIdentifier);
         return ski is null
             ? KeyIdentifier(certificate.SubjectPublicKeyInfo)
             : SubjectKeyIdentifier.GetInstance(ski.GetOctets()).GetKeyIdentifier();
     }
 
-    private static DateTime TruncateToSeconds(DateTimeOffset value)
-    {
-        var utc = value.UtcDateTime;
-        return new DateTime(utc.Ticks - (utc.Ticks % TimeSpan.TicksPerSecond), DateTimeKind.Utc);
-    }
+    /// <summary>
+    /// <paramref name="value"/> without its fraction of a second: RFC 5280 §4.1.2.5.1/§4.1.2.5.2 validity times
+    /// carry whole seconds, and what is recorded must equal what is encoded.
+    /// </summary>
+    public static DateTimeOffset WholeSeconds(DateTimeOffset value) =>
+        new(value.UtcTicks - (value.UtcTicks % TimeSpan.TicksPerSecond), TimeSpan.Zero);
 }

@@ -66,7 +66,7 @@ public static class LeafCertificateBuilder
         }
 
         // The backdate counts towards the validity period (BR §6.3.2), so notAfter is measured from notBefore.
-        var notBefore = Truncate(request.Now.AddMinutes(-profile.Validity.BackdateMinutes));
+        var notBefore = AuthorityCertificateBuilder.WholeSeconds(request.Now.AddMinutes(-profile.Validity.BackdateMinutes));
         var notAfter = notBefore.AddDays(days);
         var issuerNotAfter = new DateTimeOffset(request.Issuer.NotAfter, TimeSpan.Zero);
         if (notAfter > issuerNotAfter)
@@ -78,9 +78,7 @@ public static class LeafCertificateBuilder
         var subject = BuildSubject(profile, request.CommonName);
         var extensions = new X509ExtensionsGenerator();
         var subjectKeyId = AuthorityCertificateBuilder.KeyIdentifier(request.PublicKey);
-        var issuerSki = request.Issuer.GetExtensionValue(X509Extensions.SubjectKeyIdentifier) is { } ski
-            ? SubjectKeyIdentifier.GetInstance(ski.GetOctets()).GetKeyIdentifier()
-            : AuthorityCertificateBuilder.KeyIdentifier(request.Issuer.SubjectPublicKeyInfo);
+        var issuerSki = AuthorityCertificateBuilder.KeyIdentifierOf(request.Issuer);
 
         // BR §7.1.2.7.8: cA false; marked critical like the CA certificates.
         extensions.AddExtension(X509Extensions.BasicConstraints, critical: true, new BasicConstraints(cA: false));
@@ -215,7 +213,4 @@ public static class LeafCertificateBuilder
                 new CrlDistPoint([new DistributionPoint(new DistributionPointName(new GeneralNames(new GeneralName(GeneralName.UniformResourceIdentifier, crl))), null, null)]));
         }
     }
-
-    private static DateTimeOffset Truncate(DateTimeOffset value) =>
-        new(value.UtcTicks - (value.UtcTicks % TimeSpan.TicksPerSecond), TimeSpan.Zero);
 }

@@ -26,6 +26,15 @@ public static class SignatureAlgorithms
         };
     }
 
+    /// <summary>The algorithm an authority signs with: its configured <c>SignatureAlgorithm</c>, else the key's default.</summary>
+    public static SignatureAlgorithm ForAuthority(Configuration.AuthorityOptions authority, KeyAlgorithm key)
+    {
+        ArgumentNullException.ThrowIfNull(authority);
+        return string.IsNullOrEmpty(authority.SignatureAlgorithm)
+            ? DefaultFor(key)
+            : Enum.Parse<SignatureAlgorithm>(authority.SignatureAlgorithm, ignoreCase: true);
+    }
+
     /// <summary>Whether <paramref name="algorithm"/> can be made with a key of <paramref name="key"/>.</summary>
     public static bool Fits(SignatureAlgorithm algorithm, KeyAlgorithm key)
     {
