@@ -2,7 +2,9 @@ using Microsoft.Extensions.Logging;
 using MiniCa.Core.Authorities;
 using MiniCa.Core.Configuration;
 using MiniCa.Core.Errors;
+using MiniCa.Authority.Issuance;
 using MiniCa.Core.Keys;
+using MiniCa.Core.Linting;
 using MiniCa.Core.Serials;
 using MiniCa.Core.Signing;
 using Org.BouncyCastle.Asn1.X509;
@@ -19,6 +21,7 @@ public sealed class KeyCeremony(
     IKeyManager keys,
     IAuthorityStore store,
     ISerialNumberGenerator serials,
+    CertificateLinter linter,
     TimeProvider time,
     ILogger<KeyCeremony> logger)
 {
@@ -85,6 +88,18 @@ public sealed class KeyCeremony(
                 PublicBaseUrl = baseUrl,
             });
             var tbsDer = tbs.GetDerEncoded();
+
+            // Lint before sign, as for every certificate (ARCHITECTURE.md §2): CA rules apply (no profile).
+            using (var throwAway = new ThrowAwaySigner())
+            {
+                var errors = linter.Run(new LintContext { Der = throwAway.Certificate(tbs, tbsDer), IssuerCertificate = issuerCertificate, Now = notBefore })
+                    .Where(f => f.Severity == LintSeverity.Error)
+                    .ToList();
+                if (errors.Count > 0)
+                {
+                    throw new CaException(CaErrorKind.PolicyViolation, $"The certificate of authority '{name}' fails lints: {string.Join("; ", errors)}");
+                }
+            }
 
             // Record what is about to be signed before the HSM signs it (ARCHITECTURE.md §2).
             await store.ReserveAsync(

@@ -98,6 +98,15 @@ public sealed class IssuanceTests(IssuanceFixture ca)
     }
 
     [Fact]
+    public async Task Ceremony_EachAuthority_IsAnAuditEvent()
+    {
+        var audit = await ca.Reader.ListAuditAsync(100_000);
+
+        Assert.Contains(audit, a => a.Action == "authority.created" && a.Subject == "authority:root" && a.Actor == "ceremony");
+        Assert.Contains(audit, a => a.Action == "authority.created" && a.Subject == "authority:issuing" && a.Details.Contains("issued by root", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Issue_Certificate_HasTheProfilesExtensions()
     {
         var outcome = await ca.Issuance.SubmitAsync(Submit(CsrFor("tls-server"), "tls-server"));

@@ -52,7 +52,16 @@ public sealed class EfAuthorityStore(IDbContextFactory<MiniCaDbContext> contexts
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var row = await db.Authorities.SingleOrDefaultAsync(a => a.Name == name, cancellationToken)
             ?? throw new CaException(CaErrorKind.NotFound, $"Authority '{name}' is not recorded.");
-        row.Activate(certificateDer, time.GetUtcNow());
+        var now = time.GetUtcNow();
+        row.Activate(certificateDer, now);
+        db.AuditEvents.Add(new AuditEventEntity
+        {
+            At = now,
+            Actor = "ceremony",
+            Action = "authority.created",
+            Subject = $"authority:{name}",
+            Details = $"{row.Subject}, serial {row.SerialHex}, issued by {row.IssuerName}, key {row.KeyUri}",
+        });
         await db.SaveChangesAsync(cancellationToken);
     }
 }
