@@ -21,6 +21,8 @@ app.Configure(config =>
     config.AddCommand<IssueCommand>("issue")
         .WithDescription("Issue a certificate for a CSR under a profile (manual profiles leave the request pending).");
     config.AddCommand<RequestsCommand>("requests").WithDescription("List the most recent certificate requests.");
+    config.AddCommand<RevokeCommand>("revoke").WithDescription("Revoke a certificate by serial with an RFC 5280 reason, then publish a fresh CRL.");
+    config.AddCommand<CrlCommand>("crl").WithDescription("Generate and publish a CRL now.");
     config.AddBranch("hsm", hsm =>
     {
         hsm.SetDescription("Inspect the HSM.");

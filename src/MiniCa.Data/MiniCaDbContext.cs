@@ -19,6 +19,9 @@ public sealed class MiniCaDbContext(DbContextOptions<MiniCaDbContext> options) :
     /// <summary>Subscriber certificates.</summary>
     public DbSet<CertificateEntity> Certificates => Set<CertificateEntity>();
 
+    /// <summary>CRL numbers and the latest CRL of each authority.</summary>
+    public DbSet<CrlStateEntity> CrlStates => Set<CrlStateEntity>();
+
     /// <summary>The audit log.</summary>
     public DbSet<AuditEventEntity> AuditEvents => Set<AuditEventEntity>();
 
@@ -97,6 +100,15 @@ public sealed class MiniCaDbContext(DbContextOptions<MiniCaDbContext> options) :
             entity.HasIndex(e => e.Status);
             entity.HasIndex(e => e.NotAfter);
             entity.HasIndex(e => e.RequestId).IsUnique();
+        });
+
+        modelBuilder.Entity<CrlStateEntity>(entity =>
+        {
+            entity.ToTable("CrlStates");
+            entity.HasKey(e => e.Authority);
+            entity.Property(e => e.Authority).HasMaxLength(32);
+            // Optimistic concurrency: two nodes reserving at once cannot both get the same number.
+            entity.Property(e => e.LastNumber).IsConcurrencyToken();
         });
 
         modelBuilder.Entity<AuditEventEntity>(entity =>

@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using MiniCa.Authority;
 using MiniCa.Authority.Issuance;
+using MiniCa.Authority.Revocation;
 using MiniCa.Core.Authorities;
 using MiniCa.Core.Configuration;
 using MiniCa.Core.Ledger;
@@ -44,11 +45,15 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<EfIssuanceLedger>();
         services.AddSingleton<IIssuanceLedger>(sp => sp.GetRequiredService<EfIssuanceLedger>());
         services.AddSingleton<IIssuanceReader>(sp => sp.GetRequiredService<EfIssuanceLedger>());
+        services.AddSingleton<IRevocationLedger, EfRevocationLedger>();
 
         // Profiles are read once; a bad profile fails the start (the bootstrapper resolves this first).
         services.AddSingleton(_ => ProfileLoader.LoadDirectory(options.PoliciesDirectory));
         services.AddSingleton(CertificateLinter.Default);
         services.AddSingleton<IssuanceService>();
+        services.AddSingleton(CrlLinter.Default);
+        services.AddSingleton<RevocationService>();
+        services.AddSingleton<CrlService>();
         services.AddSingleton<KeyCeremony>();
         services.AddSingleton<CaBootstrapper>();
         return services;

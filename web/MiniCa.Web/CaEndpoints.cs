@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Microsoft.Net.Http.Headers;
 using MiniCa.Core.Authorities;
+using MiniCa.Core.Ledger;
 
 namespace MiniCa.Web;
 
@@ -14,7 +15,28 @@ internal static class CaEndpoints
     {
         // GET /ca/{ca}.crt: the DER certificate of an authority, the target of AIA caIssuers (RFC 5280 §4.2.2.1).
         endpoints.MapGet("/ca/{ca}.crt", GetCertificateAsync).WithName("GetCaCertificate");
+        // GET /crl/{ca}.crl: the latest full CRL, the target of CRL distribution points (RFC 5280 §4.2.1.13).
+        endpoints.MapGet("/crl/{ca}.crl", GetCrlAsync).WithName("GetCrl");
         return endpoints;
+    }
+
+    private static async Task<IResult> GetCrlAsync(string ca, IRevocationLedger crls, TimeProvider time, HttpContext context, CancellationToken cancellationToken)
+    {
+        var crl = await crls.FindCrlAsync(ca, cancellationToken);
+        if (crl is null)
+        {
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status404NotFound,
+                title: "Unknown CRL",
+                detail: $"There is no CRL for an authority named '{ca}'.");
+        }
+
+        // Relying parties and caches may keep it until nextUpdate, not longer.
+        var maxAge = Math.Max(0, (long)(crl.NextUpdate - time.GetUtcNow()).TotalSeconds);
+        context.Response.Headers.CacheControl = $"public, max-age={maxAge}";
+        context.Response.Headers.Expires = crl.NextUpdate.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        var etag = new EntityTagHeaderValue($"\"{ca}-{crl.Number}\"");
+        return TypedResults.File(crl.Der, "application/pkix-crl", fileDownloadName: null, lastModified: crl.ThisUpdate, entityTag: etag);
     }
 
     private static async Task<IResult> GetCertificateAsync(string ca, IAuthorityReader authorities, HttpContext context, CancellationToken cancellationToken)

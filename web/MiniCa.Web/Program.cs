@@ -20,6 +20,7 @@ var builder = WebApplication.CreateBuilder(MiniCaConfiguration.CommandArguments(
 builder.Configuration.AddConfiguration(loaded.Configuration);
 builder.WebHost.UseUrls(loaded.Options.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 builder.Services.AddMiniCa(loaded);
+builder.Services.AddHostedService<CrlPublisher>();
 builder.Services.AddProblemDetails();
 builder.Services.AddHealthChecks()
     .AddCheck<HsmHealthCheck>("hsm")

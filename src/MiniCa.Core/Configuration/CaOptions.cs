@@ -27,6 +27,9 @@ public sealed class CaOptions
     /// <summary>The issuance database.</summary>
     public DatabaseOptions Database { get; set; } = new();
 
+    /// <summary>CRL publication.</summary>
+    public CrlOptions Crl { get; set; } = new();
+
     /// <summary>
     /// The certificate authorities by name (the <c>{ca}</c> of <c>/ca/{ca}.crt</c>); when empty, <c>root</c> and
     /// <c>issuing</c> with the defaults of <see cref="AuthorityOptions.DefaultRoot"/> and
@@ -78,6 +81,19 @@ public sealed class DatabaseOptions
 
     /// <summary>The connection string; for SQLite the default is <c>&lt;DataDirectory&gt;/minica.db</c>.</summary>
     public string? ConnectionString { get; set; }
+}
+
+/// <summary>The <c>Crl</c> section.</summary>
+public sealed class CrlOptions
+{
+    /// <summary>
+    /// Hours between thisUpdate and nextUpdate. A CRL is regenerated when half of this has passed, and soon after
+    /// every revocation. BR §4.9.7 allows at most 7 days (168 hours) for subscriber CRLs.
+    /// </summary>
+    public int NextUpdateHours { get; set; } = 24;
+
+    /// <summary>Seconds to wait after a revocation before regenerating, so a burst of revocations makes one CRL.</summary>
+    public int RevocationDelaySeconds { get; set; } = 2;
 }
 
 /// <summary>One certificate authority: its key and its certificate.</summary>

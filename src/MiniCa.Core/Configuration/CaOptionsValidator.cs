@@ -45,6 +45,16 @@ public static partial class CaOptionsValidator
             problems.Add($"IssuingAuthority: '{options.IssuingAuthority}' is not an authority in this file.");
         }
 
+        if (options.Crl.NextUpdateHours is < 1 or > 8760)
+        {
+            problems.Add($"Crl:NextUpdateHours: {options.Crl.NextUpdateHours} is out of range (1..8760).");
+        }
+
+        if (options.Crl.RevocationDelaySeconds is < 0 or > 3600)
+        {
+            problems.Add($"Crl:RevocationDelaySeconds: {options.Crl.RevocationDelaySeconds} is out of range (0..3600).");
+        }
+
         ValidateHsm(options.Hsm, problems);
         ValidateDatabase(options.Database, problems);
         ValidateAuthorities(options.Authorities, problems);

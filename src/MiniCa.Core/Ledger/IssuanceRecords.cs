@@ -176,4 +176,13 @@ public sealed record CertificateRecord
 
     /// <summary>The TBS bytes recorded before signing.</summary>
     public required byte[] TbsDer { get; init; }
+
+    /// <summary>When it was revoked.</summary>
+    public DateTimeOffset? RevokedAt { get; init; }
+
+    /// <summary>The RFC 5280 reason name.</summary>
+    public string? RevocationReason { get; init; }
+
+    /// <summary>The invalidity date, if given.</summary>
+    public DateTimeOffset? InvalidityDate { get; init; }
 }

@@ -49,6 +49,12 @@ public sealed class CertificateProfile
 
     /// <summary>Whether ACME orders may name this profile.</summary>
     public bool Acme { get; set; }
+
+    /// <summary>
+    /// Whether certificates of this profile may be put on hold (reason certificateHold). Off by default: CA/B
+    /// Forum BR §4.9.13 forbids suspension for publicly-trusted certificates.
+    /// </summary>
+    public bool AllowCertificateHold { get; set; }
 }
 
 /// <summary>Validity of issued certificates.</summary>

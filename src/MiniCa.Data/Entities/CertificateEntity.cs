@@ -111,6 +111,28 @@ public sealed class CertificateEntity
         FailureReason = reason;
     }
 
+    /// <summary>
+    /// Revokes the certificate. A row still being signed can be revoked too: it may be a certificate whose final
+    /// commit was lost, and revoking by serial must cover it.
+    /// </summary>
+    public void Revoke(string reason, DateTimeOffset? invalidityDate, DateTimeOffset now)
+    {
+        if (Status == CertificateStatus.Revoked)
+        {
+            throw new CaException(CaErrorKind.AlreadyExists, $"Certificate {SerialHex} was already revoked at {RevokedAt:u} ({RevocationReason}).");
+        }
+
+        if (Status is not (CertificateStatus.Issued or CertificateStatus.Signing))
+        {
+            throw new CaException(CaErrorKind.InvalidState, $"Certificate {SerialHex} is {Status}; only issued certificates can be revoked.");
+        }
+
+        Status = CertificateStatus.Revoked;
+        RevokedAt = now;
+        RevocationReason = reason;
+        InvalidityDate = invalidityDate;
+    }
+
     /// <summary>The domain view.</summary>
     public CertificateRecord ToRecord() => new()
     {
@@ -125,5 +147,8 @@ public sealed class CertificateEntity
         RequestId = RequestId,
         Der = Der,
         TbsDer = TbsDer,
+        RevokedAt = RevokedAt,
+        RevocationReason = RevocationReason,
+        InvalidityDate = InvalidityDate,
     };
 }

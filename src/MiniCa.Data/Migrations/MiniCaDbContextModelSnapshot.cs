@@ -308,6 +308,36 @@ namespace MiniCa.Data.Migrations
                     b.ToTable("Requests", (string)null);
                 });
 
+            modelBuilder.Entity("MiniCa.Data.Entities.CrlStateEntity", b =>
+                {
+                    b.Property<string>("Authority")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("Der")
+                        .HasColumnType("BLOB");
+
+                    b.Property<int>("Entries")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("LastNumber")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("NextUpdate")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("PublishedNumber")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("ThisUpdate")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Authority");
+
+                    b.ToTable("CrlStates", (string)null);
+                });
+
             modelBuilder.Entity("MiniCa.Data.Entities.ApprovalEntity", b =>
                 {
                     b.HasOne("MiniCa.Data.Entities.CertificateRequestEntity", null)

@@ -1,0 +1,96 @@
+using Microsoft.Extensions.Logging;
+using MiniCa.Authority.Issuance;
+using MiniCa.Core.Authorities;
+using MiniCa.Core.Configuration;
+using MiniCa.Core.Errors;
+using MiniCa.Core.Ledger;
+using MiniCa.Core.Linting;
+using MiniCa.Core.Revocation;
+using MiniCa.Core.Signing;
+using Org.BouncyCastle.X509;
+
+namespace MiniCa.Authority.Revocation;
+
+/// <summary>
+/// Generates the full CRL of an authority: reserve the next cRLNumber, write the revoked entries straight into
+/// the TBSCertList, lint it with a throw-away signature, sign it in the HSM, verify it, store and publish it.
+/// </summary>
+public sealed class CrlService(
+    IAuthorityReader authorities,
+    IKeyManager keys,
+    IRevocationLedger ledger,
+    CrlLinter linter,
+    CaOptions options,
+    TimeProvider time,
+    ILogger<CrlService> logger) : IDisposable
+{
+    private readonly ThrowAwaySigner _throwAway = new();
+    private readonly Uri _baseUrl = new(options.PublicBaseUrl.EndsWith('/') ? options.PublicBaseUrl : options.PublicBaseUrl + "/");
+
+    /// <summary>Where published CRLs are written as files.</summary>
+    public string CrlDirectory => Path.Combine(options.DataDirectory, "crl");
+
+    /// <summary>Generates, signs, stores and publishes the CRL of <paramref name="authority"/>.</summary>
+    public async Task<CrlRecord> GenerateAsync(string authority, string actor, CancellationToken cancellationToken = default)
+    {
+        var record = await authorities.FindActiveAsync(authority, cancellationToken)
+            ?? throw new CaException(CaErrorKind.NotFound, $"There is no active authority '{authority}'.");
+        var issuer = new X509CertificateParser().ReadCertificate(record.CertificateDer);
+        var signer = keys.GetSigner(authority);
+        var algorithm = SignatureAlgorithms.ForAuthority(options.Authorities[authority], signer.Algorithm);
+        var number = await ledger.ReserveCrlNumberAsync(authority, cancellationToken);
+        var thisUpdate = AuthorityCertificateBuilder.WholeSeconds(time.GetUtcNow());
+        var nextUpdate = thisUpdate.AddHours(options.Crl.NextUpdateHours);
+
+        var entries = 0;
+        var tbs = CrlBuilder.BuildTbs(
+            new CrlHeader
+            {
+                IssuerNameDer = issuer.SubjectDN.GetDerEncoded(),
+                IssuerKeyId = AuthorityCertificateBuilder.KeyIdentifierOf(issuer),
+                SignatureAlgorithm = algorithm,
+                ThisUpdate = thisUpdate,
+                NextUpdate = nextUpdate,
+                Number = number,
+                DistributionPoint = new Uri(_baseUrl, $"crl/{authority}.crl").AbsoluteUri,
+                // The issuing authority signs subscriber certificates; every other authority signs only CAs.
+                Scope = authority == options.IssuingAuthority ? CrlScope.UserCertificates : CrlScope.CaCertificates,
+            },
+            ledger.ReadRevoked(authority).Select(e =>
+            {
+                entries++;
+                return e;
+            }));
+
+        // Lint before sign, like certificates.
+        var errors = linter.Run(new CrlLintContext { Der = CrlBuilder.Assemble(tbs, algorithm, _throwAway.Sign(tbs)), Issuer = issuer })
+            .Where(f => f.Severity == LintSeverity.Error)
+            .ToList();
+        if (errors.Count > 0)
+        {
+            throw new CaException(CaErrorKind.PolicyViolation, $"The CRL of '{authority}' fails lints: {string.Join("; ", errors)}");
+        }
+
+        var der = CrlBuilder.Assemble(tbs, algorithm, signer.Sign(algorithm, tbs));
+        try
+        {
+            new X509Crl(Org.BouncyCastle.Asn1.X509.CertificateList.GetInstance(Org.BouncyCastle.Asn1.Asn1Object.FromByteArray(der))).Verify(issuer.GetPublicKey());
+        }
+        catch (Exception ex) when (ex is Org.BouncyCastle.Security.InvalidKeyException or Org.BouncyCastle.Security.SignatureException or Org.BouncyCastle.Security.Certificates.CrlException)
+        {
+            throw new CaException(CaErrorKind.HsmOperationFailed, $"The HSM's signature on the CRL of '{authority}' does not verify.", ex);
+        }
+
+        var crl = new CrlRecord(authority, number, thisUpdate, nextUpdate, entries, der);
+        await ledger.RecordCrlAsync(crl, new AuditEntry(actor, "crl.generated", $"crl:{authority}", $"number {number}, {entries} entries, next update {nextUpdate:u}"), cancellationToken);
+        Directory.CreateDirectory(CrlDirectory);
+        var file = Path.Combine(CrlDirectory, authority + ".crl");
+        await File.WriteAllBytesAsync(file + ".tmp", der, cancellationToken);
+        File.Move(file + ".tmp", file, overwrite: true);
+        logger.LogInformation("CRL {Number} of {Authority}: {Entries} entries, next update {NextUpdate:u}", number, authority, entries, nextUpdate);
+        return crl;
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _throwAway.Dispose();
+}

@@ -1,0 +1,63 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using MiniCa.Core.Errors;
+using MiniCa.Core.Ledger;
+using MiniCa.Core.Profiles;
+using MiniCa.Core.Revocation;
+
+namespace MiniCa.Authority.Revocation;
+
+/// <summary>Revokes certificates (every door: CLI, portal, REST, ACME) and tells the CRL publisher.</summary>
+public sealed class RevocationService(
+    IRevocationLedger ledger,
+    IIssuanceReader reader,
+    ProfileCatalog profiles,
+    TimeProvider time,
+    ILogger<RevocationService> logger)
+{
+    /// <summary>Raised after a revocation is committed, with the issuing authority's name.</summary>
+    public event Action<string>? Revoked;
+
+    /// <summary>Revokes the certificate with <paramref name="serial"/> (hex, colons and case ignored).</summary>
+    /// <exception cref="CaException">Unknown serial, already revoked, bad reason, hold not allowed, invalidity date in the future.</exception>
+    public async Task<CertificateRecord> RevokeAsync(string serial, string reasonName, DateTimeOffset? invalidityDate, string actor, CancellationToken cancellationToken = default)
+    {
+        var serialHex = NormaliseSerial(serial);
+        var reason = RevocationReasons.Parse(reasonName);
+        var certificate = await reader.FindCertificateAsync(serialHex, cancellationToken)
+            ?? throw new CaException(CaErrorKind.NotFound, $"No certificate with serial {serialHex} was issued by this CA.");
+        if (reason == RevocationReason.CertificateHold && !profiles.Get(certificate.Profile).AllowCertificateHold)
+        {
+            throw new CaException(CaErrorKind.PolicyViolation, $"Profile '{certificate.Profile}' does not allow certificateHold (CA/B Forum BR §4.9.13); revoke with another reason.");
+        }
+
+        var now = time.GetUtcNow();
+        if (invalidityDate > now)
+        {
+            throw new CaException(CaErrorKind.Malformed, "The invalidity date lies in the future; it says since when the key was no longer trustworthy (RFC 5280 §5.3.2).");
+        }
+
+        var revoked = await ledger.RecordRevocationAsync(serialHex, reason, invalidityDate,
+            new AuditEntry(actor, "certificate.revoked", $"certificate:{serialHex}",
+                $"reason {RevocationReasons.Name(reason)}" + (invalidityDate is { } d ? $", invalid since {d.UtcDateTime.ToString("u", CultureInfo.InvariantCulture)}" : string.Empty)),
+            cancellationToken);
+        logger.LogInformation("Certificate {Serial} revoked by {Actor}: {Reason}", serialHex, actor, RevocationReasons.Name(reason));
+        Revoked?.Invoke(revoked.IssuerName);
+        return revoked;
+    }
+
+    /// <summary>Serials as stored: lowercase hex, no separators, no leading zeros.</summary>
+    public static string NormaliseSerial(string serial)
+    {
+        var hex = (serial ?? string.Empty).Replace(":", string.Empty, StringComparison.Ordinal).Replace(" ", string.Empty, StringComparison.Ordinal).Trim().ToLowerInvariant();
+        if (hex.StartsWith("0x", StringComparison.Ordinal))
+        {
+            hex = hex[2..];
+        }
+
+        hex = hex.TrimStart('0');
+        return hex.Length is > 0 and <= 40 && hex.All(char.IsAsciiHexDigit)
+            ? hex
+            : throw new CaException(CaErrorKind.Malformed, $"'{serial}' is not a serial number in hex (at most 20 octets).");
+    }
+}

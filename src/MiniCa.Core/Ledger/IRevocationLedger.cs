@@ -1,0 +1,32 @@
+using MiniCa.Core.Revocation;
+
+namespace MiniCa.Core.Ledger;
+
+/// <summary>A published CRL.</summary>
+/// <param name="Authority">The authority that signed it.</param>
+/// <param name="Number">Its cRLNumber.</param>
+/// <param name="ThisUpdate">thisUpdate.</param>
+/// <param name="NextUpdate">nextUpdate.</param>
+/// <param name="Entries">How many certificates it lists.</param>
+/// <param name="Der">The DER CertificateList.</param>
+public sealed record CrlRecord(string Authority, long Number, DateTimeOffset ThisUpdate, DateTimeOffset NextUpdate, int Entries, byte[] Der);
+
+/// <summary>Revocations and CRL state.</summary>
+public interface IRevocationLedger
+{
+    /// <summary>Revokes a certificate by serial, with its audit event in the same transaction.</summary>
+    /// <exception cref="Errors.CaException">Unknown serial (NotFound) or already revoked (AlreadyExists).</exception>
+    Task<CertificateRecord> RecordRevocationAsync(string serialHex, RevocationReason reason, DateTimeOffset? invalidityDate, AuditEntry audit, CancellationToken cancellationToken = default);
+
+    /// <summary>The revoked certificates of <paramref name="issuerName"/>, ordered by serial, read as a stream.</summary>
+    IEnumerable<RevokedEntry> ReadRevoked(string issuerName);
+
+    /// <summary>Reserves the next cRLNumber of <paramref name="authority"/> (persisted before it is used; only grows).</summary>
+    Task<long> ReserveCrlNumberAsync(string authority, CancellationToken cancellationToken = default);
+
+    /// <summary>Stores a CRL as the latest, unless a CRL with a higher number is already stored.</summary>
+    Task RecordCrlAsync(CrlRecord crl, AuditEntry audit, CancellationToken cancellationToken = default);
+
+    /// <summary>The latest CRL of <paramref name="authority"/>.</summary>
+    Task<CrlRecord?> FindCrlAsync(string authority, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,202 @@
+using System.Formats.Asn1;
+using System.Numerics;
+using MiniCa.Core.Signing;
+
+namespace MiniCa.Core.Revocation;
+
+/// <summary>One revoked certificate on a CRL.</summary>
+/// <param name="SerialHex">Serial as hex.</param>
+/// <param name="RevokedAt">revocationDate.</param>
+/// <param name="Reason">reasonCode (omitted when unspecified, RFC 5280 §5.3.1).</param>
+/// <param name="InvalidityDate">invalidityDate entry extension (RFC 5280 §5.3.2), if known.</param>
+public readonly record struct RevokedEntry(string SerialHex, DateTimeOffset RevokedAt, RevocationReason Reason, DateTimeOffset? InvalidityDate);
+
+/// <summary>What goes around the entries of a CRL.</summary>
+public sealed record CrlHeader
+{
+    /// <summary>The issuer's subject name, DER.</summary>
+    public required byte[] IssuerNameDer { get; init; }
+
+    /// <summary>The issuer's subject key identifier, for the AKI extension (RFC 5280 §5.2.1: MUST).</summary>
+    public required byte[] IssuerKeyId { get; init; }
+
+    /// <summary>The signature algorithm.</summary>
+    public required SignatureAlgorithm SignatureAlgorithm { get; init; }
+
+    /// <summary>thisUpdate.</summary>
+    public required DateTimeOffset ThisUpdate { get; init; }
+
+    /// <summary>nextUpdate (RFC 5280 §5.1.2.5: conforming CAs MUST include it).</summary>
+    public required DateTimeOffset NextUpdate { get; init; }
+
+    /// <summary>cRLNumber (RFC 5280 §5.2.3: MUST, monotonically increasing).</summary>
+    public required long Number { get; init; }
+
+    /// <summary>Distribution point URL for the issuingDistributionPoint extension (RFC 5280 §5.2.5).</summary>
+    public required string DistributionPoint { get; init; }
+
+    /// <summary>Whether the CRL covers only end-entity certificates (onlyContainsUserCerts) or only CA certificates (onlyContainsCACerts).</summary>
+    public required CrlScope Scope { get; init; }
+}
+
+/// <summary>Which certificates a CRL covers.</summary>
+public enum CrlScope
+{
+    /// <summary>End-entity certificates (an issuing CA's CRL).</summary>
+    UserCertificates,
+
+    /// <summary>CA certificates (a root's CRL).</summary>
+    CaCertificates,
+}
+
+/// <summary>
+/// Writes a TBSCertList (RFC 5280 §5.1) straight into one DER buffer, entry after entry, so a CRL of a million
+/// revocations costs its encoded size in memory rather than a million-object tree.
+/// </summary>
+public static class CrlBuilder
+{
+    private const string ReasonCodeOid = "2.5.29.21";
+    private const string InvalidityDateOid = "2.5.29.24";
+    private const string CrlNumberOid = "2.5.29.20";
+    private const string AuthorityKeyIdOid = "2.5.29.35";
+    private const string IssuingDistributionPointOid = "2.5.29.28";
+
+    /// <summary>The DER TBSCertList of <paramref name="header"/> and <paramref name="entries"/> (read once, in order).</summary>
+    public static byte[] BuildTbs(CrlHeader header, IEnumerable<RevokedEntry> entries)
+    {
+        ArgumentNullException.ThrowIfNull(header);
+        ArgumentNullException.ThrowIfNull(entries);
+        var writer = new AsnWriter(AsnEncodingRules.DER, initialCapacity: 4096);
+        using (writer.PushSequence())
+        {
+            // version v2 (RFC 5280 §5.1.2.1: MUST be v2 when extensions are present).
+            writer.WriteInteger(1);
+            writer.WriteEncodedValue(SignatureAlgorithms.Identifier(header.SignatureAlgorithm).GetDerEncoded());
+            writer.WriteEncodedValue(header.IssuerNameDer);
+            WriteTime(writer, header.ThisUpdate);
+            WriteTime(writer, header.NextUpdate);
+
+            var any = false;
+            foreach (var entry in entries)
+            {
+                if (!any)
+                {
+                    // RFC 5280 §5.1.2.6: when there are no revoked certificates the list MUST be absent.
+                    _ = writer.PushSequence();
+                    any = true;
+                }
+
+                WriteEntry(writer, entry);
+            }
+
+            if (any)
+            {
+                writer.PopSequence();
+            }
+
+            using (writer.PushSequence(new Asn1Tag(TagClass.ContextSpecific, 0)))
+            using (writer.PushSequence())
+            {
+                // authorityKeyIdentifier (RFC 5280 §5.2.1).
+                WriteExtension(writer, AuthorityKeyIdOid, critical: false, inner =>
+                {
+                    using (inner.PushSequence())
+                    {
+                        inner.WriteOctetString(header.IssuerKeyId, new Asn1Tag(TagClass.ContextSpecific, 0));
+                    }
+                });
+
+                // cRLNumber (RFC 5280 §5.2.3).
+                WriteExtension(writer, CrlNumberOid, critical: false, inner => inner.WriteInteger(header.Number));
+
+                // issuingDistributionPoint, critical (RFC 5280 §5.2.5).
+                WriteExtension(writer, IssuingDistributionPointOid, critical: true, inner =>
+                {
+                    using (inner.PushSequence())
+                    {
+                        using (inner.PushSequence(new Asn1Tag(TagClass.ContextSpecific, 0, isConstructed: true)))
+                        using (inner.PushSequence(new Asn1Tag(TagClass.ContextSpecific, 0, isConstructed: true)))
+                        {
+                            inner.WriteCharacterString(UniversalTagNumber.IA5String, header.DistributionPoint, new Asn1Tag(TagClass.ContextSpecific, 6));
+                        }
+
+                        inner.WriteBoolean(true, new Asn1Tag(TagClass.ContextSpecific, header.Scope == CrlScope.UserCertificates ? 1 : 2));
+                    }
+                });
+            }
+        }
+
+        return writer.Encode();
+    }
+
+    /// <summary>The complete CertificateList: the TBS, the algorithm and the signature made over the TBS.</summary>
+    public static byte[] Assemble(byte[] tbsDer, SignatureAlgorithm algorithm, byte[] signature)
+    {
+        var writer = new AsnWriter(AsnEncodingRules.DER, initialCapacity: tbsDer.Length + 256);
+        using (writer.PushSequence())
+        {
+            writer.WriteEncodedValue(tbsDer);
+            writer.WriteEncodedValue(SignatureAlgorithms.Identifier(algorithm).GetDerEncoded());
+            writer.WriteBitString(signature);
+        }
+
+        return writer.Encode();
+    }
+
+    private static void WriteEntry(AsnWriter writer, RevokedEntry entry)
+    {
+        using (writer.PushSequence())
+        {
+            writer.WriteInteger(BigInteger.Parse("0" + entry.SerialHex, System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture));
+            WriteTime(writer, entry.RevokedAt);
+            if (entry.Reason != RevocationReason.Unspecified || entry.InvalidityDate is not null)
+            {
+                using (writer.PushSequence())
+                {
+                    if (entry.Reason != RevocationReason.Unspecified)
+                    {
+                        WriteExtension(writer, ReasonCodeOid, critical: false, inner => inner.WriteEnumeratedValue(entry.Reason));
+                    }
+
+                    if (entry.InvalidityDate is { } invalidity)
+                    {
+                        // RFC 5280 §5.3.2: invalidityDate is always GeneralizedTime.
+                        WriteExtension(writer, InvalidityDateOid, critical: false, inner => inner.WriteGeneralizedTime(WholeSeconds(invalidity), omitFractionalSeconds: true));
+                    }
+                }
+            }
+        }
+    }
+
+    private static void WriteExtension(AsnWriter writer, string oid, bool critical, Action<AsnWriter> value)
+    {
+        var inner = new AsnWriter(AsnEncodingRules.DER);
+        value(inner);
+        using (writer.PushSequence())
+        {
+            writer.WriteObjectIdentifier(oid);
+            if (critical)
+            {
+                writer.WriteBoolean(true);
+            }
+
+            writer.WriteOctetString(inner.Encode());
+        }
+    }
+
+    /// <summary>UTCTime through 2049, GeneralizedTime from 2050 (RFC 5280 §5.1.2.4, §4.1.2.5), whole seconds.</summary>
+    private static void WriteTime(AsnWriter writer, DateTimeOffset time)
+    {
+        var value = WholeSeconds(time);
+        if (value.Year < 2050)
+        {
+            writer.WriteUtcTime(value, 2049);
+        }
+        else
+        {
+            writer.WriteGeneralizedTime(value, omitFractionalSeconds: true);
+        }
+    }
+
+    private static DateTimeOffset WholeSeconds(DateTimeOffset value) => Authorities.AuthorityCertificateBuilder.WholeSeconds(value);
+}
