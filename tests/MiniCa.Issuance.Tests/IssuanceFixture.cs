@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using MiniCa.Authority.Issuance;
+using MiniCa.Authority.Revocation;
 using MiniCa.Core.Ledger;
 using MiniCa.Hosting;
 using MiniCa.Hsm;
@@ -22,6 +23,12 @@ public sealed class IssuanceFixture : IAsyncLifetime, IDisposable
     public IssuanceService Issuance => Services.GetRequiredService<IssuanceService>();
 
     public IIssuanceReader Reader => Services.GetRequiredService<IIssuanceReader>();
+
+    public RevocationService Revocation => Services.GetRequiredService<RevocationService>();
+
+    public CrlService Crls => Services.GetRequiredService<CrlService>();
+
+    public string ConfigFile => _directory.Combine("ca.config.json");
 
     public HsmMember Hsm => Services.GetRequiredService<HsmMember>();
 

@@ -43,6 +43,9 @@ public sealed class CrlService(
         var nextUpdate = thisUpdate.AddHours(options.Crl.NextUpdateHours);
 
         var entries = 0;
+        // The issuing authority signs subscriber certificates; every other authority signs only CAs, among them
+        // the self-signed root, which carries no CRL DP to match a distribution point name against.
+        var userCertificates = authority == options.IssuingAuthority;
         var tbs = CrlBuilder.BuildTbs(
             new CrlHeader
             {
@@ -52,9 +55,8 @@ public sealed class CrlService(
                 ThisUpdate = thisUpdate,
                 NextUpdate = nextUpdate,
                 Number = number,
-                DistributionPoint = new Uri(_baseUrl, $"crl/{authority}.crl").AbsoluteUri,
-                // The issuing authority signs subscriber certificates; every other authority signs only CAs.
-                Scope = authority == options.IssuingAuthority ? CrlScope.UserCertificates : CrlScope.CaCertificates,
+                DistributionPoint = userCertificates ? new Uri(_baseUrl, $"crl/{authority}.crl").AbsoluteUri : null,
+                Scope = userCertificates ? CrlScope.UserCertificates : CrlScope.CaCertificates,
             },
             ledger.ReadRevoked(authority).Select(e =>
             {

@@ -32,8 +32,12 @@ public sealed record CrlHeader
     /// <summary>cRLNumber (RFC 5280 §5.2.3: MUST, monotonically increasing).</summary>
     public required long Number { get; init; }
 
-    /// <summary>Distribution point URL for the issuingDistributionPoint extension (RFC 5280 §5.2.5).</summary>
-    public required string DistributionPoint { get; init; }
+    /// <summary>
+    /// Distribution point URL named in the issuingDistributionPoint extension (RFC 5280 §5.2.5), or
+    /// <see langword="null"/> to name none. Relying parties (OpenSSL among them) then require every certificate
+    /// the CRL is checked for to carry a matching CRL DP, which a root certificate does not.
+    /// </summary>
+    public string? DistributionPoint { get; init; }
 
     /// <summary>Whether the CRL covers only end-entity certificates (onlyContainsUserCerts) or only CA certificates (onlyContainsCACerts).</summary>
     public required CrlScope Scope { get; init; }
@@ -114,10 +118,13 @@ public static class CrlBuilder
                 {
                     using (inner.PushSequence())
                     {
-                        using (inner.PushSequence(new Asn1Tag(TagClass.ContextSpecific, 0, isConstructed: true)))
-                        using (inner.PushSequence(new Asn1Tag(TagClass.ContextSpecific, 0, isConstructed: true)))
+                        if (header.DistributionPoint is { } url)
                         {
-                            inner.WriteCharacterString(UniversalTagNumber.IA5String, header.DistributionPoint, new Asn1Tag(TagClass.ContextSpecific, 6));
+                            using (inner.PushSequence(new Asn1Tag(TagClass.ContextSpecific, 0, isConstructed: true)))
+                            using (inner.PushSequence(new Asn1Tag(TagClass.ContextSpecific, 0, isConstructed: true)))
+                            {
+                                inner.WriteCharacterString(UniversalTagNumber.IA5String, url, new Asn1Tag(TagClass.ContextSpecific, 6));
+                            }
                         }
 
                         inner.WriteBoolean(true, new Asn1Tag(TagClass.ContextSpecific, header.Scope == CrlScope.UserCertificates ? 1 : 2));

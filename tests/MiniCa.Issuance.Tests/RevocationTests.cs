@@ -1,0 +1,152 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using MiniCa.Authority.Issuance;
+using MiniCa.Authority.Revocation;
+using MiniCa.Core.Errors;
+using MiniCa.Core.Ledger;
+using MiniCa.Hosting;
+using MiniCa.TestSupport;
+using Org.BouncyCastle.X509;
+
+namespace MiniCa.Issuance.Tests;
+
+[Collection(IssuanceCollection.Name)]
+public sealed class RevocationTests(IssuanceFixture ca)
+{
+    private async Task<IssuanceOutcome> IssueAsync(string name)
+    {
+        var outcome = await ca.Issuance.SubmitAsync(new IssuanceSubmission { Csr = Csrs.Dns(name), Profile = "tls-server", Requester = "alice", Source = "test" });
+        Assert.Equal(RequestStatus.Issued, outcome.Status);
+        return outcome;
+    }
+
+    private string Write(string file, byte[] der, string label)
+    {
+        var path = Path.Combine(ca.WorkDirectory, file);
+        File.WriteAllText(path, System.Security.Cryptography.PemEncoding.WriteString(label, der));
+        return path;
+    }
+
+    [Fact]
+    public async Task Revoke_IssuedCertificate_IsRecordedWithReasonAndAudited()
+    {
+        var issued = await IssueAsync("revoke-me.example.com");
+
+        var revoked = await ca.Revocation.RevokeAsync(issued.SerialHex!.ToUpperInvariant(), "keyCompromise", DateTimeOffset.UtcNow.AddHours(-2), "officer-ann");
+
+        Assert.Equal(CertificateStatus.Revoked, revoked.Status);
+        Assert.Equal("keyCompromise", revoked.RevocationReason);
+        Assert.NotNull(revoked.InvalidityDate);
+        Assert.Contains(await ca.Reader.ListAuditAsync(10), a => a.Action == "certificate.revoked" && a.Subject == $"certificate:{issued.SerialHex}" && a.Actor == "officer-ann");
+    }
+
+    [Fact]
+    public async Task Revoke_Twice_IsAClearError()
+    {
+        var issued = await IssueAsync("twice.example.com");
+        await ca.Revocation.RevokeAsync(issued.SerialHex!, "superseded", null, "officer-ann");
+
+        var error = await Assert.ThrowsAsync<CaException>(() => ca.Revocation.RevokeAsync(issued.SerialHex!, "keyCompromise", null, "officer-ann"));
+
+        Assert.Equal(CaErrorKind.AlreadyExists, error.Kind);
+        Assert.Contains("already revoked", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("00deadbeef", "keyCompromise", CaErrorKind.NotFound, "No certificate with serial deadbeef")]
+    [InlineData("not-hex", "keyCompromise", CaErrorKind.Malformed, "is not a serial number in hex")]
+    [InlineData("01", "stolen", CaErrorKind.Malformed, "'stolen' is not a revocation reason")]
+    public async Task Revoke_BadInput_IsAClearError(string serial, string reason, CaErrorKind kind, string message)
+    {
+        var error = await Assert.ThrowsAsync<CaException>(() => ca.Revocation.RevokeAsync(serial, reason, null, "officer-ann"));
+
+        Assert.Equal(kind, error.Kind);
+        Assert.Contains(message, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Revoke_CertificateHoldUnderAProfileWithoutIt_IsRefused()
+    {
+        var issued = await IssueAsync("hold.example.com");
+
+        var error = await Assert.ThrowsAsync<CaException>(() => ca.Revocation.RevokeAsync(issued.SerialHex!, "certificateHold", null, "officer-ann"));
+
+        Assert.Equal(CaErrorKind.PolicyViolation, error.Kind);
+        Assert.Equal(CertificateStatus.Issued, (await ca.Reader.FindCertificateAsync(issued.SerialHex!))!.Status);
+    }
+
+    [Fact]
+    public async Task Crl_AfterRevocation_VerifiesWithOpenSslAndCertToolAndRejectsOnlyTheRevokedCertificate()
+    {
+        var openssl = Prerequisites.RequireProgram("openssl", "openssl");
+        var certtool = Prerequisites.RequireProgram("certtool", "gnutls-bin");
+        var good = await IssueAsync("good.example.com");
+        var bad = await IssueAsync("bad.example.com");
+        await ca.Revocation.RevokeAsync(bad.SerialHex!, "keyCompromise", null, "officer-ann");
+
+        var issuingCrl = await ca.Crls.GenerateAsync("issuing", "test");
+        var rootCrl = await ca.Crls.GenerateAsync("root", "test");
+
+        var issuingCrlPem = Write("issuing.crl.pem", issuingCrl.Der, "X509 CRL");
+        var rootCrlPem = Write("root.crl.pem", rootCrl.Der, "X509 CRL");
+        var root = Path.Combine(ca.CaDirectory, "root.pem");
+        var issuing = Path.Combine(ca.CaDirectory, "issuing.pem");
+
+        foreach (var (crl, issuer) in new[] { (issuingCrlPem, issuing), (rootCrlPem, root) })
+        {
+            var check = await ProcessRunner.RunAsync(openssl, ["crl", "-in", crl, "-CAfile", issuer, "-noout"]);
+            Assert.True(check.ExitCode == 0, check.Combined);
+            Assert.Contains("verify OK", check.StandardError, StringComparison.Ordinal);
+            var gnutls = await ProcessRunner.RunAsync(certtool, ["--verify-crl", "--load-ca-certificate", issuer, "--infile", crl]);
+            Assert.True(gnutls.ExitCode == 0, gnutls.Combined);
+            Assert.Contains("Verification output: Verified.", gnutls.Combined, StringComparison.Ordinal);
+        }
+
+        string[] Verify(string certificate) => ["verify", "-x509_strict", "-crl_check_all", "-CAfile", root, "-untrusted", issuing, "-CRLfile", issuingCrlPem, "-CRLfile", rootCrlPem, certificate];
+        var goodResult = await ProcessRunner.RunAsync(openssl, Verify(Write("good.pem", good.Certificate!, "CERTIFICATE")));
+        var badResult = await ProcessRunner.RunAsync(openssl, Verify(Write("bad.pem", bad.Certificate!, "CERTIFICATE")));
+
+        Assert.True(goodResult.ExitCode == 0, goodResult.Combined);
+        Assert.NotEqual(0, badResult.ExitCode);
+        Assert.Contains("certificate revoked", badResult.Combined, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Crl_Entries_CarryReasonAndInvalidityDate()
+    {
+        var issued = await IssueAsync("entry.example.com");
+        var invalidSince = new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
+        await ca.Revocation.RevokeAsync(issued.SerialHex!, "affiliationChanged", invalidSince, "officer-ann");
+
+        var crl = new X509Crl(Org.BouncyCastle.Asn1.X509.CertificateList.GetInstance(Org.BouncyCastle.Asn1.Asn1Object.FromByteArray((await ca.Crls.GenerateAsync("issuing", "test")).Der)));
+
+        crl.Verify(ca.Issuing.GetPublicKey());
+        var entry = crl.GetRevokedCertificate(new Org.BouncyCastle.Math.BigInteger(issued.SerialHex, 16));
+        Assert.NotNull(entry);
+        Assert.Equal(3, Org.BouncyCastle.Asn1.DerEnumerated.GetInstance(Org.BouncyCastle.X509.Extension.X509ExtensionUtilities.FromExtensionValue(entry.GetExtensionValue(Org.BouncyCastle.Asn1.X509.X509Extensions.ReasonCode))).IntValueExact);
+        Assert.Equal(invalidSince.UtcDateTime, Org.BouncyCastle.Asn1.Asn1GeneralizedTime.GetInstance(Org.BouncyCastle.X509.Extension.X509ExtensionUtilities.FromExtensionValue(entry.GetExtensionValue(Org.BouncyCastle.Asn1.X509.X509Extensions.InvalidityDate))).ToDateTime());
+        Assert.Empty(MiniCa.Core.Linting.CrlLinter.Default.Run(new MiniCa.Core.Linting.CrlLintContext { Der = crl.GetEncoded(), Issuer = ca.Issuing }));
+    }
+
+    [Fact]
+    public async Task CrlNumbers_StrictlyIncrease_AlsoAcrossARestart()
+    {
+        var first = await ca.Crls.GenerateAsync("issuing", "test");
+        var second = await ca.Crls.GenerateAsync("issuing", "test");
+
+        // A second host on the same data directory (a restart, or another node): numbers go on from the database.
+        var services = new ServiceCollection();
+        services.AddLogging(l => l.SetMinimumLevel(LogLevel.Warning));
+        services.AddMiniCa(MiniCaConfiguration.Load(["--config", ca.ConfigFile]));
+        long third;
+        await using (var restarted = services.BuildServiceProvider())
+        {
+            third = (await restarted.GetRequiredService<CrlService>().GenerateAsync("issuing", "restarted")).Number;
+        }
+
+        var fourth = await ca.Crls.GenerateAsync("issuing", "test");
+
+        Assert.True(first.Number < second.Number && second.Number < third && third < fourth.Number, $"{first.Number}, {second.Number}, {third}, {fourth.Number}");
+        Assert.Equal(fourth.Number, (await ca.Services.GetRequiredService<IRevocationLedger>().FindCrlAsync("issuing"))!.Number);
+    }
+}
