@@ -31,6 +31,18 @@ public sealed class WebHostTests
             Assert.Equal("Healthy", health.RootElement.GetProperty("status").GetString());
             Assert.True(health.RootElement.GetProperty("checks").GetProperty("hsm").GetProperty("data").GetProperty("loggedIn").GetBoolean());
 
+            // The CRL publisher generated both CRLs at start.
+            using var crl = await host.Client.GetAsync("crl/issuing.crl");
+            Assert.Equal(HttpStatusCode.OK, crl.StatusCode);
+            Assert.Equal("application/pkix-crl", crl.Content.Headers.ContentType?.MediaType);
+            Assert.True(crl.Headers.CacheControl?.MaxAge > TimeSpan.FromHours(23));
+            var crlFile = directory.Combine("issuing.crl");
+            File.WriteAllBytes(crlFile, await crl.Content.ReadAsByteArrayAsync());
+            var check = await ProcessRunner.RunAsync(Prerequisites.RequireProgram("openssl", "openssl"),
+                ["crl", "-inform", "DER", "-in", crlFile, "-CAfile", directory.Combine("data", "ca", "issuing.pem"), "-noout"]);
+            Assert.Contains("verify OK", check.StandardError, StringComparison.Ordinal);
+            Assert.Equal(HttpStatusCode.OK, (await host.Client.GetAsync("crl/root.crl")).StatusCode);
+
             var page = await host.Client.GetStringAsync("/");
             Assert.Contains("MiniCa", page, StringComparison.Ordinal);
             Assert.Contains("/ca/issuing.crt", page, StringComparison.Ordinal);
