@@ -92,11 +92,11 @@ public sealed class CrlPublisher(
         return wake;
     }
 
-    private void OnRevoked(string authority)
+    private void OnRevoked(CertificateRecord certificate)
     {
         lock (_dirty)
         {
-            _dirty.Add(authority);
+            _dirty.Add(certificate.IssuerName);
         }
 
         _revoked.Release();

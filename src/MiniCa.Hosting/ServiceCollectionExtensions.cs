@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using MiniCa.Authority;
 using MiniCa.Authority.Issuance;
+using MiniCa.Authority.Ocsp;
 using MiniCa.Authority.Revocation;
 using MiniCa.Core.Authorities;
 using MiniCa.Core.Configuration;
@@ -54,6 +55,8 @@ public static class ServiceCollectionExtensions
         services.AddSingleton(CrlLinter.Default);
         services.AddSingleton<RevocationService>();
         services.AddSingleton<CrlService>();
+        services.AddSingleton<OcspResponderCertificate>();
+        services.AddSingleton<OcspResponder>();
         services.AddSingleton<KeyCeremony>();
         services.AddSingleton<CaBootstrapper>();
         return services;

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using MiniCa.Authority.Ocsp;
 using MiniCa.Core.Errors;
 using MiniCa.Hosting;
 using MiniCa.Web;
@@ -15,7 +16,12 @@ catch (CaException ex)
     return 1;
 }
 
-var builder = WebApplication.CreateBuilder(MiniCaConfiguration.CommandArguments(args));
+// Content root is the application's folder (appsettings.json), whatever the working directory.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+{
+    Args = MiniCaConfiguration.CommandArguments(args),
+    ContentRootPath = AppContext.BaseDirectory,
+});
 // ca.config.json may carry host sections (Logging, Kestrel); MINICA_ variables and overrides apply on top.
 builder.Configuration.AddConfiguration(loaded.Configuration);
 builder.WebHost.UseUrls(loaded.Options.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
@@ -30,6 +36,8 @@ var app = builder.Build();
 try
 {
     await app.Services.GetRequiredService<CaBootstrapper>().StartAsync(app.Lifetime.ApplicationStopping);
+    // The delegated OCSP signer is issued (or renewed) before the first request, so failures show at start.
+    await app.Services.GetRequiredService<OcspResponderCertificate>().GetAsync(app.Lifetime.ApplicationStopping);
 }
 catch (CaException ex)
 {
@@ -45,6 +53,7 @@ app.UseStatusCodePages();
 app.MapGet("/", PortalPlaceholder.RenderAsync).ExcludeFromDescription();
 app.MapHealthChecks("/healthz", new HealthCheckOptions { ResponseWriter = HealthResponse.WriteAsync });
 app.MapCaEndpoints();
+app.MapOcspEndpoints();
 
 await app.RunAsync();
 return 0;

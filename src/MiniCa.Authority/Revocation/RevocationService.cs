@@ -15,8 +15,8 @@ public sealed class RevocationService(
     TimeProvider time,
     ILogger<RevocationService> logger)
 {
-    /// <summary>Raised after a revocation is committed, with the issuing authority's name.</summary>
-    public event Action<string>? Revoked;
+    /// <summary>Raised after a revocation is committed, with the revoked certificate.</summary>
+    public event Action<CertificateRecord>? Revoked;
 
     /// <summary>Revokes the certificate with <paramref name="serial"/> (hex, colons and case ignored).</summary>
     /// <exception cref="CaException">Unknown serial, already revoked, bad reason, hold not allowed, invalidity date in the future.</exception>
@@ -42,7 +42,7 @@ public sealed class RevocationService(
                 $"reason {RevocationReasons.Name(reason)}" + (invalidityDate is { } d ? $", invalid since {d.UtcDateTime.ToString("u", CultureInfo.InvariantCulture)}" : string.Empty)),
             cancellationToken);
         logger.LogInformation("Certificate {Serial} revoked by {Actor}: {Reason}", serialHex, actor, RevocationReasons.Name(reason));
-        Revoked?.Invoke(revoked.IssuerName);
+        Revoked?.Invoke(revoked);
         return revoked;
     }
 

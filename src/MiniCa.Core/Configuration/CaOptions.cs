@@ -30,6 +30,9 @@ public sealed class CaOptions
     /// <summary>CRL publication.</summary>
     public CrlOptions Crl { get; set; } = new();
 
+    /// <summary>The OCSP responder.</summary>
+    public OcspOptions Ocsp { get; set; } = new();
+
     /// <summary>
     /// The certificate authorities by name (the <c>{ca}</c> of <c>/ca/{ca}.crt</c>); when empty, <c>root</c> and
     /// <c>issuing</c> with the defaults of <see cref="AuthorityOptions.DefaultRoot"/> and
@@ -94,6 +97,19 @@ public sealed class CrlOptions
 
     /// <summary>Seconds to wait after a revocation before regenerating, so a burst of revocations makes one CRL.</summary>
     public int RevocationDelaySeconds { get; set; } = 2;
+}
+
+/// <summary>The <c>Ocsp</c> section.</summary>
+public sealed class OcspOptions
+{
+    /// <summary>
+    /// Hours between thisUpdate and nextUpdate of responses. Pre-signed responses are refreshed when half of this has
+    /// passed and at once after a revocation. BR §4.9.10 allows at most 10 days.
+    /// </summary>
+    public int ValidityHours { get; set; } = 24;
+
+    /// <summary>Key algorithm of the delegated responder's key (generated in the HSM).</summary>
+    public string KeyAlgorithm { get; set; } = "P-256";
 }
 
 /// <summary>One certificate authority: its key and its certificate.</summary>

@@ -55,6 +55,16 @@ public static partial class CaOptionsValidator
             problems.Add($"Crl:RevocationDelaySeconds: {options.Crl.RevocationDelaySeconds} is out of range (0..3600).");
         }
 
+        if (options.Ocsp.ValidityHours is < 1 or > 240)
+        {
+            problems.Add($"Ocsp:ValidityHours: {options.Ocsp.ValidityHours} is out of range (1..240; BR §4.9.10 allows at most 10 days).");
+        }
+
+        if (!KeyAlgorithm.TryParse(options.Ocsp.KeyAlgorithm, out _))
+        {
+            problems.Add($"Ocsp:KeyAlgorithm: '{options.Ocsp.KeyAlgorithm}' is not one of {string.Join(", ", KeyAlgorithm.All.Select(a => a.Name))}.");
+        }
+
         ValidateHsm(options.Hsm, problems);
         ValidateDatabase(options.Database, problems);
         ValidateAuthorities(options.Authorities, problems);

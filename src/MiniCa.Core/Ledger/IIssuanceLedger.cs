@@ -37,6 +37,9 @@ public interface IIssuanceReader
     /// <summary>A certificate by serial (lowercase hex).</summary>
     Task<CertificateRecord?> FindCertificateAsync(string serialHex, CancellationToken cancellationToken = default);
 
+    /// <summary>The most recently issued certificate of <paramref name="profile"/> whose subject is <paramref name="subject"/>.</summary>
+    Task<CertificateRecord?> FindLatestIssuedAsync(string profile, string subject, CancellationToken cancellationToken = default);
+
     /// <summary>How many certificates there are in each status.</summary>
     Task<IReadOnlyDictionary<CertificateStatus, int>> CountCertificatesAsync(CancellationToken cancellationToken = default);
 

@@ -21,6 +21,9 @@ public interface IRevocationLedger
     /// <summary>The revoked certificates of <paramref name="issuerName"/>, ordered by serial, read as a stream.</summary>
     IEnumerable<RevokedEntry> ReadRevoked(string issuerName);
 
+    /// <summary>Serials revoked at or after <paramref name="since"/> (by any node), with the latest revocation time seen.</summary>
+    Task<IReadOnlyList<(string SerialHex, DateTimeOffset RevokedAt)>> RevokedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken = default);
+
     /// <summary>Reserves the next cRLNumber of <paramref name="authority"/> (persisted before it is used; only grows).</summary>
     Task<long> ReserveCrlNumberAsync(string authority, CancellationToken cancellationToken = default);
 

@@ -39,9 +39,8 @@ public sealed class SignerSignatureFactory : ISignatureFactory
 
         public IBlockResult GetResult()
         {
-            // BouncyCastle disposes the stream before collecting; MemoryStream keeps its buffer readable.
-            var data = _buffer.GetBuffer().AsSpan(0, (int)_buffer.Length);
-            return new SignatureResult(signer.Sign(algorithm, data));
+            // BouncyCastle disposes the stream before collecting; a closed MemoryStream still gives its contents.
+            return new SignatureResult(signer.Sign(algorithm, _buffer.ToArray()));
         }
     }
 

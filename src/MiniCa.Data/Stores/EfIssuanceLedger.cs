@@ -139,6 +139,17 @@ public sealed class EfIssuanceLedger(IDbContextFactory<MiniCaDbContext> contexts
     }
 
     /// <inheritdoc />
+    public async Task<CertificateRecord?> FindLatestIssuedAsync(string profile, string subject, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var row = await db.Certificates.AsNoTracking()
+            .Where(c => c.Profile == profile && c.Subject == subject && c.Status == CertificateStatus.Issued)
+            .OrderByDescending(c => c.Id)
+            .FirstOrDefaultAsync(cancellationToken);
+        return row?.ToRecord();
+    }
+
+    /// <inheritdoc />
     public async Task<IReadOnlyDictionary<CertificateStatus, int>> CountCertificatesAsync(CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);

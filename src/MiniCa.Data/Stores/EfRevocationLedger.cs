@@ -51,6 +51,17 @@ public sealed class EfRevocationLedger(IDbContextFactory<MiniCaDbContext> contex
     }
 
     /// <inheritdoc />
+    public async Task<IReadOnlyList<(string SerialHex, DateTimeOffset RevokedAt)>> RevokedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var rows = await db.Certificates.AsNoTracking()
+            .Where(c => c.Status == Core.Ledger.CertificateStatus.Revoked && c.RevokedAt >= since)
+            .Select(c => new { c.SerialHex, c.RevokedAt })
+            .ToListAsync(cancellationToken);
+        return rows.Select(r => (r.SerialHex, r.RevokedAt!.Value)).ToList();
+    }
+
+    /// <inheritdoc />
     public async Task<long> ReserveCrlNumberAsync(string authority, CancellationToken cancellationToken = default)
     {
         using var turn = await gate.EnterAsync(cancellationToken);
