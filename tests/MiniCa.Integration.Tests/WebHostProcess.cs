@@ -5,7 +5,7 @@ using MiniCa.TestSupport;
 namespace MiniCa.Integration.Tests;
 
 /// <summary>The built web host running as a child process on a free loopback port.</summary>
-internal sealed class WebHostProcess : IAsyncDisposable
+public sealed class WebHostProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();
