@@ -4,6 +4,7 @@
 //              in-process hashing, r||s -> DER) beside a bare Pkcs11Interop C_Sign loop on the same key.
 //   issuance:  CSR in -> committed certificate out through the issuance pipeline, beside the bare C_Sign rate of the
 //              issuing key, for a P-256 and an RSA-3072 issuing CA, 1 and 2 workers; peak memory.
+//   crl:       a full CRL of 1,000,000 revocations, MiniCa against openssl ca -gencrl (time and peak memory).
 //
 //   dotnet run -c Release --project tests/MiniCa.Benchmarks [-- --suite signer|issuance|all --seconds 1.5 --rounds 5]
 using System.Diagnostics;
@@ -26,7 +27,7 @@ if (suite == "all")
 {
     var self = Environment.ProcessPath!;
     var own = typeof(BareSigner).Assembly.Location;
-    foreach (var part in new[] { "signer", "issuance" })
+    foreach (var part in new[] { "signer", "issuance", "crl" })
     {
         using var child = Process.Start(new ProcessStartInfo(self, [own, "--suite", part, "--seconds", seconds.ToString(CultureInfo.InvariantCulture), "--rounds", rounds.ToString(CultureInfo.InvariantCulture)]) { UseShellExecute = false })!;
         child.WaitForExit();
@@ -44,6 +45,16 @@ if (suite == "all")
 if (suite == "issuance")
 {
     return await IssuanceBenchmark.RunAsync(seconds, rounds);
+}
+
+if (suite == "crl")
+{
+    return await CrlBenchmark.RunAsync((int)ArgValue(args, "--revoked", 1_000_000));
+}
+
+if (suite == "crl-generate")
+{
+    return await CrlBenchmark.GenerateAsync(args[Array.IndexOf(args, "--config") + 1]);
 }
 
 var store = Path.Combine(Path.GetTempPath(), "minica-bench-" + Guid.NewGuid().ToString("N"));

@@ -11,7 +11,7 @@ internal sealed class IssuerContext(string name, X509Certificate certificate, IK
 {
     // Verification runs on the platform's crypto (OpenSSL); one key object per thread, as instances are not
     // documented to be thread-safe.
-    private readonly ThreadLocal<AsymmetricAlgorithm> _verifier = new(() => CreateVerifier(certificate), trackAllValues: true);
+    private readonly ThreadLocal<AsymmetricAlgorithm> _verifier = new(() => PlatformSignatures.CreateKey(certificate.SubjectPublicKeyInfo), trackAllValues: true);
 
     public string Name { get; } = name;
 
@@ -33,25 +33,10 @@ internal sealed class IssuerContext(string name, X509Certificate certificate, IK
             throw new CaException(CaErrorKind.HsmOperationFailed, "The certificate's TBS bytes differ from the linted ones; it is not issued.");
         }
 
-        var hash = SignatureAlgorithms.Hash(SignatureAlgorithm);
-        var valid = _verifier.Value switch
-        {
-            ECDsa ecdsa => ecdsa.VerifyData(lintedTbs, signature, hash, DSASignatureFormat.Rfc3279DerSequence),
-            RSA rsa => rsa.VerifyData(lintedTbs, signature, hash, SignatureAlgorithm is SignatureAlgorithm.RsaPssSha256 or SignatureAlgorithm.RsaPssSha384 ? RSASignaturePadding.Pss : RSASignaturePadding.Pkcs1),
-            _ => false,
-        };
-        if (!valid)
+        if (!PlatformSignatures.Verify(_verifier.Value!, SignatureAlgorithm, lintedTbs, signature))
         {
             throw new CaException(CaErrorKind.HsmOperationFailed, $"The HSM's signature does not verify with the public key of '{Name}'; the certificate is not issued.");
         }
-    }
-
-    private static AsymmetricAlgorithm CreateVerifier(X509Certificate certificate)
-    {
-        var spki = certificate.SubjectPublicKeyInfo.GetEncoded(Asn1Encodable.Der);
-        AsymmetricAlgorithm key = certificate.SubjectPublicKeyInfo.Algorithm.Algorithm.Id == "1.2.840.10045.2.1" ? ECDsa.Create() : RSA.Create();
-        key.ImportSubjectPublicKeyInfo(spki, out _);
-        return key;
     }
 
     public void Dispose()

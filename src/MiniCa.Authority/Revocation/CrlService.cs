@@ -24,6 +24,9 @@ public sealed class CrlService(
     TimeProvider time,
     ILogger<CrlService> logger) : IDisposable
 {
+    /// <summary>CRLs up to this many entries are linted entry by entry.</summary>
+    public const int MaxEntriesLintedInFull = 10_000;
+
     private readonly ThrowAwaySigner _throwAway = new();
     private readonly Uri _baseUrl = new(options.PublicBaseUrl.EndsWith('/') ? options.PublicBaseUrl : options.PublicBaseUrl + "/");
 
@@ -46,26 +49,28 @@ public sealed class CrlService(
         // The issuing authority signs subscriber certificates; every other authority signs only CAs, among them
         // the self-signed root, which carries no CRL DP to match a distribution point name against.
         var userCertificates = authority == options.IssuingAuthority;
-        var tbs = CrlBuilder.BuildTbs(
-            new CrlHeader
-            {
-                IssuerNameDer = issuer.SubjectDN.GetDerEncoded(),
-                IssuerKeyId = AuthorityCertificateBuilder.KeyIdentifierOf(issuer),
-                SignatureAlgorithm = algorithm,
-                ThisUpdate = thisUpdate,
-                NextUpdate = nextUpdate,
-                Number = number,
-                DistributionPoint = userCertificates ? new Uri(_baseUrl, $"crl/{authority}.crl").AbsoluteUri : null,
-                Scope = userCertificates ? CrlScope.UserCertificates : CrlScope.CaCertificates,
-            },
-            ledger.ReadRevoked(authority).Select(e =>
-            {
-                entries++;
-                return e;
-            }));
+        var header = new CrlHeader
+        {
+            IssuerNameDer = issuer.SubjectDN.GetDerEncoded(),
+            IssuerKeyId = AuthorityCertificateBuilder.KeyIdentifierOf(issuer),
+            SignatureAlgorithm = algorithm,
+            ThisUpdate = thisUpdate,
+            NextUpdate = nextUpdate,
+            Number = number,
+            DistributionPoint = userCertificates ? new Uri(_baseUrl, $"crl/{authority}.crl").AbsoluteUri : null,
+            Scope = userCertificates ? CrlScope.UserCertificates : CrlScope.CaCertificates,
+        };
+        var tbs = CrlBuilder.BuildTbs(header, ledger.ReadRevoked(authority).Select(e =>
+        {
+            entries++;
+            return e;
+        }));
 
-        // Lint before sign, like certificates.
-        var errors = linter.Run(new CrlLintContext { Der = CrlBuilder.Assemble(tbs, algorithm, _throwAway.Sign(tbs)), Issuer = issuer })
+        // Lint before sign, like certificates. A large CRL is linted through its header (same issuer, times,
+        // number and extensions, no entries): parsing a million entries back would build the very object tree
+        // the streaming writer avoids; entries come from rows whose serials the database keeps unique.
+        var linted = entries <= MaxEntriesLintedInFull ? tbs : CrlBuilder.BuildTbs(header, []);
+        var errors = linter.Run(new CrlLintContext { Der = CrlBuilder.Assemble(linted, algorithm, _throwAway.Sign(linted)), Issuer = issuer })
             .Where(f => f.Severity == LintSeverity.Error)
             .ToList();
         if (errors.Count > 0)
@@ -73,15 +78,15 @@ public sealed class CrlService(
             throw new CaException(CaErrorKind.PolicyViolation, $"The CRL of '{authority}' fails lints: {string.Join("; ", errors)}");
         }
 
-        var der = CrlBuilder.Assemble(tbs, algorithm, signer.Sign(algorithm, tbs));
-        try
+        var signature = signer.Sign(algorithm, tbs);
+        // Verify the signature over the TBS bytes without parsing the CRL back.
+        using var issuerKey = PlatformSignatures.CreateKey(issuer.SubjectPublicKeyInfo);
+        if (!PlatformSignatures.Verify(issuerKey, algorithm, tbs, signature))
         {
-            new X509Crl(Org.BouncyCastle.Asn1.X509.CertificateList.GetInstance(Org.BouncyCastle.Asn1.Asn1Object.FromByteArray(der))).Verify(issuer.GetPublicKey());
+            throw new CaException(CaErrorKind.HsmOperationFailed, $"The HSM's signature on the CRL of '{authority}' does not verify.");
         }
-        catch (Exception ex) when (ex is Org.BouncyCastle.Security.InvalidKeyException or Org.BouncyCastle.Security.SignatureException or Org.BouncyCastle.Security.Certificates.CrlException)
-        {
-            throw new CaException(CaErrorKind.HsmOperationFailed, $"The HSM's signature on the CRL of '{authority}' does not verify.", ex);
-        }
+
+        var der = CrlBuilder.Assemble(tbs, algorithm, signature);
 
         var crl = new CrlRecord(authority, number, thisUpdate, nextUpdate, entries, der);
         await ledger.RecordCrlAsync(crl, new AuditEntry(actor, "crl.generated", $"crl:{authority}", $"number {number}, {entries} entries, next update {nextUpdate:u}"), cancellationToken);

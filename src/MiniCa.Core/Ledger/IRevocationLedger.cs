@@ -18,7 +18,7 @@ public interface IRevocationLedger
     /// <exception cref="Errors.CaException">Unknown serial (NotFound) or already revoked (AlreadyExists).</exception>
     Task<CertificateRecord> RecordRevocationAsync(string serialHex, RevocationReason reason, DateTimeOffset? invalidityDate, AuditEntry audit, CancellationToken cancellationToken = default);
 
-    /// <summary>The revoked certificates of <paramref name="issuerName"/>, ordered by serial, read as a stream.</summary>
+    /// <summary>The revoked certificates of <paramref name="issuerName"/>, read as a stream (in no particular order).</summary>
     IEnumerable<RevokedEntry> ReadRevoked(string issuerName);
 
     /// <summary>Serials revoked at or after <paramref name="since"/> (by any node), with the latest revocation time seen.</summary>

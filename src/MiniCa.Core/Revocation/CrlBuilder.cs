@@ -1,5 +1,4 @@
 using System.Formats.Asn1;
-using System.Numerics;
 using MiniCa.Core.Signing;
 
 namespace MiniCa.Core.Revocation;
@@ -70,70 +69,112 @@ public static class CrlBuilder
     {
         ArgumentNullException.ThrowIfNull(header);
         ArgumentNullException.ThrowIfNull(entries);
-        var writer = new AsnWriter(AsnEncodingRules.DER, initialCapacity: 4096);
-        using (writer.PushSequence())
+
+        var prefix = new AsnWriter(AsnEncodingRules.DER);
+        // version v2 (RFC 5280 §5.1.2.1: MUST be v2 when extensions are present).
+        prefix.WriteInteger(1);
+        prefix.WriteEncodedValue(SignatureAlgorithms.Identifier(header.SignatureAlgorithm).GetDerEncoded());
+        prefix.WriteEncodedValue(header.IssuerNameDer);
+        WriteTime(prefix, header.ThisUpdate);
+        WriteTime(prefix, header.NextUpdate);
+
+        // Entries are encoded one at a time into a growing buffer; only the outer lengths are written at the end.
+        // (AsnWriter grows its buffer in fixed steps, which makes one writer for a million entries quadratic.)
+        using var list = new MemoryStream();
+        var entry = new AsnWriter(AsnEncodingRules.DER);
+        Span<byte> encoded = stackalloc byte[256];
+        var any = false;
+        foreach (var revoked in entries)
         {
-            // version v2 (RFC 5280 §5.1.2.1: MUST be v2 when extensions are present).
-            writer.WriteInteger(1);
-            writer.WriteEncodedValue(SignatureAlgorithms.Identifier(header.SignatureAlgorithm).GetDerEncoded());
-            writer.WriteEncodedValue(header.IssuerNameDer);
-            WriteTime(writer, header.ThisUpdate);
-            WriteTime(writer, header.NextUpdate);
-
-            var any = false;
-            foreach (var entry in entries)
-            {
-                if (!any)
-                {
-                    // RFC 5280 §5.1.2.6: when there are no revoked certificates the list MUST be absent.
-                    _ = writer.PushSequence();
-                    any = true;
-                }
-
-                WriteEntry(writer, entry);
-            }
-
-            if (any)
-            {
-                writer.PopSequence();
-            }
-
-            using (writer.PushSequence(new Asn1Tag(TagClass.ContextSpecific, 0)))
-            using (writer.PushSequence())
-            {
-                // authorityKeyIdentifier (RFC 5280 §5.2.1).
-                WriteExtension(writer, AuthorityKeyIdOid, critical: false, inner =>
-                {
-                    using (inner.PushSequence())
-                    {
-                        inner.WriteOctetString(header.IssuerKeyId, new Asn1Tag(TagClass.ContextSpecific, 0));
-                    }
-                });
-
-                // cRLNumber (RFC 5280 §5.2.3).
-                WriteExtension(writer, CrlNumberOid, critical: false, inner => inner.WriteInteger(header.Number));
-
-                // issuingDistributionPoint, critical (RFC 5280 §5.2.5).
-                WriteExtension(writer, IssuingDistributionPointOid, critical: true, inner =>
-                {
-                    using (inner.PushSequence())
-                    {
-                        if (header.DistributionPoint is { } url)
-                        {
-                            using (inner.PushSequence(new Asn1Tag(TagClass.ContextSpecific, 0, isConstructed: true)))
-                            using (inner.PushSequence(new Asn1Tag(TagClass.ContextSpecific, 0, isConstructed: true)))
-                            {
-                                inner.WriteCharacterString(UniversalTagNumber.IA5String, url, new Asn1Tag(TagClass.ContextSpecific, 6));
-                            }
-                        }
-
-                        inner.WriteBoolean(true, new Asn1Tag(TagClass.ContextSpecific, header.Scope == CrlScope.UserCertificates ? 1 : 2));
-                    }
-                });
-            }
+            entry.Reset();
+            WriteEntry(entry, revoked);
+            list.Write(encoded[..entry.Encode(encoded)]);
+            any = true;
         }
 
-        return writer.Encode();
+        var extensions = new AsnWriter(AsnEncodingRules.DER);
+        WriteExtensions(extensions, header);
+
+        var prefixBytes = prefix.Encode();
+        var extensionBytes = extensions.Encode();
+        // RFC 5280 §5.1.2.6: when there are no revoked certificates the list MUST be absent.
+        var listHeader = any ? SequenceHeader(list.Length) : [];
+        var contentLength = prefixBytes.Length + listHeader.Length + list.Length + extensionBytes.Length;
+        var outer = SequenceHeader(contentLength);
+        var tbs = new byte[outer.Length + contentLength];
+        var at = 0;
+        foreach (var part in new[] { outer, prefixBytes, listHeader })
+        {
+            part.CopyTo(tbs, at);
+            at += part.Length;
+        }
+
+        list.GetBuffer().AsSpan(0, (int)list.Length).CopyTo(tbs.AsSpan(at));
+        at += (int)list.Length;
+        extensionBytes.CopyTo(tbs, at);
+        return tbs;
+    }
+
+    /// <summary>A SEQUENCE tag and DER length (X.690 §8.1.3) for <paramref name="length"/> content octets.</summary>
+    private static byte[] SequenceHeader(long length)
+    {
+        if (length < 0x80)
+        {
+            return [0x30, (byte)length];
+        }
+
+        var octets = 0;
+        for (var rest = length; rest > 0; rest >>= 8)
+        {
+            octets++;
+        }
+
+        var header = new byte[2 + octets];
+        header[0] = 0x30;
+        header[1] = (byte)(0x80 | octets);
+        for (var i = 0; i < octets; i++)
+        {
+            header[2 + i] = (byte)(length >> (8 * (octets - 1 - i)));
+        }
+
+        return header;
+    }
+
+    private static void WriteExtensions(AsnWriter writer, CrlHeader header)
+    {
+        using (writer.PushSequence(new Asn1Tag(TagClass.ContextSpecific, 0)))
+        using (writer.PushSequence())
+        {
+            // authorityKeyIdentifier (RFC 5280 §5.2.1).
+            WriteExtension(writer, AuthorityKeyIdOid, critical: false, inner =>
+            {
+                using (inner.PushSequence())
+                {
+                    inner.WriteOctetString(header.IssuerKeyId, new Asn1Tag(TagClass.ContextSpecific, 0));
+                }
+            });
+
+            // cRLNumber (RFC 5280 §5.2.3).
+            WriteExtension(writer, CrlNumberOid, critical: false, inner => inner.WriteInteger(header.Number));
+
+            // issuingDistributionPoint, critical (RFC 5280 §5.2.5).
+            WriteExtension(writer, IssuingDistributionPointOid, critical: true, inner =>
+            {
+                using (inner.PushSequence())
+                {
+                    if (header.DistributionPoint is { } url)
+                    {
+                        using (inner.PushSequence(new Asn1Tag(TagClass.ContextSpecific, 0, isConstructed: true)))
+                        using (inner.PushSequence(new Asn1Tag(TagClass.ContextSpecific, 0, isConstructed: true)))
+                        {
+                            inner.WriteCharacterString(UniversalTagNumber.IA5String, url, new Asn1Tag(TagClass.ContextSpecific, 6));
+                        }
+                    }
+
+                    inner.WriteBoolean(true, new Asn1Tag(TagClass.ContextSpecific, header.Scope == CrlScope.UserCertificates ? 1 : 2));
+                }
+            });
+        }
     }
 
     /// <summary>The complete CertificateList: the TBS, the algorithm and the signature made over the TBS.</summary>
@@ -154,7 +195,8 @@ public static class CrlBuilder
     {
         using (writer.PushSequence())
         {
-            writer.WriteInteger(BigInteger.Parse("0" + entry.SerialHex, System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture));
+            var hex = entry.SerialHex;
+            writer.WriteIntegerUnsigned(Convert.FromHexString(hex.Length % 2 == 0 ? hex : "0" + hex));
             WriteTime(writer, entry.RevokedAt);
             if (entry.Reason != RevocationReason.Unspecified || entry.InvalidityDate is not null)
             {
@@ -162,7 +204,7 @@ public static class CrlBuilder
                 {
                     if (entry.Reason != RevocationReason.Unspecified)
                     {
-                        WriteExtension(writer, ReasonCodeOid, critical: false, inner => inner.WriteEnumeratedValue(entry.Reason));
+                        writer.WriteEncodedValue(ReasonExtensions[entry.Reason]);
                     }
 
                     if (entry.InvalidityDate is { } invalidity)
@@ -174,6 +216,16 @@ public static class CrlBuilder
             }
         }
     }
+
+    /// <summary>The reasonCode entry extension of each reason, encoded once (it is the same bytes on every entry).</summary>
+    private static readonly Dictionary<RevocationReason, byte[]> ReasonExtensions = Enum.GetValues<RevocationReason>().ToDictionary(
+        reason => reason,
+        reason =>
+        {
+            var writer = new AsnWriter(AsnEncodingRules.DER);
+            WriteExtension(writer, ReasonCodeOid, critical: false, inner => inner.WriteEnumeratedValue(reason));
+            return writer.Encode();
+        });
 
     private static void WriteExtension(AsnWriter writer, string oid, bool critical, Action<AsnWriter> value)
     {

@@ -1,0 +1,34 @@
+using System.Security.Cryptography;
+using MiniCa.Core.Signing;
+using Org.BouncyCastle.Asn1;
+using Org.BouncyCastle.Asn1.X509;
+
+namespace MiniCa.Authority;
+
+/// <summary>
+/// Verifies signatures with the platform's crypto (OpenSSL on Linux): several times faster than managed code on
+/// the hot paths (every issued certificate) and on large inputs (a 50 MB CRL).
+/// </summary>
+internal static class PlatformSignatures
+{
+    /// <summary>A key object for <paramref name="publicKey"/>; not thread-safe, keep one per thread.</summary>
+    public static AsymmetricAlgorithm CreateKey(SubjectPublicKeyInfo publicKey)
+    {
+        var spki = publicKey.GetEncoded(Asn1Encodable.Der);
+        AsymmetricAlgorithm key = publicKey.Algorithm.Algorithm.Id == "1.2.840.10045.2.1" ? ECDsa.Create() : RSA.Create();
+        key.ImportSubjectPublicKeyInfo(spki, out _);
+        return key;
+    }
+
+    /// <summary>Whether <paramref name="signature"/> (X.509 encoding) over <paramref name="data"/> verifies.</summary>
+    public static bool Verify(AsymmetricAlgorithm key, SignatureAlgorithm algorithm, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)
+    {
+        var hash = SignatureAlgorithms.Hash(algorithm);
+        return key switch
+        {
+            ECDsa ecdsa => ecdsa.VerifyData(data, signature, hash, DSASignatureFormat.Rfc3279DerSequence),
+            RSA rsa => rsa.VerifyData(data, signature, hash, algorithm is SignatureAlgorithm.RsaPssSha256 or SignatureAlgorithm.RsaPssSha384 ? RSASignaturePadding.Pss : RSASignaturePadding.Pkcs1),
+            _ => false,
+        };
+    }
+}
