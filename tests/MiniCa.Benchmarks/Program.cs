@@ -4,6 +4,7 @@
 //              in-process hashing, r||s -> DER) beside a bare Pkcs11Interop C_Sign loop on the same key.
 //   issuance:  CSR in -> committed certificate out through the issuance pipeline, beside the bare C_Sign rate of the
 //              issuing key, for a P-256 and an RSA-3072 issuing CA, 1 and 2 workers; peak memory.
+//   ocsp:      OCSP requests/s and latency under wrk: MiniCa against cfssl ocspserve and openssl ocsp -multi 2.
 //   crl:       a full CRL of 1,000,000 revocations, MiniCa against openssl ca -gencrl (time and peak memory).
 //
 //   dotnet run -c Release --project tests/MiniCa.Benchmarks [-- --suite signer|issuance|all --seconds 1.5 --rounds 5]
@@ -27,7 +28,7 @@ if (suite == "all")
 {
     var self = Environment.ProcessPath!;
     var own = typeof(BareSigner).Assembly.Location;
-    foreach (var part in new[] { "signer", "issuance", "crl" })
+    foreach (var part in new[] { "signer", "issuance", "ocsp", "crl" })
     {
         using var child = Process.Start(new ProcessStartInfo(self, [own, "--suite", part, "--seconds", seconds.ToString(CultureInfo.InvariantCulture), "--rounds", rounds.ToString(CultureInfo.InvariantCulture)]) { UseShellExecute = false })!;
         child.WaitForExit();
@@ -45,6 +46,11 @@ if (suite == "all")
 if (suite == "issuance")
 {
     return await IssuanceBenchmark.RunAsync(seconds, rounds);
+}
+
+if (suite == "ocsp")
+{
+    return await OcspBenchmark.RunAsync(Math.Max(seconds, 10));
 }
 
 if (suite == "crl")

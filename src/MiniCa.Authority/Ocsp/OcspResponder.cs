@@ -49,9 +49,16 @@ public sealed class OcspResponder : IDisposable
     private readonly RevocationService _revocations;
     private readonly IRevocationLedger _ledger;
     private readonly SemaphoreSlim _pollLock = new(1, 1);
+    private readonly Dictionary<string, DateTimeOffset> _seen = new(StringComparer.Ordinal);
     private DateTimeOffset _revokedWatermark;
     private long _nextPollTicks;
     private readonly ConcurrentDictionary<string, OcspAnswer> _cache = new(StringComparer.Ordinal);
+
+    // The same nonce-less request bytes always ask the same question (RFC 5019 clients send exactly these), so the
+    // answer is looked up by the bytes themselves before anything is parsed. Each entry remembers the revocation
+    // epoch it was made in; any revocation moves the epoch and sends entries back through the serial-keyed cache.
+    private readonly ConcurrentDictionary<string, (OcspAnswer Answer, long Epoch)> _byRequest = new(StringComparer.Ordinal);
+    private long _revocationEpoch;
     private readonly SemaphoreSlim _issuerLock = new(1, 1);
     private IssuerHashes? _issuer;
 
@@ -80,6 +87,34 @@ public sealed class OcspResponder : IDisposable
 
     /// <summary>Answers a DER OCSPRequest; never throws for bad input.</summary>
     public async Task<OcspAnswer> RespondAsync(ReadOnlyMemory<byte> request, CancellationToken cancellationToken = default)
+    {
+        await PollRevocationsAsync(cancellationToken);
+        var requestKey = request.Length is > 0 and <= 512 ? Convert.ToBase64String(request.Span) : null;
+        if (requestKey is not null && _byRequest.TryGetValue(requestKey, out var hit)
+            && hit.Epoch == Interlocked.Read(ref _revocationEpoch) && IsFresh(hit.Answer))
+        {
+            return hit.Answer;
+        }
+
+        var epoch = Interlocked.Read(ref _revocationEpoch);
+        var answer = await AnswerAsync(request, cancellationToken);
+        if (requestKey is not null && answer.NextUpdate is not null)
+        {
+            if (_byRequest.Count >= CacheLimit)
+            {
+                _byRequest.Clear();
+            }
+
+            _byRequest[requestKey] = (answer, epoch);
+        }
+
+        return answer;
+    }
+
+    private bool IsFresh(OcspAnswer answer) =>
+        answer.ThisUpdate is { } thisUpdate && answer.NextUpdate is { } nextUpdate && _time.GetUtcNow() < thisUpdate + ((nextUpdate - thisUpdate) / 2);
+
+    private async Task<OcspAnswer> AnswerAsync(ReadOnlyMemory<byte> request, CancellationToken cancellationToken)
     {
         OcspReq parsed;
         Req[] requests;
@@ -125,9 +160,8 @@ public sealed class OcspResponder : IDisposable
 
     private async Task<OcspAnswer> PreSignedAsync(CertificateID id, CancellationToken cancellationToken)
     {
-        await PollRevocationsAsync(cancellationToken);
         var key = $"{id.HashAlgOid}/{id.SerialNumber.ToString(16)}";
-        if (_cache.TryGetValue(key, out var cached) && _time.GetUtcNow() < cached.ThisUpdate + ((cached.NextUpdate - cached.ThisUpdate) / 2))
+        if (_cache.TryGetValue(key, out var cached) && IsFresh(cached))
         {
             return cached;
         }
@@ -247,8 +281,18 @@ public sealed class OcspResponder : IDisposable
             var since = _revokedWatermark - RevocationPollInterval;
             foreach (var (serial, revokedAt) in await _ledger.RevokedSinceAsync(since, cancellationToken))
             {
-                Forget(serial);
+                // The overlap finds the newest revocations again on the next look; act on each one once.
+                if (_seen.TryAdd(serial, revokedAt))
+                {
+                    Forget(serial);
+                }
+
                 _revokedWatermark = revokedAt > _revokedWatermark ? revokedAt : _revokedWatermark;
+            }
+
+            foreach (var old in _seen.Where(kv => kv.Value < since).Select(kv => kv.Key).ToList())
+            {
+                _seen.Remove(old);
             }
         }
         finally
@@ -261,6 +305,7 @@ public sealed class OcspResponder : IDisposable
 
     private void Forget(string serialHex)
     {
+        Interlocked.Increment(ref _revocationEpoch);
         foreach (var algorithm in IssuerHashes.Algorithms)
         {
             _cache.TryRemove($"{algorithm}/{serialHex}", out _);
