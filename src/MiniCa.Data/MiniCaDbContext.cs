@@ -106,7 +106,8 @@ public sealed class MiniCaDbContext(DbContextOptions<MiniCaDbContext> options) :
         {
             entity.ToTable("CrlStates");
             entity.HasKey(e => e.Authority);
-            entity.Property(e => e.Authority).HasMaxLength(32);
+            // An authority name (at most 32) or "name-delta".
+            entity.Property(e => e.Authority).HasMaxLength(40);
             // Optimistic concurrency: two nodes reserving at once cannot both get the same number.
             entity.Property(e => e.LastNumber).IsConcurrencyToken();
         });

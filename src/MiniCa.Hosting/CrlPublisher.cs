@@ -73,13 +73,29 @@ public sealed class CrlPublisher(
             {
                 var current = await ledger.FindCrlAsync(authority, cancellationToken);
                 var refreshAt = current is null ? DateTimeOffset.MinValue : current.ThisUpdate + ((current.NextUpdate - current.ThisUpdate) / 2);
-                if (dirty.Contains(authority) || time.GetUtcNow() >= refreshAt)
+                var revoked = dirty.Contains(authority);
+                if (time.GetUtcNow() >= refreshAt || (revoked && !options.Crl.DeltasEnabled))
                 {
                     current = await crls.GenerateAsync(authority, "crl-publisher", cancellationToken);
                     refreshAt = current.ThisUpdate + ((current.NextUpdate - current.ThisUpdate) / 2);
                 }
 
                 wake = refreshAt < wake ? refreshAt : wake;
+                if (options.Crl.DeltasEnabled)
+                {
+                    // With deltas, a revocation makes a delta (small and quick), and deltas follow on their interval.
+                    var delta = await ledger.FindCrlAsync(CrlService.DeltaName(authority), cancellationToken);
+                    var deltaDue = delta is null || delta.Number < current!.Number
+                        ? DateTimeOffset.MinValue
+                        : delta.ThisUpdate + TimeSpan.FromMinutes(options.Crl.DeltaIntervalMinutes);
+                    if (revoked || time.GetUtcNow() >= deltaDue)
+                    {
+                        delta = await crls.GenerateDeltaAsync(authority, "crl-publisher", cancellationToken);
+                        deltaDue = delta.ThisUpdate + TimeSpan.FromMinutes(options.Crl.DeltaIntervalMinutes);
+                    }
+
+                    wake = deltaDue < wake ? deltaDue : wake;
+                }
             }
             catch (CaException ex)
             {

@@ -129,6 +129,43 @@ public sealed class RevocationTests(IssuanceFixture ca)
     }
 
     [Fact]
+    public async Task DeltaCrl_AfterRevocation_ListsItAndOpenSslWithDeltasRejectsTheCertificate()
+    {
+        var openssl = Prerequisites.RequireProgram("openssl", "openssl");
+        var options = MiniCaConfiguration.Load(["--config", ca.ConfigFile, "--Crl:DeltaIntervalMinutes=60"]).Options;
+        using var crls = ActivatorUtilities.CreateInstance<CrlService>(ca.Services, options);
+        var complete = await crls.GenerateAsync("issuing", "test");
+        var victim = await IssueAsync("delta.example.com");
+        await ca.Revocation.RevokeAsync(victim.SerialHex!, "cessationOfOperation", null, "officer-ann");
+
+        var delta = await crls.GenerateDeltaAsync("issuing", "test");
+
+        Assert.Equal("issuing-delta", delta.Authority);
+        Assert.True(delta.Number > complete.Number);
+        var parsed = new X509Crl(Org.BouncyCastle.Asn1.X509.CertificateList.GetInstance(Org.BouncyCastle.Asn1.Asn1Object.FromByteArray(delta.Der)));
+        Assert.Equal(complete.Number, Org.BouncyCastle.Asn1.DerInteger.GetInstance(Org.BouncyCastle.X509.Extension.X509ExtensionUtilities.FromExtensionValue(
+            parsed.GetExtensionValue(Org.BouncyCastle.Asn1.X509.X509Extensions.DeltaCrlIndicator))).LongValueExact);
+        Assert.Contains(Org.BouncyCastle.Asn1.X509.X509Extensions.DeltaCrlIndicator.Id, parsed.GetCriticalExtensionOids());
+        Assert.NotNull(parsed.GetRevokedCertificate(new Org.BouncyCastle.Math.BigInteger(victim.SerialHex, 16)));
+        var completeParsed = new X509Crl(Org.BouncyCastle.Asn1.X509.CertificateList.GetInstance(Org.BouncyCastle.Asn1.Asn1Object.FromByteArray(complete.Der)));
+        Assert.NotNull(completeParsed.GetExtensionValue(Org.BouncyCastle.Asn1.X509.X509Extensions.FreshestCrl));
+
+        var root = Path.Combine(ca.CaDirectory, "root.pem");
+        var issuing = Path.Combine(ca.CaDirectory, "issuing.pem");
+        var completePem = Write("complete.crl.pem", complete.Der, "X509 CRL");
+        var deltaPem = Write("delta.crl.pem", delta.Der, "X509 CRL");
+        var check = await ProcessRunner.RunAsync(openssl, ["crl", "-in", deltaPem, "-CAfile", issuing, "-noout"]);
+        Assert.Contains("verify OK", check.StandardError, StringComparison.Ordinal);
+        var victimPem = Write("delta-victim.pem", victim.Certificate!, "CERTIFICATE");
+        string[] Verify(params string[] crlFiles) => ["verify", "-crl_check", "-use_deltas", "-CAfile", root, "-untrusted", issuing, .. crlFiles.SelectMany(f => new[] { "-CRLfile", f }), victimPem];
+
+        Assert.Equal(0, (await ProcessRunner.RunAsync(openssl, Verify(completePem))).ExitCode);
+        var withDelta = await ProcessRunner.RunAsync(openssl, Verify(completePem, deltaPem));
+        Assert.NotEqual(0, withDelta.ExitCode);
+        Assert.Contains("certificate revoked", withDelta.Combined, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task CrlNumbers_StrictlyIncrease_AlsoAcrossARestart()
     {
         var first = await ca.Crls.GenerateAsync("issuing", "test");

@@ -178,6 +178,7 @@ public sealed class IssuanceService(
                 Now = now,
                 ValidityDays = validityDays,
                 PublicBaseUrl = _baseUrl,
+                DeltaCrls = options.Crl.DeltasEnabled,
             });
             var tbsDer = tbs.GetEncoded(Asn1Encodable.Der);
             var findings = linter.Run(new LintContext

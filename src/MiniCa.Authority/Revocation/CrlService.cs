@@ -33,8 +33,24 @@ public sealed class CrlService(
     /// <summary>Where published CRLs are written as files.</summary>
     public string CrlDirectory => Path.Combine(options.DataDirectory, "crl");
 
-    /// <summary>Generates, signs, stores and publishes the CRL of <paramref name="authority"/>.</summary>
-    public async Task<CrlRecord> GenerateAsync(string authority, string actor, CancellationToken cancellationToken = default)
+    /// <summary>The name a delta CRL of <paramref name="authority"/> is stored and served under.</summary>
+    public static string DeltaName(string authority) => authority + "-delta";
+
+    /// <summary>Generates, signs, stores and publishes the complete CRL of <paramref name="authority"/>.</summary>
+    public Task<CrlRecord> GenerateAsync(string authority, string actor, CancellationToken cancellationToken = default) =>
+        GenerateAsync(authority, actor, baseCrl: null, cancellationToken);
+
+    /// <summary>
+    /// Generates the delta CRL of <paramref name="authority"/> (RFC 5280 §5.2.4): the revocations since its latest
+    /// complete CRL, which is generated first when there is none.
+    /// </summary>
+    public async Task<CrlRecord> GenerateDeltaAsync(string authority, string actor, CancellationToken cancellationToken = default)
+    {
+        var baseCrl = await ledger.FindCrlAsync(authority, cancellationToken) ?? await GenerateAsync(authority, actor, cancellationToken);
+        return await GenerateAsync(authority, actor, baseCrl, cancellationToken);
+    }
+
+    private async Task<CrlRecord> GenerateAsync(string authority, string actor, CrlRecord? baseCrl, CancellationToken cancellationToken)
     {
         var record = await authorities.FindActiveAsync(authority, cancellationToken)
             ?? throw new CaException(CaErrorKind.NotFound, $"There is no active authority '{authority}'.");
@@ -59,8 +75,13 @@ public sealed class CrlService(
             Number = number,
             DistributionPoint = userCertificates ? new Uri(_baseUrl, $"crl/{authority}.crl").AbsoluteUri : null,
             Scope = userCertificates ? CrlScope.UserCertificates : CrlScope.CaCertificates,
+            BaseCrlNumber = baseCrl?.Number,
+            FreshestCrl = options.Crl.DeltasEnabled ? new Uri(_baseUrl, $"crl/{DeltaName(authority)}.crl").AbsoluteUri : null,
         };
-        var tbs = CrlBuilder.BuildTbs(header, ledger.ReadRevoked(authority).Select(e =>
+        // A delta lists what was revoked since its base was made; a few entries already on the base are harmless,
+        // a missed one is not, hence the margin for revocations committed while the base was being built.
+        var since = baseCrl is null ? (DateTimeOffset?)null : baseCrl.ThisUpdate - TimeSpan.FromMinutes(1);
+        var tbs = CrlBuilder.BuildTbs(header, ledger.ReadRevoked(authority, since).Select(e =>
         {
             entries++;
             return e;
@@ -88,13 +109,15 @@ public sealed class CrlService(
 
         var der = CrlBuilder.Assemble(tbs, algorithm, signature);
 
-        var crl = new CrlRecord(authority, number, thisUpdate, nextUpdate, entries, der);
-        await ledger.RecordCrlAsync(crl, new AuditEntry(actor, "crl.generated", $"crl:{authority}", $"number {number}, {entries} entries, next update {nextUpdate:u}"), cancellationToken);
+        var name = baseCrl is null ? authority : DeltaName(authority);
+        var crl = new CrlRecord(name, number, thisUpdate, nextUpdate, entries, der);
+        await ledger.RecordCrlAsync(crl, new AuditEntry(actor, "crl.generated", $"crl:{name}",
+            $"number {number}{(baseCrl is null ? string.Empty : $" (delta of {baseCrl.Number})")}, {entries} entries, next update {nextUpdate:u}"), cancellationToken);
         Directory.CreateDirectory(CrlDirectory);
-        var file = Path.Combine(CrlDirectory, authority + ".crl");
+        var file = Path.Combine(CrlDirectory, name + ".crl");
         await File.WriteAllBytesAsync(file + ".tmp", der, cancellationToken);
         File.Move(file + ".tmp", file, overwrite: true);
-        logger.LogInformation("CRL {Number} of {Authority}: {Entries} entries, next update {NextUpdate:u}", number, authority, entries, nextUpdate);
+        logger.LogInformation("CRL {Number} of {Authority}: {Entries} entries, next update {NextUpdate:u}", number, name, entries, nextUpdate);
         return crl;
     }
 

@@ -97,6 +97,15 @@ public sealed class CrlOptions
 
     /// <summary>Seconds to wait after a revocation before regenerating, so a burst of revocations makes one CRL.</summary>
     public int RevocationDelaySeconds { get; set; } = 2;
+
+    /// <summary>
+    /// Minutes between delta CRLs (RFC 5280 §5.2.4); 0 disables them. When enabled, certificates and full CRLs carry
+    /// a Freshest CRL pointer to <c>…/crl/&lt;ca&gt;-delta.crl</c>, and a delta follows every revocation.
+    /// </summary>
+    public int DeltaIntervalMinutes { get; set; }
+
+    /// <summary>Whether delta CRLs are published.</summary>
+    public bool DeltasEnabled => DeltaIntervalMinutes > 0;
 }
 
 /// <summary>The <c>Ocsp</c> section.</summary>

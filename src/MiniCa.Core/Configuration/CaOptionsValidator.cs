@@ -50,6 +50,11 @@ public static partial class CaOptionsValidator
             problems.Add($"Crl:NextUpdateHours: {options.Crl.NextUpdateHours} is out of range (1..8760).");
         }
 
+        if (options.Crl.DeltaIntervalMinutes < 0 || (options.Crl.DeltasEnabled && options.Crl.DeltaIntervalMinutes >= options.Crl.NextUpdateHours * 60))
+        {
+            problems.Add($"Crl:DeltaIntervalMinutes: {options.Crl.DeltaIntervalMinutes} must be 0 (no delta CRLs) or shorter than Crl:NextUpdateHours.");
+        }
+
         if (options.Crl.RevocationDelaySeconds is < 0 or > 3600)
         {
             problems.Add($"Crl:RevocationDelaySeconds: {options.Crl.RevocationDelaySeconds} is out of range (0..3600).");
@@ -131,10 +136,10 @@ public static partial class CaOptionsValidator
         foreach (var (name, authority) in authorities)
         {
             var key = $"Authorities:{name}";
-            if (!AuthorityName().IsMatch(name))
+            if (!AuthorityName().IsMatch(name) || name.EndsWith("-delta", StringComparison.Ordinal))
             {
                 // The name appears in URLs (/ca/{ca}.crt, /crl/{ca}.crl) and in key labels.
-                problems.Add($"{key}: the name must be 1-32 lowercase letters, digits or '-', starting with a letter.");
+                problems.Add($"{key}: the name must be 1-32 lowercase letters, digits or '-', starting with a letter, and not end in '-delta' (the name of delta CRLs).");
             }
 
             if (authority is null)

@@ -46,6 +46,9 @@ public sealed record LeafCertificateRequest
 
     /// <summary>Base of the AIA, OCSP and CRL DP URLs.</summary>
     public required Uri PublicBaseUrl { get; init; }
+
+    /// <summary>Whether delta CRLs are published (the certificate then carries a Freshest CRL pointer).</summary>
+    public bool DeltaCrls { get; init; }
 }
 
 /// <summary>Builds the TBSCertificate of a subscriber (end-entity) certificate from its profile.</summary>
@@ -211,6 +214,15 @@ public static class LeafCertificateBuilder
                 X509Extensions.CrlDistributionPoints,
                 critical: false,
                 new CrlDistPoint([new DistributionPoint(new DistributionPointName(new GeneralNames(new GeneralName(GeneralName.UniformResourceIdentifier, crl))), null, null)]));
+            if (request.DeltaCrls)
+            {
+                // RFC 5280 §4.2.1.15: where the delta CRLs for this certificate are.
+                var delta = new Uri(request.PublicBaseUrl, $"crl/{request.IssuerName}-delta.crl").AbsoluteUri;
+                extensions.AddExtension(
+                    X509Extensions.FreshestCrl,
+                    critical: false,
+                    new CrlDistPoint([new DistributionPoint(new DistributionPointName(new GeneralNames(new GeneralName(GeneralName.UniformResourceIdentifier, delta))), null, null)]));
+            }
         }
     }
 }

@@ -19,7 +19,9 @@ public interface IRevocationLedger
     Task<CertificateRecord> RecordRevocationAsync(string serialHex, RevocationReason reason, DateTimeOffset? invalidityDate, AuditEntry audit, CancellationToken cancellationToken = default);
 
     /// <summary>The revoked certificates of <paramref name="issuerName"/>, read as a stream (in no particular order).</summary>
-    IEnumerable<RevokedEntry> ReadRevoked(string issuerName);
+    /// <param name="issuerName">The issuing authority.</param>
+    /// <param name="since">Only revocations at or after this time (for delta CRLs); <see langword="null"/> for all.</param>
+    IEnumerable<RevokedEntry> ReadRevoked(string issuerName, DateTimeOffset? since = null);
 
     /// <summary>Serials revoked at or after <paramref name="since"/> (by any node), with the latest revocation time seen.</summary>
     Task<IReadOnlyList<(string SerialHex, DateTimeOffset RevokedAt)>> RevokedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken = default);
@@ -27,7 +29,10 @@ public interface IRevocationLedger
     /// <summary>Reserves the next cRLNumber of <paramref name="authority"/> (persisted before it is used; only grows).</summary>
     Task<long> ReserveCrlNumberAsync(string authority, CancellationToken cancellationToken = default);
 
-    /// <summary>Stores a CRL as the latest, unless a CRL with a higher number is already stored.</summary>
+    /// <summary>
+    /// Stores a CRL as the latest of <see cref="CrlRecord.Authority"/> (an authority's name, or <c>name-delta</c> for
+    /// its delta CRLs), unless one with a higher number is already stored.
+    /// </summary>
     Task RecordCrlAsync(CrlRecord crl, AuditEntry audit, CancellationToken cancellationToken = default);
 
     /// <summary>The latest CRL of <paramref name="authority"/>.</summary>

@@ -40,6 +40,12 @@ public sealed record CrlHeader
 
     /// <summary>Whether the CRL covers only end-entity certificates (onlyContainsUserCerts) or only CA certificates (onlyContainsCACerts).</summary>
     public required CrlScope Scope { get; init; }
+
+    /// <summary>For a delta CRL, the cRLNumber of its base (DeltaCRLIndicator, RFC 5280 §5.2.4); otherwise <see langword="null"/>.</summary>
+    public long? BaseCrlNumber { get; init; }
+
+    /// <summary>Where delta CRLs are published (Freshest CRL, RFC 5280 §5.2.6); set on complete CRLs when deltas exist.</summary>
+    public string? FreshestCrl { get; init; }
 }
 
 /// <summary>Which certificates a CRL covers.</summary>
@@ -63,6 +69,8 @@ public static class CrlBuilder
     private const string CrlNumberOid = "2.5.29.20";
     private const string AuthorityKeyIdOid = "2.5.29.35";
     private const string IssuingDistributionPointOid = "2.5.29.28";
+    private const string DeltaCrlIndicatorOid = "2.5.29.27";
+    private const string FreshestCrlOid = "2.5.29.46";
 
     /// <summary>The DER TBSCertList of <paramref name="header"/> and <paramref name="entries"/> (read once, in order).</summary>
     public static byte[] BuildTbs(CrlHeader header, IEnumerable<RevokedEntry> entries)
@@ -174,6 +182,26 @@ public static class CrlBuilder
                     inner.WriteBoolean(true, new Asn1Tag(TagClass.ContextSpecific, header.Scope == CrlScope.UserCertificates ? 1 : 2));
                 }
             });
+
+            if (header.BaseCrlNumber is { } baseNumber)
+            {
+                // deltaCRLIndicator, critical (RFC 5280 §5.2.4).
+                WriteExtension(writer, DeltaCrlIndicatorOid, critical: true, inner => inner.WriteInteger(baseNumber));
+            }
+            else if (header.FreshestCrl is { } freshest)
+            {
+                // freshestCRL, non-critical (RFC 5280 §5.2.6): where this complete CRL's deltas are.
+                WriteExtension(writer, FreshestCrlOid, critical: false, inner =>
+                {
+                    using (inner.PushSequence())
+                    using (inner.PushSequence())
+                    using (inner.PushSequence(new Asn1Tag(TagClass.ContextSpecific, 0, isConstructed: true)))
+                    using (inner.PushSequence(new Asn1Tag(TagClass.ContextSpecific, 0, isConstructed: true)))
+                    {
+                        inner.WriteCharacterString(UniversalTagNumber.IA5String, freshest, new Asn1Tag(TagClass.ContextSpecific, 6));
+                    }
+                });
+            }
         }
     }
 

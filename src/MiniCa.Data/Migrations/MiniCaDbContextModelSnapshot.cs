@@ -311,7 +311,7 @@ namespace MiniCa.Data.Migrations
             modelBuilder.Entity("MiniCa.Data.Entities.CrlStateEntity", b =>
                 {
                     b.Property<string>("Authority")
-                        .HasMaxLength(32)
+                        .HasMaxLength(40)
                         .HasColumnType("TEXT");
 
                     b.Property<byte[]>("Der")

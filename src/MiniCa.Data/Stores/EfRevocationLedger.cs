@@ -37,12 +37,12 @@ public sealed class EfRevocationLedger(IDbContextFactory<MiniCaDbContext> contex
     }
 
     /// <inheritdoc />
-    public IEnumerable<RevokedEntry> ReadRevoked(string issuerName)
+    public IEnumerable<RevokedEntry> ReadRevoked(string issuerName, DateTimeOffset? since = null)
     {
         using var db = contexts.CreateDbContext();
         if (db.Database.IsSqlite())
         {
-            foreach (var entry in ReadRevokedFromSqlite(db, issuerName))
+            foreach (var entry in ReadRevokedFromSqlite(db, issuerName, since))
             {
                 yield return entry;
             }
@@ -52,7 +52,7 @@ public sealed class EfRevocationLedger(IDbContextFactory<MiniCaDbContext> contex
 
         // A no-tracking projection streams row by row: a million revocations never become a million entities.
         var rows = db.Certificates.AsNoTracking()
-            .Where(c => c.IssuerName == issuerName && c.Status == Core.Ledger.CertificateStatus.Revoked)
+            .Where(c => c.IssuerName == issuerName && c.Status == Core.Ledger.CertificateStatus.Revoked && (since == null || c.RevokedAt >= since))
             .Select(c => new { c.SerialHex, c.RevokedAt, c.RevocationReason, c.InvalidityDate })
             .AsEnumerable();
         foreach (var row in rows)
@@ -66,7 +66,7 @@ public sealed class EfRevocationLedger(IDbContextFactory<MiniCaDbContext> contex
     /// CRL of a million entries cannot afford. Table and column names come from the EF model, and instants are
     /// decoded with the model's own converter.
     /// </summary>
-    private static IEnumerable<RevokedEntry> ReadRevokedFromSqlite(MiniCaDbContext db, string issuerName)
+    private static IEnumerable<RevokedEntry> ReadRevokedFromSqlite(MiniCaDbContext db, string issuerName, DateTimeOffset? since)
     {
         var entity = db.Model.FindEntityType(typeof(CertificateEntity))!;
         var table = StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema());
@@ -79,7 +79,8 @@ public sealed class EfRevocationLedger(IDbContextFactory<MiniCaDbContext> contex
         command.CommandText =
             $"SELECT \"{Column(nameof(CertificateEntity.SerialHex))}\", \"{Column(nameof(CertificateEntity.RevokedAt))}\", " +
             $"\"{Column(nameof(CertificateEntity.RevocationReason))}\", \"{Column(nameof(CertificateEntity.InvalidityDate))}\" " +
-            $"FROM \"{table.Name}\" WHERE \"{Column(nameof(CertificateEntity.IssuerName))}\" = $issuer AND \"{Column(nameof(CertificateEntity.Status))}\" = $status";
+            $"FROM \"{table.Name}\" WHERE \"{Column(nameof(CertificateEntity.IssuerName))}\" = $issuer AND \"{Column(nameof(CertificateEntity.Status))}\" = $status" +
+            (since is null ? string.Empty : $" AND \"{Column(nameof(CertificateEntity.RevokedAt))}\" >= $since");
         var issuer = command.CreateParameter();
         issuer.ParameterName = "$issuer";
         issuer.Value = issuerName;
@@ -88,6 +89,14 @@ public sealed class EfRevocationLedger(IDbContextFactory<MiniCaDbContext> contex
         status.ParameterName = "$status";
         status.Value = nameof(Core.Ledger.CertificateStatus.Revoked);
         command.Parameters.Add(status);
+        if (since is { } from)
+        {
+            var sinceParameter = command.CreateParameter();
+            sinceParameter.ParameterName = "$since";
+            sinceParameter.Value = instants.ConvertToProvider(from);
+            command.Parameters.Add(sinceParameter);
+        }
+
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
@@ -144,8 +153,14 @@ public sealed class EfRevocationLedger(IDbContextFactory<MiniCaDbContext> contex
         ArgumentNullException.ThrowIfNull(audit);
         using var turn = await gate.EnterAsync(cancellationToken);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var state = await db.CrlStates.SingleOrDefaultAsync(s => s.Authority == crl.Authority, cancellationToken)
-            ?? throw new CaException(CaErrorKind.InvalidState, $"CRL number {crl.Number} of '{crl.Authority}' was never reserved.");
+        // Delta CRLs are stored under their own key; their numbers come from the authority's sequence.
+        var state = await db.CrlStates.SingleOrDefaultAsync(s => s.Authority == crl.Authority, cancellationToken);
+        if (state is null)
+        {
+            state = new CrlStateEntity { Authority = crl.Authority, LastNumber = crl.Number };
+            db.CrlStates.Add(state);
+        }
+
         if (crl.Number <= state.PublishedNumber)
         {
             // A newer CRL was published meanwhile (another node): keep it.

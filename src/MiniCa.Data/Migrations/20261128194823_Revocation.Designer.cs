@@ -10,7 +10,7 @@ using MiniCa.Data;
 namespace MiniCa.Data.Migrations
 {
     [DbContext(typeof(MiniCaDbContext))]
-    [Migration("20261128191157_Revocation")]
+    [Migration("20261128194823_Revocation")]
     partial class Revocation
     {
         /// <inheritdoc />
@@ -314,7 +314,7 @@ namespace MiniCa.Data.Migrations
             modelBuilder.Entity("MiniCa.Data.Entities.CrlStateEntity", b =>
                 {
                     b.Property<string>("Authority")
-                        .HasMaxLength(32)
+                        .HasMaxLength(40)
                         .HasColumnType("TEXT");
 
                     b.Property<byte[]>("Der")

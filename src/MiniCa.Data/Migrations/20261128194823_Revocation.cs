@@ -14,7 +14,7 @@ namespace MiniCa.Data.Migrations
                 name: "CrlStates",
                 columns: table => new
                 {
-                    Authority = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    Authority = table.Column<string>(type: "TEXT", maxLength: 40, nullable: false),
                     LastNumber = table.Column<long>(type: "INTEGER", nullable: false),
                     PublishedNumber = table.Column<long>(type: "INTEGER", nullable: false),
                     ThisUpdate = table.Column<long>(type: "INTEGER", nullable: true),
