@@ -49,7 +49,7 @@ public sealed class KeyCeremony(
                 "an earlier ceremony was interrupted or the token belongs to another CA. Use an empty token (or remove those keys) and run init again.");
         }
 
-        var baseUrl = new Uri(options.PublicBaseUrl.EndsWith('/') ? options.PublicBaseUrl : options.PublicBaseUrl + "/");
+        var baseUrl = options.PublicBaseUri;
         var created = new Dictionary<string, (IKeySigner Signer, X509Certificate Certificate)>(StringComparer.Ordinal);
         var result = new List<AuthorityCertificate>();
         foreach (var name in order)

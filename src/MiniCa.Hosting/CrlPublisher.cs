@@ -56,6 +56,12 @@ public sealed class CrlPublisher(
         }
     }
 
+    /// <summary>
+    /// Generates every CRL that is missing or half-expired. The web host calls this before it serves, so
+    /// <c>/crl/{ca}.crl</c> never answers 404 on a first start.
+    /// </summary>
+    public Task PublishDueAsync(CancellationToken cancellationToken) => RefreshDueAsync(cancellationToken);
+
     /// <summary>Generates every CRL that is missing, half-expired or affected by a revocation; returns when to look again.</summary>
     private async Task<DateTimeOffset> RefreshDueAsync(CancellationToken cancellationToken)
     {

@@ -23,7 +23,7 @@ internal static class CrlBenchmark
         try
         {
             var config = Path.Combine(directory, "ca.config.json");
-            await File.WriteAllTextAsync(config, $$"""{ "DataDirectory": "data", "PoliciesDirectory": "{{Path.Combine(FindRepository(), "policies")}}" }""");
+            await File.WriteAllTextAsync(config, $$"""{ "DataDirectory": "data", "PoliciesDirectory": "{{Path.Combine(MiniCa.TestSupport.RepositoryPaths.Root, "policies")}}" }""");
             await using (var provider = Build(config))
             {
                 await provider.GetRequiredService<CaBootstrapper>().InitializeAsync();
@@ -180,24 +180,10 @@ internal static class CrlBenchmark
 
     private static async Task Run(string directory, string program, string[] args)
     {
-        using var process = Process.Start(new ProcessStartInfo(program, args) { WorkingDirectory = directory, RedirectStandardError = true, RedirectStandardOutput = true })!;
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
+        var result = await MiniCa.TestSupport.ProcessRunner.RunAsync(program, args, workingDirectory: directory);
+        if (result.ExitCode != 0)
         {
-            throw new InvalidOperationException($"{program} failed: {await process.StandardError.ReadToEndAsync()}");
+            throw new InvalidOperationException($"{program} failed: {result.Combined}");
         }
-    }
-
-    private static string FindRepository()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "MiniCa.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Run the benchmark from the repository (MiniCa.sln not found).");
     }
 }

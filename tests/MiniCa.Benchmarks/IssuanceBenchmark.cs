@@ -19,7 +19,7 @@ internal static class IssuanceBenchmark
 {
     public static async Task<int> RunAsync(double seconds, int rounds)
     {
-        var root = FindRepository();
+        var root = MiniCa.TestSupport.RepositoryPaths.Root;
         var directory = Path.Combine(Path.GetTempPath(), "minica-bench-issuance-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
         try
@@ -137,17 +137,4 @@ internal static class IssuanceBenchmark
         Database = options.Database,
         Authorities = options.Authorities,
     };
-
-    private static string FindRepository()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "MiniCa.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Run the benchmark from the repository (MiniCa.sln not found).");
-    }
 }

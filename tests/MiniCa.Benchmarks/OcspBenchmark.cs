@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
+using MiniCa.TestSupport;
 
 /// <summary>
 /// OCSP throughput under wrk (2 threads, 16 connections, POSTing one DER request without a nonce): MiniCa's web
@@ -13,10 +14,9 @@ internal static partial class OcspBenchmark
 {
     public static async Task<int> RunAsync(double seconds)
     {
-        var repository = FindRepository();
-        var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/')).Parent!.Name;
-        var web = Path.Combine(repository, "web", "MiniCa.Web", "bin", configuration, "net10.0", "MiniCa.Web.dll");
-        var cli = Path.Combine(repository, "src", "MiniCa.Cli", "bin", configuration, "net10.0", "minica.dll");
+        var repository = RepositoryPaths.Root;
+        var web = RepositoryPaths.WebAssembly;
+        var cli = RepositoryPaths.CliAssembly;
         var directory = Path.Combine(Path.GetTempPath(), "minica-bench-ocsp-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
         var processes = new List<Process>();
@@ -32,7 +32,7 @@ internal static partial class OcspBenchmark
                 """);
 
             // MiniCa: first start provisions the token and the CA; one certificate is issued by the CLI beside it.
-            var port = FreePort();
+            var port = FreePort.Next();
             await File.WriteAllTextAsync(Path.Combine(directory, "ca.config.json"), $$"""
                 { "DataDirectory": "data", "PoliciesDirectory": "{{Path.Combine(repository, "policies")}}", "Urls": "http://127.0.0.1:{{port}}", "PublicBaseUrl": "http://127.0.0.1:{{port}}",
                   "Logging": { "LogLevel": { "Default": "Warning" } } }
@@ -56,7 +56,7 @@ internal static partial class OcspBenchmark
             var expiry = DateTime.UtcNow.AddDays(10).ToString("yyMMddHHmmss'Z'", CultureInfo.InvariantCulture);
             await File.WriteAllTextAsync(Path.Combine(peers, "index.txt"), $"V\t{expiry}\t\t1234\tunknown\t/CN=peer.example\n");
 
-            var opensslPort = FreePort();
+            var opensslPort = FreePort.Next();
             processes.Add(Start(peers, "openssl", ["ocsp", "-index", "index.txt", "-port", opensslPort.ToString(CultureInfo.InvariantCulture), "-rsigner", "ca.pem", "-rkey", "ca.key", "-CA", "ca.pem", "-multi", "2", "-ndays", "1"], []));
             // No bare TCP probe: a connection that closes without sending wedges an openssl ocsp child (TOOLING.md).
             await ExpectGoodAsync(peers, "ca.pem", $"http://127.0.0.1:{opensslPort}/", "ca.pem");
@@ -66,7 +66,7 @@ internal static partial class OcspBenchmark
             var signed = await Output(peers, "cfssl", ["ocspsign", "-ca", "ca.pem", "-responder", "ca.pem", "-responder-key", "ca.key", "-cert", "leaf.pem", "-status", "good"]);
             var response = Regex.Match(signed, "\"ocspResponse\":\"([^\"]+)\"").Groups[1].Value;
             await File.WriteAllTextAsync(Path.Combine(peers, "responses"), response + "\n");
-            var cfsslPort = FreePort();
+            var cfsslPort = FreePort.Next();
             processes.Add(Start(peers, "cfssl", ["ocspserve", "-address", "127.0.0.1", "-port", cfsslPort.ToString(CultureInfo.InvariantCulture), "-responses", "responses"], []));
             await ExpectGoodAsync(peers, "ca.pem", $"http://127.0.0.1:{cfsslPort}/", "ca.pem");
             var cfssl = await WrkAsync(peers, $"http://127.0.0.1:{cfsslPort}/", duration);
@@ -172,25 +172,10 @@ internal static partial class OcspBenchmark
 
     private static async Task<string> Output(string directory, string program, string[] args)
     {
-        var start = new ProcessStartInfo(program, args) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.Environment.Remove("SOFTHSM2_CONF");
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{program} {string.Join(' ', args)} failed: {await stderr}{await stdout}");
-        }
-
-        return await stdout + await stderr;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        var result = await ProcessRunner.RunAsync(program, args, new Dictionary<string, string?> { ["SOFTHSM2_CONF"] = null }, directory);
+        return result.ExitCode == 0
+            ? result.Combined
+            : throw new InvalidOperationException($"{program} {string.Join(' ', args)} failed: {result.Combined}");
     }
 
     private static async Task WaitForPortAsync(int port)
@@ -210,18 +195,5 @@ internal static partial class OcspBenchmark
         }
 
         throw new TimeoutException($"Nothing listens on port {port}.");
-    }
-
-    private static string FindRepository()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "MiniCa.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Run the benchmark from the repository (MiniCa.sln not found).");
     }
 }

@@ -26,7 +26,8 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 builder.Configuration.AddConfiguration(loaded.Configuration);
 builder.WebHost.UseUrls(loaded.Options.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 builder.Services.AddMiniCa(loaded);
-builder.Services.AddHostedService<CrlPublisher>();
+builder.Services.AddSingleton<CrlPublisher>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<CrlPublisher>());
 builder.Services.AddProblemDetails();
 builder.Services.AddHealthChecks()
     .AddCheck<HsmHealthCheck>("hsm")
@@ -38,6 +39,7 @@ try
     await app.Services.GetRequiredService<CaBootstrapper>().StartAsync(app.Lifetime.ApplicationStopping);
     // The delegated OCSP signer is issued (or renewed) before the first request, so failures show at start.
     await app.Services.GetRequiredService<OcspResponderCertificate>().GetAsync(app.Lifetime.ApplicationStopping);
+    await app.Services.GetRequiredService<CrlPublisher>().PublishDueAsync(app.Lifetime.ApplicationStopping);
 }
 catch (CaException ex)
 {

@@ -39,7 +39,7 @@ public sealed class IssuanceService(
 
     private readonly SemaphoreSlim _issuerLock = new(1, 1);
     private readonly ThrowAwaySigner _throwAway = new();
-    private readonly Uri _baseUrl = new(options.PublicBaseUrl.EndsWith('/') ? options.PublicBaseUrl : options.PublicBaseUrl + "/");
+    private readonly Uri _baseUrl = options.PublicBaseUri;
     private IssuerContext? _issuer;
 
     /// <summary>Submits a CSR for a profile and carries it as far as the profile allows.</summary>

@@ -28,7 +28,7 @@ public sealed class CrlService(
     public const int MaxEntriesLintedInFull = 10_000;
 
     private readonly ThrowAwaySigner _throwAway = new();
-    private readonly Uri _baseUrl = new(options.PublicBaseUrl.EndsWith('/') ? options.PublicBaseUrl : options.PublicBaseUrl + "/");
+    private readonly Uri _baseUrl = options.PublicBaseUri;
 
     /// <summary>Where published CRLs are written as files.</summary>
     public string CrlDirectory => Path.Combine(options.DataDirectory, "crl");

@@ -12,6 +12,12 @@ public sealed class CaOptions
     /// <summary>Base of the AIA, CRL DP and OCSP URLs in certificates and of the ACME directory.</summary>
     public string PublicBaseUrl { get; set; } = "http://localhost:5000";
 
+    /// <summary>
+    /// <see cref="PublicBaseUrl"/> as a base for relative URLs (always ending in '/', so <c>crl/x.crl</c> is appended
+    /// rather than replacing the last path segment).
+    /// </summary>
+    public Uri PublicBaseUri => new(PublicBaseUrl.EndsWith('/') ? PublicBaseUrl : PublicBaseUrl + "/");
+
     /// <summary>Where the web host listens (semicolon-separated URLs).</summary>
     public string Urls { get; set; } = "http://localhost:5000";
 
