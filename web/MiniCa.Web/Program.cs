@@ -28,6 +28,7 @@ builder.WebHost.UseUrls(loaded.Options.Urls.Split(';', StringSplitOptions.Remove
 builder.Services.AddMiniCa(loaded);
 builder.Services.AddSingleton<CrlPublisher>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<CrlPublisher>());
+builder.Services.AddHostedService<OcspPreSigner>();
 builder.Services.AddProblemDetails();
 builder.Services.AddHealthChecks()
     .AddCheck<HsmHealthCheck>("hsm")

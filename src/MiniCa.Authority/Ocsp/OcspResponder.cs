@@ -54,6 +54,9 @@ public sealed class OcspResponder : IDisposable
     private long _nextPollTicks;
     private readonly ConcurrentDictionary<string, OcspAnswer> _cache = new(StringComparer.Ordinal);
 
+    // The CertID each cached answer was made for, so the pre-signer can sign it again without a request.
+    private readonly ConcurrentDictionary<string, CertificateID> _ids = new(StringComparer.Ordinal);
+
     // The same nonce-less request bytes always ask the same question (RFC 5019 clients send exactly these), so the
     // answer is looked up by the bytes themselves before anything is parsed. Each entry remembers the revocation
     // epoch it was made in; any revocation moves the epoch and sends entries back through the serial-keyed cache.
@@ -170,10 +173,44 @@ public sealed class OcspResponder : IDisposable
         if (_cache.Count >= CacheLimit)
         {
             _cache.Clear();
+            _ids.Clear();
         }
 
         _cache[key] = answer;
+        _ids[key] = id;
         return answer;
+    }
+
+    /// <summary>
+    /// Signs again, ahead of requests, every cached response that a revocation made stale or that is within a
+    /// tenth of its half-life, so relying parties keep getting pre-signed answers (RFC 5019 §6.2 caching, RFC 6960).
+    /// Returns how many responses were signed.
+    /// </summary>
+    public async Task<int> RefreshAsync(CancellationToken cancellationToken = default)
+    {
+        await PollRevocationsAsync(cancellationToken);
+        var signed = 0;
+        var margin = TimeSpan.FromHours(_options.Ocsp.ValidityHours) / 20;
+        foreach (var (key, id) in _ids)
+        {
+            var stale = !_cache.TryGetValue(key, out var current)
+                || _time.GetUtcNow() + margin >= current.ThisUpdate + ((current.NextUpdate - current.ThisUpdate) / 2);
+            if (!stale)
+            {
+                continue;
+            }
+
+            var epoch = Interlocked.Read(ref _revocationEpoch);
+            _cache[key] = await SignAsync([id], null, cancellationToken);
+            signed++;
+            if (epoch != Interlocked.Read(ref _revocationEpoch))
+            {
+                // A revocation landed while signing: the next pass signs this one again.
+                _cache.TryRemove(key, out _);
+            }
+        }
+
+        return signed;
     }
 
     private async Task<OcspAnswer> SignAsync(CertificateID[] ids, byte[]? nonce, CancellationToken cancellationToken)
