@@ -81,11 +81,15 @@ public sealed class CrlService(
         // A delta lists what was revoked since its base was made; a few entries already on the base are harmless,
         // a missed one is not, hence the margin for revocations committed while the base was being built.
         var since = baseCrl is null ? (DateTimeOffset?)null : baseCrl.ThisUpdate - TimeSpan.FromMinutes(1);
-        var tbs = CrlBuilder.BuildTbs(header, ledger.ReadRevoked(authority, since).Select(e =>
-        {
-            entries++;
-            return e;
-        }));
+        var expected = await ledger.CountRevokedAsync(authority, since, cancellationToken);
+        var tbs = CrlBuilder.BuildTbs(
+            header,
+            ledger.ReadRevoked(authority, since).Select(e =>
+            {
+                entries++;
+                return e;
+            }),
+            expected);
 
         // Lint before sign, like certificates. A large CRL is linted through its header (same issuer, times,
         // number and extensions, no entries): parsing a million entries back would build the very object tree

@@ -73,7 +73,10 @@ public static class CrlBuilder
     private const string FreshestCrlOid = "2.5.29.46";
 
     /// <summary>The DER TBSCertList of <paramref name="header"/> and <paramref name="entries"/> (read once, in order).</summary>
-    public static byte[] BuildTbs(CrlHeader header, IEnumerable<RevokedEntry> entries)
+    /// <param name="header">Issuer, times, number, scope.</param>
+    /// <param name="entries">The revoked certificates.</param>
+    /// <param name="expectedEntries">How many entries are expected, to size the buffer once (a hint; 0 if unknown).</param>
+    public static byte[] BuildTbs(CrlHeader header, IEnumerable<RevokedEntry> entries, int expectedEntries = 0)
     {
         ArgumentNullException.ThrowIfNull(header);
         ArgumentNullException.ThrowIfNull(entries);
@@ -88,7 +91,8 @@ public static class CrlBuilder
 
         // Entries are encoded one at a time into a growing buffer; only the outer lengths are written at the end.
         // (AsnWriter grows its buffer in fixed steps, which makes one writer for a million entries quadratic.)
-        using var list = new MemoryStream();
+        // About 50 octets an entry (serial, date, reason); sized once, the buffer is not copied while it grows.
+        using var list = new MemoryStream(capacity: (int)Math.Min(int.MaxValue / 2, Math.Max(256L, expectedEntries * 56L)));
         var entry = new AsnWriter(AsnEncodingRules.DER);
         Span<byte> encoded = stackalloc byte[256];
         var any = false;

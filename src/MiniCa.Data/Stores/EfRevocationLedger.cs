@@ -109,6 +109,15 @@ public sealed class EfRevocationLedger(IDbContextFactory<MiniCaDbContext> contex
     }
 
     /// <inheritdoc />
+    public async Task<int> CountRevokedAsync(string issuerName, DateTimeOffset? since = null, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Certificates.CountAsync(
+            c => c.IssuerName == issuerName && c.Status == Core.Ledger.CertificateStatus.Revoked && (since == null || c.RevokedAt >= since),
+            cancellationToken);
+    }
+
+    /// <inheritdoc />
     public async Task<IReadOnlyList<(string SerialHex, DateTimeOffset RevokedAt)>> RevokedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
@@ -154,7 +163,11 @@ public sealed class EfRevocationLedger(IDbContextFactory<MiniCaDbContext> contex
         using var turn = await gate.EnterAsync(cancellationToken);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         // Delta CRLs are stored under their own key; their numbers come from the authority's sequence.
-        var state = await db.CrlStates.SingleOrDefaultAsync(s => s.Authority == crl.Authority, cancellationToken);
+        // Read without the previous CRL's bytes: only the numbers decide.
+        var state = await db.CrlStates.Where(s => s.Authority == crl.Authority)
+            .Select(s => new CrlStateEntity { Authority = s.Authority, LastNumber = s.LastNumber, PublishedNumber = s.PublishedNumber })
+            .AsNoTracking()
+            .SingleOrDefaultAsync(cancellationToken);
         if (state is null)
         {
             state = new CrlStateEntity { Authority = crl.Authority, LastNumber = crl.Number };
@@ -167,13 +180,30 @@ public sealed class EfRevocationLedger(IDbContextFactory<MiniCaDbContext> contex
             return;
         }
 
-        state.PublishedNumber = crl.Number;
-        state.ThisUpdate = crl.ThisUpdate;
-        state.NextUpdate = crl.NextUpdate;
-        state.Entries = crl.Entries;
-        state.Der = crl.Der;
         db.AuditEvents.Add(new AuditEventEntity { At = time.GetUtcNow(), Actor = audit.Actor, Action = audit.Action, Subject = audit.Subject, Details = audit.Details });
+        if (db.Entry(state).State == EntityState.Added)
+        {
+            state.PublishedNumber = crl.Number;
+            state.ThisUpdate = crl.ThisUpdate;
+            state.NextUpdate = crl.NextUpdate;
+            state.Entries = crl.Entries;
+            state.Der = crl.Der;
+            await db.SaveChangesAsync(cancellationToken);
+            return;
+        }
+
+        // An update in place: a tracked 50 MB CRL would be copied for change detection.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
+        await db.CrlStates
+            .Where(s => s.Authority == crl.Authority && s.PublishedNumber < crl.Number)
+            .ExecuteUpdateAsync(u => u
+                .SetProperty(s => s.PublishedNumber, crl.Number)
+                .SetProperty(s => s.ThisUpdate, crl.ThisUpdate)
+                .SetProperty(s => s.NextUpdate, crl.NextUpdate)
+                .SetProperty(s => s.Entries, crl.Entries)
+                .SetProperty(s => s.Der, crl.Der), cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
     }
 
     /// <inheritdoc />
