@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using MiniCa.Authority.Ocsp;
 
 namespace MiniCa.Web;
@@ -30,7 +29,7 @@ internal static class OcspEndpoints
                 detail: $"OCSP requests are sent as {RequestType} (RFC 6960 Appendix A.1).");
         }
 
-        var body = await ReadLimitedAsync(context.Request.Body, cancellationToken);
+        var body = await ReadLimitedAsync(context.Request, cancellationToken);
         if (body is null)
         {
             return TypedResults.Problem(
@@ -61,15 +60,15 @@ internal static class OcspEndpoints
 
     private static Microsoft.AspNetCore.Http.HttpResults.FileContentHttpResult Answer(HttpContext context, OcspAnswer answer)
     {
-        if (answer.ThisUpdate is { } thisUpdate && answer.NextUpdate is { } nextUpdate)
+        if (answer.NextUpdate is { } nextUpdate)
         {
             // RFC 5019 §6.2: caches may keep a pre-signed response until nextUpdate, and no later.
             var maxAge = Math.Max(0, (long)(nextUpdate - DateTimeOffset.UtcNow).TotalSeconds);
             var headers = context.Response.Headers;
             headers.CacheControl = $"max-age={maxAge}, public, no-transform, must-revalidate";
-            headers.LastModified = thisUpdate.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
-            headers.Expires = nextUpdate.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
-            headers.ETag = "\"" + Convert.ToHexStringLower(SHA256.HashData(answer.Der))[..32] + "\"";
+            headers.LastModified = answer.LastModified;
+            headers.Expires = answer.Expires;
+            headers.ETag = answer.ETag;
         }
         else
         {
@@ -80,8 +79,31 @@ internal static class OcspEndpoints
         return TypedResults.Bytes(answer.Der, ResponseType);
     }
 
-    private static async Task<byte[]?> ReadLimitedAsync(Stream body, CancellationToken cancellationToken)
+    private static async Task<byte[]?> ReadLimitedAsync(HttpRequest request, CancellationToken cancellationToken)
     {
+        if (request.ContentLength is { } length)
+        {
+            // The usual case: the length is declared, so read exactly that much into one array.
+            if (length > MaxRequestBytes)
+            {
+                return null;
+            }
+
+            var exact = new byte[length];
+            try
+            {
+                await request.Body.ReadExactlyAsync(exact, cancellationToken);
+            }
+            catch (EndOfStreamException)
+            {
+                // Fewer bytes than declared: answered as a malformed request, not a server error.
+                return [];
+            }
+
+            return exact;
+        }
+
+        var body = request.Body;
         using var buffer = new MemoryStream();
         var chunk = new byte[4096];
         int read;

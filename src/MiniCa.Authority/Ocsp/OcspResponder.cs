@@ -21,7 +21,17 @@ namespace MiniCa.Authority.Ocsp;
 /// <param name="Der">The DER OCSPResponse.</param>
 /// <param name="ThisUpdate">thisUpdate of a cacheable response.</param>
 /// <param name="NextUpdate">nextUpdate of a cacheable response; <see langword="null"/> when it must not be cached.</param>
-public sealed record OcspAnswer(byte[] Der, DateTimeOffset? ThisUpdate, DateTimeOffset? NextUpdate);
+public sealed record OcspAnswer(byte[] Der, DateTimeOffset? ThisUpdate, DateTimeOffset? NextUpdate)
+{
+    /// <summary>An entity tag for HTTP caches, computed once per answer (it is served many times).</summary>
+    public string ETag { get; } = "\"" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Der))[..32] + "\"";
+
+    /// <summary>thisUpdate as an HTTP date (RFC 9110 §5.6.7), for Last-Modified.</summary>
+    public string? LastModified { get; } = ThisUpdate?.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>nextUpdate as an HTTP date, for Expires.</summary>
+    public string? Expires { get; } = NextUpdate?.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+}
 
 /// <summary>
 /// The OCSP responder (RFC 6960, RFC 5019 profile) for the issuing CA: SHA-1 and SHA-256 CertIDs, several
