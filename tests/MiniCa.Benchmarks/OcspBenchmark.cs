@@ -135,7 +135,7 @@ internal static partial class OcspBenchmark
         // Warm-up, then the measured run.
         if (warmUp)
         {
-            await Output(directory, "wrk", ["-t2", "-c16", "-d2s", "-s", "post.lua", url]);
+            await Output(directory, "wrk", ["-t2", "-c16", "-d5s", "-s", "post.lua", url]);
         }
 
         var output = await Output(directory, "wrk", ["-t2", "-c16", $"-d{duration}", "--latency", "-s", "post.lua", url]);

@@ -70,7 +70,7 @@ public sealed class OcspResponder : IDisposable
     // The same nonce-less request bytes always ask the same question (RFC 5019 clients send exactly these), so the
     // answer is looked up by the bytes themselves before anything is parsed. Each entry remembers the revocation
     // epoch it was made in; any revocation moves the epoch and sends entries back through the serial-keyed cache.
-    private readonly ConcurrentDictionary<string, (OcspAnswer Answer, long Epoch)> _byRequest = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<byte[], (OcspAnswer Answer, long Epoch)> _byRequest = new(RequestBytesComparer.Instance);
     private long _revocationEpoch;
     private readonly SemaphoreSlim _issuerLock = new(1, 1);
     private IssuerHashes? _issuer;
@@ -99,10 +99,25 @@ public sealed class OcspResponder : IDisposable
     }
 
     /// <summary>Answers a DER OCSPRequest; never throws for bad input.</summary>
-    public async Task<OcspAnswer> RespondAsync(ReadOnlyMemory<byte> request, CancellationToken cancellationToken = default)
+    public ValueTask<OcspAnswer> RespondAsync(byte[] request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        // The hot path (a cached answer, no poll due) completes synchronously, without an async state machine,
+        // looking the answer up by the request bytes themselves.
+        var requestKey = request.Length is > 0 and <= 512 ? request : null;
+        if (_time.GetUtcNow().UtcTicks < Interlocked.Read(ref _nextPollTicks)
+            && requestKey is not null && _byRequest.TryGetValue(requestKey, out var hit)
+            && hit.Epoch == Interlocked.Read(ref _revocationEpoch) && IsFresh(hit.Answer))
+        {
+            return ValueTask.FromResult(hit.Answer);
+        }
+
+        return RespondSlowlyAsync(request, requestKey, cancellationToken);
+    }
+
+    private async ValueTask<OcspAnswer> RespondSlowlyAsync(byte[] request, byte[]? requestKey, CancellationToken cancellationToken)
     {
         await PollRevocationsAsync(cancellationToken);
-        var requestKey = request.Length is > 0 and <= 512 ? Convert.ToBase64String(request.Span) : null;
         if (requestKey is not null && _byRequest.TryGetValue(requestKey, out var hit)
             && hit.Epoch == Interlocked.Read(ref _revocationEpoch) && IsFresh(hit.Answer))
         {
@@ -118,7 +133,8 @@ public sealed class OcspResponder : IDisposable
                 _byRequest.Clear();
             }
 
-            _byRequest[requestKey] = (answer, epoch);
+            // A copy: the caller's buffer is theirs.
+            _byRequest[(byte[])requestKey.Clone()] = (answer, epoch);
         }
 
         return answer;
@@ -127,14 +143,14 @@ public sealed class OcspResponder : IDisposable
     private bool IsFresh(OcspAnswer answer) =>
         answer.ThisUpdate is { } thisUpdate && answer.NextUpdate is { } nextUpdate && _time.GetUtcNow() < thisUpdate + ((nextUpdate - thisUpdate) / 2);
 
-    private async Task<OcspAnswer> AnswerAsync(ReadOnlyMemory<byte> request, CancellationToken cancellationToken)
+    private async Task<OcspAnswer> AnswerAsync(byte[] request, CancellationToken cancellationToken)
     {
         OcspReq parsed;
         Req[] requests;
         byte[]? nonce;
         try
         {
-            parsed = new OcspReq(request.ToArray());
+            parsed = new OcspReq(request);
             requests = parsed.GetRequestList();
             nonce = ReadNonce(parsed);
         }
@@ -365,6 +381,21 @@ public sealed class OcspResponder : IDisposable
         _revocations.Revoked -= OnRevoked;
         _issuerLock.Dispose();
         _pollLock.Dispose();
+    }
+
+    /// <summary>Compares request bytes by content.</summary>
+    private sealed class RequestBytesComparer : IEqualityComparer<byte[]>
+    {
+        public static readonly RequestBytesComparer Instance = new();
+
+        public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
+
+        public int GetHashCode(byte[] obj)
+        {
+            var hash = new HashCode();
+            hash.AddBytes(obj);
+            return hash.ToHashCode();
+        }
     }
 
     /// <summary>The issuing CA's name and key hashes for each CertID hash algorithm MiniCa accepts.</summary>
