@@ -77,7 +77,7 @@ public sealed class CrlPublisher(
         {
             try
             {
-                var current = await ledger.FindCrlAsync(authority, cancellationToken);
+                var current = await ledger.FindCrlSummaryAsync(authority, cancellationToken);
                 var refreshAt = current is null ? DateTimeOffset.MinValue : current.ThisUpdate + ((current.NextUpdate - current.ThisUpdate) / 2);
                 var revoked = dirty.Contains(authority);
                 if (time.GetUtcNow() >= refreshAt || (revoked && !options.Crl.DeltasEnabled))
@@ -90,7 +90,7 @@ public sealed class CrlPublisher(
                 if (options.Crl.DeltasEnabled)
                 {
                     // With deltas, a revocation makes a delta (small and quick), and deltas follow on their interval.
-                    var delta = await ledger.FindCrlAsync(CrlService.DeltaName(authority), cancellationToken);
+                    var delta = await ledger.FindCrlSummaryAsync(CrlService.DeltaName(authority), cancellationToken);
                     var deltaDue = delta is null || delta.Number < current!.Number
                         ? DateTimeOffset.MinValue
                         : delta.ThisUpdate + TimeSpan.FromMinutes(options.Crl.DeltaIntervalMinutes);

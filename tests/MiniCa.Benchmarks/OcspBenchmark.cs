@@ -151,15 +151,10 @@ internal static partial class OcspBenchmark
         return (rate, p50, p99, errors);
     }
 
-    private static Process Start(string directory, string program, string[] args, Dictionary<string, string> environment)
+    private static Process Start(string directory, string program, string[] args, Dictionary<string, string?> environment)
     {
         var start = new ProcessStartInfo(program, args) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var (key, value) in environment)
-        {
-            start.Environment[key] = value;
-        }
-
-        start.Environment.Remove("SOFTHSM2_CONF");
+        ProcessRunner.ApplyEnvironment(start, new Dictionary<string, string?>(environment) { ["SOFTHSM2_CONF"] = null });
         var process = Process.Start(start)!;
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };

@@ -54,27 +54,16 @@ public sealed class WebHostProcess : IAsyncDisposable
             UseShellExecute = false,
         };
         start.ArgumentList.Add(RepositoryPaths.WebAssembly);
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        start.Environment["MINICA_Urls"] = $"http://localhost:{port}";
-        start.Environment["MINICA_PublicBaseUrl"] = $"http://localhost:{port}";
-        start.Environment["MINICA_PoliciesDirectory"] = Path.Combine(RepositoryPaths.Root, "policies");
-        start.Environment.Remove("SOFTHSM2_CONF");
-        start.Environment.Remove("MINICA_CONFIG");
-        if (environment is not null)
+        ProcessRunner.ApplyEnvironment(start, new Dictionary<string, string?>
         {
-            foreach (var (key, value) in environment)
-            {
-                if (value is null)
-                {
-                    start.Environment.Remove(key);
-                }
-                else
-                {
-                    start.Environment[key] = value;
-                }
-            }
-        }
-
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["MINICA_Urls"] = $"http://localhost:{port}",
+            ["MINICA_PublicBaseUrl"] = $"http://localhost:{port}",
+            ["MINICA_PoliciesDirectory"] = Path.Combine(RepositoryPaths.Root, "policies"),
+            ["SOFTHSM2_CONF"] = null,
+            ["MINICA_CONFIG"] = null,
+        });
+        ProcessRunner.ApplyEnvironment(start, environment);
         return new WebHostProcess(Process.Start(start)!, port);
     }
 

@@ -32,21 +32,7 @@ public static class ProcessRunner
             start.ArgumentList.Add(argument);
         }
 
-        if (environment is not null)
-        {
-            foreach (var (key, value) in environment)
-            {
-                if (value is null)
-                {
-                    start.Environment.Remove(key);
-                }
-                else
-                {
-                    start.Environment[key] = value;
-                }
-            }
-        }
-
+        ApplyEnvironment(start, environment);
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {fileName}.");
         if (standardInput is not null)
         {
@@ -68,5 +54,22 @@ public static class ProcessRunner
         }
 
         return new ProcessResult(process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>Sets (or, for a <see langword="null"/> value, removes) variables in a child's environment.</summary>
+    public static void ApplyEnvironment(ProcessStartInfo start, IReadOnlyDictionary<string, string?>? environment)
+    {
+        ArgumentNullException.ThrowIfNull(start);
+        foreach (var (key, value) in environment ?? new Dictionary<string, string?>())
+        {
+            if (value is null)
+            {
+                start.Environment.Remove(key);
+            }
+            else
+            {
+                start.Environment[key] = value;
+            }
+        }
     }
 }

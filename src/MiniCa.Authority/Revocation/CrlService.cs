@@ -46,7 +46,7 @@ public sealed class CrlService(
     /// </summary>
     public async Task<CrlRecord> GenerateDeltaAsync(string authority, string actor, CancellationToken cancellationToken = default)
     {
-        var baseCrl = await ledger.FindCrlAsync(authority, cancellationToken) ?? await GenerateAsync(authority, actor, cancellationToken);
+        var baseCrl = await ledger.FindCrlSummaryAsync(authority, cancellationToken) ?? await GenerateAsync(authority, actor, cancellationToken);
         return await GenerateAsync(authority, actor, baseCrl, cancellationToken);
     }
 

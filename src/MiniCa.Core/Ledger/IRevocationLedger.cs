@@ -40,4 +40,10 @@ public interface IRevocationLedger
 
     /// <summary>The latest CRL of <paramref name="authority"/>.</summary>
     Task<CrlRecord?> FindCrlAsync(string authority, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The latest CRL of <paramref name="authority"/> without its bytes (<see cref="CrlRecord.Der"/> is empty): what
+    /// schedulers need, without reading a CRL that can be tens of megabytes.
+    /// </summary>
+    Task<CrlRecord?> FindCrlSummaryAsync(string authority, CancellationToken cancellationToken = default);
 }

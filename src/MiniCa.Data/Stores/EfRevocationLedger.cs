@@ -215,4 +215,17 @@ public sealed class EfRevocationLedger(IDbContextFactory<MiniCaDbContext> contex
             ? null
             : new CrlRecord(state.Authority, state.PublishedNumber, state.ThisUpdate!.Value, state.NextUpdate!.Value, state.Entries, state.Der!);
     }
+
+    /// <inheritdoc />
+    public async Task<CrlRecord?> FindCrlSummaryAsync(string authority, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var state = await db.CrlStates.AsNoTracking()
+            .Where(s => s.Authority == authority && s.Der != null)
+            .Select(s => new { s.PublishedNumber, s.ThisUpdate, s.NextUpdate, s.Entries })
+            .SingleOrDefaultAsync(cancellationToken);
+        return state is null
+            ? null
+            : new CrlRecord(authority, state.PublishedNumber, state.ThisUpdate!.Value, state.NextUpdate!.Value, state.Entries, []);
+    }
 }
