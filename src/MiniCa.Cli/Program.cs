@@ -23,6 +23,12 @@ app.Configure(config =>
     config.AddCommand<RequestsCommand>("requests").WithDescription("List the most recent certificate requests.");
     config.AddCommand<RevokeCommand>("revoke").WithDescription("Revoke a certificate by serial with an RFC 5280 reason, then publish a fresh CRL.");
     config.AddCommand<CrlCommand>("crl").WithDescription("Generate and publish a CRL now.");
+    config.AddBranch("user", user =>
+    {
+        user.SetDescription("Portal users and their roles.");
+        user.AddCommand<UserAddCommand>("add").WithDescription("Create a portal user with one or more roles.");
+        user.AddCommand<UserListCommand>("list").WithDescription("List portal users, their roles and lock state.");
+    });
     config.AddBranch("hsm", hsm =>
     {
         hsm.SetDescription("Inspect the HSM.");

@@ -1,11 +1,14 @@
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using MiniCa.Data.Entities;
 
 namespace MiniCa.Data;
 
-/// <summary>The issuance database.</summary>
-public sealed class MiniCaDbContext(DbContextOptions<MiniCaDbContext> options) : DbContext(options)
+/// <summary>The issuance database, which also holds the portal's users and roles (ASP.NET Core Identity).</summary>
+public sealed class MiniCaDbContext(DbContextOptions<MiniCaDbContext> options)
+    : IdentityDbContext<MiniCaUser, IdentityRole, string>(options)
 {
     /// <summary>CA certificates.</summary>
     public DbSet<AuthorityEntity> Authorities => Set<AuthorityEntity>();
@@ -25,6 +28,9 @@ public sealed class MiniCaDbContext(DbContextOptions<MiniCaDbContext> options) :
     /// <summary>The audit log.</summary>
     public DbSet<AuditEventEntity> AuditEvents => Set<AuditEventEntity>();
 
+    /// <summary>Personal API tokens (hashes only).</summary>
+    public DbSet<ApiTokenEntity> ApiTokens => Set<ApiTokenEntity>();
+
     /// <inheritdoc />
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -38,10 +44,11 @@ public sealed class MiniCaDbContext(DbContextOptions<MiniCaDbContext> options) :
     }
 
     /// <inheritdoc />
-    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    protected override void OnModelCreating(ModelBuilder builder)
     {
-        ArgumentNullException.ThrowIfNull(modelBuilder);
-        modelBuilder.Entity<AuthorityEntity>(entity =>
+        ArgumentNullException.ThrowIfNull(builder);
+        base.OnModelCreating(builder);
+        builder.Entity<AuthorityEntity>(entity =>
         {
             entity.ToTable("Authorities");
             entity.HasKey(e => e.Id);
@@ -56,7 +63,7 @@ public sealed class MiniCaDbContext(DbContextOptions<MiniCaDbContext> options) :
             entity.HasIndex(e => e.SerialHex).IsUnique();
         });
 
-        modelBuilder.Entity<CertificateRequestEntity>(entity =>
+        builder.Entity<CertificateRequestEntity>(entity =>
         {
             entity.ToTable("Requests");
             entity.HasKey(e => e.Id);
@@ -68,12 +75,13 @@ public sealed class MiniCaDbContext(DbContextOptions<MiniCaDbContext> options) :
             entity.Property(e => e.KeyDescription).HasMaxLength(64);
             entity.HasMany(e => e.Approvals).WithOne().HasForeignKey(a => a.RequestId).OnDelete(DeleteBehavior.Cascade);
             entity.HasOne(e => e.Certificate).WithOne().HasForeignKey<CertificateEntity>(c => c.RequestId).OnDelete(DeleteBehavior.Restrict);
-            entity.HasIndex(e => e.Status);
-            entity.HasIndex(e => e.Requester);
+            // The approval queue pages pending requests oldest first; "my requests" pages one requester's newest first.
+            entity.HasIndex(e => new { e.Status, e.CreatedAt });
+            entity.HasIndex(e => new { e.Requester, e.CreatedAt });
             entity.HasIndex(e => e.CreatedAt);
         });
 
-        modelBuilder.Entity<ApprovalEntity>(entity =>
+        builder.Entity<ApprovalEntity>(entity =>
         {
             entity.ToTable("Approvals");
             entity.HasKey(e => e.Id);
@@ -84,7 +92,7 @@ public sealed class MiniCaDbContext(DbContextOptions<MiniCaDbContext> options) :
             entity.HasIndex(e => new { e.RequestId, e.Officer }).IsUnique();
         });
 
-        modelBuilder.Entity<CertificateEntity>(entity =>
+        builder.Entity<CertificateEntity>(entity =>
         {
             entity.ToTable("Certificates");
             entity.HasKey(e => e.Id);
@@ -97,12 +105,14 @@ public sealed class MiniCaDbContext(DbContextOptions<MiniCaDbContext> options) :
             entity.Property(e => e.RevocationReason).HasMaxLength(32);
             // Serial uniqueness is the database's job, not luck's (RFC 5280 §4.1.2.2).
             entity.HasIndex(e => e.SerialHex).IsUnique();
-            entity.HasIndex(e => e.Status);
+            // Status + expiry answers "issued and expiring within 30 days" from the index alone.
+            entity.HasIndex(e => new { e.Status, e.NotAfter });
             entity.HasIndex(e => e.NotAfter);
+            entity.HasIndex(e => new { e.Profile, e.Id });
             entity.HasIndex(e => e.RequestId).IsUnique();
         });
 
-        modelBuilder.Entity<CrlStateEntity>(entity =>
+        builder.Entity<CrlStateEntity>(entity =>
         {
             entity.ToTable("CrlStates");
             entity.HasKey(e => e.Authority);
@@ -112,7 +122,7 @@ public sealed class MiniCaDbContext(DbContextOptions<MiniCaDbContext> options) :
             entity.Property(e => e.LastNumber).IsConcurrencyToken();
         });
 
-        modelBuilder.Entity<AuditEventEntity>(entity =>
+        builder.Entity<AuditEventEntity>(entity =>
         {
             entity.ToTable("AuditEvents");
             entity.HasKey(e => e.Id);
@@ -122,6 +132,22 @@ public sealed class MiniCaDbContext(DbContextOptions<MiniCaDbContext> options) :
             entity.Property(e => e.Details).HasMaxLength(8192);
             entity.HasIndex(e => e.At);
             entity.HasIndex(e => e.Subject);
+            entity.HasIndex(e => e.Actor);
+            entity.HasIndex(e => e.Action);
+        });
+
+        builder.Entity<ApiTokenEntity>(entity =>
+        {
+            entity.ToTable("ApiTokens");
+            entity.HasKey(e => e.Id);
+            entity.Property(e => e.UserId).HasMaxLength(64).IsRequired();
+            entity.Property(e => e.UserName).HasMaxLength(256).IsRequired();
+            entity.Property(e => e.Name).HasMaxLength(100).IsRequired();
+            entity.Property(e => e.Prefix).HasMaxLength(16).IsRequired();
+            entity.Property(e => e.Hash).HasMaxLength(64).IsRequired();
+            entity.HasIndex(e => e.Hash).IsUnique();
+            entity.HasIndex(e => e.UserId);
+            entity.HasOne<MiniCaUser>().WithMany().HasForeignKey(e => e.UserId).OnDelete(DeleteBehavior.Cascade);
         });
     }
 }

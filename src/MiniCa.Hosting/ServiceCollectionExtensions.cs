@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using MiniCa.Authority;
@@ -12,7 +13,9 @@ using MiniCa.Core.Profiles;
 using MiniCa.Core.Serials;
 using MiniCa.Core.Signing;
 using MiniCa.Data;
+using MiniCa.Data.Entities;
 using MiniCa.Data.Stores;
+using MiniCa.Hosting.Users;
 using MiniCa.Hsm;
 
 namespace MiniCa.Hosting;
@@ -46,7 +49,14 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<EfIssuanceLedger>();
         services.AddSingleton<IIssuanceLedger>(sp => sp.GetRequiredService<EfIssuanceLedger>());
         services.AddSingleton<IIssuanceReader>(sp => sp.GetRequiredService<EfIssuanceLedger>());
+        services.AddSingleton<IAuditLog>(sp => sp.GetRequiredService<EfIssuanceLedger>());
         services.AddSingleton<IRevocationLedger, EfRevocationLedger>();
+        // Identity's EF stores want a scoped context; it comes from the same pool.
+        services.AddScoped(sp => sp.GetRequiredService<IDbContextFactory<MiniCaDbContext>>().CreateDbContext());
+        services.AddIdentityCore<MiniCaUser>(ConfigureIdentity)
+            .AddRoles<IdentityRole>()
+            .AddEntityFrameworkStores<MiniCaDbContext>();
+        services.AddScoped<UserAdministration>();
 
         // Profiles are read once; a bad profile fails the start (the bootstrapper resolves this first).
         services.AddSingleton(_ => ProfileLoader.LoadDirectory(options.PoliciesDirectory));
@@ -60,6 +70,26 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<KeyCeremony>();
         services.AddSingleton<CaBootstrapper>();
         return services;
+    }
+
+    /// <summary>
+    /// Password and lockout policy of portal accounts. Length over composition rules (NIST SP 800-63B §3.1.1.2:
+    /// at least 8, we ask 12; no composition rules); 5 failed logins lock an account for 15 minutes.
+    /// </summary>
+    public static void ConfigureIdentity(IdentityOptions identity)
+    {
+        ArgumentNullException.ThrowIfNull(identity);
+        identity.Password.RequiredLength = 12;
+        identity.Password.RequiredUniqueChars = 5;
+        identity.Password.RequireDigit = false;
+        identity.Password.RequireLowercase = false;
+        identity.Password.RequireUppercase = false;
+        identity.Password.RequireNonAlphanumeric = false;
+        identity.Lockout.AllowedForNewUsers = true;
+        identity.Lockout.MaxFailedAccessAttempts = 5;
+        identity.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(15);
+        identity.User.RequireUniqueEmail = false;
+        identity.User.AllowedUserNameCharacters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_@";
     }
 
     /// <summary>

@@ -6,8 +6,18 @@ using MiniCa.Data.Entities;
 namespace MiniCa.Data.Stores;
 
 /// <summary>The issuance ledger and reader over EF Core; each step and its audit event share one transaction.</summary>
-public sealed class EfIssuanceLedger(IDbContextFactory<MiniCaDbContext> contexts, WriteGate gate, TimeProvider time) : IIssuanceLedger, IIssuanceReader
+public sealed class EfIssuanceLedger(IDbContextFactory<MiniCaDbContext> contexts, WriteGate gate, TimeProvider time) : IIssuanceLedger, IIssuanceReader, IAuditLog
 {
+    /// <inheritdoc />
+    public async Task RecordAsync(AuditEntry entry, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        using var turn = await gate.EnterAsync(cancellationToken);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        db.AuditEvents.Add(Audit(entry, time.GetUtcNow()));
+        await SaveAsync(db, "record the audit event", cancellationToken);
+    }
+
     /// <inheritdoc />
     public async Task<long> RecordRequestAsync(RequestDraft request, RequestStatus status, IReadOnlyList<string> problems, AuditEntry audit, CancellationToken cancellationToken = default)
     {
