@@ -109,6 +109,8 @@ public sealed class MiniCaDbContext(DbContextOptions<MiniCaDbContext> options)
             entity.HasIndex(e => new { e.Status, e.NotAfter });
             entity.HasIndex(e => e.NotAfter);
             entity.HasIndex(e => new { e.Profile, e.Id });
+            // The dashboard's issuance chart counts by day over the last 30 days.
+            entity.HasIndex(e => e.IssuedAt);
             entity.HasIndex(e => e.RequestId).IsUnique();
         });
 

@@ -14,9 +14,9 @@ internal static class CaEndpoints
     internal static IEndpointRouteBuilder MapCaEndpoints(this IEndpointRouteBuilder endpoints)
     {
         // GET /ca/{ca}.crt: the DER certificate of an authority, the target of AIA caIssuers (RFC 5280 §4.2.2.1).
-        endpoints.MapGet("/ca/{ca}.crt", GetCertificateAsync).WithName("GetCaCertificate");
+        endpoints.MapGet("/ca/{ca}.crt", GetCertificateAsync).WithName("GetCaCertificate").AllowAnonymous();
         // GET /crl/{ca}.crl: the latest full CRL, the target of CRL distribution points (RFC 5280 §4.2.1.13).
-        endpoints.MapGet("/crl/{ca}.crl", GetCrlAsync).WithName("GetCrl");
+        endpoints.MapGet("/crl/{ca}.crl", GetCrlAsync).WithName("GetCrl").AllowAnonymous();
         return endpoints;
     }
 

@@ -13,8 +13,8 @@ internal static class OcspEndpoints
 
     internal static IEndpointRouteBuilder MapOcspEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapPost("/ocsp", PostAsync).WithName("OcspPost").DisableAntiforgery();
-        endpoints.MapGet("/ocsp/{**request}", GetAsync).WithName("OcspGet");
+        endpoints.MapPost("/ocsp", PostAsync).WithName("OcspPost").DisableAntiforgery().AllowAnonymous();
+        endpoints.MapGet("/ocsp/{**request}", GetAsync).WithName("OcspGet").AllowAnonymous();
         return endpoints;
     }
 

@@ -3,7 +3,12 @@ using MiniCa.Authority.Ocsp;
 using MiniCa.Core.Errors;
 using MiniCa.Hosting;
 using MiniCa.Web;
+using MiniCa.Hosting.Users;
+using MiniCa.Web.Account;
+using MiniCa.Web.Api;
 using MiniCa.Web.Health;
+using MiniCa.Web.Portal;
+using MiniCa.Web.Security;
 
 LoadedConfiguration loaded;
 try
@@ -30,6 +35,10 @@ builder.Services.AddSingleton<CrlPublisher>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<CrlPublisher>());
 builder.Services.AddHostedService<OcspPreSigner>();
 builder.Services.AddProblemDetails();
+builder.Services.AddPortal();
+// Static web assets (MudBlazor's CSS and JS) are served from the build output in every environment, so
+// `dotnet run` in Production works as well as a published app.
+builder.WebHost.UseStaticWebAssets();
 builder.Services.AddHealthChecks()
     .AddCheck<HsmHealthCheck>("hsm")
     .AddCheck<DatabaseHealthCheck>("database");
@@ -41,6 +50,12 @@ try
     // The delegated OCSP signer is issued (or renewed) before the first request, so failures show at start.
     await app.Services.GetRequiredService<OcspResponderCertificate>().GetAsync(app.Lifetime.ApplicationStopping);
     await app.Services.GetRequiredService<CrlPublisher>().PublishDueAsync(app.Lifetime.ApplicationStopping);
+    await using var scope = app.Services.CreateAsyncScope();
+    if (await scope.ServiceProvider.GetRequiredService<UserAdministration>().EnsureBootstrapAdministratorAsync(app.Lifetime.ApplicationStopping) is { } password)
+    {
+        // ARCHITECTURE.md §3: printed once (and kept in the secrets folder), never written to the log.
+        Console.WriteLine($"MiniCa: bootstrap administrator 'admin' created; password (shown once): {password}");
+    }
 }
 catch (CaException ex)
 {
@@ -52,11 +67,24 @@ catch (CaException ex)
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseSecurityHeaders();
+if (loaded.Options.HttpsRedirection)
+{
+    app.UseHsts();
+    app.UseHttpsRedirection();
+}
 
-app.MapGet("/", PortalPlaceholder.RenderAsync).ExcludeFromDescription();
-app.MapHealthChecks("/healthz", new HealthCheckOptions { ResponseWriter = HealthResponse.WriteAsync });
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseAntiforgery();
+
+app.MapHealthChecks("/healthz", new HealthCheckOptions { ResponseWriter = HealthResponse.WriteAsync }).AllowAnonymous();
 app.MapCaEndpoints();
 app.MapOcspEndpoints();
+app.MapAccountEndpoints();
+app.MapPortalDownloads();
+app.MapApiEndpoints();
+app.MapPortal();
 
 await app.RunAsync();
 return 0;

@@ -21,6 +21,13 @@ public sealed class CaOptions
     /// <summary>Where the web host listens (semicolon-separated URLs).</summary>
     public string Urls { get; set; } = "http://localhost:5000";
 
+    /// <summary>
+    /// Redirect plain HTTP to HTTPS and send HSTS (when the host listens on HTTPS). Off by default: OCSP and CRL
+    /// are served over plain HTTP on purpose (RFC 5280 §4.2.1.13, RFC 6960 Appendix A), and a TLS-terminating
+    /// proxy usually sits in front of the portal.
+    /// </summary>
+    public bool HttpsRedirection { get; set; }
+
     /// <summary>Folder of certificate profiles.</summary>
     public string PoliciesDirectory { get; set; } = "policies";
 

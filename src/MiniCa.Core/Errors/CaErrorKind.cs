@@ -41,4 +41,7 @@ public enum CaErrorKind
 
     /// <summary>The issuance database failed to record something.</summary>
     StorageFailed,
+
+    /// <summary>The actor may not do this (a role or an ownership rule refuses it).</summary>
+    Forbidden,
 }

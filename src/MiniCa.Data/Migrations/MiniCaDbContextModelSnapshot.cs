@@ -413,6 +413,8 @@ namespace MiniCa.Data.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("IssuedAt");
+
                     b.HasIndex("NotAfter");
 
                     b.HasIndex("RequestId")

@@ -206,6 +206,11 @@ namespace MiniCa.Data.Migrations
                 columns: new[] { "Status", "CreatedAt" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_Certificates_IssuedAt",
+                table: "Certificates",
+                column: "IssuedAt");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_Certificates_Profile_Id",
                 table: "Certificates",
                 columns: new[] { "Profile", "Id" });
@@ -308,6 +313,10 @@ namespace MiniCa.Data.Migrations
             migrationBuilder.DropIndex(
                 name: "IX_Requests_Status_CreatedAt",
                 table: "Requests");
+
+            migrationBuilder.DropIndex(
+                name: "IX_Certificates_IssuedAt",
+                table: "Certificates");
 
             migrationBuilder.DropIndex(
                 name: "IX_Certificates_Profile_Id",

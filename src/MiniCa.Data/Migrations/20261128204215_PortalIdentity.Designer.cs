@@ -10,7 +10,7 @@ using MiniCa.Data;
 namespace MiniCa.Data.Migrations
 {
     [DbContext(typeof(MiniCaDbContext))]
-    [Migration("20261128203948_PortalIdentity")]
+    [Migration("20261128204215_PortalIdentity")]
     partial class PortalIdentity
     {
         /// <inheritdoc />
@@ -415,6 +415,8 @@ namespace MiniCa.Data.Migrations
                         .HasColumnType("BLOB");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("IssuedAt");
 
                     b.HasIndex("NotAfter");
 

@@ -1,0 +1,267 @@
+using Microsoft.EntityFrameworkCore;
+using MiniCa.Core.Ledger;
+using MiniCa.Data.Entities;
+
+namespace MiniCa.Data.Queries;
+
+/// <summary>
+/// The portal's and the REST API's read side: paged, filtered lists served from indexes, so a queue of 100,000
+/// pending requests or a search over a million certificates stays fast. Reads only.
+/// </summary>
+public sealed class PortalQueries(IDbContextFactory<MiniCaDbContext> contexts)
+{
+    private const string Escape = "\\";
+
+    /// <summary>Pending, issued, revoked, and issued certificates that expire within 30 days of <paramref name="now"/>.</summary>
+    public async Task<PortalCounts> CountsAsync(DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var pending = await db.Requests.CountAsync(r => r.Status == RequestStatus.Pending, cancellationToken);
+        var issued = await db.Certificates.CountAsync(c => c.Status == CertificateStatus.Issued, cancellationToken);
+        var revoked = await db.Certificates.CountAsync(c => c.Status == CertificateStatus.Revoked, cancellationToken);
+        var soon = now.AddDays(30);
+        var expiring = await db.Certificates.CountAsync(c => c.Status == CertificateStatus.Issued && c.NotAfter > now && c.NotAfter <= soon, cancellationToken);
+        return new PortalCounts(pending, issued, revoked, expiring);
+    }
+
+    /// <summary>Certificates issued on each of the last <paramref name="days"/> UTC days, oldest first.</summary>
+    public async Task<IReadOnlyList<DailyCount>> IssuedPerDayAsync(DateTimeOffset now, int days = 30, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var today = DateOnly.FromDateTime(now.UtcDateTime);
+        var result = new List<DailyCount>(days);
+        // One indexed range count per day: exact on SQLite (instants stored as numbers) and PostgreSQL alike.
+        for (var i = days - 1; i >= 0; i--)
+        {
+            var day = today.AddDays(-i);
+            var start = new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+            var end = start.AddDays(1);
+            var count = await db.Certificates.CountAsync(c => c.IssuedAt >= start && c.IssuedAt < end, cancellationToken);
+            result.Add(new DailyCount(day, count));
+        }
+
+        return result;
+    }
+
+    /// <summary>A page of requests.</summary>
+    public async Task<Page<RequestRow>> RequestsAsync(RequestQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var rows = db.Requests.AsNoTracking();
+        if (query.Status is { } status)
+        {
+            rows = rows.Where(r => r.Status == status);
+        }
+
+        if (!string.IsNullOrWhiteSpace(query.Requester))
+        {
+            rows = rows.Where(r => r.Requester == query.Requester);
+        }
+
+        if (!string.IsNullOrWhiteSpace(query.Profile))
+        {
+            rows = rows.Where(r => r.Profile == query.Profile);
+        }
+
+        if (Like(query.Text) is { } text)
+        {
+            rows = rows.Where(r => EF.Functions.Like(r.Subject, text, Escape) || EF.Functions.Like(r.Identifiers, text, Escape));
+        }
+
+        var total = await rows.CountAsync(cancellationToken);
+        rows = query.OldestFirst ? rows.OrderBy(r => r.CreatedAt).ThenBy(r => r.Id) : rows.OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id);
+        var size = Math.Clamp(query.PageSize, 1, 200);
+        var page = await rows.Skip(Math.Max(0, query.Page) * size).Take(size)
+            .Select(r => new
+            {
+                r.Id, r.Profile, r.Requester, r.Source, r.Status, r.Subject, r.Identifiers, r.RequiredApprovals, r.CreatedAt,
+                Approvals = r.Approvals.Count(a => a.Decision == "Approved"),
+                Serial = r.Certificate == null ? null : r.Certificate.SerialHex,
+            })
+            .ToListAsync(cancellationToken);
+        return new Page<RequestRow>(page.Select(r => new RequestRow(r.Id, r.Profile, r.Requester, r.Source, r.Status, r.Subject,
+            CertificateRequestEntity.Split(r.Identifiers), r.RequiredApprovals, r.Approvals, r.CreatedAt, r.Serial)).ToList(), total);
+    }
+
+    /// <summary>One request with its decisions, or <see langword="null"/>.</summary>
+    public async Task<RequestDetail?> RequestAsync(long id, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var r = await db.Requests.AsNoTracking().Include(x => x.Approvals).Include(x => x.Certificate)
+            .SingleOrDefaultAsync(x => x.Id == id, cancellationToken);
+        if (r is null)
+        {
+            return null;
+        }
+
+        var row = new RequestRow(r.Id, r.Profile, r.Requester, r.Source, r.Status, r.Subject, CertificateRequestEntity.Split(r.Identifiers),
+            r.RequiredApprovals, r.Approvals.Count(a => a.Decision == "Approved"), r.CreatedAt, r.Certificate?.SerialHex);
+        return new RequestDetail(row, CertificateRequestEntity.Split(r.Problems), r.KeyDescription, r.CsrDer,
+            r.Approvals.OrderBy(a => a.At).Select(a => new DecisionRow(a.Officer, a.Decision, a.Comment, a.At)).ToList());
+    }
+
+    /// <summary>A page of certificates, newest first.</summary>
+    public async Task<Page<CertificateRow>> CertificatesAsync(CertificateQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var rows = db.Certificates.AsNoTracking().Where(c => c.Status != CertificateStatus.Signing && c.Status != CertificateStatus.Failed);
+        if (NormalizeSerial(query.Serial) is { Length: > 0 } serial)
+        {
+            // A prefix range on the unique index: "0a1b" matches 0a1b… without a scan.
+            var upper = serial + "g";
+            rows = rows.Where(c => string.Compare(c.SerialHex, serial) >= 0 && string.Compare(c.SerialHex, upper) < 0);
+        }
+
+        if (Like(query.Text) is { } text)
+        {
+            rows = rows.Where(c => EF.Functions.Like(c.Subject, text, Escape) || EF.Functions.Like(c.Identifiers, text, Escape));
+        }
+
+        if (!string.IsNullOrWhiteSpace(query.Profile))
+        {
+            rows = rows.Where(c => c.Profile == query.Profile);
+        }
+
+        if (query.Status is { } status)
+        {
+            rows = rows.Where(c => c.Status == status);
+        }
+
+        if (query.ExpiresBefore is { } before)
+        {
+            rows = rows.Where(c => c.NotAfter < before);
+        }
+
+        if (!string.IsNullOrWhiteSpace(query.Owner))
+        {
+            var owned = db.Requests.Where(r => r.Requester == query.Owner).Select(r => r.Id);
+            rows = rows.Where(c => owned.Contains(c.RequestId));
+        }
+
+        var total = await rows.CountAsync(cancellationToken);
+        var size = Math.Clamp(query.PageSize, 1, 200);
+        var page = await rows.OrderByDescending(c => c.Id).Skip(Math.Max(0, query.Page) * size).Take(size)
+            .Select(c => new { c.SerialHex, c.IssuerName, c.Subject, c.Identifiers, c.Profile, c.Status, c.NotBefore, c.NotAfter, c.RequestId, c.RevokedAt, c.RevocationReason })
+            .ToListAsync(cancellationToken);
+        return new Page<CertificateRow>(page.Select(c => new CertificateRow(c.SerialHex, c.IssuerName, c.Subject, CertificateRequestEntity.Split(c.Identifiers),
+            c.Profile, c.Status, c.NotBefore, c.NotAfter, c.RequestId, c.RevokedAt, c.RevocationReason)).ToList(), total);
+    }
+
+    /// <summary>One certificate with its requester, or <see langword="null"/>.</summary>
+    public async Task<CertificateDetail?> CertificateAsync(string serial, CancellationToken cancellationToken = default)
+    {
+        var normalized = NormalizeSerial(serial);
+        if (string.IsNullOrEmpty(normalized))
+        {
+            return null;
+        }
+
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var found = await db.Certificates.AsNoTracking().Where(c => c.SerialHex == normalized)
+            .Join(db.Requests, c => c.RequestId, r => r.Id, (c, r) => new { c, r.Requester })
+            .SingleOrDefaultAsync(cancellationToken);
+        if (found is null)
+        {
+            return null;
+        }
+
+        var c = found.c;
+        return new CertificateDetail(new CertificateRow(c.SerialHex, c.IssuerName, c.Subject, CertificateRequestEntity.Split(c.Identifiers), c.Profile,
+            c.Status, c.NotBefore, c.NotAfter, c.RequestId, c.RevokedAt, c.RevocationReason), found.Requester, c.Der);
+    }
+
+    /// <summary>A page of audit events, newest first.</summary>
+    public async Task<Page<AuditRow>> AuditAsync(AuditQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var rows = Filter(db.AuditEvents.AsNoTracking(), query);
+        var total = await rows.CountAsync(cancellationToken);
+        var size = Math.Clamp(query.PageSize, 1, 1000);
+        var page = await rows.OrderByDescending(a => a.Id).Skip(Math.Max(0, query.Page) * size).Take(size)
+            .Select(a => new AuditRow(a.Id, a.At, a.Actor, a.Action, a.Subject, a.Details)).ToListAsync(cancellationToken);
+        return new Page<AuditRow>(page, total);
+    }
+
+    /// <summary>Every audit event that matches, newest first, streamed (for CSV export).</summary>
+    public async IAsyncEnumerable<AuditRow> StreamAuditAsync(AuditQuery query, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var rows = Filter(db.AuditEvents.AsNoTracking(), query).OrderByDescending(a => a.Id)
+            .Select(a => new AuditRow(a.Id, a.At, a.Actor, a.Action, a.Subject, a.Details));
+        await foreach (var row in rows.AsAsyncEnumerable().WithCancellation(cancellationToken))
+        {
+            yield return row;
+        }
+    }
+
+    /// <summary>Lowercase hex without separators, or <see langword="null"/> when the text is not hex.</summary>
+    public static string? NormalizeSerial(string? serial)
+    {
+        if (string.IsNullOrWhiteSpace(serial))
+        {
+            return null;
+        }
+
+        var hex = serial.Replace(":", string.Empty, StringComparison.Ordinal).Replace(" ", string.Empty, StringComparison.Ordinal).Trim().ToLowerInvariant();
+        if (hex.StartsWith("0x", StringComparison.Ordinal))
+        {
+            hex = hex[2..];
+        }
+
+        return hex.Length <= 40 && hex.All(char.IsAsciiHexDigit) ? hex : null;
+    }
+
+    private static IQueryable<AuditEventEntity> Filter(IQueryable<AuditEventEntity> rows, AuditQuery query)
+    {
+        if (!string.IsNullOrWhiteSpace(query.Actor))
+        {
+            rows = rows.Where(a => a.Actor == query.Actor);
+        }
+
+        if (!string.IsNullOrWhiteSpace(query.Action))
+        {
+            var prefix = query.Action.Trim();
+            rows = rows.Where(a => a.Action.StartsWith(prefix));
+        }
+
+        if (Like(query.Text) is { } text)
+        {
+            rows = rows.Where(a => EF.Functions.Like(a.Subject, text, Escape) || EF.Functions.Like(a.Details, text, Escape));
+        }
+
+        if (query.From is { } from)
+        {
+            rows = rows.Where(a => a.At >= from);
+        }
+
+        if (query.To is { } to)
+        {
+            rows = rows.Where(a => a.At < to);
+        }
+
+        return rows;
+    }
+
+    /// <summary>A LIKE pattern that finds <paramref name="text"/> anywhere, with the wildcards in it taken literally.</summary>
+    private static string? Like(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return null;
+        }
+
+        var trimmed = text.Trim();
+        if (trimmed.Length > 200)
+        {
+            trimmed = trimmed[..200];
+        }
+
+        var escaped = trimmed.Replace(Escape, Escape + Escape, StringComparison.Ordinal)
+            .Replace("%", Escape + "%", StringComparison.Ordinal).Replace("_", Escape + "_", StringComparison.Ordinal);
+        return "%" + escaped + "%";
+    }
+}

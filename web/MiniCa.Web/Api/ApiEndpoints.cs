@@ -1,0 +1,166 @@
+using System.Security.Claims;
+using System.Text;
+using MiniCa.Core.Errors;
+using MiniCa.Core.Ledger;
+using MiniCa.Data.Queries;
+using MiniCa.Web.Portal;
+using MiniCa.Web.Security;
+
+namespace MiniCa.Web.Api;
+
+/// <summary>
+/// <c>/api/v1</c>: automation over the same services and role rules as the portal, authenticated only by personal
+/// API tokens (<c>Authorization: Bearer mca_…</c>). Errors are RFC 9457 problem documents.
+/// </summary>
+internal static class ApiEndpoints
+{
+    public static IEndpointRouteBuilder MapApiEndpoints(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/v1").WithTags("MiniCa").RequireAuthorization(PortalPolicies.Api(PortalPolicies.Member));
+        api.MapPost("/requests", SubmitAsync).RequireAuthorization(PortalPolicies.Api(PortalPolicies.Request))
+            .WithSummary("Submit a CSR for a profile").WithDescription("Issued at once for automatic profiles (201), pending for manual ones (202), rejected with every reason (422).");
+        api.MapGet("/requests", ListRequestsAsync).WithSummary("List requests (your own; Officers, Auditors and Administrators see all)");
+        api.MapGet("/requests/{id:long}", GetRequestAsync).WithSummary("Read a request's status");
+        api.MapPost("/requests/{id:long}/approve", (long id, DecisionBody? body, ClaimsPrincipal user, RequestService requests, CancellationToken ct) => DecideAsync(id, true, body, user, requests, ct))
+            .RequireAuthorization(PortalPolicies.Api(PortalPolicies.Approve)).WithSummary("Approve a pending request (Officers; never your own)");
+        api.MapPost("/requests/{id:long}/reject", (long id, DecisionBody? body, ClaimsPrincipal user, RequestService requests, CancellationToken ct) => DecideAsync(id, false, body, user, requests, ct))
+            .RequireAuthorization(PortalPolicies.Api(PortalPolicies.Approve)).WithSummary("Reject a pending request with a comment (Officers)");
+        api.MapGet("/certificates", ListCertificatesAsync).WithSummary("Search certificates (your own; Officers, Auditors and Administrators see all)");
+        api.MapGet("/certificates/{serial}", GetCertificateAsync).WithSummary("Read a certificate");
+        api.MapGet("/certificates/{serial}/{format}", DownloadAsync).WithSummary("Download a certificate: pem, der, chain (PEM) or p7b");
+        api.MapPost("/certificates/{serial}/revoke", RevokeAsync).WithSummary("Revoke a certificate (Officers, or its requester)");
+        return app;
+    }
+
+    private static async Task<IResult> SubmitAsync(SubmitRequestBody body, ClaimsPrincipal user, RequestService requests, PortalQueries queries, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(body?.Profile) || string.IsNullOrWhiteSpace(body.Csr))
+        {
+            return ApiProblems.Problem(400, "malformed", "Both 'profile' and 'csr' are required.");
+        }
+
+        return await Guard(async () =>
+        {
+            var outcome = await requests.SubmitAsync(user, body.Profile, CsrBytes(body.Csr), "api", body.ValidityDays, cancellationToken);
+            var detail = await queries.RequestAsync(outcome.RequestId, cancellationToken);
+            var resource = RequestResource.From(detail!.Request, detail.Problems);
+            var location = $"/api/v1/requests/{outcome.RequestId}";
+            return outcome.Status switch
+            {
+                RequestStatus.Issued => Results.Created(location, resource),
+                RequestStatus.Pending => Results.Accepted(location, resource),
+                RequestStatus.Rejected => ApiProblems.Problem(422, "rejected", "The request was rejected: " + string.Join("; ", outcome.Problems),
+                    new Dictionary<string, object?> { ["requestId"] = outcome.RequestId, ["problems"] = outcome.Problems }),
+                _ => ApiProblems.Problem(503, "issuance-failed", $"Issuance failed; request {outcome.RequestId} records it and the operators have the details.",
+                    new Dictionary<string, object?> { ["requestId"] = outcome.RequestId }),
+            };
+        });
+    }
+
+    private static async Task<IResult> ListRequestsAsync(ClaimsPrincipal user, RequestService requests, string? status, string? profile, string? q, int? page, int? pageSize, CancellationToken cancellationToken)
+    {
+        RequestStatus? wanted = null;
+        if (!string.IsNullOrEmpty(status))
+        {
+            if (!Enum.TryParse<RequestStatus>(status, ignoreCase: true, out var parsed) || int.TryParse(status, out _))
+            {
+                return ApiProblems.Problem(400, "malformed", $"'{status}' is not a request status ({string.Join(", ", Enum.GetNames<RequestStatus>()).ToLowerInvariant()}).");
+            }
+
+            wanted = parsed;
+        }
+
+        var query = new RequestQuery { Status = wanted, Profile = profile, Text = q, Page = page ?? 0, PageSize = pageSize ?? 25, OldestFirst = wanted == RequestStatus.Pending };
+        var result = await requests.ListAsync(user, query, cancellationToken);
+        return Results.Ok(new PageResource<RequestResource>(result.Items.Select(r => RequestResource.From(r, [])).ToList(), result.Total, query.Page, Math.Clamp(query.PageSize, 1, 200)));
+    }
+
+    private static async Task<IResult> GetRequestAsync(long id, ClaimsPrincipal user, RequestService requests, CancellationToken cancellationToken)
+    {
+        var detail = await requests.FindAsync(user, id, cancellationToken);
+        return detail is null ? ApiProblems.NotFound($"No request {id}.") : Results.Ok(RequestResource.From(detail.Request, detail.Problems));
+    }
+
+    private static Task<IResult> DecideAsync(long id, bool approve, DecisionBody? body, ClaimsPrincipal user, RequestService requests, CancellationToken cancellationToken) =>
+        Guard(async () =>
+        {
+            var outcome = await requests.DecideAsync(user, id, approve, body?.Comment, cancellationToken);
+            var detail = await requests.FindAsync(user, id, cancellationToken);
+            return Results.Ok(RequestResource.From(detail!.Request, detail.Problems.Count > 0 ? detail.Problems : outcome.Problems));
+        });
+
+    private static async Task<IResult> ListCertificatesAsync(ClaimsPrincipal user, CertificateService certificates, string? serial, string? q, string? profile, string? status, int? page, int? pageSize, CancellationToken cancellationToken)
+    {
+        CertificateStatus? wanted = null;
+        if (!string.IsNullOrEmpty(status))
+        {
+            if (!Enum.TryParse<CertificateStatus>(status, ignoreCase: true, out var parsed) || int.TryParse(status, out _))
+            {
+                return ApiProblems.Problem(400, "malformed", $"'{status}' is not a certificate status (issued, revoked).");
+            }
+
+            wanted = parsed;
+        }
+
+        var query = new CertificateQuery { Serial = serial, Text = q, Profile = profile, Status = wanted, Page = page ?? 0, PageSize = pageSize ?? 25 };
+        var result = await certificates.SearchAsync(user, query, cancellationToken);
+        return Results.Ok(new PageResource<CertificateResource>(result.Items.Select(CertificateResource.From).ToList(), result.Total, query.Page, Math.Clamp(query.PageSize, 1, 200)));
+    }
+
+    private static async Task<IResult> GetCertificateAsync(string serial, ClaimsPrincipal user, CertificateService certificates, CancellationToken cancellationToken)
+    {
+        var detail = await certificates.FindAsync(user, serial, cancellationToken);
+        return detail is null ? ApiProblems.NotFound($"No certificate with serial {serial}.") : Results.Ok(CertificateResource.From(detail.Certificate));
+    }
+
+    private static Task<IResult> DownloadAsync(string serial, string format, ClaimsPrincipal user, CertificateService certificates, CancellationToken cancellationToken) =>
+        Guard(async () =>
+        {
+            var download = await certificates.DownloadAsync(user, serial, format, cancellationToken);
+            return download is null ? ApiProblems.NotFound($"No issued certificate with serial {serial}.") : Results.File(download.Content, download.ContentType, download.FileName);
+        });
+
+    private static Task<IResult> RevokeAsync(string serial, RevokeBody body, ClaimsPrincipal user, CertificateService certificates, CancellationToken cancellationToken) =>
+        Guard(async () =>
+        {
+            if (string.IsNullOrWhiteSpace(body?.Reason))
+            {
+                return ApiProblems.Problem(400, "malformed", "'reason' is required (an RFC 5280 reason name such as keyCompromise or superseded).");
+            }
+
+            var revoked = await certificates.RevokeAsync(user, serial, body.Reason, body.InvalidityDate, cancellationToken);
+            var detail = await certificates.FindAsync(user, revoked.SerialHex, cancellationToken);
+            return Results.Ok(CertificateResource.From(detail!.Certificate));
+        });
+
+    /// <summary>PEM text, or base64 of DER (a JSON string cannot hold raw bytes).</summary>
+    private static byte[] CsrBytes(string csr)
+    {
+        var text = csr.Trim();
+        if (text.StartsWith("-----BEGIN", StringComparison.Ordinal))
+        {
+            return Encoding.ASCII.GetBytes(text);
+        }
+
+        try
+        {
+            return Convert.FromBase64String(text);
+        }
+        catch (FormatException)
+        {
+            throw new CaException(CaErrorKind.Malformed, "'csr' is neither PEM nor base64 DER.");
+        }
+    }
+
+    private static async Task<IResult> Guard(Func<Task<IResult>> action)
+    {
+        try
+        {
+            return await action();
+        }
+        catch (CaException ex)
+        {
+            return ApiProblems.From(ex);
+        }
+    }
+}

@@ -1,0 +1,62 @@
+using System.Security.Cryptography;
+using MiniCa.Core.Authorities;
+using MiniCa.Core.Configuration;
+using MiniCa.Core.Ledger;
+using MiniCa.Hsm;
+
+namespace MiniCa.Web.Portal;
+
+/// <summary>An authority as the portal shows it.</summary>
+internal sealed record AuthorityView(string Name, string Subject, string SerialHex, DateTimeOffset NotBefore, DateTimeOffset NotAfter,
+    string Sha256Fingerprint, string Sha1Fingerprint, string CertificateUrl, string CrlUrl, long? CrlNumber, DateTimeOffset? CrlNextUpdate, int? CrlEntries);
+
+/// <summary>The HSM as the dashboard shows it.</summary>
+internal sealed record HsmView(bool Healthy, string Member, string Token, string Model, int OpenSessions, int MaxSessions, long Operations, long Recoveries, string? Problem);
+
+/// <summary>The CA's public face: its certificates, where CRLs, OCSP and ACME live, and the HSM's state.</summary>
+internal sealed class AuthorityOverview(IAuthorityReader authorities, IRevocationLedger crls, HsmMember hsm, CaOptions options)
+{
+    public Uri BaseUri => options.PublicBaseUri;
+
+    public string OcspUrl => new Uri(BaseUri, "ocsp").ToString();
+
+    public string AcmeDirectoryUrl => new Uri(BaseUri, "acme/directory").ToString();
+
+    public async Task<IReadOnlyList<AuthorityView>> ListAsync(CancellationToken cancellationToken = default)
+    {
+        var views = new List<AuthorityView>();
+        foreach (var authority in (await authorities.ListAsync(cancellationToken)).Where(a => a.Status == AuthorityStatus.Active && a.CertificateDer is not null)
+                     .OrderBy(a => a.IssuerName == a.Name ? 0 : 1))
+        {
+            var crl = await crls.FindCrlSummaryAsync(authority.Name, cancellationToken);
+            var der = authority.CertificateDer!;
+            views.Add(new AuthorityView(authority.Name, authority.Subject, authority.SerialHex, authority.NotBefore, authority.NotAfter,
+                Fingerprint(SHA256.HashData(der)), Sha1Fingerprint(der),
+                new Uri(BaseUri, $"ca/{authority.Name}.crt").ToString(), new Uri(BaseUri, $"crl/{authority.Name}.crl").ToString(),
+                crl?.Number, crl?.NextUpdate, crl?.Entries));
+        }
+
+        return views;
+    }
+
+    public HsmView Hsm()
+    {
+        try
+        {
+            var status = hsm.GetStatus();
+            return new HsmView(status.LoggedIn, status.Name, $"{status.TokenLabel} ({status.TokenSerial})", status.TokenModel, status.OpenSessions, status.MaxSessions, status.Operations, status.Recoveries, null);
+        }
+        catch (Exception ex) when (ex is MiniCa.Core.Errors.CaException or Net.Pkcs11Interop.Common.Pkcs11Exception)
+        {
+            return new HsmView(false, hsm.Name, hsm.TokenLabel, string.Empty, 0, 0, 0, 0, "the HSM does not answer");
+        }
+    }
+
+    // SHA-1 fingerprints are shown because Windows' certificate dialogs still show them ("Thumbprint");
+    // it identifies, it does not protect anything.
+#pragma warning disable CA5350
+    private static string Sha1Fingerprint(byte[] der) => Fingerprint(SHA1.HashData(der));
+#pragma warning restore CA5350
+
+    private static string Fingerprint(byte[] hash) => string.Join(':', hash.Select(b => b.ToString("X2", System.Globalization.CultureInfo.InvariantCulture)));
+}
