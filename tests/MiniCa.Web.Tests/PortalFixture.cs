@@ -1,0 +1,171 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using MiniCa.Hosting.Users;
+using MiniCa.TestSupport;
+
+namespace MiniCa.Web.Tests;
+
+/// <summary>
+/// The whole web host in this process on a real Kestrel port (so a real browser can reach it): embedded SoftHSM2
+/// token (this process's only store), SQLite database, the shipped profiles plus a two-officer profile, and one
+/// user per role. Tests share it and run one after another.
+/// </summary>
+public sealed partial class PortalFixture : IAsyncLifetime, IDisposable
+{
+    public const string Password = "correct-horse-battery-staple";
+    public const string AdminPassword = "bootstrap-admin-password";
+
+    private readonly TempDirectory _directory = new("minica-web");
+    private WebApplicationFactory<Program>? _factory;
+
+    /// <summary>User name per role (and one user who is both requester and officer).</summary>
+    public static IReadOnlyDictionary<string, string> UserOf { get; } = new Dictionary<string, string>
+    {
+        [PortalRoles.Requester] = "rita",
+        [PortalRoles.Officer] = "oscar",
+        [PortalRoles.Auditor] = "audrey",
+        [PortalRoles.Administrator] = "admin",
+    };
+
+    public const string SecondOfficer = "olivia";
+    public const string RequesterOfficer = "rob";
+
+    public Uri BaseAddress { get; private set; } = null!;
+
+    public IServiceProvider Services => _factory!.Services;
+
+    public string CaDirectory => _directory.Combine("data", "ca");
+
+    public string WorkDirectory => _directory.Path;
+
+    public async Task InitializeAsync()
+    {
+        Prerequisites.RequireSoftHsm();
+        var policies = _directory.Combine("policies");
+        Directory.CreateDirectory(policies);
+        foreach (var file in Directory.GetFiles(Path.Combine(RepositoryPaths.Root, "policies")))
+        {
+            File.Copy(file, Path.Combine(policies, Path.GetFileName(file)));
+        }
+
+        File.WriteAllText(Path.Combine(policies, "two-officers.json"), """
+            {
+              "description": "TLS server names that need two officers",
+              "keyUsage": [ "digitalSignature" ],
+              "extendedKeyUsage": [ "serverAuth" ],
+              "identifiers": { "dns": { "allowed": true, "internalNames": true } },
+              "approval": { "mode": "manual", "approvers": 2 }
+            }
+            """);
+        var port = FreePort.Next();
+        BaseAddress = new Uri($"http://localhost:{port}");
+        File.WriteAllText(_directory.Combine("ca.config.json"), $$"""
+            { "DataDirectory": "data", "PublicBaseUrl": "{{BaseAddress}}", "Urls": "http://localhost:{{port}}" }
+            """);
+        // Program reads its configuration before the host exists, so it is pointed at the file by the environment.
+        Environment.SetEnvironmentVariable("MINICA_CONFIG", _directory.Combine("ca.config.json"));
+        Environment.SetEnvironmentVariable(UserAdministration.BootstrapPasswordVariable, AdminPassword);
+        _factory = new WebApplicationFactory<Program>();
+        _factory.UseKestrel();
+        _factory.StartServer();
+        var addresses = _factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+        if (!addresses.Any(a => a.Contains($":{port}", StringComparison.Ordinal)))
+        {
+            throw new InvalidOperationException("The web host listens on " + string.Join(", ", addresses) + ", not on port " + port);
+        }
+
+        await using var scope = _factory.Services.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserAdministration>();
+        foreach (var (role, name) in UserOf.Where(u => u.Value != "admin"))
+        {
+            await users.CreateAsync(name, null, [role], Password, "fixture");
+        }
+
+        await users.CreateAsync(SecondOfficer, null, [PortalRoles.Officer], Password, "fixture");
+        await users.CreateAsync(RequesterOfficer, null, [PortalRoles.Requester, PortalRoles.Officer], Password, "fixture");
+    }
+
+    /// <summary>A client that keeps cookies and does not follow redirects (so a redirect to sign-in can be seen).</summary>
+    public HttpClient Anonymous()
+    {
+        var handler = new HttpClientHandler { AllowAutoRedirect = false, CookieContainer = new CookieContainer(), UseCookies = true };
+        return new HttpClient(handler) { BaseAddress = BaseAddress };
+    }
+
+    /// <summary>A client signed in as <paramref name="userName"/> through the real sign-in form.</summary>
+    public async Task<HttpClient> SignedInAsync(string userName, string? password = null)
+    {
+        var client = Anonymous();
+        using var response = await SignInAsync(client, userName, password ?? (userName == "admin" ? AdminPassword : Password));
+        if (response.StatusCode != HttpStatusCode.Redirect || response.Headers.Location?.OriginalString.Contains("error", StringComparison.Ordinal) != false)
+        {
+            throw new InvalidOperationException($"sign-in as {userName} failed: {(int)response.StatusCode} {response.Headers.Location}");
+        }
+
+        return client;
+    }
+
+    /// <summary>Posts the sign-in form, antiforgery token included, and returns the response.</summary>
+    public static async Task<HttpResponseMessage> SignInAsync(HttpClient client, string userName, string password)
+    {
+        var page = await client.GetStringAsync("/account/login");
+        var token = AntiforgeryToken(page);
+        return await client.PostAsync("/account/login", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = token,
+            ["userName"] = userName,
+            ["password"] = password,
+            ["returnUrl"] = "/",
+        }));
+    }
+
+    public static string AntiforgeryToken(string html) =>
+        TokenPattern().Match(html) is { Success: true } match ? WebUtility.HtmlDecode(match.Groups[1].Value) : throw new InvalidOperationException("no antiforgery token in the page");
+
+    /// <summary>A CSR made the way a subscriber would, with the platform's crypto, as PEM.</summary>
+    public static string CsrPem(params string[] names)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=" + names[0], key, HashAlgorithmName.SHA256);
+        var san = new SubjectAlternativeNameBuilder();
+        foreach (var name in names)
+        {
+            san.AddDnsName(name);
+        }
+
+        request.CertificateExtensions.Add(san.Build());
+        return PemEncoding.WriteString("CERTIFICATE REQUEST", request.CreateSigningRequest());
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_factory is not null)
+        {
+            await _factory.DisposeAsync();
+        }
+
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        _directory.Dispose();
+    }
+
+    public void Dispose()
+    {
+        _factory?.Dispose();
+        _directory.Dispose();
+    }
+
+    [GeneratedRegex("name=\"__RequestVerificationToken\"[^>]*value=\"([^\"]+)\"")]
+    private static partial Regex TokenPattern();
+}
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class PortalCollection : ICollectionFixture<PortalFixture>
+{
+    public const string Name = "portal";
+}
