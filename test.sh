@@ -4,12 +4,15 @@
 set -uo pipefail
 cd "$(dirname "$0")"
 
-# Debian packages the tests call: SoftHSM2 (the HSM), OpenSC (pkcs11-tool), GnuTLS (certtool), OpenSSL.
+# Debian packages the tests call: SoftHSM2 (the HSM), OpenSC (pkcs11-tool), GnuTLS (certtool), OpenSSL,
+# Chromium (the portal's browser tests, driven by Playwright) and Roboto (the portal's font, for screenshots).
 declare -A needs=(
   [softhsm2]=/usr/lib/softhsm/libsofthsm2.so
   [opensc]=/usr/bin/pkcs11-tool
   [gnutls-bin]=/usr/bin/certtool
   [openssl]=/usr/bin/openssl
+  [chromium]=/usr/bin/chromium
+  [fonts-roboto-unhinted]=/usr/share/fonts/truetype/roboto/unhinted/RobotoTTF/Roboto-Regular.ttf
 )
 missing=()
 for package in "${!needs[@]}"; do

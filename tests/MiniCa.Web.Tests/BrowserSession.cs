@@ -1,0 +1,89 @@
+using Microsoft.Playwright;
+using MiniCa.TestSupport;
+
+namespace MiniCa.Web.Tests;
+
+/// <summary>Debian's Chromium driven by Playwright, headless, with screenshots kept as test artifacts.</summary>
+public sealed class BrowserSession : IAsyncDisposable
+{
+    public const string Chromium = "/usr/bin/chromium";
+
+    private readonly IPlaywright _playwright;
+    private readonly IBrowser _browser;
+
+    private BrowserSession(IPlaywright playwright, IBrowser browser)
+    {
+        _playwright = playwright;
+        _browser = browser;
+    }
+
+    /// <summary>Where screenshots go: <c>TestResults/screenshots</c> at the repository root.</summary>
+    public static string ScreenshotDirectory { get; } = Path.Combine(RepositoryPaths.Root, "TestResults", "screenshots");
+
+    public static async Task<BrowserSession> StartAsync()
+    {
+        if (!File.Exists(Chromium))
+        {
+            throw new InvalidOperationException($"Chromium is not installed ({Chromium} missing): run 'apt-get install -y chromium' or ./test.sh, which installs it.");
+        }
+
+        // On 2 shared cores a Blazor circuit can take a while to connect.
+        Assertions.SetDefaultExpectTimeout(15_000);
+        var playwright = await Playwright.CreateAsync();
+        var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Chromium,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"],
+        });
+        Directory.CreateDirectory(ScreenshotDirectory);
+        return new BrowserSession(playwright, browser);
+    }
+
+    /// <summary>A fresh browser profile (own cookies) signed in as <paramref name="userName"/>.</summary>
+    public async Task<IPage> SignInAsync(Uri baseAddress, string userName, string password, int width = 1366, int height = 900)
+    {
+        var context = await _browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = baseAddress.ToString().TrimEnd('/'),
+            ViewportSize = new ViewportSize { Width = width, Height = height },
+            AcceptDownloads = true,
+        });
+        context.SetDefaultTimeout(20_000);
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("/account/login");
+        await page.FillAsync("#userName", userName);
+        await page.FillAsync("#password", password);
+        await page.ClickAsync("button[type=submit]");
+        await page.WaitForURLAsync(url => !url.Contains("/account/login", StringComparison.Ordinal));
+        await WaitInteractiveAsync(page);
+        return page;
+    }
+
+    /// <summary>Waits until the Blazor circuit is live (clicks before that are lost).</summary>
+    public static Task WaitInteractiveAsync(IPage page) =>
+        Assertions.Expect(page.Locator("#interactive-marker[data-interactive=true]")).ToBeAttachedAsync();
+
+    /// <summary>Goes to <paramref name="path"/> and waits for the circuit.</summary>
+    public static async Task GoAsync(IPage page, string path)
+    {
+        await page.GotoAsync(path);
+        await WaitInteractiveAsync(page);
+    }
+
+    public static Task ScreenshotAsync(IPage page, string name) =>
+        page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDirectory, name + ".png"), FullPage = true });
+
+    /// <summary>Opens a MudSelect and picks the option with <paramref name="text"/>.</summary>
+    public static async Task ChooseAsync(IPage page, ILocator select, string text)
+    {
+        await select.ClickAsync();
+        await page.Locator(".mud-popover-open .mud-list-item").Filter(new LocatorFilterOptions { HasText = text }).First.ClickAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _browser.DisposeAsync();
+        _playwright.Dispose();
+    }
+}
