@@ -84,7 +84,7 @@ public sealed partial class EndToEndTests(PortalFixture fixture)
         await BrowserSession.GoAsync(first, $"/certificates/{serial}");
         await first.ClickAsync("[data-testid=revoke]");
         await Assertions.Expect(first.Locator(".mud-dialog")).ToBeVisibleAsync();
-        await BrowserSession.ChooseAsync(first, first.Locator(".mud-dialog .mud-select").First, "keyCompromise");
+        await first.Locator("[data-testid=reason-keyCompromise]").ClickAsync();
         await BrowserSession.ScreenshotAsync(first, "08-revoke-dialog");
         await first.ClickAsync("[data-testid=confirm-revoke]");
         await Assertions.Expect(first.Locator("[data-testid=revocation]")).ToContainTextAsync("keyCompromise");
@@ -109,6 +109,60 @@ public sealed partial class EndToEndTests(PortalFixture fixture)
         await BrowserSession.ScreenshotAsync(phone, "16-dashboard-phone");
         await BrowserSession.GoAsync(phone, "/requests/new");
         await BrowserSession.ScreenshotAsync(phone, "17-new-request-phone");
+    }
+
+    [Fact]
+    public async Task Forms_BadInput_InlineMessagesAndNothingBreaks()
+    {
+        await using var browser = await BrowserSession.StartAsync();
+        var page = await browser.SignInAsync(fixture.BaseAddress, PortalFixture.UserOf[PortalRoles.Requester], PortalFixture.Password);
+        var errors = new List<string>();
+        page.Response += (_, response) =>
+        {
+            if (response.Status >= 500)
+            {
+                errors.Add($"{response.Status} {response.Url}");
+            }
+        };
+
+        // Garbage CSR: the problems show inline and submit stays disabled.
+        await BrowserSession.GoAsync(page, "/requests/new");
+        await page.Locator("textarea").First.FillAsync("-----BEGIN CERTIFICATE REQUEST-----\nthis is not a CSR\n-----END CERTIFICATE REQUEST-----");
+        await Assertions.Expect(page.Locator("[data-testid=preview-problems]")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("[data-testid=submit-request]")).ToBeDisabledAsync();
+        await BrowserSession.ScreenshotAsync(page, "20-new-request-garbage");
+
+        // An oversized upload is refused with its size named, before it is read.
+        var big = Path.Combine(fixture.WorkDirectory, "big.csr");
+        await File.WriteAllBytesAsync(big, new byte[200 * 1024]);
+        await page.Locator("input[type=file]").SetInputFilesAsync(big);
+        await Assertions.Expect(page.Locator("[data-testid=input-error]")).ToContainTextAsync("at most");
+
+        // A token without a name.
+        await BrowserSession.GoAsync(page, "/tokens");
+        await page.ClickAsync("[data-testid=create-token]");
+        await Assertions.Expect(page.Locator(".mud-alert-text-error, .mud-alert-filled-error, .mud-alert").Filter(new LocatorFilterOptions { HasText = "needs a name" })).ToBeVisibleAsync();
+        await page.Locator("[data-testid=token-name] input, input[data-testid=token-name]").First.FillAsync("ci");
+        await page.ClickAsync("[data-testid=create-token]");
+        await Assertions.Expect(page.Locator("[data-testid=token-value]")).ToContainTextAsync("mca_");
+
+        // An administrator's user form with a bad name.
+        var admin = await browser.SignInAsync(fixture.BaseAddress, "admin", PortalFixture.AdminPassword);
+        admin.Response += (_, response) =>
+        {
+            if (response.Status >= 500)
+            {
+                errors.Add($"{response.Status} {response.Url}");
+            }
+        };
+        await BrowserSession.GoAsync(admin, "/users");
+        await admin.ClickAsync("[data-testid=add-user]");
+        await admin.Locator("[data-testid=new-user-name] input, input[data-testid=new-user-name]").First.FillAsync("<script>x</script>");
+        await admin.ClickAsync("[data-testid=create-user]");
+        await Assertions.Expect(admin.Locator("[data-testid=new-user-error]")).ToContainTextAsync("user name");
+        await BrowserSession.ScreenshotAsync(admin, "21-new-user-error");
+
+        Assert.Empty(errors);
     }
 
     [GeneratedRegex(@"Request (\d+)")]

@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -71,7 +72,8 @@ public sealed partial class PortalFixture : IAsyncLifetime, IDisposable
         // Program reads its configuration before the host exists, so it is pointed at the file by the environment.
         Environment.SetEnvironmentVariable("MINICA_CONFIG", _directory.Combine("ca.config.json"));
         Environment.SetEnvironmentVariable(UserAdministration.BootstrapPasswordVariable, AdminPassword);
-        _factory = new WebApplicationFactory<Program>();
+        // Production, as users run it (the factory's default is Development).
+        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host => host.UseEnvironment("Production"));
         _factory.UseKestrel();
         _factory.StartServer();
         var addresses = _factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;

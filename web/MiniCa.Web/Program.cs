@@ -65,7 +65,12 @@ catch (CaException ex)
     return 1;
 }
 
-app.UseExceptionHandler();
+// A malformed body or query (bad JSON, wrong content type, missing antiforgery token) is the client's error:
+// its own 4xx status as a problem document, in every environment, never a 500.
+app.UseExceptionHandler(new ExceptionHandlerOptions
+{
+    StatusCodeSelector = exception => exception is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+});
 app.UseStatusCodePages();
 app.UseSecurityHeaders();
 if (loaded.Options.HttpsRedirection)
@@ -74,6 +79,7 @@ if (loaded.Options.HttpsRedirection)
     app.UseHttpsRedirection();
 }
 
+app.UseApiBodyLimit();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();

@@ -14,8 +14,36 @@ namespace MiniCa.Web.Api;
 /// </summary>
 internal static class ApiEndpoints
 {
+    /// <summary>The largest API request body: a CSR is a few kilobytes, a JSON envelope a few more.</summary>
+    public const long MaxBodyBytes = 256 * 1024;
+
+    /// <summary>
+    /// Refuses oversized API bodies at the door (413), before anything reads them, whether or not the client
+    /// declared a length.
+    /// </summary>
+    public static IApplicationBuilder UseApiBodyLimit(this IApplicationBuilder app) => app.Use(async (context, next) =>
+    {
+        if (context.Request.Path.StartsWithSegments("/api"))
+        {
+            if (context.Request.ContentLength > MaxBodyBytes)
+            {
+                await ApiProblems.Problem(413, "too-large", $"The request body is {context.Request.ContentLength:N0} bytes; at most {MaxBodyBytes:N0} are accepted.").ExecuteAsync(context);
+                return;
+            }
+
+            if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            {
+                limit.MaxRequestBodySize = MaxBodyBytes;
+            }
+        }
+
+        await next(context);
+    });
+
     public static IEndpointRouteBuilder MapApiEndpoints(this IEndpointRouteBuilder app)
     {
+        // Anything else under /api is a 404 problem, not a sign-in redirect or a portal page.
+        app.Map("/api/{**rest}", () => ApiProblems.NotFound("There is no such API resource; see /openapi/v1.json.")).AllowAnonymous().ExcludeFromDescription();
         var api = app.MapGroup("/api/v1").WithTags("MiniCa").RequireAuthorization(PortalPolicies.Api(PortalPolicies.Member));
         api.MapPost("/requests", SubmitAsync).RequireAuthorization(PortalPolicies.Api(PortalPolicies.Request))
             .WithSummary("Submit a CSR for a profile").WithDescription("Issued at once for automatic profiles (201), pending for manual ones (202), rejected with every reason (422).");

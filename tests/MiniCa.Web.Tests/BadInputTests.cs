@@ -1,0 +1,164 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.DependencyInjection;
+using MiniCa.Core.Ledger;
+using MiniCa.Data.Entities;
+using MiniCa.Data.Queries;
+using MiniCa.Web.Security;
+
+namespace MiniCa.Web.Tests;
+
+/// <summary>Bad input at the HTTP doors gets a precise 4xx (a problem document on the API), never a 500.</summary>
+[Collection(PortalCollection.Name)]
+public sealed class BadInputTests(PortalFixture fixture)
+{
+    [Fact]
+    public async Task Api_GarbageCsr_422WithEveryReasonAndTheAttemptRecorded()
+    {
+        using var client = await ApiAsync("rita");
+        using var response = await client.PostAsJsonAsync("/api/v1/requests", new { profile = "tls-server", csr = "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----" });
+        Assert.Equal((HttpStatusCode)422, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.NotEmpty(problem.GetProperty("problems").EnumerateArray());
+        var id = problem.GetProperty("requestId").GetInt64();
+        var recorded = await fixture.Services.GetRequiredService<PortalQueries>().RequestAsync(id);
+        Assert.Equal(RequestStatus.Rejected, recorded!.Request.Status);
+    }
+
+    [Theory]
+    [InlineData("{ not json", "application/json")]
+    [InlineData("{\"profile\": 5, \"csr\": []}", "application/json")]
+    [InlineData("{\"profile\": \"tls-server\"}", "application/json")]
+    [InlineData("profile=tls-server", "application/x-www-form-urlencoded")]
+    public async Task Api_MalformedBody_400Problem(string body, string contentType)
+    {
+        using var client = await ApiAsync("rita");
+        using var content = new StringContent(body, Encoding.UTF8, contentType);
+        using var response = await client.PostAsync("/api/v1/requests", content);
+        Assert.InRange((int)response.StatusCode, 400, 415);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task Api_OneMegabyteBody_413Problem()
+    {
+        using var client = await ApiAsync("rita");
+        using var response = await client.PostAsJsonAsync("/api/v1/requests", new { profile = "tls-server", csr = new string('A', 1024 * 1024) });
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Theory]
+    [InlineData("/api/v1/certificates/zz-not-hex", 404)]
+    [InlineData("/api/v1/certificates/00/exe", 404)]
+    [InlineData("/api/v1/requests/abc", 404)]
+    [InlineData("/api/v1/requests?status=bogus", 400)]
+    [InlineData("/api/v1/certificates?status=7", 400)]
+    [InlineData("/api/v1/certificates?pageSize=100000&page=-3", 200)]
+    public async Task Api_BadPathOrQuery_ClearStatus(string path, int expected)
+    {
+        using var client = await ApiAsync("oscar");
+        using var response = await client.GetAsync(path);
+        Assert.Equal(expected, (int)response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Api_UnknownProfile_422NamesIt()
+    {
+        using var client = await ApiAsync("rita");
+        using var response = await client.PostAsJsonAsync("/api/v1/requests", new { profile = "no-such-profile", csr = PortalFixture.CsrPem("x.example.com") });
+        Assert.Equal((HttpStatusCode)422, response.StatusCode);
+        Assert.Contains("no-such-profile", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SignIn_OversizedOrEmptyFields_BackToTheFormWithAMessage()
+    {
+        using var client = fixture.Anonymous();
+        using var long_ = await PortalFixture.SignInAsync(client, new string('x', 10_000), "whatever");
+        Assert.Equal(HttpStatusCode.Redirect, long_.StatusCode);
+        Assert.Contains("error=", long_.Headers.Location!.OriginalString, StringComparison.Ordinal);
+        using var empty = await PortalFixture.SignInAsync(client, string.Empty, string.Empty);
+        Assert.Contains("error=missing", empty.Headers.Location!.OriginalString, StringComparison.Ordinal);
+        var page = await client.GetStringAsync(empty.Headers.Location);
+        Assert.Contains("Enter a user name and a password.", page, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SignIn_WithoutAntiforgeryToken_Refused()
+    {
+        using var client = fixture.Anonymous();
+        using var response = await client.PostAsync("/account/login", new FormUrlEncodedContent(new Dictionary<string, string> { ["userName"] = "admin", ["password"] = PortalFixture.AdminPassword }));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.DoesNotContain(response.Headers, h => h.Key == "Set-Cookie" && h.Value.Any(v => v.StartsWith("minica=", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task SignIn_ExternalReturnUrl_StaysOnSite()
+    {
+        using var client = fixture.Anonymous();
+        var page = await client.GetStringAsync("/account/login");
+        using var response = await client.PostAsync("/account/login", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = PortalFixture.AntiforgeryToken(page),
+            ["userName"] = "audrey",
+            ["password"] = PortalFixture.Password,
+            ["returnUrl"] = "//evil.example.com/phish",
+        }));
+        Assert.Equal("/", response.Headers.Location!.OriginalString);
+    }
+
+    [Fact]
+    public async Task SignIn_FiveWrongPasswords_AccountLockedEvenForTheRightOne()
+    {
+        await using (var scope = fixture.Services.CreateAsyncScope())
+        {
+            var admin = scope.ServiceProvider.GetRequiredService<MiniCa.Hosting.Users.UserAdministration>();
+            await admin.CreateAsync("lockme", null, ["Requester"], PortalFixture.Password, "test");
+        }
+
+        using var client = fixture.Anonymous();
+        for (var i = 0; i < 5; i++)
+        {
+            using var wrong = await PortalFixture.SignInAsync(client, "lockme", "wrong-password-" + i);
+            Assert.Contains("error=", wrong.Headers.Location!.OriginalString, StringComparison.Ordinal);
+        }
+
+        using var right = await PortalFixture.SignInAsync(client, "lockme", PortalFixture.Password);
+        Assert.Contains("error=locked", right.Headers.Location!.OriginalString, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Portal_SecurityHeaders_OnPagesAndApi()
+    {
+        using var client = fixture.Anonymous();
+        foreach (var path in new[] { "/account/login", "/api/v1/certificates", "/healthz" })
+        {
+            using var response = await client.GetAsync(path);
+            var csp = string.Join(' ', response.Headers.GetValues("Content-Security-Policy"));
+            Assert.Contains("frame-ancestors 'none'", csp, StringComparison.Ordinal);
+            Assert.Contains("script-src 'self'", csp, StringComparison.Ordinal);
+            Assert.Equal("nosniff", response.Headers.GetValues("X-Content-Type-Options").Single());
+        }
+
+        using var login = await PortalFixture.SignInAsync(client, "audrey", PortalFixture.Password);
+        var cookie = login.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("minica=", StringComparison.Ordinal));
+        Assert.Contains("httponly", cookie, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("samesite=strict", cookie, StringComparison.OrdinalIgnoreCase);
+    }
+
+    private async Task<HttpClient> ApiAsync(string userName)
+    {
+        await using var scope = fixture.Services.CreateAsyncScope();
+        var user = (await scope.ServiceProvider.GetRequiredService<UserManager<MiniCaUser>>().FindByNameAsync(userName))!;
+        var secret = await fixture.Services.GetRequiredService<ApiTokens>().CreateAsync(user.Id, userName, "bad-input", 1);
+        var client = fixture.Anonymous();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", secret);
+        return client;
+    }
+}

@@ -1,0 +1,178 @@
+using System.Security.Claims;
+using System.Text;
+using Bunit;
+using Microsoft.Extensions.DependencyInjection;
+using MiniCa.Authority.Issuance;
+using MiniCa.Core.Ledger;
+using MiniCa.Core.Profiles;
+using MiniCa.Data.Queries;
+using MiniCa.Hosting.Users;
+using MiniCa.TestSupport;
+using MiniCa.Web.Components.Pages.Approvals;
+using MiniCa.Web.Components.Pages.Certificates;
+using MiniCa.Web.Components.Pages.Requests;
+using MiniCa.Web.Portal;
+using MudBlazor;
+using MudBlazor.Services;
+
+namespace MiniCa.Web.Tests;
+
+/// <summary>bUnit tests of the components with logic, over the real services of the running fixture.</summary>
+[Collection(PortalCollection.Name)]
+public sealed class ComponentTests(PortalFixture fixture) : IAsyncLifetime, IDisposable
+{
+    private readonly BunitContext _context = new();
+
+    public Task InitializeAsync()
+    {
+        _context.JSInterop.Mode = JSRuntimeMode.Loose;
+        _context.Services.AddMudServices();
+        _context.Services.AddSingleton(ProfileLoader.LoadDirectory(Path.Combine(RepositoryPaths.Root, "policies")));
+        _context.Services.AddSingleton(fixture.Services.GetRequiredService<RequestService>());
+        _context.Services.AddSingleton(fixture.Services.GetRequiredService<CertificateService>());
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync() => await _context.DisposeAsync();
+
+    public void Dispose() => _context.Dispose();
+
+    [Fact]
+    public void CsrPreview_GoodCsr_ShowsNamesKeyAndNoProblem()
+    {
+        var panel = _context.Render<CsrPreviewPanel>(p => p
+            .Add(c => c.ProfileName, "tls-server")
+            .Add(c => c.Csr, Encoding.ASCII.GetBytes(PortalFixture.CsrPem("preview.example.com", "alt.example.com"))));
+        Assert.Contains("dns:alt.example.com", panel.Find("[data-testid=preview-identifiers]").TextContent, StringComparison.Ordinal);
+        Assert.Equal("EC P-256", panel.Find("[data-testid=preview-key]").TextContent);
+        Assert.NotNull(panel.Find("[data-testid=preview-ok]"));
+        Assert.Empty(panel.FindAll("[data-testid=preview-problems]"));
+    }
+
+    [Fact]
+    public void CsrPreview_Garbage_ListsTheProblemInline()
+    {
+        var panel = _context.Render<CsrPreviewPanel>(p => p
+            .Add(c => c.ProfileName, "tls-server")
+            .Add(c => c.Csr, Encoding.ASCII.GetBytes("-----BEGIN CERTIFICATE REQUEST-----\nnot base64 at all\n-----END CERTIFICATE REQUEST-----")));
+        Assert.Single(panel.FindAll("[data-testid=preview-problems]"));
+        Assert.Empty(panel.FindAll("[data-testid=preview-ok]"));
+    }
+
+    [Fact]
+    public void CsrPreview_NameTheProfileRefuses_SaysWhy()
+    {
+        // The email profile takes no DNS names.
+        var panel = _context.Render<CsrPreviewPanel>(p => p
+            .Add(c => c.ProfileName, "email")
+            .Add(c => c.Csr, Encoding.ASCII.GetBytes(PortalFixture.CsrPem("host.example.com"))));
+        var problems = panel.Find("[data-testid=preview-problems]").TextContent;
+        Assert.Contains("dns", problems, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void CsrPreview_ProfileChanges_Reevaluates()
+    {
+        var csr = Encoding.ASCII.GetBytes(PortalFixture.CsrPem("switch.example.com"));
+        var panel = _context.Render<CsrPreviewPanel>(p => p.Add(c => c.ProfileName, "tls-server").Add(c => c.Csr, csr));
+        Assert.NotNull(panel.Find("[data-testid=preview-ok]"));
+        panel.Render(p => p.Add(c => c.ProfileName, "email").Add(c => c.Csr, csr));
+        Assert.NotNull(panel.Find("[data-testid=preview-problems]"));
+    }
+
+    [Fact]
+    public async Task ApprovalPanel_OwnRequest_OffersNoDecision()
+    {
+        var detail = await PendingRequestAsync(PortalFixture.RequesterOfficer);
+        var panel = _context.Render<ApprovalPanel>(p => p.Add(c => c.Request, detail).Add(c => c.User, User(PortalFixture.RequesterOfficer, PortalRoles.Officer, PortalRoles.Requester)));
+        Assert.NotNull(panel.Find("[data-testid=own-request]"));
+        Assert.Empty(panel.FindAll("[data-testid=approve]"));
+    }
+
+    [Fact]
+    public async Task ApprovalPanel_RejectWithoutComment_ErrorInlineNothingRecorded()
+    {
+        var detail = await PendingRequestAsync(PortalFixture.RequesterOfficer);
+        var decided = false;
+        var panel = _context.Render<ApprovalPanel>(p => p
+            .Add(c => c.Request, detail)
+            .Add(c => c.User, User(PortalFixture.UserOf[PortalRoles.Officer], PortalRoles.Officer))
+            .Add(c => c.Decided, _ => decided = true));
+        await panel.Find("[data-testid=reject]").ClickAsync(new());
+        Assert.Contains("Say why", panel.Find("[data-testid=decision-error]").TextContent, StringComparison.Ordinal);
+        Assert.False(decided);
+        var after = await fixture.Services.GetRequiredService<PortalQueries>().RequestAsync(detail.Request.Id);
+        Assert.Equal(RequestStatus.Pending, after!.Request.Status);
+        Assert.Empty(after.Decisions);
+    }
+
+    [Fact]
+    public async Task ApprovalPanel_OfficerApproves_DecisionRecordedAndRaised()
+    {
+        var detail = await PendingRequestAsync(PortalFixture.RequesterOfficer);
+        IssuanceOutcome? outcome = null;
+        var panel = _context.Render<ApprovalPanel>(p => p
+            .Add(c => c.Request, detail)
+            .Add(c => c.User, User(PortalFixture.SecondOfficer, PortalRoles.Officer))
+            .Add(c => c.Decided, o => outcome = o));
+        await panel.Find("[data-testid=approve]").ClickAsync(new());
+        Assert.NotNull(outcome);
+        Assert.Equal(RequestStatus.Pending, outcome.Status);
+        var after = await fixture.Services.GetRequiredService<PortalQueries>().RequestAsync(detail.Request.Id);
+        Assert.Equal(PortalFixture.SecondOfficer, Assert.Single(after!.Decisions).Officer);
+    }
+
+    [Fact]
+    public async Task RevokeDialog_ChosenReason_RevokesAndCloses()
+    {
+        var serial = await IssuedSerialAsync("revoke-dialog.example.com");
+        var provider = _context.Render<MudDialogProvider>();
+        var dialogs = _context.Services.GetRequiredService<IDialogService>();
+        var parameters = new DialogParameters<RevokeDialog> { { d => d.Serial, serial }, { d => d.User, User(PortalFixture.UserOf[PortalRoles.Officer], PortalRoles.Officer) } };
+        var reference = await provider.InvokeAsync(() => dialogs.ShowAsync<RevokeDialog>("Revoke", parameters));
+        // The revoke button stays disabled until a reason is chosen.
+        Assert.True(provider.Find("[data-testid=confirm-revoke]").HasAttribute("disabled"));
+        await provider.Find("[data-testid=reason-superseded] input, input[data-testid=reason-superseded]").ClickAsync(new());
+        await provider.Find("[data-testid=confirm-revoke]").ClickAsync(new());
+        var result = await reference.Result;
+        Assert.False(result!.Canceled);
+        var record = await fixture.Services.GetRequiredService<PortalQueries>().CertificateAsync(serial);
+        Assert.Equal(CertificateStatus.Revoked, record!.Certificate.Status);
+        Assert.Equal("superseded", record.Certificate.RevocationReason);
+    }
+
+    [Fact]
+    public async Task RevokeDialog_AuditorTries_ErrorShownCertificateStays()
+    {
+        var serial = await IssuedSerialAsync("revoke-refused.example.com");
+        var provider = _context.Render<MudDialogProvider>();
+        var dialogs = _context.Services.GetRequiredService<IDialogService>();
+        var parameters = new DialogParameters<RevokeDialog> { { d => d.Serial, serial }, { d => d.User, User(PortalFixture.UserOf[PortalRoles.Auditor], PortalRoles.Auditor) } };
+        await provider.InvokeAsync(() => dialogs.ShowAsync<RevokeDialog>("Revoke", parameters));
+        await provider.Find("[data-testid=reason-keyCompromise] input, input[data-testid=reason-keyCompromise]").ClickAsync(new());
+        await provider.Find("[data-testid=confirm-revoke]").ClickAsync(new());
+        Assert.Contains("Only an officer", provider.Find("[data-testid=revoke-error]").TextContent, StringComparison.Ordinal);
+        var record = await fixture.Services.GetRequiredService<PortalQueries>().CertificateAsync(serial);
+        Assert.Equal(CertificateStatus.Issued, record!.Certificate.Status);
+    }
+
+    private static ClaimsPrincipal User(string name, params string[] roles) =>
+        new(new ClaimsIdentity([new Claim(ClaimTypes.Name, name), .. roles.Select(r => new Claim(ClaimTypes.Role, r))], "test", ClaimTypes.Name, ClaimTypes.Role));
+
+    private async Task<RequestDetail> PendingRequestAsync(string requester)
+    {
+        var requests = fixture.Services.GetRequiredService<RequestService>();
+        var outcome = await requests.SubmitAsync(User(requester, PortalRoles.Requester), "two-officers",
+            Encoding.ASCII.GetBytes(PortalFixture.CsrPem($"pending-{Guid.NewGuid():N}.example.com")), "test", null);
+        Assert.Equal(RequestStatus.Pending, outcome.Status);
+        return (await fixture.Services.GetRequiredService<PortalQueries>().RequestAsync(outcome.RequestId))!;
+    }
+
+    private async Task<string> IssuedSerialAsync(string name)
+    {
+        var outcome = await fixture.Services.GetRequiredService<RequestService>().SubmitAsync(User(PortalFixture.UserOf[PortalRoles.Requester], PortalRoles.Requester), "tls-server",
+            Encoding.ASCII.GetBytes(PortalFixture.CsrPem(name)), "test", null);
+        Assert.Equal(RequestStatus.Issued, outcome.Status);
+        return outcome.SerialHex!;
+    }
+}
