@@ -28,6 +28,9 @@ public sealed class MiniCaDbContext(DbContextOptions<MiniCaDbContext> options)
     /// <summary>The audit log.</summary>
     public DbSet<AuditEventEntity> AuditEvents => Set<AuditEventEntity>();
 
+    /// <summary>Requests' identifiers, indexed for search.</summary>
+    public DbSet<RequestNameEntity> RequestNames => Set<RequestNameEntity>();
+
     /// <summary>Personal API tokens (hashes only).</summary>
     public DbSet<ApiTokenEntity> ApiTokens => Set<ApiTokenEntity>();
 
@@ -74,9 +77,12 @@ public sealed class MiniCaDbContext(DbContextOptions<MiniCaDbContext> options)
             entity.Property(e => e.Subject).HasMaxLength(1024);
             entity.Property(e => e.KeyDescription).HasMaxLength(64);
             entity.HasMany(e => e.Approvals).WithOne().HasForeignKey(a => a.RequestId).OnDelete(DeleteBehavior.Cascade);
+            entity.HasMany(e => e.Names).WithOne().HasForeignKey(n => n.RequestId).OnDelete(DeleteBehavior.Cascade);
             entity.HasOne(e => e.Certificate).WithOne().HasForeignKey<CertificateEntity>(c => c.RequestId).OnDelete(DeleteBehavior.Restrict);
-            // The approval queue pages pending requests oldest first; "my requests" pages one requester's newest first.
+            // The approval queue pages pending requests oldest first (also by profile); "my requests" pages one
+            // requester's newest first. Counts and pages come from the index alone.
             entity.HasIndex(e => new { e.Status, e.CreatedAt });
+            entity.HasIndex(e => new { e.Profile, e.Status, e.CreatedAt });
             entity.HasIndex(e => new { e.Requester, e.CreatedAt });
             entity.HasIndex(e => e.CreatedAt);
         });
@@ -109,6 +115,10 @@ public sealed class MiniCaDbContext(DbContextOptions<MiniCaDbContext> options)
             entity.HasIndex(e => new { e.Status, e.NotAfter });
             entity.HasIndex(e => e.NotAfter);
             entity.HasIndex(e => new { e.Profile, e.Id });
+            entity.HasIndex(e => new { e.Profile, e.Status, e.Id });
+            entity.HasIndex(e => new { e.Status, e.Id });
+            // A narrow index in Id order: deep pages skip through it instead of through the wide rows.
+            entity.HasIndex(e => e.Id).HasDatabaseName("IX_Certificates_IdOrder");
             // The dashboard's issuance chart counts by day over the last 30 days.
             entity.HasIndex(e => e.IssuedAt);
             entity.HasIndex(e => e.RequestId).IsUnique();
@@ -136,6 +146,18 @@ public sealed class MiniCaDbContext(DbContextOptions<MiniCaDbContext> options)
             entity.HasIndex(e => e.Subject);
             entity.HasIndex(e => e.Actor);
             entity.HasIndex(e => e.Action);
+        });
+
+        builder.Entity<RequestNameEntity>(entity =>
+        {
+            entity.ToTable("RequestNames");
+            entity.HasKey(e => e.Id);
+            entity.Property(e => e.Name).HasMaxLength(255).IsRequired();
+            entity.Property(e => e.ReversedName).HasMaxLength(255).IsRequired();
+            // Covering: a search reads request ids from the index alone, without visiting the rows.
+            entity.HasIndex(e => new { e.Name, e.RequestId });
+            entity.HasIndex(e => new { e.ReversedName, e.RequestId });
+            entity.HasIndex(e => e.RequestId);
         });
 
         builder.Entity<ApiTokenEntity>(entity =>

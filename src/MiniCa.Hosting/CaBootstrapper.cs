@@ -32,8 +32,15 @@ public sealed class CaBootstrapper(
     public async Task PrepareDatabaseAsync(CancellationToken cancellationToken = default)
     {
         EmbeddedSoftHsm.CreatePrivateDirectory(options.DataDirectory);
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        await db.Database.MigrateAsync(cancellationToken);
+        await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
+        {
+            await db.Database.MigrateAsync(cancellationToken);
+        }
+
+        if (await SearchIndex.BackfillAsync(contexts, cancellationToken) is > 0 and var indexed)
+        {
+            logger.LogInformation("Indexed the names of {Count} existing requests for search", indexed);
+        }
     }
 
     /// <summary>Whether every configured authority has an active certificate.</summary>

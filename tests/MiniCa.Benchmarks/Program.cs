@@ -6,6 +6,7 @@
 //              issuing key, for a P-256 and an RSA-3072 issuing CA, 1 and 2 workers; peak memory.
 //   ocsp:      OCSP requests/s and latency under wrk: MiniCa against cfssl ocspserve and openssl ocsp -multi 2.
 //   crl:       a full CRL of 1,000,000 revocations, MiniCa against openssl ca -gencrl (time and peak memory).
+//   portal:    the portal's list queries over 1,000,000 certificates and 100,000 pending requests (p50/p95 ms).
 //
 //   dotnet run -c Release --project tests/MiniCa.Benchmarks [-- --suite signer|issuance|all --seconds 1.5 --rounds 5]
 using System.Diagnostics;
@@ -28,7 +29,7 @@ if (suite == "all")
 {
     var self = Environment.ProcessPath!;
     var own = typeof(BareSigner).Assembly.Location;
-    foreach (var part in new[] { "signer", "issuance", "ocsp", "crl" })
+    foreach (var part in new[] { "signer", "issuance", "ocsp", "crl", "portal" })
     {
         using var child = Process.Start(new ProcessStartInfo(self, [own, "--suite", part, "--seconds", seconds.ToString(CultureInfo.InvariantCulture), "--rounds", rounds.ToString(CultureInfo.InvariantCulture)]) { UseShellExecute = false })!;
         child.WaitForExit();
@@ -56,6 +57,11 @@ if (suite == "ocsp")
 if (suite == "crl")
 {
     return await CrlBenchmark.RunAsync((int)ArgValue(args, "--revoked", 1_000_000));
+}
+
+if (suite == "portal")
+{
+    return await PortalBenchmark.RunAsync((int)ArgValue(args, "--certificates", 1_000_000), (int)ArgValue(args, "--pending", 100_000), (int)ArgValue(args, "--runs", 40), Array.IndexOf(args, "--keep") is var k and >= 0 ? args[k + 1] : null);
 }
 
 if (suite == "crl-generate")

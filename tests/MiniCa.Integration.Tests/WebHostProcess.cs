@@ -62,6 +62,7 @@ public sealed class WebHostProcess : IAsyncDisposable
             ["MINICA_PoliciesDirectory"] = Path.Combine(RepositoryPaths.Root, "policies"),
             ["SOFTHSM2_CONF"] = null,
             ["MINICA_CONFIG"] = null,
+            ["MINICA_BOOTSTRAP_ADMIN_PASSWORD"] = null,
         });
         ProcessRunner.ApplyEnvironment(start, environment);
         return new WebHostProcess(Process.Start(start)!, port);

@@ -43,9 +43,16 @@ public sealed class WebHostTests
             Assert.Contains("verify OK", check.StandardError, StringComparison.Ordinal);
             Assert.Equal(HttpStatusCode.OK, (await host.Client.GetAsync("crl/root.crl")).StatusCode);
 
+            // The portal sends a visitor to sign in (its static assets are served in Production too).
             var page = await host.Client.GetStringAsync("/");
-            Assert.Contains("MiniCa", page, StringComparison.Ordinal);
-            Assert.Contains("/ca/issuing.crt", page, StringComparison.Ordinal);
+            Assert.Contains("Sign in", page, StringComparison.Ordinal);
+            Assert.Equal(HttpStatusCode.OK, (await host.Client.GetAsync("_content/MudBlazor/MudBlazor.min.css")).StatusCode);
+
+            // ARCHITECTURE.md §3: the bootstrap administrator's generated password is printed once and kept 0600.
+            var passwordFile = directory.Combine("data", "secrets", "admin-password");
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(passwordFile));
+            var password = File.ReadAllText(passwordFile).Trim();
+            Assert.Contains("password (shown once): " + password, host.Output, StringComparison.Ordinal);
         }
 
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(directory.Combine("data", "secrets", "hsm-user-pin")));
@@ -58,6 +65,7 @@ public sealed class WebHostTests
             await again.WaitUntilHealthyAsync();
             Assert.Equal(firstRoot, await again.Client.GetByteArrayAsync("ca/root.crt"));
             Assert.DoesNotContain("key ceremony", again.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain("shown once", again.Output, StringComparison.Ordinal);
         }
     }
 

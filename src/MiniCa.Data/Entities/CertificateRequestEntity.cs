@@ -55,6 +55,9 @@ public sealed class CertificateRequestEntity
     /// <summary>Officers' decisions.</summary>
     public List<ApprovalEntity> Approvals { get; private set; } = [];
 
+    /// <summary>The identifiers as search index rows.</summary>
+    public List<RequestNameEntity> Names { get; private set; } = [];
+
     /// <summary>A new request in <paramref name="status"/>.</summary>
     public static CertificateRequestEntity Create(RequestDraft draft, RequestStatus status, IEnumerable<string> problems, DateTimeOffset now)
     {
@@ -73,6 +76,7 @@ public sealed class CertificateRequestEntity
             RequiredApprovals = draft.RequiredApprovals,
             CreatedAt = now,
             UpdatedAt = now,
+            Names = RequestNameEntity.For(draft.Identifiers),
         };
     }
 

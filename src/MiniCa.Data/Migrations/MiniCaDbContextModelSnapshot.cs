@@ -413,6 +413,9 @@ namespace MiniCa.Data.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("Id")
+                        .HasDatabaseName("IX_Certificates_IdOrder");
+
                     b.HasIndex("IssuedAt");
 
                     b.HasIndex("NotAfter");
@@ -425,7 +428,11 @@ namespace MiniCa.Data.Migrations
 
                     b.HasIndex("Profile", "Id");
 
+                    b.HasIndex("Status", "Id");
+
                     b.HasIndex("Status", "NotAfter");
+
+                    b.HasIndex("Profile", "Status", "Id");
 
                     b.ToTable("Certificates", (string)null);
                 });
@@ -493,6 +500,8 @@ namespace MiniCa.Data.Migrations
                     b.HasIndex("Requester", "CreatedAt");
 
                     b.HasIndex("Status", "CreatedAt");
+
+                    b.HasIndex("Profile", "Status", "CreatedAt");
 
                     b.ToTable("Requests", (string)null);
                 });
@@ -594,6 +603,36 @@ namespace MiniCa.Data.Migrations
                     b.ToTable("AspNetUsers", (string)null);
                 });
 
+            modelBuilder.Entity("MiniCa.Data.Entities.RequestNameEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("RequestId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ReversedName")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("RequestId");
+
+                    b.HasIndex("Name", "RequestId");
+
+                    b.HasIndex("ReversedName", "RequestId");
+
+                    b.ToTable("RequestNames", (string)null);
+                });
+
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>
                 {
                     b.HasOne("Microsoft.AspNetCore.Identity.IdentityRole", null)
@@ -672,11 +711,22 @@ namespace MiniCa.Data.Migrations
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("MiniCa.Data.Entities.RequestNameEntity", b =>
+                {
+                    b.HasOne("MiniCa.Data.Entities.CertificateRequestEntity", null)
+                        .WithMany("Names")
+                        .HasForeignKey("RequestId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("MiniCa.Data.Entities.CertificateRequestEntity", b =>
                 {
                     b.Navigation("Approvals");
 
                     b.Navigation("Certificate");
+
+                    b.Navigation("Names");
                 });
 #pragma warning restore 612, 618
         }
