@@ -31,6 +31,24 @@ public sealed class MiniCaDbContext(DbContextOptions<MiniCaDbContext> options)
     /// <summary>Requests' identifiers, indexed for search.</summary>
     public DbSet<RequestNameEntity> RequestNames => Set<RequestNameEntity>();
 
+    /// <summary>ACME nonces not yet used.</summary>
+    public DbSet<AcmeNonceEntity> AcmeNonces => Set<AcmeNonceEntity>();
+
+    /// <summary>ACME accounts.</summary>
+    public DbSet<AcmeAccountEntity> AcmeAccounts => Set<AcmeAccountEntity>();
+
+    /// <summary>ACME orders.</summary>
+    public DbSet<AcmeOrderEntity> AcmeOrders => Set<AcmeOrderEntity>();
+
+    /// <summary>ACME authorizations.</summary>
+    public DbSet<AcmeAuthorizationEntity> AcmeAuthorizations => Set<AcmeAuthorizationEntity>();
+
+    /// <summary>ACME challenges.</summary>
+    public DbSet<AcmeChallengeEntity> AcmeChallenges => Set<AcmeChallengeEntity>();
+
+    /// <summary>External Account Binding keys.</summary>
+    public DbSet<AcmeEabKeyEntity> AcmeEabKeys => Set<AcmeEabKeyEntity>();
+
     /// <summary>Personal API tokens (hashes only).</summary>
     public DbSet<ApiTokenEntity> ApiTokens => Set<ApiTokenEntity>();
 
@@ -158,6 +176,73 @@ public sealed class MiniCaDbContext(DbContextOptions<MiniCaDbContext> options)
             entity.HasIndex(e => new { e.Name, e.RequestId });
             entity.HasIndex(e => new { e.ReversedName, e.RequestId });
             entity.HasIndex(e => e.RequestId);
+        });
+
+        builder.Entity<AcmeNonceEntity>(entity =>
+        {
+            entity.ToTable("AcmeNonces");
+            entity.HasKey(e => e.Value);
+            entity.Property(e => e.Value).HasMaxLength(64);
+            entity.HasIndex(e => e.Expires);
+        });
+
+        builder.Entity<AcmeAccountEntity>(entity =>
+        {
+            entity.ToTable("AcmeAccounts");
+            entity.HasKey(e => e.Id);
+            entity.Property(e => e.Thumbprint).HasMaxLength(64).IsRequired();
+            entity.Property(e => e.Jwk).HasMaxLength(4096).IsRequired();
+            entity.Property(e => e.Contacts).HasMaxLength(4096);
+            entity.Property(e => e.Status).HasConversion<string>().HasMaxLength(16);
+            entity.Property(e => e.ExternalAccountId).HasMaxLength(64);
+            entity.Property(e => e.PortalUser).HasMaxLength(256);
+            entity.HasIndex(e => e.Thumbprint).IsUnique();
+        });
+
+        builder.Entity<AcmeOrderEntity>(entity =>
+        {
+            entity.ToTable("AcmeOrders");
+            entity.HasKey(e => e.Id);
+            entity.Property(e => e.Status).HasConversion<string>().HasMaxLength(16);
+            entity.Property(e => e.Identifiers).IsRequired();
+            entity.Property(e => e.Profile).HasMaxLength(64).IsRequired();
+            entity.Property(e => e.ErrorType).HasMaxLength(64);
+            entity.Property(e => e.ErrorDetail).HasMaxLength(2048);
+            entity.Property(e => e.CertificateSerial).HasMaxLength(40);
+            entity.Property(e => e.Replaces).HasMaxLength(256);
+            entity.HasMany(e => e.Authorizations).WithOne().HasForeignKey(a => a.OrderId).OnDelete(DeleteBehavior.Cascade);
+            entity.HasIndex(e => new { e.AccountId, e.CreatedAt });
+            entity.HasIndex(e => e.CertificateSerial);
+        });
+
+        builder.Entity<AcmeAuthorizationEntity>(entity =>
+        {
+            entity.ToTable("AcmeAuthorizations");
+            entity.HasKey(e => e.Id);
+            entity.Property(e => e.IdentifierType).HasMaxLength(8).IsRequired();
+            entity.Property(e => e.IdentifierValue).HasMaxLength(255).IsRequired();
+            entity.Property(e => e.Status).HasConversion<string>().HasMaxLength(16);
+            entity.HasMany(e => e.Challenges).WithOne().HasForeignKey(c => c.AuthorizationId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<AcmeChallengeEntity>(entity =>
+        {
+            entity.ToTable("AcmeChallenges");
+            entity.HasKey(e => e.Id);
+            entity.Property(e => e.Type).HasMaxLength(16).IsRequired();
+            entity.Property(e => e.Token).HasMaxLength(64).IsRequired();
+            entity.Property(e => e.Status).HasConversion<string>().HasMaxLength(16);
+            entity.Property(e => e.ErrorType).HasMaxLength(64);
+            entity.Property(e => e.ErrorDetail).HasMaxLength(2048);
+        });
+
+        builder.Entity<AcmeEabKeyEntity>(entity =>
+        {
+            entity.ToTable("AcmeEabKeys");
+            entity.HasKey(e => e.KeyId);
+            entity.Property(e => e.KeyId).HasMaxLength(64);
+            entity.Property(e => e.PortalUser).HasMaxLength(256).IsRequired();
+            entity.Property(e => e.CreatedBy).HasMaxLength(256).IsRequired();
         });
 
         builder.Entity<ApiTokenEntity>(entity =>

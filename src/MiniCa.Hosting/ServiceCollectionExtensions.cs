@@ -50,6 +50,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<IIssuanceLedger>(sp => sp.GetRequiredService<EfIssuanceLedger>());
         services.AddSingleton<IIssuanceReader>(sp => sp.GetRequiredService<EfIssuanceLedger>());
         services.AddSingleton<IAuditLog>(sp => sp.GetRequiredService<EfIssuanceLedger>());
+        services.AddSingleton<MiniCa.Core.Acme.IAcmeStore, EfAcmeStore>();
         services.AddSingleton<IRevocationLedger, EfRevocationLedger>();
         // Identity's EF stores want a scoped context; it comes from the same pool.
         services.AddScoped(sp => sp.GetRequiredService<IDbContextFactory<MiniCaDbContext>>().CreateDbContext());

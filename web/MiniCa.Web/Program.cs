@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using MiniCa.Acme;
 using MiniCa.Authority.Ocsp;
 using MiniCa.Core.Errors;
 using MiniCa.Hosting;
@@ -36,6 +37,7 @@ builder.Services.AddHostedService(sp => sp.GetRequiredService<CrlPublisher>());
 builder.Services.AddHostedService<OcspPreSigner>();
 builder.Services.AddProblemDetails();
 builder.Services.AddPortal();
+builder.Services.AddMiniCaAcme();
 // Static web assets (MudBlazor's CSS and JS) are served from the build output in every environment, so
 // `dotnet run` in Production works as well as a published app.
 builder.WebHost.UseStaticWebAssets();
@@ -90,6 +92,11 @@ app.MapOcspEndpoints();
 app.MapAccountEndpoints();
 app.MapPortalDownloads();
 app.MapApiEndpoints();
+if (loaded.Options.Acme.Enabled)
+{
+    app.MapAcme();
+}
+
 app.MapPortal();
 
 await app.RunAsync();

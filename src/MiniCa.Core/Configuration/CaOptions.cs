@@ -46,6 +46,9 @@ public sealed class CaOptions
     /// <summary>The OCSP responder.</summary>
     public OcspOptions Ocsp { get; set; } = new();
 
+    /// <summary>The ACME server (RFC 8555).</summary>
+    public AcmeOptions Acme { get; set; } = new();
+
     /// <summary>
     /// The certificate authorities by name (the <c>{ca}</c> of <c>/ca/{ca}.crt</c>); when empty, <c>root</c> and
     /// <c>issuing</c> with the defaults of <see cref="AuthorityOptions.DefaultRoot"/> and
@@ -119,6 +122,53 @@ public sealed class CrlOptions
 
     /// <summary>Whether delta CRLs are published.</summary>
     public bool DeltasEnabled => DeltaIntervalMinutes > 0;
+}
+
+/// <summary>The <c>Acme</c> section.</summary>
+public sealed class AcmeOptions
+{
+    /// <summary>Whether <c>/acme</c> is served.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>The profile an order gets when it names none (it must allow ACME).</summary>
+    public string DefaultProfile { get; set; } = "tls-server";
+
+    /// <summary>The directory's <c>meta.termsOfService</c> URL, if any (RFC 8555 §7.1.1).</summary>
+    public string? TermsOfService { get; set; }
+
+    /// <summary>The directory's <c>meta.website</c> URL, if any.</summary>
+    public string? Website { get; set; }
+
+    /// <summary>The directory's <c>meta.caaIdentities</c>: the issuer domain names CAA records name for this CA.</summary>
+    public List<string> CaaIdentities { get; set; } = [];
+
+    /// <summary>Whether new accounts must be bound to an external account (an EAB key from the portal, RFC 8555 §7.3.4).</summary>
+    public bool ExternalAccountRequired { get; set; }
+
+    /// <summary>New orders one account may place per hour.</summary>
+    public int OrdersPerHour { get; set; } = 300;
+
+    /// <summary>Hours until a pending order and its authorizations expire.</summary>
+    public int OrderLifetimeHours { get; set; } = 24;
+
+    /// <summary>Where and how challenges are validated.</summary>
+    public AcmeValidationOptions Validation { get; set; } = new();
+}
+
+/// <summary>Challenge validation settings (ARCHITECTURE.md §3).</summary>
+public sealed class AcmeValidationOptions
+{
+    /// <summary>The port http-01 connects to (RFC 8555 §8.3 says 80; a test points it elsewhere).</summary>
+    public int HttpPort { get; set; } = 80;
+
+    /// <summary>The port tls-alpn-01 connects to (RFC 8737 §3 says 443).</summary>
+    public int TlsPort { get; set; } = 443;
+
+    /// <summary>The DNS server (<c>host:port</c>) validation asks; empty: the system resolver.</summary>
+    public string? DnsResolver { get; set; }
+
+    /// <summary>Seconds a validation may take, connection and body included.</summary>
+    public int TimeoutSeconds { get; set; } = 10;
 }
 
 /// <summary>The <c>Ocsp</c> section.</summary>

@@ -70,10 +70,68 @@ public static partial class CaOptionsValidator
             problems.Add($"Ocsp:KeyAlgorithm: '{options.Ocsp.KeyAlgorithm}' is not one of {string.Join(", ", KeyAlgorithm.All.Select(a => a.Name))}.");
         }
 
+        ValidateAcme(options.Acme, problems);
         ValidateHsm(options.Hsm, problems);
         ValidateDatabase(options.Database, problems);
         ValidateAuthorities(options.Authorities, problems);
         return problems;
+    }
+
+    private static void ValidateAcme(AcmeOptions acme, List<string> problems)
+    {
+        if (acme.Validation.HttpPort is < 1 or > 65535)
+        {
+            problems.Add($"Acme:Validation:HttpPort: {acme.Validation.HttpPort} is not a port (1..65535).");
+        }
+
+        if (acme.Validation.TlsPort is < 1 or > 65535)
+        {
+            problems.Add($"Acme:Validation:TlsPort: {acme.Validation.TlsPort} is not a port (1..65535).");
+        }
+
+        if (!string.IsNullOrWhiteSpace(acme.Validation.DnsResolver) && !TryParseEndpoint(acme.Validation.DnsResolver, out _, out _))
+        {
+            problems.Add($"Acme:Validation:DnsResolver: '{acme.Validation.DnsResolver}' is not host:port (e.g. 127.0.0.1:53).");
+        }
+
+        if (acme.Validation.TimeoutSeconds is < 1 or > 120)
+        {
+            problems.Add($"Acme:Validation:TimeoutSeconds: {acme.Validation.TimeoutSeconds} is out of range (1..120).");
+        }
+
+        if (acme.OrdersPerHour is < 1 or > 1_000_000)
+        {
+            problems.Add($"Acme:OrdersPerHour: {acme.OrdersPerHour} is out of range (1..1000000).");
+        }
+
+        if (acme.OrderLifetimeHours is < 1 or > 720)
+        {
+            problems.Add($"Acme:OrderLifetimeHours: {acme.OrderLifetimeHours} is out of range (1..720).");
+        }
+
+        foreach (var (name, url) in new[] { ("TermsOfService", acme.TermsOfService), ("Website", acme.Website) })
+        {
+            if (!string.IsNullOrWhiteSpace(url) && !Uri.TryCreate(url, UriKind.Absolute, out _))
+            {
+                problems.Add($"Acme:{name}: '{url}' is not an absolute URL.");
+            }
+        }
+    }
+
+    /// <summary>Parses <c>host:port</c> (IPv6 in brackets).</summary>
+    public static bool TryParseEndpoint(string text, out string host, out int port)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        host = string.Empty;
+        port = 0;
+        var colon = text.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(text[(colon + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out port) || port is < 1 or > 65535)
+        {
+            return false;
+        }
+
+        host = text[..colon].Trim('[', ']');
+        return host.Length > 0;
     }
 
     private static void ValidateHsm(HsmOptions hsm, List<string> problems)

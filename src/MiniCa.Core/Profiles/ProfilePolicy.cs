@@ -137,6 +137,22 @@ public static class ProfilePolicy
         return new Identifier(IdentifierType.Dns, commonName.ToLowerInvariant());
     }
 
+    /// <summary>
+    /// Checks identifiers alone against the profile (name syntax, allow/deny lists, wildcards, internal names),
+    /// as ACME does at newOrder before any CSR exists. Returns one list of problems per identifier, in order.
+    /// </summary>
+    public static IReadOnlyList<IReadOnlyList<string>> CheckIdentifiers(CertificateProfile profile, IReadOnlyList<Identifier> identifiers)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        ArgumentNullException.ThrowIfNull(identifiers);
+        return identifiers.Select(identifier =>
+        {
+            var problems = new List<string>();
+            CheckIdentifier(profile, identifier, problems);
+            return (IReadOnlyList<string>)problems;
+        }).ToList();
+    }
+
     private static void CheckIdentifier(CertificateProfile profile, Identifier identifier, List<string> problems)
     {
         var rules = profile.Identifiers;
