@@ -5,7 +5,8 @@ set -uo pipefail
 cd "$(dirname "$0")"
 
 # Debian packages the tests call: SoftHSM2 (the HSM), OpenSC (pkcs11-tool), GnuTLS (certtool), OpenSSL,
-# Chromium (the portal's browser tests, driven by Playwright) and Roboto (the portal's font, for screenshots).
+# Chromium (the portal's browser tests, driven by Playwright), Roboto (the portal's font, for screenshots), the
+# ACME clients lego and certbot, and pebble (its challtestsrv is the test DNS server; Pebble is the benchmark peer).
 declare -A needs=(
   [softhsm2]=/usr/lib/softhsm/libsofthsm2.so
   [opensc]=/usr/bin/pkcs11-tool
@@ -13,6 +14,10 @@ declare -A needs=(
   [openssl]=/usr/bin/openssl
   [chromium]=/usr/bin/chromium
   [fonts-roboto-unhinted]=/usr/share/fonts/truetype/roboto/unhinted/RobotoTTF/Roboto-Regular.ttf
+  [lego]=/usr/bin/lego
+  [certbot]=/usr/bin/certbot
+  [pebble]=/usr/bin/pebble-challtestsrv
+  [curl]=/usr/bin/curl
 )
 missing=()
 for package in "${!needs[@]}"; do

@@ -37,6 +37,7 @@ public sealed class AuthorizationMatrixTests(PortalFixture fixture) : IAsyncLife
         ("/certificates", Everyone),
         ("/certificates/00", Everyone),
         ("/authority", Everyone),
+        ("/acme-orders", [O, Au, Ad]),
         ("/profiles", Everyone),
         ("/tokens", Everyone),
         ("/audit", [Au, Ad]),
@@ -121,6 +122,7 @@ public sealed class AuthorizationMatrixTests(PortalFixture fixture) : IAsyncLife
     [InlineData("/crl/issuing.crl")]
     [InlineData("/openapi/v1.json")]
     [InlineData("/scalar/")]
+    [InlineData("/acme/directory")]
     public async Task PublicEndpoint_Anonymous_IsServed(string path)
     {
         using var client = fixture.Anonymous();

@@ -39,6 +39,14 @@ public sealed partial class PortalFixture : IAsyncLifetime, IDisposable
 
     public Uri BaseAddress { get; private set; } = null!;
 
+    public int AcmeHttpPort { get; private set; }
+
+    public int AcmeTlsPort { get; private set; }
+
+    public int AcmeDnsPort { get; private set; }
+
+    public int AcmeDnsManagementPort { get; private set; }
+
     public IServiceProvider Services => _factory!.Services;
 
     public string CaDirectory => _directory.Combine("data", "ca");
@@ -66,8 +74,14 @@ public sealed partial class PortalFixture : IAsyncLifetime, IDisposable
             """);
         var port = FreePort.Next();
         BaseAddress = new Uri($"http://localhost:{port}");
+        // ACME validation on this machine: the challenge ports the clients serve on, and a test DNS server
+        // (pebble-challtestsrv, started by the ACME tests) that answers 127.0.0.1 for every name.
+        (AcmeHttpPort, AcmeTlsPort, AcmeDnsPort, AcmeDnsManagementPort) = (FreePort.Next(), FreePort.Next(), FreePort.Next(), FreePort.Next());
         File.WriteAllText(_directory.Combine("ca.config.json"), $$"""
-            { "DataDirectory": "data", "PublicBaseUrl": "{{BaseAddress}}", "Urls": "http://localhost:{{port}}" }
+            {
+              "DataDirectory": "data", "PublicBaseUrl": "{{BaseAddress}}", "Urls": "http://localhost:{{port}}",
+              "Acme": { "Validation": { "HttpPort": {{AcmeHttpPort}}, "TlsPort": {{AcmeTlsPort}}, "DnsResolver": "127.0.0.1:{{AcmeDnsPort}}", "TimeoutSeconds": 5 } }
+            }
             """);
         // Program reads its configuration before the host exists, so it is pointed at the file by the environment.
         Environment.SetEnvironmentVariable("MINICA_CONFIG", _directory.Combine("ca.config.json"));

@@ -52,6 +52,7 @@ internal static class PortalComposition
         services.AddSingleton<RequestService>();
         services.AddSingleton<AuthorityOverview>();
         services.AddSingleton<UserDirectory>();
+        services.AddSingleton<AcmeAdministration>();
         services.AddOpenApi("v1", options =>
         {
             options.ShouldInclude = description => description.RelativePath?.StartsWith("api/", StringComparison.Ordinal) == true;
