@@ -1,0 +1,318 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace MiniCa.Web.Tests;
+
+/// <summary>
+/// The ACME server's rules at the HTTP edge, with a hand-made client: hostile JWS, nonces, url binding, problem
+/// documents, state transitions through a whole order (an IP identifier over http-01, served by this test), the
+/// CSR check at finalize, download, revocation by certificate key, renewal information.
+/// </summary>
+[Collection(PortalCollection.Name)]
+public sealed class AcmeProtocolTests(PortalFixture fixture)
+{
+    private async Task<AcmeTestClient> NewAccountAsync()
+    {
+        var client = new AcmeTestClient(fixture.BaseAddress);
+        await client.InitializeAsync();
+        var reply = await client.PostAsync(client.Url("newAccount"), new { termsOfServiceAgreed = true, contact = new[] { "mailto:ops@example.com" } });
+        Assert.Equal(HttpStatusCode.Created, reply.Status);
+        client.Kid = reply.Location;
+        return client;
+    }
+
+    [Fact]
+    public async Task Directory_AndNonce_AsRfc8555Says()
+    {
+        using var client = new AcmeTestClient(fixture.BaseAddress);
+        await client.InitializeAsync();
+        foreach (var member in new[] { "newNonce", "newAccount", "newOrder", "revokeCert", "keyChange", "renewalInfo" })
+        {
+            Assert.StartsWith(fixture.BaseAddress.ToString(), client.Url(member), StringComparison.Ordinal);
+        }
+
+        Assert.True(client.Directory.GetProperty("meta").GetProperty("profiles").TryGetProperty("tls-server", out _));
+        Assert.False(client.Directory.GetProperty("meta").GetProperty("externalAccountRequired").GetBoolean());
+        Assert.NotEqual(await client.NonceAsync(), await client.NonceAsync());
+    }
+
+    [Theory]
+    [InlineData("none")]
+    [InlineData("HS256")]
+    [InlineData("RS512")]
+    public async Task Jws_UnacceptedAlgorithm_BadSignatureAlgorithm(string alg)
+    {
+        using var client = new AcmeTestClient(fixture.BaseAddress);
+        await client.InitializeAsync();
+        var reply = await client.PostAsync(client.Url("newAccount"), new { termsOfServiceAgreed = true }, alg: alg);
+        Assert.Equal(HttpStatusCode.BadRequest, reply.Status);
+        Assert.Equal("badSignatureAlgorithm", reply.ProblemType);
+        Assert.Contains("ES256", reply.Json.GetProperty("algorithms").ToString(), StringComparison.Ordinal);
+        Assert.NotNull(reply.Nonce);
+        Assert.Contains(reply.Links, l => l.Contains("rel=\"index\"", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Jws_SignedByAnotherKey_Malformed()
+    {
+        using var client = new AcmeTestClient(fixture.BaseAddress);
+        await client.InitializeAsync();
+        using var other = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var reply = await client.PostAsync(client.Url("newAccount"), new { termsOfServiceAgreed = true }, signer: other);
+        Assert.Equal("malformed", reply.ProblemType);
+        Assert.Contains("signature", reply.Json.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Nonce_ReusedOrUnknown_BadNonceWithAFreshOne()
+    {
+        using var client = new AcmeTestClient(fixture.BaseAddress);
+        await client.InitializeAsync();
+        var nonce = await client.NonceAsync();
+        var first = await client.PostAsync(client.Url("newAccount"), new { termsOfServiceAgreed = true }, nonce: nonce);
+        Assert.Equal(HttpStatusCode.Created, first.Status);
+        var reused = await client.PostAsync(client.Url("newAccount"), new { termsOfServiceAgreed = true }, nonce: nonce);
+        Assert.Equal("badNonce", reused.ProblemType);
+        Assert.False(string.IsNullOrEmpty(reused.Nonce));
+        var unknown = await client.PostAsync(client.Url("newAccount"), new { termsOfServiceAgreed = true }, nonce: "AAAAAAAAAAAAAAAAAAAAAA");
+        Assert.Equal("badNonce", unknown.ProblemType);
+        // The fresh nonce from the refusal works.
+        var retried = await client.PostAsync(client.Url("newAccount"), new { termsOfServiceAgreed = true }, nonce: unknown.Nonce);
+        Assert.Equal(HttpStatusCode.OK, retried.Status);
+    }
+
+    [Fact]
+    public async Task Jws_UrlOfAnotherResource_Unauthorized()
+    {
+        using var client = new AcmeTestClient(fixture.BaseAddress);
+        await client.InitializeAsync();
+        var reply = await client.PostAsync(client.Url("newAccount"), new { termsOfServiceAgreed = true }, tweak: h => h["url"] = client.Url("newOrder"));
+        Assert.Equal("unauthorized", reply.ProblemType);
+    }
+
+    [Fact]
+    public async Task Jws_BothJwkAndKid_Malformed()
+    {
+        using var client = await NewAccountAsync();
+        var reply = await client.PostAsync(client.Url("newOrder"), new { identifiers = new[] { new { type = "dns", value = "both.example.com" } } },
+            tweak: h => h["jwk"] = AcmeTestClient.Jwk(client.Key));
+        Assert.Equal("malformed", reply.ProblemType);
+        Assert.Contains("both", reply.Json.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Jws_KidOfNoAccount_AccountDoesNotExist()
+    {
+        using var client = new AcmeTestClient(fixture.BaseAddress);
+        await client.InitializeAsync();
+        client.Kid = new Uri(fixture.BaseAddress, "acme/acct/999999").ToString();
+        var reply = await client.PostAsync(client.Url("newOrder"), new { identifiers = new[] { new { type = "dns", value = "x.example.com" } } });
+        Assert.Equal("accountDoesNotExist", reply.ProblemType);
+        client.Kid = null;
+        var existing = await client.PostAsync(client.Url("newAccount"), new { onlyReturnExisting = true });
+        Assert.Equal("accountDoesNotExist", existing.ProblemType);
+    }
+
+    [Theory]
+    [InlineData("{not json", "application/jose+json", "malformed", 400)]
+    [InlineData("{\"protected\":\"e30\",\"payload\":\"\",\"signature\":\"\",\"header\":{}}", "application/jose+json", "malformed", 400)]
+    [InlineData("[]", "application/jose+json", "malformed", 400)]
+    [InlineData("{}", "application/json", "malformed", 415)]
+    public async Task Body_NotAFlattenedJws_ProblemNotA500(string body, string contentType, string type, int status)
+    {
+        using var client = new AcmeTestClient(fixture.BaseAddress);
+        await client.InitializeAsync();
+        var reply = await client.SendRawAsync(client.Url("newAccount"), body, contentType);
+        Assert.Equal(status, (int)reply.Status);
+        Assert.Equal(type, reply.ProblemType);
+    }
+
+    [Fact]
+    public async Task Body_OneMegabytePayload_413Problem()
+    {
+        using var client = await NewAccountAsync();
+        var reply = await client.PostAsync(client.Url("newOrder"), new string('x', 1024 * 1024));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, reply.Status);
+        Assert.Equal("malformed", reply.ProblemType);
+    }
+
+    [Fact]
+    public async Task NewOrder_RefusedIdentifiers_SubproblemPerIdentifier()
+    {
+        using var client = await NewAccountAsync();
+        var reply = await client.PostAsync(client.Url("newOrder"), new
+        {
+            identifiers = new object[] { new { type = "dns", value = "ok.example.com" }, new { type = "dns", value = "bad_name..example" }, new { type = "ip", value = "8.8.8.8" }, new { type = "email", value = "a@b.c" } },
+        });
+        Assert.Equal(HttpStatusCode.BadRequest, reply.Status);
+        var subproblems = reply.Json.GetProperty("subproblems").EnumerateArray().ToList();
+        Assert.Equal(3, subproblems.Count);
+        Assert.Contains(subproblems, s => s.GetProperty("identifier").GetProperty("value").GetString() == "8.8.8.8" && s.GetProperty("type").GetString()!.EndsWith("rejectedIdentifier", StringComparison.Ordinal));
+        Assert.Contains(subproblems, s => s.GetProperty("type").GetString()!.EndsWith("unsupportedIdentifier", StringComparison.Ordinal));
+        var profile = await client.PostAsync(client.Url("newOrder"), new { identifiers = new[] { new { type = "dns", value = "p.example.com" } }, profile = "code-signing" });
+        Assert.Equal("invalidProfile", profile.ProblemType);
+    }
+
+    [Fact]
+    public async Task Order_IpOverHttp01_ReadyFinalizedDownloadedRevokedByCertificateKey()
+    {
+        using var client = await NewAccountAsync();
+        var order = await client.PostAsync(client.Url("newOrder"), new { identifiers = new[] { new { type = "ip", value = "127.0.0.1" } } });
+        Assert.Equal(HttpStatusCode.Created, order.Status);
+        Assert.Equal("pending", order.Json.GetProperty("status").GetString());
+        var orderUrl = order.Location!;
+        var authzUrl = order.Json.GetProperty("authorizations")[0].GetString()!;
+
+        // Finalize before the order is ready: orderNotReady.
+        using var leafKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var early = await client.PostAsync(order.Json.GetProperty("finalize").GetString()!, new { csr = Csr(leafKey, "127.0.0.1") });
+        Assert.Equal("orderNotReady", early.ProblemType);
+
+        var authz = await client.PostAsync(authzUrl, null);
+        var challenge = authz.Json.GetProperty("challenges").EnumerateArray().Single(c => c.GetProperty("type").GetString() == "http-01");
+        Assert.DoesNotContain(authz.Json.GetProperty("challenges").EnumerateArray(), c => c.GetProperty("type").GetString() == "dns-01");
+        var token = challenge.GetProperty("token").GetString()!;
+        using var server = ServeHttp01(fixture.AcmeHttpPort, token, token + "." + AcmeTestClient.Thumbprint(client.Key));
+        var started = await client.PostAsync(challenge.GetProperty("url").GetString()!, new { });
+        Assert.Equal(HttpStatusCode.OK, started.Status);
+        Assert.Contains(started.Links, l => l.Contains(authzUrl, StringComparison.Ordinal) && l.Contains("rel=\"up\"", StringComparison.Ordinal));
+        Assert.Equal("1", started.RetryAfter);
+
+        var ready = await PollAsync(client, orderUrl, "ready");
+        var wrong = await client.PostAsync(ready.GetProperty("finalize").GetString()!, new { csr = Csr(leafKey, "127.0.0.1", "other.example.com") });
+        Assert.Equal("badCSR", wrong.ProblemType);
+        var finalized = await client.PostAsync(ready.GetProperty("finalize").GetString()!, new { csr = Csr(leafKey, "127.0.0.1") });
+        Assert.Equal(HttpStatusCode.OK, finalized.Status);
+        Assert.Equal("valid", finalized.Json.GetProperty("status").GetString());
+        var again = await client.PostAsync(ready.GetProperty("finalize").GetString()!, new { csr = Csr(leafKey, "127.0.0.1") });
+        Assert.Equal("orderNotReady", again.ProblemType);
+
+        var download = await client.PostAsync(finalized.Json.GetProperty("certificate").GetString()!, null);
+        Assert.Equal("application/pem-certificate-chain", download.ContentType);
+        var pems = download.Body.Split("-----END CERTIFICATE-----", StringSplitOptions.RemoveEmptyEntries).Where(p => p.Contains("BEGIN", StringComparison.Ordinal)).ToList();
+        Assert.Equal(3, pems.Count);
+        using var leaf = X509Certificate2.CreateFromPem(pems[0] + "-----END CERTIFICATE-----");
+
+        // Another account cannot read the order or the certificate.
+        using var stranger = await NewAccountAsync();
+        Assert.Equal(HttpStatusCode.NotFound, (await stranger.PostAsync(orderUrl, null)).Status);
+
+        // Renewal information (RFC 9773), then revocation signed by the certificate's own key.
+        var aki = leaf.Extensions.OfType<X509AuthorityKeyIdentifierExtension>().Single().KeyIdentifier!.Value.ToArray();
+        var ariId = AcmeTestClient.B64(aki) + "." + AcmeTestClient.B64(leaf.SerialNumberBytes.Span);
+        using (var http = new HttpClient())
+        {
+            var ari = await http.GetAsync(client.Url("renewalInfo") + "/" + ariId);
+            Assert.Equal(HttpStatusCode.OK, ari.StatusCode);
+            Assert.Contains("suggestedWindow", await ari.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        using var byKey = new AcmeTestClient(fixture.BaseAddress, leafKey);
+        await byKey.InitializeAsync();
+        var revoked = await byKey.PostAsync(byKey.Url("revokeCert"), new { certificate = AcmeTestClient.B64(leaf.RawData), reason = 1 });
+        Assert.Equal(HttpStatusCode.OK, revoked.Status);
+        var twice = await client.PostAsync(client.Url("revokeCert"), new { certificate = AcmeTestClient.B64(leaf.RawData), reason = 1 });
+        Assert.Equal("alreadyRevoked", twice.ProblemType);
+        using var http2 = new HttpClient();
+        var revokedWindow = await http2.GetStringAsync(client.Url("renewalInfo") + "/" + ariId);
+        Assert.Contains("suggestedWindow", revokedWindow, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Account_DeactivatedThenUsed_Unauthorized()
+    {
+        using var client = await NewAccountAsync();
+        var deactivated = await client.PostAsync(client.Kid!, new { status = "deactivated" });
+        Assert.Equal("deactivated", deactivated.Json.GetProperty("status").GetString());
+        var after = await client.PostAsync(client.Url("newOrder"), new { identifiers = new[] { new { type = "dns", value = "after.example.com" } } });
+        Assert.Equal("unauthorized", after.ProblemType);
+    }
+
+    [Fact]
+    public async Task KeyChange_RolledOver_OldKeyNoLongerSigns()
+    {
+        using var client = await NewAccountAsync();
+        using var newKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var url = client.Url("keyChange");
+        var inner = AcmeTestClient.Jws(newKey, new JsonObject { ["jwk"] = AcmeTestClient.Jwk(newKey), ["url"] = url },
+            new JsonObject { ["account"] = client.Kid, ["oldKey"] = AcmeTestClient.Jwk(client.Key) }.ToJsonString());
+        var changed = await client.PostAsync(url, inner);
+        Assert.Equal(HttpStatusCode.OK, changed.Status);
+        var old = await client.PostAsync(client.Kid!, null);
+        Assert.Equal("malformed", old.ProblemType);
+        var renewed = await client.PostAsync(client.Kid!, null, signer: newKey);
+        Assert.Equal(HttpStatusCode.OK, renewed.Status);
+    }
+
+    private static async Task<System.Text.Json.JsonElement> PollAsync(AcmeTestClient client, string url, string status)
+    {
+        for (var i = 0; i < 100; i++)
+        {
+            var reply = await client.PostAsync(url, null);
+            var current = reply.Json.GetProperty("status").GetString();
+            if (current == status)
+            {
+                return reply.Json;
+            }
+
+            Assert.NotEqual("invalid", current);
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"{url} never became {status}");
+    }
+
+    private static string Csr(ECDsa key, params string[] names)
+    {
+        var request = new CertificateRequest("CN=" + names[0], key, HashAlgorithmName.SHA256);
+        var san = new SubjectAlternativeNameBuilder();
+        foreach (var name in names)
+        {
+            if (IPAddress.TryParse(name, out var ip))
+            {
+                san.AddIpAddress(ip);
+            }
+            else
+            {
+                san.AddDnsName(name);
+            }
+        }
+
+        request.CertificateExtensions.Add(san.Build());
+        return AcmeTestClient.B64(request.CreateSigningRequest());
+    }
+
+    /// <summary>Answers the http-01 request on the validation port, as a subscriber's web server would.</summary>
+    private static HttpListener ServeHttp01(int port, string token, string keyAuthorization)
+    {
+        var listener = new HttpListener();
+        listener.Prefixes.Add($"http://127.0.0.1:{port}/.well-known/acme-challenge/");
+        listener.Start();
+        _ = Task.Run(async () =>
+        {
+            while (listener.IsListening)
+            {
+                try
+                {
+                    var context = await listener.GetContextAsync();
+                    var body = context.Request.Url!.AbsolutePath.EndsWith(token, StringComparison.Ordinal) ? Encoding.ASCII.GetBytes(keyAuthorization) : [];
+                    context.Response.StatusCode = body.Length > 0 ? 200 : 404;
+                    await context.Response.OutputStream.WriteAsync(body);
+                    context.Response.Close();
+                }
+                catch (HttpListenerException)
+                {
+                    return;
+                }
+                catch (ObjectDisposedException)
+                {
+                    return;
+                }
+            }
+        });
+        return listener;
+    }
+}
