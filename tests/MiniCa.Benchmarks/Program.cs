@@ -6,6 +6,7 @@
 //              issuing key, for a P-256 and an RSA-3072 issuing CA, 1 and 2 workers; peak memory.
 //   ocsp:      OCSP requests/s and latency under wrk: MiniCa against cfssl ocspserve and openssl ocsp -multi 2.
 //   crl:       a full CRL of 1,000,000 revocations, MiniCa against openssl ca -gencrl (time and peak memory).
+//   acme:      complete ACME issuances per second with lego x4 in parallel, MiniCa against Pebble; server CPU/issuance.
 //   portal:    the portal's list queries over 1,000,000 certificates and 100,000 pending requests (p50/p95 ms).
 //
 //   dotnet run -c Release --project tests/MiniCa.Benchmarks [-- --suite signer|issuance|all --seconds 1.5 --rounds 5]
@@ -29,7 +30,7 @@ if (suite == "all")
 {
     var self = Environment.ProcessPath!;
     var own = typeof(BareSigner).Assembly.Location;
-    foreach (var part in new[] { "signer", "issuance", "ocsp", "crl", "portal" })
+    foreach (var part in new[] { "signer", "issuance", "ocsp", "crl", "portal", "acme" })
     {
         using var child = Process.Start(new ProcessStartInfo(self, [own, "--suite", part, "--seconds", seconds.ToString(CultureInfo.InvariantCulture), "--rounds", rounds.ToString(CultureInfo.InvariantCulture)]) { UseShellExecute = false })!;
         child.WaitForExit();
@@ -57,6 +58,11 @@ if (suite == "ocsp")
 if (suite == "crl")
 {
     return await CrlBenchmark.RunAsync((int)ArgValue(args, "--revoked", 1_000_000));
+}
+
+if (suite == "acme")
+{
+    return await AcmeBenchmark.RunAsync((int)ArgValue(args, "--per-client", 10), rounds: (int)ArgValue(args, "--rounds", 3));
 }
 
 if (suite == "portal")
