@@ -58,8 +58,7 @@ public static class AcmeEndpoints
         });
         acme.MapPost("/new-account", Handler(KeyMode.Jwk, (s, jws, account, key, ct) => s.NewAccountAsync(jws, key, ct)));
         acme.MapPost("/acct/{id:long}", Handler(KeyMode.Kid, (s, jws, account, key, ct) => s.AccountAsync(jws, account!, Id(jws), ct)));
-        acme.MapPost("/acct/{id:long}/orders", Handler(KeyMode.Kid, (s, jws, account, key, ct) =>
-            throw new AcmeException("malformed", "Order lists are not offered; each order's URL is returned when it is created.", 404)));
+        acme.MapPost("/acct/{id:long}/orders", Handler(KeyMode.Kid, (s, jws, account, key, ct) => PostAsGet(jws, () => s.OrdersAsync(account!, Id(jws), ct))));
         acme.MapPost("/key-change", Handler(KeyMode.Kid, (s, jws, account, key, ct) => s.KeyChangeAsync(jws, account!, ct)));
         acme.MapPost("/new-order", Handler(KeyMode.Kid, (s, jws, account, key, ct) => s.NewOrderAsync(jws, account!, ct)));
         acme.MapPost("/order/{id:long}", Handler(KeyMode.Kid, (s, jws, account, key, ct) => PostAsGet(jws, () => s.OrderAsync(account!, Id(jws), ct))));
@@ -97,7 +96,7 @@ public static class AcmeEndpoints
     private static long Id(JwsMessage jws)
     {
         var segments = new Uri(jws.Url!).Segments.Select(x => x.Trim('/')).ToList();
-        var index = segments.Count >= 2 && segments[^1] == "finalize" ? segments.Count - 2 : segments.Count - 1;
+        var index = segments.Count >= 2 && segments[^1] is "finalize" or "orders" ? segments.Count - 2 : segments.Count - 1;
         return long.Parse(segments[index], System.Globalization.CultureInfo.InvariantCulture);
     }
 

@@ -117,6 +117,18 @@ internal sealed class AcmeServer(
         return new AcmeResponse(200, AccountView(updated), urls.Account(id));
     }
 
+    /// <summary>RFC 8555 §7.1.2.1: the account's orders (the newest 1,000), POST-as-GET.</summary>
+    public async Task<AcmeResponse> OrdersAsync(AcmeAccount account, long id, CancellationToken cancellationToken)
+    {
+        if (account.Id != id)
+        {
+            throw new AcmeException("unauthorized", "An account can list only its own orders.", 403);
+        }
+
+        var orders = await store.ListAccountOrdersAsync(id, 1000, cancellationToken);
+        return new AcmeResponse(200, new Wire.OrdersListResource(orders.Select(urls.Order).ToList()));
+    }
+
     /// <summary>RFC 8555 §7.3.5 key rollover: the payload is a JWS signed by the new key.</summary>
     public async Task<AcmeResponse> KeyChangeAsync(JwsMessage outer, AcmeAccount account, CancellationToken cancellationToken)
     {

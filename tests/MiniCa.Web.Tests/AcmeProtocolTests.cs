@@ -190,6 +190,9 @@ public sealed class AcmeProtocolTests(PortalFixture fixture)
         var again = await client.PostAsync(ready.GetProperty("finalize").GetString()!, new { csr = Csr(leafKey, "127.0.0.1") });
         Assert.Equal("orderNotReady", again.ProblemType);
 
+        var list = await client.PostAsync(client.Kid + "/orders", null);
+        Assert.Contains(orderUrl, list.Json.GetProperty("orders").ToString(), StringComparison.Ordinal);
+
         var download = await client.PostAsync(finalized.Json.GetProperty("certificate").GetString()!, null);
         Assert.Equal("application/pem-certificate-chain", download.ContentType);
         var pems = download.Body.Split("-----END CERTIFICATE-----", StringSplitOptions.RemoveEmptyEntries).Where(p => p.Contains("BEGIN", StringComparison.Ordinal)).ToList();

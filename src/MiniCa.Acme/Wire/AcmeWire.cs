@@ -123,3 +123,6 @@ internal sealed record RevocationPayload(
 internal sealed record KeyChangePayload(
     [property: JsonPropertyName("account")] string? Account,
     [property: JsonPropertyName("oldKey")] System.Text.Json.JsonElement? OldKey);
+
+/// <summary>RFC 8555 §7.1.2.1 orders list.</summary>
+internal sealed record OrdersListResource([property: JsonPropertyName("orders")] IReadOnlyList<string> Orders);

@@ -333,6 +333,14 @@ public sealed class EfAcmeStore(IDbContextFactory<MiniCaDbContext> contexts, Wri
     }
 
     /// <inheritdoc />
+    public async Task<IReadOnlyList<long>> ListAccountOrdersAsync(long accountId, int limit, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.AcmeOrders.AsNoTracking().Where(o => o.AccountId == accountId).OrderByDescending(o => o.Id).Take(Math.Clamp(limit, 1, 1000))
+            .Select(o => o.Id).ToListAsync(cancellationToken);
+    }
+
+    /// <inheritdoc />
     public async Task<IReadOnlyList<AcmeOrder>> ListOrdersAsync(int limit, CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
