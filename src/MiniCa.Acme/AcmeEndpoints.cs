@@ -37,6 +37,7 @@ public static class AcmeEndpoints
         services.AddSingleton<DnsLookup>();
         services.AddSingleton<ChallengeValidator>();
         services.AddSingleton<AcmeServer>();
+        services.AddHostedService<AcmeResumption>();
         return services;
     }
 

@@ -508,6 +508,32 @@ internal sealed class AcmeServer(
         public RenewalInfoResource Resource => new(new SuggestedWindow(Start, End), null);
     }
 
+    /// <summary>
+    /// Validates again every challenge a restart left in processing, so that no order hangs: the client is still
+    /// polling, and validation is idempotent.
+    /// </summary>
+    public async Task<int> ResumeAsync(CancellationToken cancellationToken)
+    {
+        var resumed = 0;
+        foreach (var authorization in await store.ListProcessingAsync(time.GetUtcNow(), cancellationToken))
+        {
+            var account = await store.FindAccountAsync(authorization.AccountId, cancellationToken);
+            foreach (var challenge in authorization.Challenges.Where(c => c.Status == AcmeChallengeStatus.Processing))
+            {
+                if (account is null || authorization.Status != AcmeAuthorizationStatus.Pending)
+                {
+                    await store.CompleteChallengeAsync(challenge.Id, false, "malformed", "The authorization ended before validation.", time.GetUtcNow(), cancellationToken);
+                    continue;
+                }
+
+                await ValidateAsync(authorization, challenge, account.Thumbprint);
+                resumed++;
+            }
+        }
+
+        return resumed;
+    }
+
     private async Task ValidateAsync(AcmeAuthorization authorization, AcmeChallenge challenge, string thumbprint)
     {
         try

@@ -225,6 +225,25 @@ public sealed class AcmeProtocolTests(PortalFixture fixture)
     }
 
     [Fact]
+    public async Task Validation_InterruptedByARestart_ResumedAtStart()
+    {
+        using var client = await NewAccountAsync();
+        var order = await client.PostAsync(client.Url("newOrder"), new { identifiers = new[] { new { type = "ip", value = "127.0.0.2" } } });
+        var authz = await client.PostAsync(order.Json.GetProperty("authorizations")[0].GetString()!, null);
+        var challenge = authz.Json.GetProperty("challenges").EnumerateArray().Single(c => c.GetProperty("type").GetString() == "http-01");
+        var id = long.Parse(challenge.GetProperty("url").GetString()!.Split('/')[^1], System.Globalization.CultureInfo.InvariantCulture);
+
+        // The process stopped right after the challenge moved to processing: nothing validates it any more.
+        var store = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<MiniCa.Core.Acme.IAcmeStore>(fixture.Services);
+        Assert.True(await store.BeginChallengeAsync(id, DateTimeOffset.UtcNow));
+        var token = challenge.GetProperty("token").GetString()!;
+        using var server = ServeHttp01(fixture.AcmeHttpPort, token, token + "." + AcmeTestClient.Thumbprint(client.Key), "127.0.0.2");
+        var resumed = await Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<MiniCa.Acme.AcmeServer>(fixture.Services).ResumeAsync(CancellationToken.None);
+        Assert.True(resumed >= 1);
+        await PollAsync(client, order.Location!, "ready");
+    }
+
+    [Fact]
     public async Task Account_DeactivatedThenUsed_Unauthorized()
     {
         using var client = await NewAccountAsync();
@@ -289,10 +308,10 @@ public sealed class AcmeProtocolTests(PortalFixture fixture)
     }
 
     /// <summary>Answers the http-01 request on the validation port, as a subscriber's web server would.</summary>
-    private static HttpListener ServeHttp01(int port, string token, string keyAuthorization)
+    private static HttpListener ServeHttp01(int port, string token, string keyAuthorization, string address = "127.0.0.1")
     {
         var listener = new HttpListener();
-        listener.Prefixes.Add($"http://127.0.0.1:{port}/.well-known/acme-challenge/");
+        listener.Prefixes.Add($"http://{address}:{port}/.well-known/acme-challenge/");
         listener.Start();
         _ = Task.Run(async () =>
         {

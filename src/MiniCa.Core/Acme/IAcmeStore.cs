@@ -69,6 +69,9 @@ public interface IAcmeStore
     /// <summary>The URLs' ids of an account's orders that are not yet final or were placed recently, newest first (RFC 8555 §7.1.2.1).</summary>
     Task<IReadOnlyList<long>> ListAccountOrdersAsync(long accountId, int limit, CancellationToken cancellationToken = default);
 
+    /// <summary>Authorizations with a challenge left in processing (a restart interrupted its validation).</summary>
+    Task<IReadOnlyList<AcmeAuthorization>> ListProcessingAsync(DateTimeOffset now, CancellationToken cancellationToken = default);
+
     /// <summary>Recent orders (for the portal), newest first.</summary>
     Task<IReadOnlyList<AcmeOrder>> ListOrdersAsync(int limit, CancellationToken cancellationToken = default);
 }

@@ -333,6 +333,15 @@ public sealed class EfAcmeStore(IDbContextFactory<MiniCaDbContext> contexts, Wri
     }
 
     /// <inheritdoc />
+    public async Task<IReadOnlyList<AcmeAuthorization>> ListProcessingAsync(DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var authorizations = await db.AcmeAuthorizations.AsNoTracking().Include(a => a.Challenges)
+            .Where(a => a.Challenges.Any(c => c.Status == AcmeChallengeStatus.Processing)).Take(1000).ToListAsync(cancellationToken);
+        return authorizations.Select(a => ToRecord(a, now)).ToList();
+    }
+
+    /// <inheritdoc />
     public async Task<IReadOnlyList<long>> ListAccountOrdersAsync(long accountId, int limit, CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
