@@ -38,6 +38,7 @@ builder.Services.AddHostedService<OcspPreSigner>();
 builder.Services.AddProblemDetails();
 builder.Services.AddPortal();
 builder.Services.AddMiniCaAcme();
+builder.Services.AddMiniCaMetrics();
 // Static web assets (MudBlazor's CSS and JS) are served from the build output in every environment, so
 // `dotnet run` in Production works as well as a published app.
 builder.WebHost.UseStaticWebAssets();
@@ -87,6 +88,7 @@ app.UseAuthorization();
 app.UseAntiforgery();
 
 app.MapHealthChecks("/healthz", new HealthCheckOptions { ResponseWriter = HealthResponse.WriteAsync }).AllowAnonymous();
+app.MapMiniCaMetrics();
 app.MapCaEndpoints();
 app.MapOcspEndpoints();
 app.MapAccountEndpoints();

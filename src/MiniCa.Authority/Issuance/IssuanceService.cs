@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using MiniCa.Core.Authorities;
@@ -10,6 +11,7 @@ using MiniCa.Core.Profiles;
 using MiniCa.Core.Requests;
 using MiniCa.Core.Serials;
 using MiniCa.Core.Signing;
+using MiniCa.Core.Telemetry;
 using Org.BouncyCastle.Asn1;
 using Org.BouncyCastle.Asn1.X509;
 using Org.BouncyCastle.X509;
@@ -46,6 +48,24 @@ public sealed class IssuanceService(
     public async Task<IssuanceOutcome> SubmitAsync(IssuanceSubmission submission, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(submission);
+        var started = time.GetTimestamp();
+        var outcome = await SubmitCoreAsync(submission, cancellationToken);
+        Count(outcome, submission.Source, submission.Profile, started);
+        return outcome;
+    }
+
+    private static void Count(IssuanceOutcome outcome, string source, string profile, long started)
+    {
+        var tags = new TagList { { "outcome", outcome.Status.ToString().ToLowerInvariant() }, { "source", source }, { "profile", profile.Length <= 64 ? profile : "other" } };
+        MiniCaMetrics.Requests.Add(1, tags);
+        if (outcome.Status == RequestStatus.Issued)
+        {
+            MiniCaMetrics.IssuanceDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, new TagList { { "profile", profile } });
+        }
+    }
+
+    private async Task<IssuanceOutcome> SubmitCoreAsync(IssuanceSubmission submission, CancellationToken cancellationToken)
+    {
         var actor = submission.Requester;
         CertificateProfile? profile = null;
         var problems = new List<string>();
@@ -146,7 +166,10 @@ public sealed class IssuanceService(
             Subject = request.Subject,
             Identifiers = decision!.Identifiers.Select(i => i.ToString()).ToList(),
         };
-        return await IssueAsync(draft, requestId, profile, parsed.Csr!, decision, null, officer, cancellationToken);
+        var started = time.GetTimestamp();
+        var issued = await IssueAsync(draft, requestId, profile, parsed.Csr!, decision, null, officer, cancellationToken);
+        Count(issued, "approval", profile.Name, started);
+        return issued;
     }
 
     private async Task<IssuanceOutcome> IssueAsync(

@@ -4,6 +4,7 @@ using MiniCa.Core.Errors;
 using MiniCa.Core.Ledger;
 using MiniCa.Core.Profiles;
 using MiniCa.Core.Revocation;
+using MiniCa.Core.Telemetry;
 
 namespace MiniCa.Authority.Revocation;
 
@@ -42,6 +43,7 @@ public sealed class RevocationService(
                 $"reason {RevocationReasons.Name(reason)}" + (invalidityDate is { } d ? $", invalid since {d.UtcDateTime.ToString("u", CultureInfo.InvariantCulture)}" : string.Empty)),
             cancellationToken);
         logger.LogInformation("Certificate {Serial} revoked by {Actor}: {Reason}", serialHex, actor, RevocationReasons.Name(reason));
+        MiniCaMetrics.Revocations.Add(1, new KeyValuePair<string, object?>("reason", RevocationReasons.Name(reason)));
         Revoked?.Invoke(revoked);
         return revoked;
     }

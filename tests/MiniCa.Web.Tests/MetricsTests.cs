@@ -1,0 +1,41 @@
+using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using MiniCa.Core.Ledger;
+using MiniCa.Hosting.Users;
+using MiniCa.Web.Portal;
+
+namespace MiniCa.Web.Tests;
+
+/// <summary><c>/metrics</c> in the Prometheus text format, with MiniCa's counters and the HSM gauges.</summary>
+[Collection(PortalCollection.Name)]
+public sealed class MetricsTests(PortalFixture fixture)
+{
+    [Fact]
+    public async Task Metrics_AfterAnIssuance_CountersAndHsmGauges()
+    {
+        var requester = new System.Security.Claims.ClaimsPrincipal(new System.Security.Claims.ClaimsIdentity(
+            [new(System.Security.Claims.ClaimTypes.Name, "rita"), new(System.Security.Claims.ClaimTypes.Role, PortalRoles.Requester)], "test",
+            System.Security.Claims.ClaimTypes.Name, System.Security.Claims.ClaimTypes.Role));
+        var outcome = await fixture.Services.GetRequiredService<RequestService>().SubmitAsync(requester, "tls-server", Encoding.ASCII.GetBytes(PortalFixture.CsrPem("metrics.example.com")), "api", null);
+        Assert.Equal(RequestStatus.Issued, outcome.Status);
+
+        using var client = fixture.Anonymous();
+        using (await client.GetAsync("/healthz"))
+        {
+        }
+
+        var text = string.Empty;
+        // The exporter caches a scrape briefly; the counter shows up on a later one.
+        for (var i = 0; i < 50 && !(text.Contains("minica_requests_total{", StringComparison.Ordinal) && text.Contains("http_server_request_duration_seconds", StringComparison.Ordinal)); i++)
+        {
+            await Task.Delay(200);
+            text = await client.GetStringAsync("/metrics");
+        }
+
+        Assert.Contains("minica_requests_total{", text, StringComparison.Ordinal);
+        Assert.Contains("outcome=\"issued\"", text, StringComparison.Ordinal);
+        Assert.Matches("minica_hsm_member_up\\{[^}]*member=\"embedded\"[^}]*\\} 1", text);
+        Assert.Contains("minica_requests_pending", text, StringComparison.Ordinal);
+        Assert.Contains("http_server_request_duration_seconds", text, StringComparison.Ordinal);
+    }
+}
