@@ -5,8 +5,8 @@ namespace MiniCa.Data;
 
 /// <summary>
 /// Settings every SQLite connection gets when it opens. <c>synchronous=FULL</c>: a transaction that recorded a
-/// certificate about to be signed is on disk before the HSM is asked (ARCHITECTURE.md §2); in WAL mode NORMAL could
-/// lose the last commits to a power cut.
+/// certificate about to be signed is on disk before the HSM is asked (ARCHITECTURE.md §2); in WAL mode (which the
+/// bootstrapper sets) NORMAL could lose the last commits to a power cut, FULL fsyncs the log at every commit.
 /// </summary>
 public sealed class SqlitePragmas : DbConnectionInterceptor
 {

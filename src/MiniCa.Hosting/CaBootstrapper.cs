@@ -35,6 +35,13 @@ public sealed class CaBootstrapper(
         await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
         {
             await db.Database.MigrateAsync(cancellationToken);
+            if (db.Database.IsSqlite())
+            {
+                // Write-ahead log (persistent in the file): with synchronous=FULL every commit is still on disk
+                // when it returns, but it costs one fsync of the log instead of the rollback journal's several, and
+                // readers (OCSP, the portal) never wait for a writer. Local disks only, as SQLite documents.
+                await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+            }
         }
 
         if (await SearchIndex.BackfillAsync(contexts, cancellationToken) is > 0 and var indexed)
