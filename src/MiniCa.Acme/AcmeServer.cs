@@ -387,25 +387,7 @@ internal sealed class AcmeServer(
             throw new AcmeException("malformed", $"No certificate {serial} for this account.", 404);
         }
 
-        var chain = new List<byte[]> { der };
-        var issuer = certificate.IssuerName;
-        for (var depth = 0; depth < 4; depth++)
-        {
-            var authority = await authorities.FindActiveAsync(issuer, cancellationToken);
-            if (authority?.CertificateDer is not { } ca)
-            {
-                break;
-            }
-
-            chain.Add(ca);
-            if (authority.IssuerName == authority.Name)
-            {
-                break;
-            }
-
-            issuer = authority.IssuerName;
-        }
-
+        var chain = await AuthorityChain.BuildAsync(authorities, der, certificate.IssuerName, cancellationToken);
         return new AcmeResponse(200, CertificateFormats.ToPemChain(chain), ContentType: "application/pem-certificate-chain");
     }
 

@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using MiniCa.TestSupport;
 
 /// <summary>
@@ -26,9 +24,9 @@ internal static class AcmeBenchmark
             Directory.CreateDirectory(webroot);
             var (httpPort, dnsPort, managementPort, miniCaPort, pebblePort, pebbleManagement) =
                 (FreePort.Next(), FreePort.Next(), FreePort.Next(), FreePort.Next(), FreePort.Next(), FreePort.Next());
-            processes.Add(Start(directory, Prerequisites.RequireProgram("pebble-challtestsrv", "pebble"),
+            processes.Add(BenchmarkProcesses.Start(directory, Prerequisites.RequireProgram("pebble-challtestsrv", "pebble"),
                 ["-dns01", $"127.0.0.1:{dnsPort}", "-http01", string.Empty, "-https01", string.Empty, "-tlsalpn01", string.Empty, "-management", $"127.0.0.1:{managementPort}", "-defaultIPv6", string.Empty], []));
-            processes.Add(Start(webroot, Prerequisites.RequireProgram("python3", "python3"), ["-m", "http.server", httpPort.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1"], []));
+            processes.Add(BenchmarkProcesses.Start(webroot, Prerequisites.RequireProgram("python3", "python3"), ["-m", "http.server", httpPort.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1"], []));
 
             // MiniCa: embedded HSM and SQLite, as ./run.sh starts it, validating on the shared ports and DNS server.
             await File.WriteAllTextAsync(Path.Combine(directory, "ca.config.json"), $$"""
@@ -37,9 +35,9 @@ internal static class AcmeBenchmark
                   "Acme": { "Validation": { "HttpPort": {{httpPort}}, "DnsResolver": "127.0.0.1:{{dnsPort}}" } },
                   "Logging": { "LogLevel": { "Default": "Warning" } } }
                 """);
-            var miniCa = Start(directory, "dotnet", [RepositoryPaths.WebAssembly], new() { ["ASPNETCORE_ENVIRONMENT"] = "Production", ["MINICA_BOOTSTRAP_ADMIN_PASSWORD"] = "benchmark-admin-password" });
+            var miniCa = BenchmarkProcesses.Start(directory, "dotnet", [RepositoryPaths.WebAssembly], new() { ["ASPNETCORE_ENVIRONMENT"] = "Production", ["MINICA_BOOTSTRAP_ADMIN_PASSWORD"] = "benchmark-admin-password" });
             processes.Add(miniCa);
-            await WaitForPortAsync(miniCaPort);
+            await BenchmarkProcesses.WaitForPortAsync(miniCaPort);
 
             // Pebble: in memory, over HTTPS with a throw-away certificate, no validation sleep, no nonce rejection.
             var pebbleDir = Path.Combine(directory, "pebble");
@@ -49,9 +47,9 @@ internal static class AcmeBenchmark
                 { "pebble": { "listenAddress": "127.0.0.1:{{pebblePort}}", "managementListenAddress": "127.0.0.1:{{pebbleManagement}}",
                   "certificate": "cert.pem", "privateKey": "key.pem", "httpPort": {{httpPort}}, "tlsPort": 5001, "ocspResponderURL": "", "externalAccountBindingRequired": false } }
                 """);
-            processes.Add(Start(pebbleDir, Prerequisites.RequireProgram("pebble", "pebble"), ["-config", "pebble.json", "-dnsserver", $"127.0.0.1:{dnsPort}"],
+            processes.Add(BenchmarkProcesses.Start(pebbleDir, Prerequisites.RequireProgram("pebble", "pebble"), ["-config", "pebble.json", "-dnsserver", $"127.0.0.1:{dnsPort}"],
                 new() { ["PEBBLE_VA_NOSLEEP"] = "1", ["PEBBLE_WFE_NONCEREJECT"] = "0", ["PEBBLE_AUTHZREUSE"] = "0" }));
-            await WaitForPortAsync(pebblePort);
+            await BenchmarkProcesses.WaitForPortAsync(pebblePort);
 
             var targets = new (string Name, string Directory, string? Trust)[]
             {
@@ -150,22 +148,6 @@ internal static class AcmeBenchmark
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
-    private static Process Start(string directory, string program, string[] args, Dictionary<string, string?> environment)
-    {
-        var start = new ProcessStartInfo(program) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        ProcessRunner.ApplyEnvironment(start, new Dictionary<string, string?>(environment) { ["SOFTHSM2_CONF"] = null });
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
 
     private static async Task Run(string directory, string program, string[] args)
     {
@@ -176,22 +158,4 @@ internal static class AcmeBenchmark
         }
     }
 
-    private static async Task WaitForPortAsync(int port)
-    {
-        for (var i = 0; i < 600; i++)
-        {
-            try
-            {
-                using var client = new TcpClient();
-                await client.ConnectAsync(IPAddress.Loopback, port);
-                return;
-            }
-            catch (SocketException)
-            {
-                await Task.Delay(100);
-            }
-        }
-
-        throw new TimeoutException($"Nothing listens on port {port}.");
-    }
 }

@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using MiniCa.TestSupport;
 
@@ -37,8 +35,8 @@ internal static partial class OcspBenchmark
                 { "DataDirectory": "data", "PoliciesDirectory": "{{Path.Combine(repository, "policies")}}", "Urls": "http://127.0.0.1:{{port}}", "PublicBaseUrl": "http://127.0.0.1:{{port}}",
                   "Logging": { "LogLevel": { "Default": "Warning" } } }
                 """);
-            processes.Add(Start(directory, "dotnet", [web], new() { ["ASPNETCORE_ENVIRONMENT"] = "Production" }));
-            await WaitForPortAsync(port);
+            processes.Add(BenchmarkProcesses.Start(directory, "dotnet", [web], new() { ["ASPNETCORE_ENVIRONMENT"] = "Production" }));
+            await BenchmarkProcesses.WaitForPortAsync(port);
             await Run(directory, "openssl", ["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "leaf.key", "-subj", "/CN=bench.example.internal", "-addext", "subjectAltName=DNS:bench.example.internal", "-out", "leaf.csr"]);
             await Run(directory, "dotnet", [cli, "issue", "--csr", "leaf.csr", "--profile", "tls-server", "--out", "leaf.pem"]);
             await Run(directory, "openssl", ["ocsp", "-issuer", "data/ca/issuing.pem", "-cert", "leaf.pem", "-no_nonce", "-reqout", "req.der"]);
@@ -57,7 +55,7 @@ internal static partial class OcspBenchmark
             await File.WriteAllTextAsync(Path.Combine(peers, "index.txt"), $"V\t{expiry}\t\t1234\tunknown\t/CN=peer.example\n");
 
             var opensslPort = FreePort.Next();
-            processes.Add(Start(peers, "openssl", ["ocsp", "-index", "index.txt", "-port", opensslPort.ToString(CultureInfo.InvariantCulture), "-rsigner", "ca.pem", "-rkey", "ca.key", "-CA", "ca.pem", "-multi", "2", "-ndays", "1"], []));
+            processes.Add(BenchmarkProcesses.Start(peers, "openssl", ["ocsp", "-index", "index.txt", "-port", opensslPort.ToString(CultureInfo.InvariantCulture), "-rsigner", "ca.pem", "-rkey", "ca.key", "-CA", "ca.pem", "-multi", "2", "-ndays", "1"], []));
             // No bare TCP probe: a connection that closes without sending wedges an openssl ocsp child (TOOLING.md).
             await ExpectGoodAsync(peers, "ca.pem", $"http://127.0.0.1:{opensslPort}/", "ca.pem");
             // No warm-up either: wrk cuts its connections when a run ends, which wedges openssl ocsp for the next run.
@@ -67,7 +65,7 @@ internal static partial class OcspBenchmark
             var response = Regex.Match(signed, "\"ocspResponse\":\"([^\"]+)\"").Groups[1].Value;
             await File.WriteAllTextAsync(Path.Combine(peers, "responses"), response + "\n");
             var cfsslPort = FreePort.Next();
-            processes.Add(Start(peers, "cfssl", ["ocspserve", "-address", "127.0.0.1", "-port", cfsslPort.ToString(CultureInfo.InvariantCulture), "-responses", "responses"], []));
+            processes.Add(BenchmarkProcesses.Start(peers, "cfssl", ["ocspserve", "-address", "127.0.0.1", "-port", cfsslPort.ToString(CultureInfo.InvariantCulture), "-responses", "responses"], []));
             await ExpectGoodAsync(peers, "ca.pem", $"http://127.0.0.1:{cfsslPort}/", "ca.pem");
             var cfssl = await WrkAsync(peers, $"http://127.0.0.1:{cfsslPort}/", duration);
 
@@ -151,17 +149,6 @@ internal static partial class OcspBenchmark
         return (rate, p50, p99, errors);
     }
 
-    private static Process Start(string directory, string program, string[] args, Dictionary<string, string?> environment)
-    {
-        var start = new ProcessStartInfo(program, args) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        ProcessRunner.ApplyEnvironment(start, new Dictionary<string, string?>(environment) { ["SOFTHSM2_CONF"] = null });
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
 
     private static async Task Run(string directory, string program, string[] args) => await Output(directory, program, args);
 
@@ -173,22 +160,4 @@ internal static partial class OcspBenchmark
             : throw new InvalidOperationException($"{program} {string.Join(' ', args)} failed: {result.Combined}");
     }
 
-    private static async Task WaitForPortAsync(int port)
-    {
-        for (var i = 0; i < 300; i++)
-        {
-            try
-            {
-                using var client = new TcpClient();
-                await client.ConnectAsync(IPAddress.Loopback, port);
-                return;
-            }
-            catch (SocketException)
-            {
-                await Task.Delay(100);
-            }
-        }
-
-        throw new TimeoutException($"Nothing listens on port {port}.");
-    }
 }

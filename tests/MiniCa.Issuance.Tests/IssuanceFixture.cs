@@ -43,22 +43,7 @@ public sealed class IssuanceFixture : IAsyncLifetime, IDisposable
     public async Task InitializeAsync()
     {
         Prerequisites.RequireSoftHsm();
-        var policies = _directory.Combine("policies");
-        Directory.CreateDirectory(policies);
-        foreach (var file in Directory.GetFiles(Path.Combine(RepositoryPaths.Root, "policies")))
-        {
-            File.Copy(file, Path.Combine(policies, Path.GetFileName(file)));
-        }
-
-        File.WriteAllText(Path.Combine(policies, "two-officers.json"), """
-            {
-              "description": "TLS server names that need two officers",
-              "keyUsage": [ "digitalSignature", "keyEncipherment" ],
-              "extendedKeyUsage": [ "serverAuth" ],
-              "identifiers": { "dns": { "allowed": true, "internalNames": true } },
-              "approval": { "mode": "manual", "approvers": 2 }
-            }
-            """);
+        TestPolicies.Prepare(_directory.Path);
         var config = _directory.Combine("ca.config.json");
         File.WriteAllText(config, """{ "DataDirectory": "data", "PublicBaseUrl": "http://ca.example.test/" }""");
 

@@ -156,8 +156,7 @@ public sealed class ComponentTests(PortalFixture fixture) : IAsyncLifetime, IDis
         Assert.Equal(CertificateStatus.Issued, record!.Certificate.Status);
     }
 
-    private static ClaimsPrincipal User(string name, params string[] roles) =>
-        new(new ClaimsIdentity([new Claim(ClaimTypes.Name, name), .. roles.Select(r => new Claim(ClaimTypes.Role, r))], "test", ClaimTypes.Name, ClaimTypes.Role));
+    private static ClaimsPrincipal User(string name, params string[] roles) => TestUsers.Principal(name, roles);
 
     private async Task<RequestDetail> PendingRequestAsync(string requester)
     {

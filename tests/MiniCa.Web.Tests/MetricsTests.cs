@@ -13,9 +13,7 @@ public sealed class MetricsTests(PortalFixture fixture)
     [Fact]
     public async Task Metrics_AfterAnIssuance_CountersAndHsmGauges()
     {
-        var requester = new System.Security.Claims.ClaimsPrincipal(new System.Security.Claims.ClaimsIdentity(
-            [new(System.Security.Claims.ClaimTypes.Name, "rita"), new(System.Security.Claims.ClaimTypes.Role, PortalRoles.Requester)], "test",
-            System.Security.Claims.ClaimTypes.Name, System.Security.Claims.ClaimTypes.Role));
+        var requester = TestUsers.Principal("rita", PortalRoles.Requester);
         var outcome = await fixture.Services.GetRequiredService<RequestService>().SubmitAsync(requester, "tls-server", Encoding.ASCII.GetBytes(PortalFixture.CsrPem("metrics.example.com")), "api", null);
         Assert.Equal(RequestStatus.Issued, outcome.Status);
 

@@ -56,22 +56,7 @@ public sealed partial class PortalFixture : IAsyncLifetime, IDisposable
     public async Task InitializeAsync()
     {
         Prerequisites.RequireSoftHsm();
-        var policies = _directory.Combine("policies");
-        Directory.CreateDirectory(policies);
-        foreach (var file in Directory.GetFiles(Path.Combine(RepositoryPaths.Root, "policies")))
-        {
-            File.Copy(file, Path.Combine(policies, Path.GetFileName(file)));
-        }
-
-        File.WriteAllText(Path.Combine(policies, "two-officers.json"), """
-            {
-              "description": "TLS server names that need two officers",
-              "keyUsage": [ "digitalSignature" ],
-              "extendedKeyUsage": [ "serverAuth" ],
-              "identifiers": { "dns": { "allowed": true, "internalNames": true } },
-              "approval": { "mode": "manual", "approvers": 2 }
-            }
-            """);
+        TestPolicies.Prepare(_directory.Path);
         var port = FreePort.Next();
         BaseAddress = new Uri($"http://localhost:{port}");
         // ACME validation on this machine: the challenge ports the clients serve on, and a test DNS server

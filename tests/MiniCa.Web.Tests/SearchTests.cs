@@ -12,8 +12,8 @@ namespace MiniCa.Web.Tests;
 [Collection(PortalCollection.Name)]
 public sealed class SearchTests(PortalFixture fixture)
 {
-    private static readonly ClaimsPrincipal Officer = new(new ClaimsIdentity([new Claim(ClaimTypes.Name, "oscar"), new Claim(ClaimTypes.Role, PortalRoles.Officer)], "test", ClaimTypes.Name, ClaimTypes.Role));
-    private static readonly ClaimsPrincipal Requester = new(new ClaimsIdentity([new Claim(ClaimTypes.Name, "rita"), new Claim(ClaimTypes.Role, PortalRoles.Requester)], "test", ClaimTypes.Name, ClaimTypes.Role));
+    private static readonly ClaimsPrincipal Officer = TestUsers.Principal("oscar", PortalRoles.Officer);
+    private static readonly ClaimsPrincipal Requester = TestUsers.Principal("rita", PortalRoles.Requester);
 
     [Fact]
     public async Task Search_ByDomainByPrefixAndHostile_FindsExactlyThose()

@@ -63,10 +63,10 @@ internal sealed class CertificateService(PortalQueries queries, IAuthorityReader
             case "crt":
                 return new Download(der, "application/pkix-cert", name + ".crt");
             case "chain":
-                return new Download(System.Text.Encoding.ASCII.GetBytes(CertificateFormats.ToPemChain(await ChainAsync(der, detail.Certificate.IssuerName, cancellationToken))),
+                return new Download(System.Text.Encoding.ASCII.GetBytes(CertificateFormats.ToPemChain(await AuthorityChain.BuildAsync(authorities, der, detail.Certificate.IssuerName, cancellationToken))),
                     "application/pem-certificate-chain", name + "-chain.pem");
             case "p7b":
-                return new Download(CertificateFormats.ToPkcs7(await ChainAsync(der, detail.Certificate.IssuerName, cancellationToken)), "application/pkcs7-mime", name + ".p7b");
+                return new Download(CertificateFormats.ToPkcs7(await AuthorityChain.BuildAsync(authorities, der, detail.Certificate.IssuerName, cancellationToken)), "application/pkcs7-mime", name + ".p7b");
             default:
                 throw new CaException(CaErrorKind.Malformed, $"'{format}' is not a download format; use pem, der, chain or p7b.");
         }
@@ -82,30 +82,5 @@ internal sealed class CertificateService(PortalQueries queries, IAuthorityReader
         }
 
         return await revocation.RevokeAsync(detail.Certificate.SerialHex, reason, invalidityDate, user.Name(), cancellationToken);
-    }
-
-    /// <summary>The leaf, then each issuer up to the root.</summary>
-    private async Task<List<byte[]>> ChainAsync(byte[] leaf, string issuerName, CancellationToken cancellationToken)
-    {
-        var chain = new List<byte[]> { leaf };
-        var name = issuerName;
-        for (var depth = 0; depth < 4; depth++)
-        {
-            var authority = await authorities.FindActiveAsync(name, cancellationToken);
-            if (authority?.CertificateDer is not { } der)
-            {
-                break;
-            }
-
-            chain.Add(der);
-            if (authority.IssuerName == authority.Name)
-            {
-                break;
-            }
-
-            name = authority.IssuerName;
-        }
-
-        return chain;
     }
 }
