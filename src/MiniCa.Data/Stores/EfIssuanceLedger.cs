@@ -44,6 +44,11 @@ public sealed class EfIssuanceLedger(IDbContextFactory<MiniCaDbContext> contexts
         using var turn = await gate.EnterAsync(cancellationToken);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var now = time.GetUtcNow();
+        if (newRequest is not null && db.Database.IsSqlite())
+        {
+            return await SqliteIssuanceWriter.RecordSigningAsync(db, newRequest, certificate, audit, now, cancellationToken);
+        }
+
         CertificateRequestEntity request;
         if (newRequest is not null)
         {
@@ -70,8 +75,14 @@ public sealed class EfIssuanceLedger(IDbContextFactory<MiniCaDbContext> contexts
         ArgumentNullException.ThrowIfNull(audit);
         using var turn = await gate.EnterAsync(cancellationToken);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var now = time.GetUtcNow();
+        if (db.Database.IsSqlite())
+        {
+            await SqliteIssuanceWriter.RecordIssuedAsync(db, requestId, certificateId, certificateDer, audit, now, cancellationToken);
+            return;
+        }
+
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         // The hot path updates in place instead of loading both rows. The WHERE clauses are the entities' guards
         // (CertificateEntity.MarkIssued, CertificateRequestEntity.MarkIssued): only a certificate being signed and
         // an approved request change state, and exactly one row each.
