@@ -244,6 +244,56 @@ public sealed class AcmeProtocolTests(PortalFixture fixture)
     }
 
     [Fact]
+    public async Task NewOrder_OverTheHourlyLimit_RateLimitedWithRetryAfter()
+    {
+        var acme = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<MiniCa.Core.Configuration.CaOptions>(fixture.Services).Acme;
+        var limit = acme.OrdersPerHour;
+        acme.OrdersPerHour = 2;
+        try
+        {
+            using var client = await NewAccountAsync();
+            for (var i = 0; i < 2; i++)
+            {
+                var accepted = await client.PostAsync(client.Url("newOrder"), new { identifiers = new[] { new { type = "dns", value = $"rate{i}.example.com" } } });
+                Assert.Equal(HttpStatusCode.Created, accepted.Status);
+            }
+
+            var refused = await client.PostAsync(client.Url("newOrder"), new { identifiers = new[] { new { type = "dns", value = "rate2.example.com" } } });
+            Assert.Equal((HttpStatusCode)429, refused.Status);
+            Assert.Equal("rateLimited", refused.ProblemType);
+            Assert.NotNull(refused.RetryAfter);
+        }
+        finally
+        {
+            acme.OrdersPerHour = limit;
+        }
+    }
+
+    [Fact]
+    public async Task NewAccount_ExternalAccountRequiredAndMissing_Refused()
+    {
+        var acme = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<MiniCa.Core.Configuration.CaOptions>(fixture.Services).Acme;
+        acme.ExternalAccountRequired = true;
+        try
+        {
+            using var client = new AcmeTestClient(fixture.BaseAddress);
+            await client.InitializeAsync();
+            Assert.True(client.Directory.GetProperty("meta").GetProperty("externalAccountRequired").GetBoolean());
+            var refused = await client.PostAsync(client.Url("newAccount"), new { termsOfServiceAgreed = true });
+            Assert.Equal("externalAccountRequired", refused.ProblemType);
+
+            // A binding MACed with a key the CA never made is refused too.
+            var binding = AcmeTestClient.Jws(client.Key, new JsonObject { ["kid"] = "eab_unknown", ["url"] = client.Url("newAccount") }, AcmeTestClient.Jwk(client.Key).ToJsonString(), "HS256");
+            var unknown = await client.PostAsync(client.Url("newAccount"), "{\"termsOfServiceAgreed\":true,\"externalAccountBinding\":" + binding + "}");
+            Assert.Equal("unauthorized", unknown.ProblemType);
+        }
+        finally
+        {
+            acme.ExternalAccountRequired = false;
+        }
+    }
+
+    [Fact]
     public async Task Account_DeactivatedThenUsed_Unauthorized()
     {
         using var client = await NewAccountAsync();
