@@ -144,7 +144,12 @@ internal static partial class OcspBenchmark
         {
             Console.Error.WriteLine($"wrk against {url} measured nothing:\n{output}");
         }
-        var errors = Regex.Matches(output, @"(?:Non-2xx or 3xx responses|Socket errors: connect) (\d+)").Sum(m => long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture))
+
+        // A sanity check that the answers are whole responses, not short errors: bytes per response.
+        var transfer = Regex.Match(output, @"Transfer/sec:\s+([\d.]+)(\w+)");
+        var bytes = double.Parse(transfer.Groups[1].Value, CultureInfo.InvariantCulture) * (transfer.Groups[2].Value switch { "KB" => 1024, "MB" => 1024 * 1024, "GB" => 1024 * 1024 * 1024, _ => 1 });
+        Console.Error.WriteLine($"{url}: {rate:0} req/s, {bytes / Math.Max(rate, 1):0} bytes per response (headers included)");
+        var errors = Regex.Matches(output, @"(?:Non-2xx or 3xx responses:|Socket errors: connect) (\d+)").Sum(m => long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture))
             + Regex.Matches(output, @"(?:read|write|timeout) (\d+)").Sum(m => long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
         return (rate, p50, p99, errors);
     }

@@ -22,9 +22,16 @@ public sealed class MetricsTests(PortalFixture fixture)
         {
         }
 
+        using (var ocsp = await client.GetAsync("/ocsp/bm90LWEtcmVxdWVzdA"))
+        {
+            // A malformed OCSP request is an OCSP malformedRequest response, with HTTP 200 (RFC 6960 A.1).
+            Assert.Equal(System.Net.HttpStatusCode.OK, ocsp.StatusCode);
+            Assert.Equal("application/ocsp-response", ocsp.Content.Headers.ContentType?.MediaType);
+        }
+
         var text = string.Empty;
         // The exporter caches a scrape briefly; the counter shows up on a later one.
-        for (var i = 0; i < 50 && !(text.Contains("minica_requests_total{", StringComparison.Ordinal) && text.Contains("http_server_request_duration_seconds", StringComparison.Ordinal)); i++)
+        for (var i = 0; i < 50 && !(text.Contains("minica_requests_total{", StringComparison.Ordinal) && text.Contains("http_server_request_duration_seconds", StringComparison.Ordinal) && text.Contains("minica_ocsp_requests_total", StringComparison.Ordinal)); i++)
         {
             await Task.Delay(200);
             text = await client.GetStringAsync("/metrics");
@@ -35,5 +42,6 @@ public sealed class MetricsTests(PortalFixture fixture)
         Assert.Matches("minica_hsm_member_up\\{[^}]*member=\"embedded\"[^}]*\\} 1", text);
         Assert.Contains("minica_requests_pending", text, StringComparison.Ordinal);
         Assert.Contains("http_server_request_duration_seconds", text, StringComparison.Ordinal);
+        Assert.Contains("minica_ocsp_requests_total", text, StringComparison.Ordinal);
     }
 }

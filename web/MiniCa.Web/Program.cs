@@ -75,6 +75,7 @@ app.UseExceptionHandler(new ExceptionHandlerOptions
     StatusCodeSelector = exception => exception is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
 });
 app.UseStatusCodePages();
+app.UseOcspLane();
 app.UseSecurityHeaders();
 if (loaded.Options.HttpsRedirection)
 {
@@ -90,7 +91,6 @@ app.UseAntiforgery();
 app.MapHealthChecks("/healthz", new HealthCheckOptions { ResponseWriter = HealthResponse.WriteAsync }).AllowAnonymous();
 app.MapMiniCaMetrics();
 app.MapCaEndpoints();
-app.MapOcspEndpoints();
 app.MapAccountEndpoints();
 app.MapPortalDownloads();
 app.MapApiEndpoints();

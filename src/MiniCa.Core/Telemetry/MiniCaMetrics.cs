@@ -22,6 +22,9 @@ public static class MiniCaMetrics
 
 
 
+    /// <summary>OCSP requests answered (kept out of the per-route HTTP histograms, which cost a fifth of the OCSP throughput).</summary>
+    public static Counter<long> OcspRequests { get; } = Meter.CreateCounter<long>("minica_ocsp_requests", description: "OCSP requests answered.");
+
     /// <summary>Time from CSR received to certificate committed, in milliseconds.</summary>
     public static Histogram<double> IssuanceDuration { get; } = Meter.CreateHistogram<double>("minica_issuance_duration", "ms", "CSR in to committed certificate out.");
 
