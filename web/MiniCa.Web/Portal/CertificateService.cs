@@ -36,14 +36,17 @@ internal sealed class CertificateService(PortalQueries queries, IAuthorityReader
         return detail is not null && (user.SeesAll() || string.Equals(detail.Requester, user.Name(), StringComparison.OrdinalIgnoreCase)) ? detail : null;
     }
 
-    /// <summary>Whether <paramref name="user"/> may revoke <paramref name="certificate"/>.</summary>
-    public static bool CanRevoke(ClaimsPrincipal user, CertificateDetail certificate)
+    /// <summary>Whether <paramref name="user"/> may revoke <paramref name="certificate"/> now (it is issued and they may).</summary>
+    public static bool CanRevoke(ClaimsPrincipal user, CertificateDetail certificate) =>
+        MayRevoke(user, certificate) && certificate.Certificate.Status == CertificateStatus.Issued;
+
+    /// <summary>Officers may revoke any certificate; a requester their own.</summary>
+    private static bool MayRevoke(ClaimsPrincipal user, CertificateDetail certificate)
     {
         ArgumentNullException.ThrowIfNull(user);
         ArgumentNullException.ThrowIfNull(certificate);
-        return certificate.Certificate.Status == CertificateStatus.Issued
-               && (user.IsInRole(PortalRoles.Officer)
-                   || (user.IsInRole(PortalRoles.Requester) && string.Equals(certificate.Requester, user.Identity?.Name, StringComparison.OrdinalIgnoreCase)));
+        return user.IsInRole(PortalRoles.Officer)
+               || (user.IsInRole(PortalRoles.Requester) && string.Equals(certificate.Requester, user.Identity?.Name, StringComparison.OrdinalIgnoreCase));
     }
 
     public async Task<Download?> DownloadAsync(ClaimsPrincipal user, string serial, string format, CancellationToken cancellationToken = default)
@@ -76,7 +79,8 @@ internal sealed class CertificateService(PortalQueries queries, IAuthorityReader
     {
         var detail = await FindAsync(user, serial, cancellationToken)
             ?? throw new CaException(CaErrorKind.NotFound, $"No certificate with serial {serial}.");
-        if (detail.Certificate.Status == CertificateStatus.Issued && !CanRevoke(user, detail))
+        // The permission is checked whatever the status, so that the answer never depends on who may do what.
+        if (!MayRevoke(user, detail))
         {
             throw new CaException(CaErrorKind.Forbidden, "Only an officer, or the requester of this certificate, may revoke it.");
         }
