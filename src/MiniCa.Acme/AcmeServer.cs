@@ -387,7 +387,7 @@ internal sealed class AcmeServer(
             throw new AcmeException("malformed", $"No certificate {serial} for this account.", 404);
         }
 
-        var chain = await AuthorityChain.BuildAsync(authorities, der, certificate.IssuerName, cancellationToken);
+        var chain = await AuthorityChain.BuildAsync(authorities, der, certificate.IssuerName, cancellationToken: cancellationToken);
         return new AcmeResponse(200, CertificateFormats.ToPemChain(chain), ContentType: "application/pem-certificate-chain");
     }
 

@@ -4,10 +4,10 @@ using MiniCa.Authority;
 using MiniCa.Core.Authorities;
 using MiniCa.Core.Configuration;
 using MiniCa.Core.Errors;
+using MiniCa.Core.Issuance;
 using MiniCa.Core.Profiles;
 using MiniCa.Data;
 using MiniCa.Hsm;
-using Org.BouncyCastle.Utilities.IO.Pem;
 
 namespace MiniCa.Hosting;
 
@@ -106,19 +106,7 @@ public sealed class CaBootstrapper(
         {
             var der = certificate.CertificateDer!;
             await File.WriteAllBytesAsync(Path.Combine(CertificateDirectory, certificate.Name + ".crt"), der, cancellationToken);
-            await File.WriteAllTextAsync(Path.Combine(CertificateDirectory, certificate.Name + ".pem"), ToPem(der), cancellationToken);
+            await File.WriteAllTextAsync(Path.Combine(CertificateDirectory, certificate.Name + ".pem"), CertificateFormats.ToPem(der), cancellationToken);
         }
-    }
-
-    /// <summary>PEM text of a DER certificate.</summary>
-    public static string ToPem(byte[] der)
-    {
-        using var text = new StringWriter();
-        using (var writer = new PemWriter(text))
-        {
-            writer.WriteObject(new PemObject("CERTIFICATE", der));
-        }
-
-        return text.ToString().ReplaceLineEndings("\n");
     }
 }

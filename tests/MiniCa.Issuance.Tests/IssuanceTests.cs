@@ -2,8 +2,8 @@ using System.Collections.Concurrent;
 using System.Net;
 using MiniCa.Authority.Issuance;
 using MiniCa.Core.Errors;
+using MiniCa.Core.Issuance;
 using MiniCa.Core.Ledger;
-using MiniCa.Hosting;
 using MiniCa.TestSupport;
 using Org.BouncyCastle.Asn1.X509;
 using Org.BouncyCastle.Crypto.Generators;
@@ -67,8 +67,8 @@ public sealed class IssuanceTests(IssuanceFixture ca)
         Assert.True(outcome.Status == RequestStatus.Issued, string.Join("; ", outcome.Problems));
         var certificate = Path.Combine(ca.WorkDirectory, $"{profile}.pem");
         var chain = Path.Combine(ca.WorkDirectory, $"{profile}-chain.pem");
-        File.WriteAllText(certificate, CaBootstrapper.ToPem(outcome.Certificate!));
-        File.WriteAllText(chain, CaBootstrapper.ToPem(outcome.Certificate!) + File.ReadAllText(Path.Combine(ca.CaDirectory, "issuing.pem")));
+        File.WriteAllText(certificate, CertificateFormats.ToPem(outcome.Certificate!));
+        File.WriteAllText(chain, CertificateFormats.ToPem(outcome.Certificate!) + File.ReadAllText(Path.Combine(ca.CaDirectory, "issuing.pem")));
 
         var verify = await ProcessRunner.RunAsync(openssl, [
             "verify", "-x509_strict", "-purpose", opensslPurpose,
@@ -88,7 +88,7 @@ public sealed class IssuanceTests(IssuanceFixture ca)
         var openssl = Prerequisites.RequireProgram("openssl", "openssl");
         var outcome = await ca.Issuance.SubmitAsync(Submit(CsrFor("tls-server"), "tls-server"));
         var certificate = Path.Combine(ca.WorkDirectory, "hostname.pem");
-        File.WriteAllText(certificate, CaBootstrapper.ToPem(outcome.Certificate!));
+        File.WriteAllText(certificate, CertificateFormats.ToPem(outcome.Certificate!));
         string[] Args(string host) => ["verify", "-x509_strict", "-purpose", "sslserver", "-verify_hostname", host,
             "-CAfile", Path.Combine(ca.CaDirectory, "root.pem"), "-untrusted", Path.Combine(ca.CaDirectory, "issuing.pem"), certificate];
 

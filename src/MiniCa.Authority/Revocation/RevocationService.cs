@@ -4,6 +4,7 @@ using MiniCa.Core.Errors;
 using MiniCa.Core.Ledger;
 using MiniCa.Core.Profiles;
 using MiniCa.Core.Revocation;
+using MiniCa.Core.Serials;
 using MiniCa.Core.Telemetry;
 
 namespace MiniCa.Authority.Revocation;
@@ -49,17 +50,6 @@ public sealed class RevocationService(
     }
 
     /// <summary>Serials as stored: lowercase hex, no separators, no leading zeros.</summary>
-    public static string NormaliseSerial(string serial)
-    {
-        var hex = (serial ?? string.Empty).Replace(":", string.Empty, StringComparison.Ordinal).Replace(" ", string.Empty, StringComparison.Ordinal).Trim().ToLowerInvariant();
-        if (hex.StartsWith("0x", StringComparison.Ordinal))
-        {
-            hex = hex[2..];
-        }
-
-        hex = hex.TrimStart('0');
-        return hex.Length is > 0 and <= 40 && hex.All(char.IsAsciiHexDigit)
-            ? hex
-            : throw new CaException(CaErrorKind.Malformed, $"'{serial}' is not a serial number in hex (at most 20 octets).");
-    }
+    public static string NormaliseSerial(string serial) =>
+        SerialText.Normalize(serial) ?? throw new CaException(CaErrorKind.Malformed, $"'{serial}' is not a serial number in hex (at most 20 octets).");
 }

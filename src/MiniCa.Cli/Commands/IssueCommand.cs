@@ -1,7 +1,10 @@
 using System.ComponentModel;
 using Microsoft.Extensions.DependencyInjection;
 using MiniCa.Authority.Issuance;
+using MiniCa.Core.Authorities;
+using MiniCa.Core.Configuration;
 using MiniCa.Core.Errors;
+using MiniCa.Core.Issuance;
 using MiniCa.Core.Ledger;
 using MiniCa.Hosting;
 using Spectre.Console;
@@ -73,7 +76,9 @@ internal sealed class IssueCommand : AsyncCommand<IssueCommand.Settings>
         switch (outcome.Status)
         {
             case RequestStatus.Issued:
-                var chain = CaBootstrapper.ToPem(outcome.Certificate!) + await IssuerChainPemAsync(services, cancellationToken);
+                // The chain up to (not including) the root, which relying parties must already trust.
+                var chain = CertificateFormats.ToPemChain(await AuthorityChain.BuildAsync(services.GetRequiredService<IAuthorityReader>(), outcome.Certificate!,
+                    services.GetRequiredService<CaOptions>().IssuingAuthority, includeRoot: false, cancellationToken: cancellationToken));
                 if (settings.Out is null)
                 {
                     Console.Out.Write(chain);
@@ -97,26 +102,5 @@ internal sealed class IssueCommand : AsyncCommand<IssueCommand.Settings>
                 Console.Error.WriteLine($"minica: error: request {outcome.RequestId} {outcome.Status.ToString().ToLowerInvariant()}: {string.Join("; ", outcome.Problems)}");
                 return 1;
         }
-    }
-
-    private static async Task<string> IssuerChainPemAsync(IServiceProvider services, CancellationToken cancellationToken)
-    {
-        // The chain up to (not including) the root, which relying parties must already trust.
-        var options = services.GetRequiredService<MiniCa.Core.Configuration.CaOptions>();
-        var reader = services.GetRequiredService<MiniCa.Core.Authorities.IAuthorityReader>();
-        var pem = string.Empty;
-        var name = options.IssuingAuthority;
-        while (!string.IsNullOrEmpty(options.Authorities[name].Issuer))
-        {
-            var authority = await reader.FindActiveAsync(name, cancellationToken);
-            if (authority?.CertificateDer is { } der)
-            {
-                pem += CaBootstrapper.ToPem(der);
-            }
-
-            name = options.Authorities[name].Issuer!;
-        }
-
-        return pem;
     }
 }

@@ -72,6 +72,9 @@ public interface IAcmeStore
     /// <summary>Authorizations with a challenge left in processing (a restart interrupted its validation).</summary>
     Task<IReadOnlyList<AcmeAuthorization>> ListProcessingAsync(DateTimeOffset now, CancellationToken cancellationToken = default);
 
+    /// <summary>Recent accounts (for the portal), newest first.</summary>
+    Task<IReadOnlyList<AcmeAccount>> ListAccountsAsync(int limit, CancellationToken cancellationToken = default);
+
     /// <summary>Recent orders (for the portal), newest first.</summary>
     Task<IReadOnlyList<AcmeOrder>> ListOrdersAsync(int limit, CancellationToken cancellationToken = default);
 }

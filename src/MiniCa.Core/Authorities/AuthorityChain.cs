@@ -5,9 +5,9 @@ public static class AuthorityChain
 {
     /// <summary>
     /// <paramref name="leaf"/>, then the active certificate of <paramref name="issuerName"/> and of its issuers, up
-    /// to the self-issued root (at most four authorities deep).
+    /// to the self-issued root (at most four authorities deep); the root itself only when <paramref name="includeRoot"/>.
     /// </summary>
-    public static async Task<IReadOnlyList<byte[]>> BuildAsync(IAuthorityReader authorities, byte[] leaf, string issuerName, CancellationToken cancellationToken = default)
+    public static async Task<IReadOnlyList<byte[]>> BuildAsync(IAuthorityReader authorities, byte[] leaf, string issuerName, bool includeRoot = true, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(authorities);
         ArgumentNullException.ThrowIfNull(leaf);
@@ -21,11 +21,17 @@ public static class AuthorityChain
                 break;
             }
 
-            chain.Add(der);
             if (authority.IssuerName == authority.Name)
             {
+                if (includeRoot)
+                {
+                    chain.Add(der);
+                }
+
                 break;
             }
+
+            chain.Add(der);
 
             name = authority.IssuerName;
         }

@@ -10,7 +10,7 @@ namespace MiniCa.Core.Issuance;
 public static class CertificateFormats
 {
     /// <summary>PEM text of one DER certificate (RFC 7468 §5).</summary>
-    public static string ToPem(byte[] der) => Pem("CERTIFICATE", der);
+    public static string ToPem(byte[] der) => ToPem("CERTIFICATE", der);
 
     /// <summary>The leaf followed by its issuers, each as PEM (RFC 8555 §9.1 <c>application/pem-certificate-chain</c>).</summary>
     public static string ToPemChain(IEnumerable<byte[]> chain)
@@ -19,7 +19,7 @@ public static class CertificateFormats
         var text = new StringBuilder();
         foreach (var der in chain)
         {
-            text.Append(ToPem(der));
+            text.Append(ToPem("CERTIFICATE", der));
         }
 
         return text.ToString();
@@ -47,7 +47,8 @@ public static class CertificateFormats
         return new ContentInfo(CmsObjectIdentifiers.SignedData, signedData).GetEncoded(Asn1Encodable.Der);
     }
 
-    private static string Pem(string type, byte[] der)
+    /// <summary>PEM text of DER bytes under <paramref name="type"/> (RFC 7468: CERTIFICATE, CERTIFICATE REQUEST, X509 CRL).</summary>
+    public static string ToPem(string type, byte[] der)
     {
         ArgumentNullException.ThrowIfNull(der);
         using var text = new StringWriter();

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using MiniCa.Core.Ledger;
+using MiniCa.Core.Serials;
 using MiniCa.Data.Entities;
 
 namespace MiniCa.Data.Queries;
@@ -202,22 +203,8 @@ public sealed class PortalQueries(IDbContextFactory<MiniCaDbContext> contexts)
         }
     }
 
-    /// <summary>Lowercase hex without separators, or <see langword="null"/> when the text is not hex.</summary>
-    public static string? NormalizeSerial(string? serial)
-    {
-        if (string.IsNullOrWhiteSpace(serial))
-        {
-            return null;
-        }
-
-        var hex = serial.Replace(":", string.Empty, StringComparison.Ordinal).Replace(" ", string.Empty, StringComparison.Ordinal).Trim().ToLowerInvariant();
-        if (hex.StartsWith("0x", StringComparison.Ordinal))
-        {
-            hex = hex[2..];
-        }
-
-        return hex.Length <= 40 && hex.All(char.IsAsciiHexDigit) ? hex : null;
-    }
+    /// <summary>Lowercase hex without separators or leading zeros (as stored), or <see langword="null"/> when the text is no serial.</summary>
+    public static string? NormalizeSerial(string? serial) => SerialText.Normalize(serial);
 
     private static IQueryable<AuditEventEntity> Filter(IQueryable<AuditEventEntity> rows, AuditQuery query)
     {

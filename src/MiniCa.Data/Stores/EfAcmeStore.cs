@@ -350,6 +350,14 @@ public sealed class EfAcmeStore(IDbContextFactory<MiniCaDbContext> contexts, Wri
     }
 
     /// <inheritdoc />
+    public async Task<IReadOnlyList<AcmeAccount>> ListAccountsAsync(int limit, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var accounts = await db.AcmeAccounts.AsNoTracking().OrderByDescending(a => a.Id).Take(Math.Clamp(limit, 1, 500)).ToListAsync(cancellationToken);
+        return accounts.Select(ToRecord).ToList();
+    }
+
+    /// <inheritdoc />
     public async Task<IReadOnlyList<AcmeOrder>> ListOrdersAsync(int limit, CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);

@@ -9,11 +9,13 @@ namespace MiniCa.Web.Portal;
 internal sealed record NewEabKey(string KeyId, string HmacKey, string PortalUser);
 
 /// <summary>
-/// The portal's view of ACME: recent orders, and External Account Binding keys that officers make for a portal user
+/// The portal's view of ACME: recent accounts and orders, and External Account Binding keys that officers make for a portal user
 /// so that the ACME account (and its certificates) is attributable to that person.
 /// </summary>
 internal sealed class AcmeAdministration(IAcmeStore store, UserDirectory users, IAuditLog audit, TimeProvider time)
 {
+    public Task<IReadOnlyList<AcmeAccount>> RecentAccountsAsync(int limit = 200, CancellationToken cancellationToken = default) => store.ListAccountsAsync(limit, cancellationToken);
+
     public Task<IReadOnlyList<AcmeOrder>> RecentOrdersAsync(int limit = 200, CancellationToken cancellationToken = default) => store.ListOrdersAsync(limit, cancellationToken);
 
     /// <summary>Makes an EAB key for <paramref name="portalUser"/>; the HMAC key is returned once and never shown again.</summary>

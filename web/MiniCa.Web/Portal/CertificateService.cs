@@ -66,10 +66,10 @@ internal sealed class CertificateService(PortalQueries queries, IAuthorityReader
             case "crt":
                 return new Download(der, "application/pkix-cert", name + ".crt");
             case "chain":
-                return new Download(System.Text.Encoding.ASCII.GetBytes(CertificateFormats.ToPemChain(await AuthorityChain.BuildAsync(authorities, der, detail.Certificate.IssuerName, cancellationToken))),
+                return new Download(System.Text.Encoding.ASCII.GetBytes(CertificateFormats.ToPemChain(await AuthorityChain.BuildAsync(authorities, der, detail.Certificate.IssuerName, cancellationToken: cancellationToken))),
                     "application/pem-certificate-chain", name + "-chain.pem");
             case "p7b":
-                return new Download(CertificateFormats.ToPkcs7(await AuthorityChain.BuildAsync(authorities, der, detail.Certificate.IssuerName, cancellationToken)), "application/pkcs7-mime", name + ".p7b");
+                return new Download(CertificateFormats.ToPkcs7(await AuthorityChain.BuildAsync(authorities, der, detail.Certificate.IssuerName, cancellationToken: cancellationToken)), "application/pkcs7-mime", name + ".p7b");
             default:
                 throw new CaException(CaErrorKind.Malformed, $"'{format}' is not a download format; use pem, der, chain or p7b.");
         }
