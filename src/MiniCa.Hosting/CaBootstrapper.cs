@@ -21,7 +21,7 @@ public sealed class CaBootstrapper(
     IDbContextFactory<MiniCaDbContext> contexts,
     IAuthorityStore authorities,
     ProfileCatalog profiles,
-    HsmMember hsm,
+    HsmCluster hsm,
     KeyCeremony ceremony,
     ILogger<CaBootstrapper> logger)
 {
@@ -75,10 +75,18 @@ public sealed class CaBootstrapper(
     {
         await PrepareDatabaseAsync(cancellationToken);
         logger.LogInformation("Certificate profiles: {Profiles}", string.Join(", ", profiles.All.Select(p => p.Name).Order(StringComparer.Ordinal)));
-        logger.LogInformation("HSM member {Member}: token '{Token}' (serial {Serial}) in {Module}", hsm.Name, hsm.TokenLabel, hsm.TokenSerial, hsm.Settings.ModulePath);
+        foreach (var member in hsm.GetStatus())
+        {
+            logger.LogInformation(
+                "HSM member {Member}: {State}, token '{Token}' (serial {Serial}) in {Module}",
+                member.Name, member.State, member.TokenLabel, member.TokenSerial, member.ModulePath);
+        }
+
         if (await IsInitializedAsync(cancellationToken))
         {
-            await WriteCertificateFilesAsync(await authorities.ListAsync(cancellationToken), cancellationToken);
+            var recorded = await authorities.ListAsync(cancellationToken);
+            AnchorKeys(recorded);
+            await WriteCertificateFilesAsync(recorded, cancellationToken);
             return;
         }
 
@@ -94,6 +102,19 @@ public sealed class CaBootstrapper(
         foreach (var authority in created)
         {
             logger.LogInformation("Authority {Name}: {Subject}, serial {Serial}", authority.Name, authority.Subject, authority.SerialHex);
+        }
+    }
+
+    /// <summary>
+    /// Tells the HSM cluster the public key each CA key must have (from the recorded CA certificates), so a member
+    /// holding a different key under the same label is never used for it.
+    /// </summary>
+    private void AnchorKeys(IEnumerable<AuthorityCertificate> recorded)
+    {
+        foreach (var authority in recorded.Where(a => a.Status == AuthorityStatus.Active && a.CertificateDer is not null))
+        {
+            var certificate = new Org.BouncyCastle.X509.X509CertificateParser().ReadCertificate(authority.CertificateDer);
+            hsm.AnchorKey(authority.KeyUri, certificate.CertificateStructure.SubjectPublicKeyInfo.GetDerEncoded());
         }
     }
 

@@ -36,9 +36,17 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<ISerialNumberGenerator, RandomSerialNumberGenerator>();
 
         // The HSM is opened on first use, so configuration errors are reported before any module is loaded.
-        services.AddSingleton(sp => HsmMember.Connect(ResolveMember(options, configuration.BaseDirectory)));
-        services.AddSingleton(sp => new Pkcs11KeyStore(sp.GetRequiredService<HsmMember>()));
-        services.AddSingleton<IKeyManager>(sp => sp.GetRequiredService<Pkcs11KeyStore>());
+        services.AddSingleton(sp => new HsmCluster(
+            ResolveMembers(options, configuration.BaseDirectory),
+            new HsmClusterSettings
+            {
+                OperationTimeout = TimeSpan.FromSeconds(options.Hsm.OperationTimeoutSeconds),
+                ProbeInterval = TimeSpan.FromSeconds(options.Hsm.ProbeIntervalSeconds),
+                CopyableKeys = options.Hsm.CopyableKeys,
+            },
+            sp.GetService<Microsoft.Extensions.Logging.ILogger<HsmCluster>>()));
+        services.AddSingleton(sp => new ClusterKeyStore(sp.GetRequiredService<HsmCluster>()));
+        services.AddSingleton<IKeyManager>(sp => sp.GetRequiredService<ClusterKeyStore>());
 
         var pragmas = new SqlitePragmas();
         services.AddPooledDbContextFactory<MiniCaDbContext>(db => db.UseSqlite(options.Database.ConnectionString).AddInterceptors(pragmas));
@@ -94,26 +102,27 @@ public static class ServiceCollectionExtensions
     }
 
     /// <summary>
-    /// The member to connect: the configured one, or the embedded SoftHSM2 token (provisioned on first use).
-    /// Only the first configured member is used until the HSM cluster arrives.
+    /// The members to connect: the configured ones, or the embedded SoftHSM2 token (provisioned on first use).
     /// </summary>
-    internal static HsmMemberSettings ResolveMember(CaOptions options, string baseDirectory)
+    public static IReadOnlyList<HsmMemberSettings> ResolveMembers(CaOptions options, string baseDirectory)
     {
+        ArgumentNullException.ThrowIfNull(options);
         if (options.Hsm.IsEmbedded)
         {
-            return EmbeddedSoftHsm.Provision(options.DataDirectory, options.Hsm.EmbeddedModulePath, options.Hsm.MaxSessions);
+            return [EmbeddedSoftHsm.Provision(options.DataDirectory, options.Hsm.EmbeddedModulePath, options.Hsm.MaxSessions)];
         }
 
-        var member = options.Hsm.Members[0];
-        return new HsmMemberSettings
+        return options.Hsm.Members.Select(member => new HsmMemberSettings
         {
             Name = member.Name,
             ModulePath = member.ModulePath,
             TokenLabel = string.IsNullOrWhiteSpace(member.TokenLabel) ? null : member.TokenLabel,
             TokenSerial = string.IsNullOrWhiteSpace(member.TokenSerial) ? null : member.TokenSerial,
             PinSource = member.PinSource,
+            SoPinSource = string.IsNullOrWhiteSpace(member.SoPinSource) ? null : member.SoPinSource,
+            ModuleEnvironment = member.ModuleEnvironment,
             BaseDirectory = baseDirectory,
             MaxSessions = options.Hsm.MaxSessions,
-        };
+        }).ToList();
     }
 }

@@ -62,6 +62,7 @@ public static class EmbeddedSoftHsm
             ModulePath = modulePath,
             TokenLabel = TokenLabel,
             PinSource = "file:" + paths.UserPinFile,
+            SoPinSource = "file:" + paths.SoPinFile,
             MaxSessions = maxSessions,
         };
 

@@ -18,12 +18,14 @@ public sealed class HsmMember : IDisposable
     private readonly SessionPool _pool;
     private readonly ConcurrentDictionary<(CKO Class, string Label), IObjectHandle> _handles = new();
     private readonly ISession _anchor;
+    private readonly PrivateModule? _privateModule;
     private long _operations;
     private long _recoveries;
     private int _disposed;
 
-    private HsmMember(HsmMemberSettings settings, IPkcs11Library library, ISlot slot, ITokenInfo token, string pin)
+    private HsmMember(HsmMemberSettings settings, IPkcs11Library library, PrivateModule? privateModule, ISlot slot, ITokenInfo token, string pin)
     {
+        _privateModule = privateModule;
         Settings = settings;
         Library = library;
         _slot = slot;
@@ -77,10 +79,32 @@ public sealed class HsmMember : IDisposable
     public static HsmMember Connect(HsmMemberSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        var library = Pkcs11Modules.Load(settings.ModulePath);
-        var (slot, token) = FindToken(library, settings);
-        var pin = PinSource.Resolve(settings.PinSource, settings.BaseDirectory);
-        return new HsmMember(settings, library, slot, token, pin);
+        var privateModule = settings.ModuleEnvironment.Count > 0 ? Pkcs11Modules.LoadPrivate(settings.ModulePath, settings.ModuleEnvironment) : null;
+        try
+        {
+            var library = privateModule?.Library ?? Pkcs11Modules.Load(settings.ModulePath);
+            var (slot, token) = FindToken(library, settings);
+            var pin = PinSource.Resolve(settings.PinSource, settings.BaseDirectory);
+            return new HsmMember(settings, library, privateModule, slot, token, pin);
+        }
+        catch (Pkcs11Exception ex)
+        {
+            Release(privateModule);
+            throw Pkcs11Errors.Map(ex, settings.Name, settings.TokenDescription, "connect");
+        }
+        catch
+        {
+            Release(privateModule);
+            throw;
+        }
+    }
+
+    private static void Release(PrivateModule? module)
+    {
+        if (module is not null)
+        {
+            Pkcs11Modules.Unload(module);
+        }
     }
 
     /// <summary>Finds the slot holding the configured token, or explains which tokens exist instead.</summary>
@@ -209,6 +233,62 @@ public sealed class HsmMember : IDisposable
             }
         }
     }
+
+    /// <summary>
+    /// Opens a logged-in read-write session the caller owns (session objects live as long as it; close it with
+    /// <see cref="ISession.CloseSession"/>). For multi-step work such as key copying.
+    /// </summary>
+    internal ISession OpenReadWriteSession(string action)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        Interlocked.Increment(ref _operations);
+        return OpenLoggedIn(SessionType.ReadWrite, action);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="operation"/> in a read-write session logged in as the token's security officer (only
+    /// the SO may mark a key CKA_TRUSTED). Login is per token per process, so the user is logged out meanwhile
+    /// and logged back in afterwards: run it only where no signing goes on at the same time (the CLI).
+    /// </summary>
+    internal T ExecuteAsSecurityOfficer<T>(string soPin, string action, Func<ISession, T> operation)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        Interlocked.Increment(ref _operations);
+        try
+        {
+            _handles.Clear();
+            _anchor.Logout();
+            var session = _slot.OpenSession(SessionType.ReadWrite);
+            try
+            {
+                session.Login(CKU.CKU_SO, soPin);
+                try
+                {
+                    return operation(session);
+                }
+                finally
+                {
+                    session.Logout();
+                }
+            }
+            finally
+            {
+                session.CloseSession();
+            }
+        }
+        catch (Pkcs11Exception ex)
+        {
+            throw Pkcs11Errors.Map(ex, Name, TokenLabel, action);
+        }
+        finally
+        {
+            EnsureLoggedIn(_anchor);
+        }
+    }
+
+    /// <summary>Forgets cached object handles (after objects were destroyed or created under a known label).</summary>
+    internal void ForgetHandles() => _handles.Clear();
 
     /// <summary>
     /// Finds the object of <paramref name="objectClass"/> labelled <paramref name="label"/>, caching its handle
@@ -408,15 +488,17 @@ public sealed class HsmMember : IDisposable
             return;
         }
 
-        _pool.Dispose();
         try
         {
+            _pool.Dispose();
             _anchor.CloseSession();
         }
-        catch (Pkcs11Exception)
+        catch (Exception ex) when (ex is Pkcs11Exception or UnmanagedException)
         {
-            // Already closed by the token.
+            // Already closed by the token (or the module is gone).
         }
+
+        Release(_privateModule);
     }
 }
 

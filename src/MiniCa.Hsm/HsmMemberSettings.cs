@@ -18,6 +18,12 @@ public sealed record HsmMemberSettings
     /// <summary>Where the user PIN comes from: <c>env:NAME</c> or <c>file:PATH</c>.</summary>
     public required string PinSource { get; init; }
 
+    /// <summary>Where the security officer's PIN comes from, when this member must create a trusted wrapping key.</summary>
+    public string? SoPinSource { get; init; }
+
+    /// <summary>Native environment for a private copy of the module (empty: the module is shared in the process).</summary>
+    public IReadOnlyDictionary<string, string> ModuleEnvironment { get; init; } = new Dictionary<string, string>();
+
     /// <summary>The folder relative <c>file:</c> PIN sources resolve against.</summary>
     public string BaseDirectory { get; init; } = Directory.GetCurrentDirectory();
 

@@ -11,7 +11,7 @@ namespace MiniCa.Hsm;
 /// </summary>
 internal static class KeyTemplates
 {
-    internal static (CKM Mechanism, List<IObjectAttribute> Public, List<IObjectAttribute> Private) For(string label, byte[] id, KeyAlgorithm algorithm)
+    internal static (CKM Mechanism, List<IObjectAttribute> Public, List<IObjectAttribute> Private) For(string label, byte[] id, KeyAlgorithm algorithm, bool copyable = false)
     {
         var f = Pkcs11Modules.Factories.ObjectAttributeFactory;
         var keyType = algorithm.Family == KeyFamily.Ec ? CKK.CKK_EC : CKK.CKK_RSA;
@@ -40,9 +40,11 @@ internal static class KeyTemplates
             f.Create(CKA.CKA_PRIVATE, true),
             f.Create(CKA.CKA_LABEL, label),
             f.Create(CKA.CKA_ID, id),
-            // Never leaves the token in plaintext (SENSITIVE) nor wrapped (not EXTRACTABLE).
+            // Never leaves the token in plaintext (SENSITIVE). Not EXTRACTABLE, unless made for a cluster: then it
+            // may only be wrapped by a key the security officer marked CKA_TRUSTED (PKCS#11 v2.40 §4.9).
             f.Create(CKA.CKA_SENSITIVE, true),
-            f.Create(CKA.CKA_EXTRACTABLE, false),
+            f.Create(CKA.CKA_EXTRACTABLE, copyable),
+            f.Create(CKA.CKA_WRAP_WITH_TRUSTED, copyable),
             // Sign only.
             f.Create(CKA.CKA_SIGN, true),
             f.Create(CKA.CKA_SIGN_RECOVER, false),

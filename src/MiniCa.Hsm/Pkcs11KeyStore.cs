@@ -20,14 +20,22 @@ namespace MiniCa.Hsm;
 public sealed class Pkcs11KeyStore : IKeyManager
 {
     private readonly HsmMember _member;
+    private readonly bool _copyable;
     private readonly ConcurrentDictionary<string, Pkcs11Signer> _signers = new(StringComparer.Ordinal);
 
-    /// <summary>Creates a key store over <paramref name="member"/>.</summary>
-    public Pkcs11KeyStore(HsmMember member)
+    /// <summary>
+    /// Creates a key store over <paramref name="member"/>. With <paramref name="copyable"/>, generated keys can be
+    /// wrapped out, but only under a key the security officer marked trusted (for copying to cluster members).
+    /// </summary>
+    public Pkcs11KeyStore(HsmMember member, bool copyable = false)
     {
         ArgumentNullException.ThrowIfNull(member);
         _member = member;
+        _copyable = copyable;
     }
+
+    /// <summary>The member this store reads.</summary>
+    public HsmMember Member => _member;
 
     /// <inheritdoc />
     public IKeySigner GenerateKey(string keyName, KeyAlgorithm algorithm)
@@ -44,7 +52,7 @@ public sealed class Pkcs11KeyStore : IKeyManager
         var id = RandomNumberGenerator.GetBytes(16);
         _member.ExecuteReadWrite($"generate the {algorithm} key '{keyName}'", session =>
         {
-            var (mechanismType, publicTemplate, privateTemplate) = KeyTemplates.For(keyName, id, algorithm);
+            var (mechanismType, publicTemplate, privateTemplate) = KeyTemplates.For(keyName, id, algorithm, _copyable);
             using var mechanism = Pkcs11Modules.Factories.MechanismFactory.Create(mechanismType);
             session.GenerateKeyPair(mechanism, publicTemplate, privateTemplate, out _, out _);
             return 0;

@@ -39,6 +39,81 @@ public static class Pkcs11Modules
         }
     }
 
+    /// <summary>
+    /// Loads a private copy of the module at <paramref name="modulePath"/> with <paramref name="environment"/> set in
+    /// the native environment while it initialises. Each call copies the file anew, so the copy has its own static
+    /// state (p11-kit's client, for one, reads its server address once per loaded library) and can be finalised
+    /// and reloaded without touching any other member. Release it with <see cref="Unload"/>.
+    /// </summary>
+    public static PrivateModule LoadPrivate(string modulePath, IReadOnlyDictionary<string, string> environment)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(modulePath);
+        ArgumentNullException.ThrowIfNull(environment);
+        var source = Path.GetFullPath(modulePath);
+        if (!File.Exists(source))
+        {
+            return new PrivateModule(LoadCore(source), source);
+        }
+
+        Directory.CreateDirectory(s_privateDirectory);
+        var copy = Path.Combine(s_privateDirectory, $"{Guid.NewGuid():N}-{Path.GetFileName(source)}");
+        File.Copy(source, copy);
+        lock (s_environmentLock)
+        {
+            var previous = environment.Keys.ToDictionary(k => k, NativeInterop.GetNativeEnvironment, StringComparer.Ordinal);
+            try
+            {
+                foreach (var (name, value) in environment)
+                {
+                    NativeInterop.SetNativeEnvironment(name, value);
+                }
+
+                return new PrivateModule(LoadCore(copy), copy);
+            }
+            catch
+            {
+                File.Delete(copy);
+                throw;
+            }
+            finally
+            {
+                foreach (var (name, value) in previous)
+                {
+                    NativeInterop.SetNativeEnvironment(name, value ?? string.Empty);
+                }
+            }
+        }
+    }
+
+    /// <summary>Finalises a private module copy and deletes its file.</summary>
+    public static void Unload(PrivateModule module)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        try
+        {
+            module.Library.Dispose();
+        }
+        catch (Exception ex) when (ex is Pkcs11Exception or UnmanagedException)
+        {
+            // A dead module may refuse C_Finalize; the copy is dropped either way.
+        }
+
+        if (module.CopyPath.StartsWith(s_privateDirectory, StringComparison.Ordinal))
+        {
+            try
+            {
+                File.Delete(module.CopyPath);
+            }
+            catch (IOException)
+            {
+                // Removed with the folder at the next start.
+            }
+        }
+    }
+
+    private static readonly string s_privateDirectory = Path.Combine(Path.GetTempPath(), "minica-modules", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    private static readonly Lock s_environmentLock = new();
+
     private static IPkcs11Library LoadCore(string path)
     {
         NativeInterop.RegisterResolver();
@@ -60,3 +135,8 @@ public static class Pkcs11Modules
         }
     }
 }
+
+/// <summary>A private copy of a PKCS#11 module loaded for one member.</summary>
+/// <param name="Library">The loaded module.</param>
+/// <param name="CopyPath">The copy's file.</param>
+public sealed record PrivateModule(IPkcs11Library Library, string CopyPath);

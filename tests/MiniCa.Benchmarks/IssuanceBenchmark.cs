@@ -43,7 +43,7 @@ internal static class IssuanceBenchmark
             services.AddMiniCa(loaded);
             await using var provider = services.BuildServiceProvider();
             await provider.GetRequiredService<CaBootstrapper>().InitializeAsync();
-            var member = provider.GetRequiredService<HsmMember>();
+            var member = provider.GetRequiredService<HsmCluster>().Members[0].Connection;
             var slot = HsmMember.FindToken(member.Library, member.Settings).Slot;
 
             using var subscriberKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);

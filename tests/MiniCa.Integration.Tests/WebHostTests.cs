@@ -29,7 +29,7 @@ public sealed class WebHostTests
 
             using var health = JsonDocument.Parse(await host.Client.GetStringAsync("healthz"));
             Assert.Equal("Healthy", health.RootElement.GetProperty("status").GetString());
-            Assert.True(health.RootElement.GetProperty("checks").GetProperty("hsm").GetProperty("data").GetProperty("loggedIn").GetBoolean());
+            Assert.Equal("up", health.RootElement.GetProperty("checks").GetProperty("hsm").GetProperty("data").GetProperty("embedded").GetProperty("state").GetString());
 
             // The CRL publisher generated both CRLs at start.
             using var crl = await host.Client.GetAsync("crl/issuing.crl");

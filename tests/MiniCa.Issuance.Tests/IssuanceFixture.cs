@@ -30,7 +30,7 @@ public sealed class IssuanceFixture : IAsyncLifetime, IDisposable
 
     public string ConfigFile => _directory.Combine("ca.config.json");
 
-    public HsmMember Hsm => Services.GetRequiredService<HsmMember>();
+    public HsmCluster Hsm => Services.GetRequiredService<HsmCluster>();
 
     public X509Certificate Root { get; private set; } = null!;
 

@@ -11,21 +11,30 @@ internal sealed class HsmKeysCommand : Command<CaCommandSettings>
     public override int Execute(CommandContext context, CaCommandSettings settings, CancellationToken cancellationToken)
     {
         using var services = CliContext.BuildServices();
-        var keys = services.GetRequiredService<Pkcs11KeyStore>().ListKeys();
-
-        var table = new Table().AddColumns("Key", "Type", "Security", "Usage", "URI");
-        foreach (var key in keys)
+        foreach (var member in services.GetRequiredService<HsmCluster>().Members)
         {
-            table.AddRow(
-                Markup.Escape(key.Label),
-                key.KeyType,
-                Markup.Escape(Security(key)),
-                Markup.Escape(Usage(key)),
-                Markup.Escape(key.Uri));
+            if (member.State != HsmMemberState.Up)
+            {
+                AnsiConsole.MarkupLine($"[red]Member {Markup.Escape(member.Name)} is down[/]: {Markup.Escape(member.LastError ?? "not connected")}");
+                continue;
+            }
+
+            var keys = member.Keys.ListKeys();
+            var table = new Table().AddColumns("Key", "Type", "Security", "Usage", "URI");
+            foreach (var key in keys)
+            {
+                table.AddRow(
+                    Markup.Escape(key.Label),
+                    key.KeyType,
+                    Markup.Escape(Security(key)),
+                    Markup.Escape(Usage(key)),
+                    Markup.Escape(key.Uri));
+            }
+
+            AnsiConsole.Write(table);
+            AnsiConsole.MarkupLine($"{keys.Count} key(s) on token [bold]{Markup.Escape(member.Connection.TokenLabel)}[/] (member {Markup.Escape(member.Name)}).");
         }
 
-        AnsiConsole.Write(table);
-        AnsiConsole.MarkupLine($"{keys.Count} key(s) on token [bold]{Markup.Escape(services.GetRequiredService<HsmMember>().TokenLabel)}[/].");
         return 0;
     }
 

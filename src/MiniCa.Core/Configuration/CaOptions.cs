@@ -69,6 +69,25 @@ public sealed class HsmOptions
     /// <summary>Most PKCS#11 sessions each member keeps open for concurrent signing.</summary>
     public int MaxSessions { get; set; } = 16;
 
+    /// <summary>
+    /// How long one PKCS#11 call may take before the member is taken for dead and the operation goes to another
+    /// member (clusters of two or more members only: with one member there is nowhere else to go).
+    /// </summary>
+    public int OperationTimeoutSeconds { get; set; } = 5;
+
+    /// <summary>How often members that are down are probed for readmission (and healthy ones checked).</summary>
+    public int ProbeIntervalSeconds { get; set; } = 2;
+
+    /// <summary>
+    /// Whether the key ceremony makes CA keys that can be copied to new members: extractable, but only wrapped
+    /// by a key the token's security officer marked trusted (CKA_WRAP_WITH_TRUSTED). Off by default: keys are then
+    /// never extractable and a cluster must generate them on one member only. See the README's HSM cluster section.
+    /// </summary>
+    public bool CopyableKeys { get; set; }
+
+    /// <summary>How many distinct administrators must approve a cluster operation (add/remove member, copy or destroy keys).</summary>
+    public int QuorumApprovals { get; set; } = 2;
+
     /// <summary>Whether no member is configured, so the embedded token is used.</summary>
     public bool IsEmbedded => Members.Count == 0;
 }
@@ -90,6 +109,19 @@ public sealed class HsmMemberOptions
 
     /// <summary>Where the user PIN comes from: <c>env:NAME</c> or <c>file:PATH</c>.</summary>
     public string PinSource { get; set; } = string.Empty;
+
+    /// <summary>
+    /// Where the security officer's PIN comes from (<c>env:NAME</c> or <c>file:PATH</c>); needed only on a member
+    /// that copies keys out, to create the trusted key-encryption key.
+    /// </summary>
+    public string? SoPinSource { get; set; }
+
+    /// <summary>
+    /// Variables set in the native environment while this member's module loads, e.g.
+    /// <c>P11_KIT_SERVER_ADDRESS</c> for p11-kit's client. A member with variables gets a private copy of the
+    /// module, so two members can use one client library with different settings in one process.
+    /// </summary>
+    public Dictionary<string, string> ModuleEnvironment { get; set; } = [];
 }
 
 /// <summary>The <c>Database</c> section.</summary>

@@ -146,6 +146,21 @@ public static partial class CaOptionsValidator
             problems.Add($"Hsm:EmbeddedModulePath: '{hsm.EmbeddedModulePath}' must be an absolute path.");
         }
 
+        if (hsm.OperationTimeoutSeconds is < 1 or > 300)
+        {
+            problems.Add($"Hsm:OperationTimeoutSeconds: {hsm.OperationTimeoutSeconds} is out of range (1..300).");
+        }
+
+        if (hsm.ProbeIntervalSeconds is < 1 or > 3600)
+        {
+            problems.Add($"Hsm:ProbeIntervalSeconds: {hsm.ProbeIntervalSeconds} is out of range (1..3600).");
+        }
+
+        if (hsm.QuorumApprovals is < 1 or > 16)
+        {
+            problems.Add($"Hsm:QuorumApprovals: {hsm.QuorumApprovals} is out of range (1..16).");
+        }
+
         var names = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < hsm.Members.Count; i++)
         {
@@ -170,13 +185,28 @@ public static partial class CaOptionsValidator
                 problems.Add($"{key}: give exactly one of TokenLabel and TokenSerial.");
             }
 
-            if (!member.PinSource.StartsWith("env:", StringComparison.Ordinal) && !member.PinSource.StartsWith("file:", StringComparison.Ordinal)
-                || member.PinSource.Length <= 5)
+            if (!IsPinSource(member.PinSource))
             {
                 problems.Add($"{key}:PinSource: must be 'env:NAME' or 'file:PATH' (a PIN is never written in the configuration).");
             }
+
+            if (member.SoPinSource is not null && !IsPinSource(member.SoPinSource))
+            {
+                problems.Add($"{key}:SoPinSource: must be 'env:NAME' or 'file:PATH' (a PIN is never written in the configuration).");
+            }
+
+            foreach (var variable in member.ModuleEnvironment.Keys)
+            {
+                if (variable.Length == 0 || variable.Contains('=', StringComparison.Ordinal) || variable.Any(char.IsWhiteSpace))
+                {
+                    problems.Add($"{key}:ModuleEnvironment: '{variable}' is not an environment variable name.");
+                }
+            }
         }
     }
+
+    private static bool IsPinSource(string source) =>
+        (source.StartsWith("env:", StringComparison.Ordinal) || source.StartsWith("file:", StringComparison.Ordinal)) && source.Length > 5;
 
     private static void ValidateDatabase(DatabaseOptions database, List<string> problems)
     {

@@ -1,33 +1,38 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using MiniCa.Core.Errors;
 using MiniCa.Hsm;
 
 namespace MiniCa.Web.Health;
 
-/// <summary>Healthy when the HSM member answers and its sessions are logged in.</summary>
-internal sealed class HsmHealthCheck(HsmMember member) : IHealthCheck
+/// <summary>
+/// Healthy when every HSM member is up, degraded when some are (signing goes on), unhealthy when none is.
+/// Each member's state and counters are in the report's data.
+/// </summary>
+internal sealed class HsmHealthCheck(HsmCluster cluster) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        try
+        var members = cluster.GetStatus();
+        var data = new Dictionary<string, object>();
+        foreach (var member in members)
         {
-            var status = member.GetStatus();
-            var data = new Dictionary<string, object>
+            data[member.Name] = new Dictionary<string, object?>
             {
-                ["member"] = status.Name,
-                ["token"] = status.TokenLabel,
-                ["loggedIn"] = status.LoggedIn,
-                ["openSessions"] = status.OpenSessions,
-                ["operations"] = status.Operations,
-                ["recoveries"] = status.Recoveries,
+                ["state"] = member.State.ToString().ToLowerInvariant(),
+                ["since"] = member.StateSince,
+                ["token"] = member.TokenLabel,
+                ["operations"] = member.Operations,
+                ["failures"] = member.Failures,
+                ["failovers"] = member.Failovers,
+                ["readmissions"] = member.Readmissions,
+                ["lastError"] = member.LastError,
             };
-            return Task.FromResult(status.LoggedIn
-                ? HealthCheckResult.Healthy($"token '{status.TokenLabel}' logged in", data)
-                : HealthCheckResult.Unhealthy($"token '{status.TokenLabel}' is not logged in", data: data));
         }
-        catch (CaException ex)
-        {
-            return Task.FromResult(HealthCheckResult.Unhealthy(ex.Message));
-        }
+
+        var up = members.Count(m => m.State == HsmMemberState.Up);
+        var summary = $"{up} of {members.Count} HSM member(s) up";
+        var result = up == members.Count ? HealthCheckResult.Healthy(summary, data)
+            : up > 0 ? HealthCheckResult.Degraded(summary, data: data)
+            : HealthCheckResult.Unhealthy(summary, data: data);
+        return Task.FromResult(result);
     }
 }

@@ -27,12 +27,14 @@ internal static class Metrics
     /// <summary>Registers the scrape-time gauges (once the services exist) and maps <c>/metrics</c>.</summary>
     public static WebApplication MapMiniCaMetrics(this WebApplication app)
     {
-        var member = app.Services.GetRequiredService<HsmMember>();
+        var cluster = app.Services.GetRequiredService<HsmCluster>();
         var contexts = app.Services.GetRequiredService<IDbContextFactory<MiniCaDbContext>>();
-        MiniCaMetrics.ObserveGauge("minica_hsm_member_up", () => [Measure(member, s => s.LoggedIn ? 1 : 0)], "1 when the HSM member answers and is logged in.");
-        MiniCaMetrics.ObserveGauge("minica_hsm_operations", () => [Measure(member, s => s.Operations)], "Signatures and key operations done by the HSM member.");
-        MiniCaMetrics.ObserveGauge("minica_hsm_recoveries", () => [Measure(member, s => s.Recoveries)], "Sessions re-opened after a device or session failure.");
-        MiniCaMetrics.ObserveGauge("minica_hsm_sessions_open", () => [Measure(member, s => s.OpenSessions)], "Open sessions in the member's pool.");
+        MiniCaMetrics.ObserveGauge("minica_hsm_member_up", () => Measure(cluster, s => s.State == HsmMemberState.Up ? 1 : 0), "1 when the HSM member is up (answering and logged in), 0 while it is down.");
+        MiniCaMetrics.ObserveGauge("minica_hsm_operations", () => Measure(cluster, s => s.Operations), "Signatures and key operations done by the HSM member.");
+        MiniCaMetrics.ObserveGauge("minica_hsm_failures", () => Measure(cluster, s => s.Failures), "Times the HSM member was marked down.");
+        MiniCaMetrics.ObserveGauge("minica_hsm_failovers", () => Measure(cluster, s => s.Failovers), "Operations the HSM member took over after another member failed them.");
+        MiniCaMetrics.ObserveGauge("minica_hsm_readmissions", () => Measure(cluster, s => s.Readmissions), "Times the HSM member was readmitted after being down.");
+        MiniCaMetrics.ObserveGauge("minica_hsm_sessions_open", () => Measure(cluster, s => s.OpenSessions), "Open sessions in the member's pool.");
         MiniCaMetrics.ObserveGauge("minica_requests_pending", () =>
         {
             using var db = contexts.CreateDbContext();
@@ -42,16 +44,6 @@ internal static class Metrics
         return app;
     }
 
-    private static Measurement<long> Measure(HsmMember member, Func<HsmMemberStatus, long> read)
-    {
-        var tag = new KeyValuePair<string, object?>("member", member.Name);
-        try
-        {
-            return new Measurement<long>(read(member.GetStatus()), tag);
-        }
-        catch (Exception ex) when (ex is MiniCa.Core.Errors.CaException or Net.Pkcs11Interop.Common.Pkcs11Exception)
-        {
-            return new Measurement<long>(0, tag);
-        }
-    }
+    private static List<Measurement<long>> Measure(HsmCluster cluster, Func<HsmClusterMemberStatus, long> read) =>
+        cluster.GetStatus().Select(s => new Measurement<long>(read(s), new KeyValuePair<string, object?>("member", s.Name))).ToList();
 }

@@ -11,10 +11,10 @@ internal sealed record AuthorityView(string Name, string Subject, string SerialH
     string Sha256Fingerprint, string Sha1Fingerprint, string CertificateUrl, string CrlUrl, long? CrlNumber, DateTimeOffset? CrlNextUpdate, int? CrlEntries);
 
 /// <summary>The HSM as the dashboard shows it.</summary>
-internal sealed record HsmView(bool Healthy, string Member, string Token, string Model, int OpenSessions, int MaxSessions, long Operations, long Recoveries, string? Problem);
+internal sealed record HsmView(bool Healthy, string Member, string Token, int OpenSessions, long Operations, long Failures, long Failovers, long Readmissions, string? Problem);
 
 /// <summary>The CA's public face: its certificates, where CRLs, OCSP and ACME live, and the HSM's state.</summary>
-internal sealed class AuthorityOverview(IAuthorityReader authorities, IRevocationLedger crls, HsmMember hsm, CaOptions options)
+internal sealed class AuthorityOverview(IAuthorityReader authorities, IRevocationLedger crls, HsmCluster hsm, CaOptions options)
 {
     public Uri BaseUri => options.PublicBaseUri;
 
@@ -39,18 +39,10 @@ internal sealed class AuthorityOverview(IAuthorityReader authorities, IRevocatio
         return views;
     }
 
-    public HsmView Hsm()
-    {
-        try
-        {
-            var status = hsm.GetStatus();
-            return new HsmView(status.LoggedIn, status.Name, $"{status.TokenLabel} ({status.TokenSerial})", status.TokenModel, status.OpenSessions, status.MaxSessions, status.Operations, status.Recoveries, null);
-        }
-        catch (Exception ex) when (ex is MiniCa.Core.Errors.CaException or Net.Pkcs11Interop.Common.Pkcs11Exception)
-        {
-            return new HsmView(false, hsm.Name, hsm.TokenLabel, string.Empty, 0, 0, 0, 0, "the HSM does not answer");
-        }
-    }
+    public IReadOnlyList<HsmView> Hsm() => hsm.GetStatus()
+        .Select(m => new HsmView(m.State == HsmMemberState.Up, m.Name, $"{m.TokenLabel} ({m.TokenSerial})", m.OpenSessions, m.Operations, m.Failures, m.Failovers, m.Readmissions,
+            m.State == HsmMemberState.Up ? (m.AbsentKeys.Count > 0 ? "lacks keys: " + string.Join(", ", m.AbsentKeys) : null) : $"down since {m.StateSince:yyyy-MM-dd HH:mm:ss} UTC: {m.LastError}"))
+        .ToList();
 
     // SHA-1 fingerprints are shown because Windows' certificate dialogs still show them ("Thumbprint");
     // it identifies, it does not protect anything.

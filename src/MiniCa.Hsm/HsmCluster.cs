@@ -1,0 +1,623 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using MiniCa.Core.Errors;
+using MiniCa.Core.Signing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Net.Pkcs11Interop.Common;
+
+namespace MiniCa.Hsm;
+
+/// <summary>How the cluster treats its members.</summary>
+public sealed record HsmClusterSettings
+{
+    /// <summary>
+    /// How long one operation may take on a member before it is taken for dead and the operation moves on
+    /// (only with two or more members: with one, there is nowhere else to go).
+    /// </summary>
+    public TimeSpan OperationTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How often down members are probed for readmission and up members checked.</summary>
+    public TimeSpan ProbeInterval { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Whether new CA keys are made copyable (extractable only under a trusted wrapping key).</summary>
+    public bool CopyableKeys { get; init; }
+}
+
+/// <summary>
+/// Several PKCS#11 tokens holding the same logical keys. Operations go to a healthy member (round robin, so the
+/// load is spread); a member that fails with a device or session error (or does not answer within the timeout)
+/// is marked down and the operation is retried on the next member; down members are probed in the background
+/// and readmitted once they answer again and hold the same keys (checked by public key).
+/// </summary>
+public sealed class HsmCluster : IDisposable
+{
+    private readonly HsmClusterMember[] _members;
+    private readonly ConcurrentDictionary<string, byte[]> _referenceKeys = new(StringComparer.Ordinal);
+    private readonly ILogger _logger;
+    private readonly Timer _probe;
+    private int _next = -1;
+    private int _probing;
+    private int _disposed;
+
+    /// <summary>Connects every member (a member that cannot be reached starts down) and starts the probe.</summary>
+    public HsmCluster(IReadOnlyList<HsmMemberSettings> members, HsmClusterSettings settings, ILogger<HsmCluster>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(members);
+        ArgumentNullException.ThrowIfNull(settings);
+        if (members.Count == 0)
+        {
+            throw new ArgumentException("An HSM cluster needs at least one member.", nameof(members));
+        }
+
+        Settings = settings;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _members = members.Select(m => new HsmClusterMember(this, m)).ToArray();
+        var errors = new List<CaException>();
+        foreach (var member in _members)
+        {
+            if (member.TryConnect(_logger) is { } error)
+            {
+                errors.Add(error);
+            }
+        }
+
+        // One member: its error is the CA's error. Several: the CA starts as long as one member answers.
+        if (errors.Count == _members.Length)
+        {
+            foreach (var member in _members)
+            {
+                member.Disconnect();
+            }
+
+            throw errors.Count == 1
+                ? errors[0]
+                : new CaException(errors[0].Kind, "No HSM member could be reached: " + string.Join(" ", errors.Select(e => e.Message)), errors[0]);
+        }
+
+        _probe = new Timer(_ => Probe(), null, settings.ProbeInterval, settings.ProbeInterval);
+    }
+
+    /// <summary>The cluster's settings.</summary>
+    public HsmClusterSettings Settings { get; }
+
+    /// <summary>The members in configuration order.</summary>
+    public IReadOnlyList<HsmClusterMember> Members => _members;
+
+    /// <summary>Operations the cluster ran (on whichever member).</summary>
+    public long Operations => _members.Sum(m => m.Operations);
+
+    /// <summary>The member with <paramref name="name"/>.</summary>
+    /// <exception cref="CaException">No member has that name.</exception>
+    public HsmClusterMember this[string name] => _members.FirstOrDefault(m => m.Name == name)
+        ?? throw new CaException(CaErrorKind.NotFound, $"No HSM member is named '{name}'; configured: {string.Join(", ", _members.Select(m => m.Name))}.");
+
+    /// <summary>
+    /// The first member (in configuration order) that is up: where new keys are generated and objects listed.
+    /// </summary>
+    /// <exception cref="CaException">No member is up.</exception>
+    public HsmClusterMember Primary => _members.FirstOrDefault(m => m.State == HsmMemberState.Up)
+        ?? TryReadmitAny()
+        ?? throw Unavailable("reach a token", null);
+
+    /// <summary>
+    /// Runs <paramref name="operation"/> on a healthy member that holds <paramref name="keyLabel"/> (any member
+    /// when null), moving on to the next member when one fails with a device or session error or times out.
+    /// </summary>
+    /// <exception cref="CaException">No member could run it (each member's reason is in the message).</exception>
+    public T Execute<T>(string? keyLabel, string action, Func<HsmClusterMember, T> operation)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var count = _members.Length;
+        var start = (int)((uint)Interlocked.Increment(ref _next) % (uint)count);
+        var moved = false;
+        for (var i = 0; i < count; i++)
+        {
+            var member = _members[(start + i) % count];
+            if (member.State != HsmMemberState.Up || (keyLabel is not null && !member.MayHold(keyLabel)))
+            {
+                continue;
+            }
+
+            if (TryRun(member, keyLabel, action, operation, out var result))
+            {
+                if (moved)
+                {
+                    member.CountFailover();
+                }
+
+                return result;
+            }
+
+            moved = true;
+        }
+
+        // Nothing up answered: a member may have come back since the last probe (or, alone, may need a reconnect).
+        foreach (var member in _members)
+        {
+            if (member.State == HsmMemberState.Down && member.TryReadmit(_logger) && (keyLabel is null || member.MayHold(keyLabel))
+                && TryRun(member, keyLabel, action, operation, out var result))
+            {
+                return result;
+            }
+        }
+
+        throw Unavailable(action, keyLabel);
+    }
+
+    private bool TryRun<T>(HsmClusterMember member, string? keyLabel, string action, Func<HsmClusterMember, T> operation, out T result)
+    {
+        try
+        {
+            result = _members.Length == 1 ? member.Run(operation) : member.RunWithTimeout(operation, Settings.OperationTimeout, action);
+            return true;
+        }
+        catch (Exception ex) when (IsMemberFailure(ex))
+        {
+            member.MarkDown(ex, _logger);
+        }
+        catch (CaException ex) when (ex.Kind == CaErrorKind.HsmKeyNotFound && keyLabel is not null)
+        {
+            member.MarkKeyAbsent(keyLabel, ex.Message);
+        }
+
+        result = default!;
+        return false;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="ex"/> says the member itself failed (so another member should be tried): a device
+    /// or session failure, a token gone, a module that no longer answers or stopped answering in time.
+    /// </summary>
+    public static bool IsMemberFailure(Exception ex)
+    {
+        ArgumentNullException.ThrowIfNull(ex);
+        for (var current = ex; current is not null; current = current.InnerException)
+        {
+            switch (current)
+            {
+                case Pkcs11Exception p11:
+                    return p11.RV is CKR.CKR_DEVICE_ERROR or CKR.CKR_DEVICE_REMOVED or CKR.CKR_TOKEN_NOT_PRESENT
+                        or CKR.CKR_SESSION_HANDLE_INVALID or CKR.CKR_SESSION_CLOSED or CKR.CKR_GENERAL_ERROR
+                        or CKR.CKR_DEVICE_MEMORY or CKR.CKR_CRYPTOKI_NOT_INITIALIZED or CKR.CKR_SLOT_ID_INVALID
+                        or CKR.CKR_TOKEN_NOT_RECOGNIZED or CKR.CKR_FUNCTION_FAILED;
+                case HsmTimeoutException or HsmMemberDownException or UnmanagedException:
+                    return true;
+                case ObjectDisposedException:
+                    // The member's connection was replaced while this operation ran.
+                    return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// The public key (SubjectPublicKeyInfo DER) every member must hold for <paramref name="label"/>: the first
+    /// one seen. A member whose key differs is not used for it.
+    /// </summary>
+    internal bool CheckReference(string label, byte[] spki) =>
+        _referenceKeys.GetOrAdd(label, spki).AsSpan().SequenceEqual(spki);
+
+    /// <summary>
+    /// Fixes the public key (SubjectPublicKeyInfo DER) the key <paramref name="keyNameOrUri"/> (a label or an RFC
+    /// 7512 URI naming the object) must have on every member, e.g. from the recorded CA certificate.
+    /// </summary>
+    public void AnchorKey(string keyNameOrUri, byte[] spki)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(keyNameOrUri);
+        ArgumentNullException.ThrowIfNull(spki);
+        var label = keyNameOrUri.StartsWith("pkcs11:", StringComparison.OrdinalIgnoreCase)
+            ? new Net.Pkcs11Interop.Common.Pkcs11Uri(keyNameOrUri).Object
+            : keyNameOrUri;
+        if (label is not null)
+        {
+            SetReference(label, spki);
+        }
+    }
+
+    /// <summary>Sets the reference public key of <paramref name="label"/> (after key generation).</summary>
+    internal void SetReference(string label, byte[] spki) => _referenceKeys[label] = spki;
+
+    internal IEnumerable<string> ReferenceLabels() => _referenceKeys.Keys;
+
+    /// <summary>The reference public key of <paramref name="label"/>, when one is known.</summary>
+    public byte[]? ReferenceKey(string label) => _referenceKeys.TryGetValue(label, out var spki) ? spki : null;
+
+    /// <summary>Probes every member now (the background probe does this every interval).</summary>
+    public void Probe()
+    {
+        if (Volatile.Read(ref _disposed) != 0 || Interlocked.Exchange(ref _probing, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            foreach (var member in _members)
+            {
+                if (member.State == HsmMemberState.Down)
+                {
+                    member.TryReadmit(_logger, force: true);
+                }
+                else if (member.State == HsmMemberState.Up)
+                {
+                    try
+                    {
+                        member.RunWithTimeout(m => m.Connection.Execute("answer a health probe", s => s.GetSessionInfo()), Settings.OperationTimeout, "answer a health probe");
+                    }
+                    catch (Exception ex) when (IsMemberFailure(ex))
+                    {
+                        member.MarkDown(ex, _logger);
+                    }
+                    catch (CaException ex)
+                    {
+                        _logger.LogWarning("HSM member {Member}: health probe failed: {Reason}", member.Name, ex.Message);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _probing, 0);
+        }
+    }
+
+    /// <summary>The state and counters of every member.</summary>
+    public IReadOnlyList<HsmClusterMemberStatus> GetStatus() => _members.Select(m => m.GetStatus()).ToList();
+
+    private HsmClusterMember? TryReadmitAny() => _members.FirstOrDefault(m => m.State == HsmMemberState.Down && m.TryReadmit(_logger));
+
+    private CaException Unavailable(string action, string? keyLabel)
+    {
+        var reasons = string.Join("; ", _members.Select(m => m.State == HsmMemberState.Up
+            ? $"{m.Name}: up but {(keyLabel is null ? "failed" : $"without a usable key '{keyLabel}'")}"
+            : $"{m.Name}: {m.State.ToString().ToLowerInvariant()} ({m.LastError ?? "no reason recorded"})"));
+        return new CaException(CaErrorKind.HsmOperationFailed, $"No HSM member could {action}: {reasons}.");
+    }
+
+    /// <summary>Stops the probe and closes every member's sessions.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        _probe.Dispose();
+        foreach (var member in _members)
+        {
+            member.Disconnect();
+        }
+    }
+}
+
+/// <summary>Whether a member takes operations.</summary>
+public enum HsmMemberState
+{
+    /// <summary>Connected and answering.</summary>
+    Up,
+
+    /// <summary>Failed; probed in the background and readmitted when it answers again.</summary>
+    Down,
+}
+
+/// <summary>A PKCS#11 call that did not return within the cluster's operation timeout.</summary>
+public sealed class HsmTimeoutException(string message) : Exception(message);
+
+/// <summary>An operation reached a member after it was marked down and disconnected.</summary>
+public sealed class HsmMemberDownException(string message) : Exception(message);
+
+/// <summary>One member of an <see cref="HsmCluster"/>: its connection (replaced on readmission), state and counters.</summary>
+public sealed class HsmClusterMember
+{
+    private readonly HsmCluster _cluster;
+    private readonly Lock _gate = new();
+    private readonly ConcurrentDictionary<string, string> _absentKeys = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, IKeySigner> _checkedSigners = new(StringComparer.Ordinal);
+    private HsmMember? _connection;
+    private Pkcs11KeyStore? _keys;
+    private long _operations;
+    private long _failures;
+    private long _failovers;
+    private long _readmissions;
+    private long _lastAttempt;
+    private bool _pinRefused;
+
+    internal HsmClusterMember(HsmCluster cluster, HsmMemberSettings settings)
+    {
+        _cluster = cluster;
+        Settings = settings;
+        State = HsmMemberState.Down;
+        StateSince = DateTimeOffset.UtcNow;
+    }
+
+    /// <summary>The member's settings.</summary>
+    public HsmMemberSettings Settings { get; }
+
+    /// <summary>The member's configured name.</summary>
+    public string Name => Settings.Name;
+
+    /// <summary>Up or down.</summary>
+    public HsmMemberState State { get; private set; }
+
+    /// <summary>When the state last changed.</summary>
+    public DateTimeOffset StateSince { get; private set; }
+
+    /// <summary>Why the member last failed.</summary>
+    public string? LastError { get; private set; }
+
+    /// <summary>Operations this member completed.</summary>
+    public long Operations => Interlocked.Read(ref _operations);
+
+    /// <summary>Times the member was marked down.</summary>
+    public long Failures => Interlocked.Read(ref _failures);
+
+    /// <summary>Operations this member took over after another member failed them.</summary>
+    public long Failovers => Interlocked.Read(ref _failovers);
+
+    /// <summary>Times the member was readmitted after being down.</summary>
+    public long Readmissions => Interlocked.Read(ref _readmissions);
+
+    /// <summary>The live connection.</summary>
+    /// <exception cref="CaException">The member is down.</exception>
+    public HsmMember Connection => _connection ?? throw Down();
+
+    /// <summary>The live connection's key store.</summary>
+    public Pkcs11KeyStore Keys => _keys ?? throw Down();
+
+    private CaException Down()
+    {
+        var message = $"HSM member '{Name}' is down ({LastError ?? "not connected"}).";
+        return new CaException(CaErrorKind.HsmOperationFailed, message, new HsmMemberDownException(message));
+    }
+
+    /// <summary>The signer of <paramref name="label"/> on this member, checked against the cluster's public key.</summary>
+    /// <exception cref="CaException">The member lacks the key or holds a different one.</exception>
+    public IKeySigner GetSigner(string label)
+    {
+        if (_checkedSigners.TryGetValue(label, out var checkedSigner))
+        {
+            return checkedSigner;
+        }
+
+        var signer = Keys.GetSigner(label);
+        if (!_cluster.CheckReference(label, signer.PublicKeyInfo.GetDerEncoded()))
+        {
+            throw new CaException(
+                CaErrorKind.HsmKeyNotFound,
+                $"HSM member '{Name}' holds a key '{label}' whose public key differs from the cluster's; it is not used until `minica hsm sync` repairs it.");
+        }
+
+        _checkedSigners[label] = signer;
+        return signer;
+    }
+
+    /// <summary>Whether this member may hold <paramref name="label"/> (not known to lack it).</summary>
+    internal bool MayHold(string label) => !_absentKeys.ContainsKey(label);
+
+    internal void MarkKeyAbsent(string label, string reason) => _absentKeys[label] = reason;
+
+    /// <summary>Forgets what is known about this member's keys (after keys were copied or destroyed).</summary>
+    public void ForgetKeys()
+    {
+        _absentKeys.Clear();
+        _checkedSigners.Clear();
+        _keys = _connection is null ? null : new Pkcs11KeyStore(_connection, _cluster.Settings.CopyableKeys);
+    }
+
+    internal void CountFailover() => Interlocked.Increment(ref _failovers);
+
+    internal T Run<T>(Func<HsmClusterMember, T> operation)
+    {
+        var result = operation(this);
+        Interlocked.Increment(ref _operations);
+        return result;
+    }
+
+    internal T RunWithTimeout<T>(Func<HsmClusterMember, T> operation, TimeSpan timeout, string action)
+    {
+        var task = Task.Run(() => operation(this));
+        if (!task.Wait(timeout))
+        {
+            // The call cannot be cancelled: let it finish (or fail) on its own and observe its outcome.
+            _ = task.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            throw new HsmTimeoutException($"HSM member '{Name}' did not {action} within {timeout.TotalSeconds:0.#} s.");
+        }
+
+        var result = task.GetAwaiter().GetResult();
+        Interlocked.Increment(ref _operations);
+        return result;
+    }
+
+    internal void MarkDown(Exception reason, ILogger logger)
+    {
+        lock (_gate)
+        {
+            if (State == HsmMemberState.Down)
+            {
+                return;
+            }
+
+            State = HsmMemberState.Down;
+            StateSince = DateTimeOffset.UtcNow;
+            LastError = Describe(reason);
+            Interlocked.Increment(ref _failures);
+        }
+
+        logger.LogWarning("HSM member {Member} marked down: {Reason}", Name, LastError);
+    }
+
+    /// <summary>Connects at start; a failure leaves the member down with its reason, which is returned.</summary>
+    internal CaException? TryConnect(ILogger logger)
+    {
+        lock (_gate)
+        {
+            try
+            {
+                Attach(HsmMember.Connect(Settings));
+                State = HsmMemberState.Up;
+                StateSince = DateTimeOffset.UtcNow;
+                return null;
+            }
+            catch (CaException ex)
+            {
+                Refuse(ex);
+                logger.LogWarning("HSM member {Member} is down at start: {Reason}", Name, ex.Message);
+                return ex;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Records why the member could not connect. A refused PIN is not retried by the probe: repeating a wrong
+    /// PIN would lock it on a real HSM. The operator fixes the PIN source and restarts.
+    /// </summary>
+    private void Refuse(CaException ex)
+    {
+        LastError = ex.Message;
+        _pinRefused = ex.Kind == CaErrorKind.HsmPinIncorrect;
+    }
+
+    /// <summary>
+    /// Reconnects a down member (a fresh module copy where the member has one, a fresh token lookup, a fresh login)
+    /// and readmits it when its keys match the cluster's. Attempts are spaced unless <paramref name="force"/>.
+    /// </summary>
+    internal bool TryReadmit(ILogger logger, bool force = false)
+    {
+        var now = Stopwatch.GetTimestamp();
+        if (!force && Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastAttempt), now) < TimeSpan.FromMilliseconds(250))
+        {
+            return false;
+        }
+
+        lock (_gate)
+        {
+            if (State == HsmMemberState.Up)
+            {
+                return true;
+            }
+
+            if (_pinRefused)
+            {
+                return false;
+            }
+
+            Interlocked.Exchange(ref _lastAttempt, now);
+            DetachLocked();
+            try
+            {
+                Attach(HsmMember.Connect(Settings));
+                CheckKeys();
+            }
+            catch (CaException ex)
+            {
+                DetachLocked();
+                Refuse(ex);
+                return false;
+            }
+
+            State = HsmMemberState.Up;
+            StateSince = DateTimeOffset.UtcNow;
+            Interlocked.Increment(ref _readmissions);
+        }
+
+        logger.LogInformation("HSM member {Member} readmitted", Name);
+        return true;
+    }
+
+    /// <summary>Every key the cluster knows must be absent here or match (a differing key keeps the member out of that key).</summary>
+    private void CheckKeys()
+    {
+        foreach (var label in _cluster.ReferenceLabels().ToList())
+        {
+            try
+            {
+                GetSigner(label);
+            }
+            catch (CaException ex) when (ex.Kind == CaErrorKind.HsmKeyNotFound)
+            {
+                MarkKeyAbsent(label, ex.Message);
+            }
+        }
+    }
+
+    private void Attach(HsmMember connection)
+    {
+        _connection = connection;
+        _keys = new Pkcs11KeyStore(connection, _cluster.Settings.CopyableKeys);
+        _absentKeys.Clear();
+        _checkedSigners.Clear();
+    }
+
+    internal void Disconnect()
+    {
+        lock (_gate)
+        {
+            DetachLocked();
+        }
+    }
+
+    private void DetachLocked()
+    {
+        var old = _connection;
+        _connection = null;
+        _keys = null;
+        old?.Dispose();
+    }
+
+    internal HsmClusterMemberStatus GetStatus() => new()
+    {
+        Name = Name,
+        State = State,
+        StateSince = StateSince,
+        LastError = LastError,
+        TokenLabel = _connection?.TokenLabel ?? Settings.TokenLabel ?? string.Empty,
+        TokenSerial = _connection?.TokenSerial ?? Settings.TokenSerial ?? string.Empty,
+        ModulePath = Settings.ModulePath,
+        Operations = Operations,
+        Failures = Failures,
+        Failovers = Failovers,
+        Readmissions = Readmissions,
+        OpenSessions = _connection?.OpenSessions ?? 0,
+        AbsentKeys = _absentKeys.Keys.Order(StringComparer.Ordinal).ToList(),
+    };
+
+    private static string Describe(Exception ex) => ex switch
+    {
+        CaException or HsmTimeoutException => ex.Message,
+        _ => $"{ex.GetType().Name}: {ex.Message}",
+    };
+}
+
+/// <summary>What status pages show about one cluster member.</summary>
+public sealed record HsmClusterMemberStatus
+{
+    /// <summary>The configured name.</summary>
+    public required string Name { get; init; }
+    /// <summary>Up or down.</summary>
+    public required HsmMemberState State { get; init; }
+    /// <summary>Since when.</summary>
+    public required DateTimeOffset StateSince { get; init; }
+    /// <summary>The last failure.</summary>
+    public string? LastError { get; init; }
+    /// <summary>The token's label.</summary>
+    public required string TokenLabel { get; init; }
+    /// <summary>The token's serial.</summary>
+    public required string TokenSerial { get; init; }
+    /// <summary>The module path.</summary>
+    public required string ModulePath { get; init; }
+    /// <summary>Operations completed.</summary>
+    public required long Operations { get; init; }
+    /// <summary>Times marked down.</summary>
+    public required long Failures { get; init; }
+    /// <summary>Operations taken over from a failed member.</summary>
+    public required long Failovers { get; init; }
+    /// <summary>Times readmitted.</summary>
+    public required long Readmissions { get; init; }
+    /// <summary>Open sessions.</summary>
+    public required int OpenSessions { get; init; }
+    /// <summary>Logical keys this member lacks or holds differently.</summary>
+    public required IReadOnlyList<string> AbsentKeys { get; init; }
+}
