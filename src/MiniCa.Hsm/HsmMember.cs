@@ -247,22 +247,34 @@ public sealed class HsmMember : IDisposable
 
     /// <summary>
     /// Runs <paramref name="operation"/> in a read-write session logged in as the token's security officer (only
-    /// the SO may mark a key CKA_TRUSTED). Login is per token per process, so the user is logged out meanwhile
-    /// and logged back in afterwards: run it only where no signing goes on at the same time (the CLI).
+    /// the SO may mark a key CKA_TRUSTED). The SO cannot log in while this member's read-only sessions are open
+    /// (CKR_SESSION_READ_ONLY_EXISTS) and login state is per application, so the SO works through a private copy
+    /// of the module: a separate application, unloaded afterwards, while signing goes on here.
     /// </summary>
     internal T ExecuteAsSecurityOfficer<T>(string soPin, string action, Func<ISession, T> operation)
     {
         ArgumentNullException.ThrowIfNull(operation);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         Interlocked.Increment(ref _operations);
+        var module = Pkcs11Modules.LoadPrivate(Settings.ModulePath, Settings.ModuleEnvironment);
         try
         {
-            _handles.Clear();
-            _anchor.Logout();
-            var session = _slot.OpenSession(SessionType.ReadWrite);
+            var (slot, _) = FindToken(module.Library, Settings);
+            var session = slot.OpenSession(SessionType.ReadWrite);
             try
             {
-                session.Login(CKU.CKU_SO, soPin);
+                try
+                {
+                    session.Login(CKU.CKU_SO, soPin);
+                }
+                catch (Pkcs11Exception ex) when (ex.RV == CKR.CKR_PIN_INCORRECT)
+                {
+                    throw new CaException(
+                        CaErrorKind.HsmPinIncorrect,
+                        $"HSM member '{Name}': token '{TokenLabel}' refused the security officer PIN (CKR_PIN_INCORRECT). Check the member's SoPinSource.",
+                        ex);
+                }
+
                 try
                 {
                     return operation(session);
@@ -283,7 +295,7 @@ public sealed class HsmMember : IDisposable
         }
         finally
         {
-            EnsureLoggedIn(_anchor);
+            Pkcs11Modules.Unload(module);
         }
     }
 

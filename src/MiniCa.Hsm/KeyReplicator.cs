@@ -214,6 +214,7 @@ public static class KeyReplicator
 
         IObjectHandle? copiedPrivate = null;
         IObjectHandle? copiedPublic = null;
+        var step = "unwrap";
         try
         {
             copiedPrivate = targetSession.UnwrapKey(keyWrap, targetKek, wrapped, [
@@ -230,10 +231,12 @@ public static class KeyReplicator
                 f.Create(CKA.CKA_DECRYPT, false),
                 f.Create(CKA.CKA_UNWRAP, false),
                 f.Create(CKA.CKA_DERIVE, false),
+                // CKA_DESTROYABLE is left to the module: SoftHSM2 refuses it in an unwrap template (CKR_ATTRIBUTE_READ_ONLY).
                 f.Create(CKA.CKA_MODIFIABLE, false),
-                f.Create(CKA.CKA_DESTROYABLE, true),
             ]);
+            step = "create the public half";
             copiedPublic = targetSession.CreateObject(publicTemplate);
+            step = "prove";
             target.ForgetHandles();
             Prove(target, label, spki);
             return new KeyCopyResult(label, "copied", $"'{label}' copied from '{source.Name}' to '{target.Name}'; a signature made there verifies under the known public key.");
@@ -244,7 +247,7 @@ public static class KeyReplicator
             DestroyQuietly(targetSession, copiedPrivate);
             target.ForgetHandles();
             var reason = ex is Pkcs11Exception p11 ? p11.RV.ToString() : ex.Message;
-            return new KeyCopyResult(label, "failed", $"'{label}' could not be unwrapped or proven on '{target.Name}' ({reason}); nothing of it was left there.");
+            return new KeyCopyResult(label, "failed", $"'{label}' could not be copied to '{target.Name}' (failed to {step}: {reason}); nothing of it was left there.");
         }
     }
 

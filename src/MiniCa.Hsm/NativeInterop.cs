@@ -57,6 +57,16 @@ internal static partial class NativeInterop
         }
     }
 
+    /// <summary>Removes a variable from the native environment.</summary>
+    internal static void UnsetNativeEnvironment(string name)
+    {
+        Environment.SetEnvironmentVariable(name, null);
+        if (!OperatingSystem.IsWindows() && unsetenv(name) != 0)
+        {
+            throw new InvalidOperationException($"unsetenv({name}) failed with errno {Marshal.GetLastPInvokeError()}.");
+        }
+    }
+
     /// <summary>Reads a variable from the native environment (what native modules see).</summary>
     internal static string? GetNativeEnvironment(string name)
     {
@@ -74,4 +84,7 @@ internal static partial class NativeInterop
 
     [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
     private static partial IntPtr getenv(string name);
+
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int unsetenv(string name);
 }

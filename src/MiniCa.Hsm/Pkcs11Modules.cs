@@ -79,7 +79,14 @@ public static class Pkcs11Modules
             {
                 foreach (var (name, value) in previous)
                 {
-                    NativeInterop.SetNativeEnvironment(name, value ?? string.Empty);
+                    if (value is null)
+                    {
+                        NativeInterop.UnsetNativeEnvironment(name);
+                    }
+                    else
+                    {
+                        NativeInterop.SetNativeEnvironment(name, value);
+                    }
                 }
             }
         }
