@@ -31,9 +31,12 @@ app.Configure(config =>
     });
     config.AddBranch("hsm", hsm =>
     {
-        hsm.SetDescription("Inspect the HSM.");
-        hsm.AddCommand<HsmStatusCommand>("status").WithDescription("Module, token, slots, login state and session pool.");
-        hsm.AddCommand<HsmKeysCommand>("keys").WithDescription("Each key on the token with its security attributes.");
+        hsm.SetDescription("Inspect the HSM cluster; add, sync and remove members.");
+        hsm.AddCommand<HsmStatusCommand>("status").WithDescription("Each member's state and counters, then module, token, slots, login and sessions.");
+        hsm.AddCommand<HsmKeysCommand>("keys").WithDescription("Each key on each member with its security attributes.");
+        hsm.AddCommand<HsmAddMemberCommand>("add-member").WithDescription("Copy every CA key to a configured, empty member (needs a quorum of administrators).");
+        hsm.AddCommand<HsmSyncCommand>("sync").WithDescription("Report key drift across members; --repair copies missing keys (needs a quorum).");
+        hsm.AddCommand<HsmRemoveMemberCommand>("remove-member").WithDescription("Destroy every CA key on a member so it can leave (needs a quorum; refused for the last holder of a key).");
     });
     config.SetExceptionHandler((exception, _) =>
     {

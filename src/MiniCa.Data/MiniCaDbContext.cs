@@ -52,6 +52,12 @@ public sealed class MiniCaDbContext(DbContextOptions<MiniCaDbContext> options)
     /// <summary>Personal API tokens (hashes only).</summary>
     public DbSet<ApiTokenEntity> ApiTokens => Set<ApiTokenEntity>();
 
+    /// <summary>HSM cluster operations waiting for (or given) a quorum of administrators.</summary>
+    public DbSet<QuorumOperationEntity> QuorumOperations => Set<QuorumOperationEntity>();
+
+    /// <summary>Administrators' approvals of quorum operations.</summary>
+    public DbSet<QuorumApprovalEntity> QuorumApprovals => Set<QuorumApprovalEntity>();
+
     /// <inheritdoc />
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -257,6 +263,27 @@ public sealed class MiniCaDbContext(DbContextOptions<MiniCaDbContext> options)
             entity.HasIndex(e => e.Hash).IsUnique();
             entity.HasIndex(e => e.UserId);
             entity.HasOne<MiniCaUser>().WithMany().HasForeignKey(e => e.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<QuorumOperationEntity>(entity =>
+        {
+            entity.ToTable("QuorumOperations");
+            entity.HasKey(e => e.Id);
+            entity.Property(e => e.Kind).HasMaxLength(32).IsRequired();
+            entity.Property(e => e.Target).HasMaxLength(128).IsRequired();
+            entity.Property(e => e.RequestedBy).HasMaxLength(256).IsRequired();
+            entity.Property(e => e.Status).HasConversion<string>().HasMaxLength(16);
+            entity.Property(e => e.Outcome).HasMaxLength(4000);
+            entity.HasIndex(e => new { e.Kind, e.Target, e.Status });
+            entity.HasMany(e => e.Approvals).WithOne().HasForeignKey(a => a.OperationId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<QuorumApprovalEntity>(entity =>
+        {
+            entity.ToTable("QuorumApprovals");
+            entity.HasKey(e => e.Id);
+            entity.Property(e => e.Approver).HasMaxLength(256).IsRequired();
+            entity.HasIndex(e => new { e.OperationId, e.Approver }).IsUnique();
         });
     }
 }

@@ -109,8 +109,9 @@ public sealed class CaBootstrapper(
     /// Tells the HSM cluster the public key each CA key must have (from the recorded CA certificates), so a member
     /// holding a different key under the same label is never used for it.
     /// </summary>
-    private void AnchorKeys(IEnumerable<AuthorityCertificate> recorded)
+    public void AnchorKeys(IEnumerable<AuthorityCertificate> recorded)
     {
+        ArgumentNullException.ThrowIfNull(recorded);
         foreach (var authority in recorded.Where(a => a.Status == AuthorityStatus.Active && a.CertificateDer is not null))
         {
             var certificate = new Org.BouncyCastle.X509.X509CertificateParser().ReadCertificate(authority.CertificateDer);

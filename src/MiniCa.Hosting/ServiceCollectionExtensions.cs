@@ -60,6 +60,8 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<IAuditLog>(sp => sp.GetRequiredService<EfIssuanceLedger>());
         services.AddSingleton<MiniCa.Core.Acme.IAcmeStore, EfAcmeStore>();
         services.AddSingleton<IRevocationLedger, EfRevocationLedger>();
+        services.AddSingleton<MiniCa.Core.Quorum.IQuorumStore, EfQuorumStore>();
+        services.AddSingleton<MiniCa.Authority.Quorum.QuorumService>();
         // Identity's EF stores want a scoped context; it comes from the same pool.
         services.AddScoped(sp => sp.GetRequiredService<IDbContextFactory<MiniCaDbContext>>().CreateDbContext());
         services.AddIdentityCore<MiniCaUser>(ConfigureIdentity)
@@ -78,6 +80,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<OcspResponder>();
         services.AddSingleton<KeyCeremony>();
         services.AddSingleton<CaBootstrapper>();
+        services.AddSingleton<ClusterOperations>();
         return services;
     }
 

@@ -397,7 +397,8 @@ public sealed class HsmClusterMember
     /// <summary>Whether this member may hold <paramref name="label"/> (not known to lack it).</summary>
     internal bool MayHold(string label) => !_absentKeys.ContainsKey(label);
 
-    internal void MarkKeyAbsent(string label, string reason) => _absentKeys[label] = reason;
+    /// <summary>Records that this member lacks <paramref name="label"/> (it is not used for that key until keys are re-read).</summary>
+    public void MarkKeyAbsent(string label, string reason) => _absentKeys[label] = reason;
 
     /// <summary>Forgets what is known about this member's keys (after keys were copied or destroyed).</summary>
     public void ForgetKeys()

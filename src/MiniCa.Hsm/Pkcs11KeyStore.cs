@@ -75,6 +75,32 @@ public sealed class Pkcs11KeyStore : IKeyManager
         return _member.Execute($"look up key '{keyName}'", s => HsmMember.FindAll(s, CKO.CKO_PRIVATE_KEY, keyName).Count > 0);
     }
 
+    /// <summary>
+    /// Destroys both halves of the key <paramref name="keyName"/> on this token (a quorum operation: callers make
+    /// sure another member still holds it). Returns how many objects were destroyed.
+    /// </summary>
+    public int DestroyKey(string keyName)
+    {
+        ValidateName(keyName);
+        var destroyed = _member.ExecuteReadWrite($"destroy key '{keyName}'", session =>
+        {
+            var count = 0;
+            foreach (var objectClass in new[] { CKO.CKO_PRIVATE_KEY, CKO.CKO_PUBLIC_KEY })
+            {
+                foreach (var handle in HsmMember.FindAll(session, objectClass, keyName))
+                {
+                    session.DestroyObject(handle);
+                    count++;
+                }
+            }
+
+            return count;
+        });
+        _signers.TryRemove(keyName, out _);
+        _member.ForgetHandles();
+        return destroyed;
+    }
+
     /// <summary>The RFC 7512 URI of the private key <paramref name="label"/> with id <paramref name="id"/> on this token.</summary>
     public string BuildUri(string label, byte[]? id)
     {

@@ -44,31 +44,7 @@ public sealed class ClusterCa : IAsyncDisposable
     /// <summary>Starts both servers, runs the ceremony on A and copies the keys to B.</summary>
     public static async Task<ClusterCa> StartAsync(int probeSeconds = 1, int timeoutSeconds = 2)
     {
-        var ca = new ClusterCa();
-        ca.A.Start();
-        ca.B.Start();
-        TestPolicies.Prepare(ca._directory.Path);
-        var config = ca._directory.Combine("ca.config.json");
-        File.WriteAllText(config, JsonSerializer.Serialize(new
-        {
-            DataDirectory = "data",
-            PublicBaseUrl = "http://ca.example.test/",
-            Hsm = new
-            {
-                Members = new[] { Member("a", ca.A), Member("b", ca.B) },
-                CopyableKeys = true,
-                OperationTimeoutSeconds = timeoutSeconds,
-                ProbeIntervalSeconds = probeSeconds,
-                MaxSessions = 8,
-            },
-        }));
-
-        var services = new ServiceCollection();
-        services.AddLogging(l => l.SetMinimumLevel(LogLevel.Warning));
-        services.AddMiniCa(MiniCaConfiguration.Load(["--config", config]));
-        ca.Services = services.BuildServiceProvider();
-        await ca.Services.GetRequiredService<CaBootstrapper>().InitializeAsync();
-
+        var ca = await CreateAsync(direct: false, quorum: 1, probeSeconds, timeoutSeconds);
         using (var source = HsmMember.Connect(KeyCopyTests.Settings("a-direct", ca.A)))
         using (var target = HsmMember.Connect(KeyCopyTests.Settings("b-direct", ca.B)))
         {
@@ -83,18 +59,58 @@ public sealed class ClusterCa : IAsyncDisposable
         return ca;
     }
 
-    private static object Member(string name, P11KitToken token)
+    /// <summary>
+    /// A CA whose two members open their token stores with SoftHSM2 itself (private module copies), with the
+    /// ceremony run on A only: B starts empty, for add-member and sync.
+    /// </summary>
+    public static Task<ClusterCa> StartDirectAsync(int quorum) => CreateAsync(direct: true, quorum, probeSeconds: 1, timeoutSeconds: 5);
+
+    private static async Task<ClusterCa> CreateAsync(bool direct, int quorum, int probeSeconds, int timeoutSeconds)
+    {
+        var ca = new ClusterCa();
+        if (!direct)
+        {
+            ca.A.Start();
+            ca.B.Start();
+        }
+
+        TestPolicies.Prepare(ca._directory.Path);
+        var config = ca._directory.Combine("ca.config.json");
+        File.WriteAllText(config, JsonSerializer.Serialize(new
+        {
+            DataDirectory = "data",
+            PublicBaseUrl = "http://ca.example.test/",
+            Hsm = new
+            {
+                Members = new[] { Member("a", ca.A, direct), Member("b", ca.B, direct) },
+                CopyableKeys = true,
+                QuorumApprovals = quorum,
+                OperationTimeoutSeconds = timeoutSeconds,
+                ProbeIntervalSeconds = probeSeconds,
+                MaxSessions = 8,
+            },
+        }));
+
+        var services = new ServiceCollection();
+        services.AddLogging(l => l.SetMinimumLevel(LogLevel.Warning));
+        services.AddMiniCa(MiniCaConfiguration.Load(["--config", config]));
+        ca.Services = services.BuildServiceProvider();
+        await ca.Services.GetRequiredService<CaBootstrapper>().InitializeAsync();
+        return ca;
+    }
+
+    private static object Member(string name, P11KitToken token, bool direct)
     {
         Environment.SetEnvironmentVariable("MINICA_TEST_PIN_" + token.Label, token.UserPin);
         Environment.SetEnvironmentVariable("MINICA_TEST_SOPIN_" + token.Label, token.SoPin);
         return new
         {
             Name = name,
-            ModulePath = P11KitToken.ClientModule,
+            ModulePath = direct ? Prerequisites.SoftHsmModule : P11KitToken.ClientModule,
             TokenLabel = token.Label,
             PinSource = "env:MINICA_TEST_PIN_" + token.Label,
             SoPinSource = "env:MINICA_TEST_SOPIN_" + token.Label,
-            ModuleEnvironment = token.ModuleEnvironment,
+            ModuleEnvironment = direct ? token.DirectEnvironment : token.ModuleEnvironment,
         };
     }
 

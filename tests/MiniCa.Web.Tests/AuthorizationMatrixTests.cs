@@ -42,6 +42,7 @@ public sealed class AuthorizationMatrixTests(PortalFixture fixture) : IAsyncLife
         ("/tokens", Everyone),
         ("/audit", [Au, Ad]),
         ("/users", [Ad]),
+        ("/hsm", [Ad]),
         ("/portal/audit.csv", [Au, Ad]),
     ];
 

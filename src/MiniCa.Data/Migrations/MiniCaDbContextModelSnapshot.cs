@@ -840,6 +840,80 @@ namespace MiniCa.Data.Migrations
                     b.ToTable("AspNetUsers", (string)null);
                 });
 
+            modelBuilder.Entity("MiniCa.Data.Entities.QuorumApprovalEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Approver")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("OperationId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("OperationId", "Approver")
+                        .IsUnique();
+
+                    b.ToTable("QuorumApprovals", (string)null);
+                });
+
+            modelBuilder.Entity("MiniCa.Data.Entities.QuorumOperationEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("ExecutedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Outcome")
+                        .HasMaxLength(4000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("RequestedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("RequestedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("RequiredApprovals")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Target")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Kind", "Target", "Status");
+
+                    b.ToTable("QuorumOperations", (string)null);
+                });
+
             modelBuilder.Entity("MiniCa.Data.Entities.RequestNameEntity", b =>
                 {
                     b.Property<long>("Id")
@@ -966,6 +1040,15 @@ namespace MiniCa.Data.Migrations
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("MiniCa.Data.Entities.QuorumApprovalEntity", b =>
+                {
+                    b.HasOne("MiniCa.Data.Entities.QuorumOperationEntity", null)
+                        .WithMany("Approvals")
+                        .HasForeignKey("OperationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("MiniCa.Data.Entities.RequestNameEntity", b =>
                 {
                     b.HasOne("MiniCa.Data.Entities.CertificateRequestEntity", null)
@@ -992,6 +1075,11 @@ namespace MiniCa.Data.Migrations
                     b.Navigation("Certificate");
 
                     b.Navigation("Names");
+                });
+
+            modelBuilder.Entity("MiniCa.Data.Entities.QuorumOperationEntity", b =>
+                {
+                    b.Navigation("Approvals");
                 });
 #pragma warning restore 612, 618
         }
