@@ -245,7 +245,7 @@ public sealed class HsmCluster : IDisposable
                 {
                     try
                     {
-                        member.RunWithTimeout(m => m.Connection.Execute("answer a health probe", s => s.GetSessionInfo()), Settings.OperationTimeout, "answer a health probe");
+                        member.RunWithTimeout(m => m.Connection.Execute("answer a health probe", s => s.GetSessionInfo()), Settings.OperationTimeout, "answer a health probe", count: false);
                     }
                     catch (Exception ex) when (IsMemberFailure(ex))
                     {
@@ -348,7 +348,7 @@ public sealed class HsmClusterMember
     /// <summary>Why the member last failed.</summary>
     public string? LastError { get; private set; }
 
-    /// <summary>Operations this member completed.</summary>
+    /// <summary>Operations this member completed (health probes not counted).</summary>
     public long Operations => Interlocked.Read(ref _operations);
 
     /// <summary>Times the member was marked down.</summary>
@@ -417,7 +417,7 @@ public sealed class HsmClusterMember
         return result;
     }
 
-    internal T RunWithTimeout<T>(Func<HsmClusterMember, T> operation, TimeSpan timeout, string action)
+    internal T RunWithTimeout<T>(Func<HsmClusterMember, T> operation, TimeSpan timeout, string action, bool count = true)
     {
         var task = Task.Run(() => operation(this));
         if (!task.Wait(timeout))
@@ -428,7 +428,11 @@ public sealed class HsmClusterMember
         }
 
         var result = task.GetAwaiter().GetResult();
-        Interlocked.Increment(ref _operations);
+        if (count)
+        {
+            Interlocked.Increment(ref _operations);
+        }
+
         return result;
     }
 

@@ -9,7 +9,7 @@
 //   acme:      complete ACME issuances per second with lego x4 in parallel, MiniCa against Pebble; server CPU/issuance.
 //   portal:    the portal's list queries over 1,000,000 certificates and 100,000 pending requests (p50/p95 ms).
 //
-//   dotnet run -c Release --project tests/MiniCa.Benchmarks [-- --suite signer|issuance|all --seconds 1.5 --rounds 5]
+//   dotnet run -c Release --project tests/MiniCa.Benchmarks [-- --suite signer|issuance|cluster|all --seconds 1.5 --rounds 5]
 using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
@@ -30,7 +30,7 @@ if (suite == "all")
 {
     var self = Environment.ProcessPath!;
     var own = typeof(BareSigner).Assembly.Location;
-    foreach (var part in new[] { "signer", "issuance", "ocsp", "crl", "portal", "acme" })
+    foreach (var part in new[] { "signer", "issuance", "cluster", "ocsp", "crl", "portal", "acme" })
     {
         using var child = Process.Start(new ProcessStartInfo(self, [own, "--suite", part, "--seconds", seconds.ToString(CultureInfo.InvariantCulture), "--rounds", rounds.ToString(CultureInfo.InvariantCulture)]) { UseShellExecute = false })!;
         child.WaitForExit();
@@ -48,6 +48,11 @@ if (suite == "all")
 if (suite == "issuance")
 {
     return await IssuanceBenchmark.RunAsync(seconds, rounds);
+}
+
+if (suite == "cluster")
+{
+    return await ClusterBenchmark.RunAsync(seconds, rounds);
 }
 
 if (suite == "ocsp")

@@ -243,6 +243,34 @@ public sealed class KeyCeremonyTests(CeremonyFixture ceremony) : IClassFixture<C
     }
 
     [Fact]
+    public async Task HsmSync_OneMember_ReportsNoDrift()
+    {
+        var result = await Minica.RunAsync(ceremony.Directory, ["hsm", "sync"]);
+
+        Assert.True(result.ExitCode == 0, result.StandardError + result.StandardOutput);
+        Assert.Contains("No drift", result.StandardOutput, StringComparison.Ordinal);
+        Assert.Matches(@"embedded\s.*root\s.*ok", result.StandardOutput);
+    }
+
+    [Fact]
+    public async Task HsmRemoveMember_LastHolder_IsRefusedWithOneLine()
+    {
+        var result = await Minica.RunAsync(ceremony.Directory, ["hsm", "remove-member", "embedded"]);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.StartsWith("minica: error: Refused: HSM member 'embedded' is the last member holding", result.StandardError.Trim(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task HsmAddMember_UnknownName_SaysWhichMembersExist()
+    {
+        var result = await Minica.RunAsync(ceremony.Directory, ["hsm", "add-member", "nosuch"]);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("No HSM member is named 'nosuch'; configured: embedded", result.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task HsmStatus_AfterInit_ShowsModuleTokenAndLogin()
     {
         var result = await Minica.RunAsync(ceremony.Directory, ["hsm", "status"]);

@@ -121,7 +121,7 @@ public sealed class ConfigurationTests : IDisposable
 
         var error = Fails("--config", file);
 
-        Assert.Equal($"Configuration error in {file}: Hsm:Memebrs: unknown key (expected one of EmbeddedModulePath, MaxSessions, Members)", error.Message);
+        Assert.Equal($"Configuration error in {file}: Hsm:Memebrs: unknown key (expected one of CopyableKeys, EmbeddedModulePath, MaxSessions, Members, OperationTimeoutSeconds, ProbeIntervalSeconds, QuorumApprovals)", error.Message);
     }
 
     [Fact]
