@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using MiniCa.Hosting.Users;
 using MiniCa.TestSupport;
@@ -163,6 +164,40 @@ public sealed partial class EndToEndTests(PortalFixture fixture)
         await BrowserSession.ScreenshotAsync(admin, "21-new-user-error");
 
         Assert.Empty(errors);
+    }
+
+    [Fact]
+    public async Task HsmClusterPage_QuorumOperation_NeedsTwoDistinctAdministrators()
+    {
+        await using (var scope = fixture.Services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<UserAdministration>().CreateAsync("ada", null, [PortalRoles.Administrator], PortalFixture.Password, "test");
+        }
+
+        var quorum = fixture.Services.GetRequiredService<MiniCa.Authority.Quorum.QuorumService>();
+        var (operation, ready) = await quorum.RequireAsync(MiniCa.Core.Quorum.QuorumKinds.AddMember, "embedded", "cli:operator");
+        Assert.False(ready);
+        await using var browser = await BrowserSession.StartAsync();
+        var admin = await browser.SignInAsync(fixture.BaseAddress, "admin", PortalFixture.AdminPassword);
+        await BrowserSession.GoAsync(admin, "/hsm");
+        await Assertions.Expect(admin.Locator("[data-testid=hsm-members]")).ToContainTextAsync("embedded");
+        await Assertions.Expect(admin.Locator("[data-testid=hsm-members]")).ToContainTextAsync("up");
+
+        await admin.ClickAsync($"[data-testid=approve-quorum-{operation.Id}]");
+        await Assertions.Expect(admin.Locator("[data-testid=quorum-operations]")).ToContainTextAsync("1 of 2: admin");
+        // Each administrator approves once: the button is gone for this one.
+        await Assertions.Expect(admin.Locator($"[data-testid=approve-quorum-{operation.Id}]")).ToHaveCountAsync(0);
+        await BrowserSession.ScreenshotAsync(admin, "22-hsm-cluster");
+
+        var ada = await browser.SignInAsync(fixture.BaseAddress, "ada", PortalFixture.Password);
+        await BrowserSession.GoAsync(ada, "/hsm");
+        await ada.ClickAsync($"[data-testid=approve-quorum-{operation.Id}]");
+        await Assertions.Expect(ada.Locator("[data-testid=quorum-operations]")).ToContainTextAsync("approved");
+
+        var (after, nowReady) = await quorum.RequireAsync(MiniCa.Core.Quorum.QuorumKinds.AddMember, "embedded", "cli:operator");
+        Assert.True(nowReady);
+        Assert.Equal(operation.Id, after.Id);
+        Assert.Equal(["admin", "ada"], after.Approvals.Select(a => a.Approver));
     }
 
     [GeneratedRegex(@"Request (\d+)")]
