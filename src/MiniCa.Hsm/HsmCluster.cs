@@ -246,6 +246,8 @@ public sealed class HsmCluster : IDisposable
                     try
                     {
                         member.RunWithTimeout(m => m.Connection.Execute("answer a health probe", s => s.GetSessionInfo()), Settings.OperationTimeout, "answer a health probe", count: false);
+                        // Keys copied here by another process (`minica hsm add-member`) are taken into use.
+                        member.RecheckAbsentKeys();
                     }
                     catch (Exception ex) when (IsMemberFailure(ex))
                     {
@@ -406,6 +408,26 @@ public sealed class HsmClusterMember
         _absentKeys.Clear();
         _checkedSigners.Clear();
         _keys = _connection is null ? null : new Pkcs11KeyStore(_connection, _cluster.Settings.CopyableKeys);
+    }
+
+    /// <summary>Looks again for keys this member was known to lack; found and matching ones are used again.</summary>
+    internal void RecheckAbsentKeys()
+    {
+        foreach (var label in _absentKeys.Keys.ToList())
+        {
+            try
+            {
+                if (Keys.KeyExists(label))
+                {
+                    _absentKeys.TryRemove(label, out _);
+                    GetSigner(label);
+                }
+            }
+            catch (CaException ex) when (ex.Kind == CaErrorKind.HsmKeyNotFound)
+            {
+                MarkKeyAbsent(label, ex.Message);
+            }
+        }
     }
 
     internal void CountFailover() => Interlocked.Increment(ref _failovers);

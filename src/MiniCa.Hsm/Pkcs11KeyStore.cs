@@ -139,7 +139,7 @@ public sealed class Pkcs11KeyStore : IKeyManager
         var attributes = session.GetAttributeValue(handle, [
             CKA.CKA_LABEL, CKA.CKA_ID, CKA.CKA_KEY_TYPE, CKA.CKA_SENSITIVE, CKA.CKA_ALWAYS_SENSITIVE, CKA.CKA_EXTRACTABLE,
             CKA.CKA_NEVER_EXTRACTABLE, CKA.CKA_SIGN, CKA.CKA_DECRYPT, CKA.CKA_UNWRAP, CKA.CKA_DERIVE, CKA.CKA_SIGN_RECOVER,
-            CKA.CKA_MODIFIABLE, CKA.CKA_LOCAL, CKA.CKA_PRIVATE, CKA.CKA_TOKEN, CKA.CKA_VALUE,
+            CKA.CKA_MODIFIABLE, CKA.CKA_LOCAL, CKA.CKA_PRIVATE, CKA.CKA_TOKEN, CKA.CKA_VALUE, CKA.CKA_WRAP_WITH_TRUSTED,
         ]);
         bool Flag(int i) => !attributes[i].CannotBeRead && attributes[i].GetValueAsBool();
         var label = attributes[0].GetValueAsString() ?? string.Empty;
@@ -169,6 +169,7 @@ public sealed class Pkcs11KeyStore : IKeyManager
             Token = Flag(15),
             // The secret value must be unreadable; reading it is only attempted to prove that.
             ValueReadable = !attributes[16].CannotBeRead,
+            WrapWithTrusted = Flag(17),
             Uri = BuildUri(label, id),
         };
     }
@@ -339,6 +340,8 @@ public sealed record HsmKeyInfo
     public required bool Private { get; init; }
     /// <summary>CKA_TOKEN: persistent.</summary>
     public required bool Token { get; init; }
+    /// <summary>CKA_WRAP_WITH_TRUSTED: may only be wrapped by a key the security officer marked trusted.</summary>
+    public bool WrapWithTrusted { get; init; }
     /// <summary>Whether the token returned CKA_VALUE (it must not).</summary>
     public required bool ValueReadable { get; init; }
     /// <summary>The key's RFC 7512 URI.</summary>

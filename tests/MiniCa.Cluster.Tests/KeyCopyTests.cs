@@ -57,6 +57,7 @@ public sealed class KeyCopyTests : IDisposable
         var publicKeys = algorithms.ToDictionary(a => a.Key, a => sourceKeys.GenerateKey(a.Key, a.Value).PublicKeyInfo.GetDerEncoded());
         var sourceInfo = sourceKeys.ListKeys().Single(k => k.Label == "k-p256");
         Assert.True(sourceInfo.Extractable);
+        Assert.True(sourceInfo.WrapWithTrusted);
         Assert.True(sourceInfo.Sensitive);
 
         var results = KeyReplicator.Copy(_source, _target, [.. algorithms.Keys], label => publicKeys[label]);
@@ -88,6 +89,29 @@ public sealed class KeyCopyTests : IDisposable
         Assert.Empty(_source.Execute("list secret keys", s => HsmMember.FindAll(s, Net.Pkcs11Interop.Common.CKO.CKO_SECRET_KEY, null)));
         // Copying again finds the keys present and changes nothing.
         Assert.All(KeyReplicator.Copy(_source, _target, [.. algorithms.Keys], label => publicKeys[label]), r => Assert.Equal("present", r.Outcome));
+    }
+
+    [Fact]
+    public void CopyableKey_CannotBeWrappedByAKeyTheSecurityOfficerDidNotTrust()
+    {
+        new Pkcs11KeyStore(_source, copyable: true).GenerateKey("guarded", KeyAlgorithm.Parse("P-256"));
+        var f = Pkcs11Modules.Factories;
+
+        var error = Assert.Throws<CaException>(() => _source.ExecuteReadWrite("wrap with an untrusted key", session =>
+        {
+            using var generate = f.MechanismFactory.Create(Net.Pkcs11Interop.Common.CKM.CKM_AES_KEY_GEN);
+            var untrusted = session.GenerateKey(generate, [
+                f.ObjectAttributeFactory.Create(Net.Pkcs11Interop.Common.CKA.CKA_CLASS, Net.Pkcs11Interop.Common.CKO.CKO_SECRET_KEY),
+                f.ObjectAttributeFactory.Create(Net.Pkcs11Interop.Common.CKA.CKA_KEY_TYPE, Net.Pkcs11Interop.Common.CKK.CKK_AES),
+                f.ObjectAttributeFactory.Create(Net.Pkcs11Interop.Common.CKA.CKA_VALUE_LEN, 32UL),
+                f.ObjectAttributeFactory.Create(Net.Pkcs11Interop.Common.CKA.CKA_TOKEN, false),
+                f.ObjectAttributeFactory.Create(Net.Pkcs11Interop.Common.CKA.CKA_WRAP, true),
+            ]);
+            using var wrap = f.MechanismFactory.Create(Net.Pkcs11Interop.Common.CKM.CKM_AES_KEY_WRAP_PAD);
+            return session.WrapKey(wrap, untrusted, HsmMember.FindAll(session, Net.Pkcs11Interop.Common.CKO.CKO_PRIVATE_KEY, "guarded")[0]);
+        }));
+
+        Assert.Contains("CKR_KEY_NOT_WRAPPABLE", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -42,7 +42,7 @@ internal sealed class HsmKeysCommand : Command<CaCommandSettings>
     {
         key.Sensitive ? "sensitive" : "NOT-SENSITIVE",
         key.AlwaysSensitive ? "always-sensitive" : null,
-        key.Extractable ? "EXTRACTABLE" : "not-extractable",
+        key.Extractable ? (key.WrapWithTrusted ? "extractable-only-under-trusted-key" : "EXTRACTABLE") : "not-extractable",
         key.NeverExtractable ? "never-extractable" : null,
         key.Local ? "generated-in-token" : "imported",
         key.Modifiable ? "MODIFIABLE" : "not-modifiable",
