@@ -237,27 +237,33 @@ public sealed class HsmCluster : IDisposable
         {
             foreach (var member in _members)
             {
-                if (member.State == HsmMemberState.Down)
+                try
                 {
-                    member.TryReadmit(_logger, force: true);
-                }
-                else if (member.State == HsmMemberState.Up)
-                {
-                    try
+                    if (member.State == HsmMemberState.Down)
+                    {
+                        member.TryReadmit(_logger, force: true);
+                    }
+                    else
                     {
                         member.RunWithTimeout(m => m.Connection.Execute("answer a health probe", s => s.GetSessionInfo()), Settings.OperationTimeout, "answer a health probe", count: false);
                         // Keys copied here by another process (`minica hsm add-member`) are taken into use.
                         member.RecheckAbsentKeys();
                     }
-                    catch (Exception ex) when (IsMemberFailure(ex))
-                    {
-                        member.MarkDown(ex, _logger);
-                    }
-                    catch (CaException ex)
-                    {
-                        _logger.LogWarning("HSM member {Member}: health probe failed: {Reason}", member.Name, ex.Message);
-                    }
                 }
+                catch (Exception ex) when (IsMemberFailure(ex))
+                {
+                    member.MarkDown(ex, _logger);
+                }
+                catch (CaException ex)
+                {
+                    _logger.LogWarning("HSM member {Member}: health probe failed: {Reason}", member.Name, ex.Message);
+                }
+#pragma warning disable CA1031 // A timer callback must never end the process.
+                catch (Exception ex)
+                {
+                    _logger.LogError(ex, "HSM member {Member}: health probe failed", member.Name);
+                }
+#pragma warning restore CA1031
             }
         }
         finally
@@ -312,13 +318,15 @@ public sealed class HsmTimeoutException(string message) : Exception(message);
 public sealed class HsmMemberDownException(string message) : Exception(message);
 
 /// <summary>One member of an <see cref="HsmCluster"/>: its connection (replaced on readmission), state and counters.</summary>
-public sealed class HsmClusterMember
+public sealed class HsmClusterMember : IDisposable
 {
     private readonly HsmCluster _cluster;
     private readonly Lock _gate = new();
     private readonly ConcurrentDictionary<string, string> _absentKeys = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, IKeySigner> _checkedSigners = new(StringComparer.Ordinal);
     private HsmMember? _connection;
+    private MemberExecutor? _executor;
+    private Task<HsmMember>? _pendingConnect;
     private Pkcs11KeyStore? _keys;
     private long _operations;
     private long _failures;
@@ -326,6 +334,7 @@ public sealed class HsmClusterMember
     private long _readmissions;
     private long _lastAttempt;
     private bool _pinRefused;
+    private int _connecting;
 
     internal HsmClusterMember(HsmCluster cluster, HsmMemberSettings settings)
     {
@@ -441,15 +450,8 @@ public sealed class HsmClusterMember
 
     internal T RunWithTimeout<T>(Func<HsmClusterMember, T> operation, TimeSpan timeout, string action, bool count = true)
     {
-        var task = Task.Run(() => operation(this));
-        if (!task.Wait(timeout))
-        {
-            // The call cannot be cancelled: let it finish (or fail) on its own and observe its outcome.
-            _ = task.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-            throw new HsmTimeoutException($"HSM member '{Name}' did not {action} within {timeout.TotalSeconds:0.#} s.");
-        }
-
-        var result = task.GetAwaiter().GetResult();
+        var executor = _executor ?? throw Down();
+        var result = executor.Run(() => operation(this), timeout, () => $"HSM member '{Name}' did not {action} within {timeout.TotalSeconds:0.#} s.");
         if (count)
         {
             Interlocked.Increment(ref _operations);
@@ -479,21 +481,23 @@ public sealed class HsmClusterMember
     /// <summary>Connects at start; a failure leaves the member down with its reason, which is returned.</summary>
     internal CaException? TryConnect(ILogger logger)
     {
-        lock (_gate)
+        try
         {
-            try
+            var connection = ConnectWithin(checkKeys: false);
+            lock (_gate)
             {
-                Attach(HsmMember.Connect(Settings));
+                Attach(connection);
                 State = HsmMemberState.Up;
                 StateSince = DateTimeOffset.UtcNow;
-                return null;
             }
-            catch (CaException ex)
-            {
-                Refuse(ex);
-                logger.LogWarning("HSM member {Member} is down at start: {Reason}", Name, ex.Message);
-                return ex;
-            }
+
+            return null;
+        }
+        catch (CaException ex)
+        {
+            Refuse(ex);
+            logger.LogWarning("HSM member {Member} is down at start: {Reason}", Name, ex.Message);
+            return ex;
         }
     }
 
@@ -509,49 +513,135 @@ public sealed class HsmClusterMember
 
     /// <summary>
     /// Reconnects a down member (a fresh module copy where the member has one, a fresh token lookup, a fresh login)
-    /// and readmits it when its keys match the cluster's. Attempts are spaced unless <paramref name="force"/>.
+    /// and readmits it when its keys match the cluster's. One attempt at a time, spaced unless
+    /// <paramref name="force"/>, bounded by the operation timeout (a module that hangs is not waited for).
     /// </summary>
     internal bool TryReadmit(ILogger logger, bool force = false)
     {
         var now = Stopwatch.GetTimestamp();
-        if (!force && Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastAttempt), now) < TimeSpan.FromMilliseconds(250))
+        if (State == HsmMemberState.Up)
+        {
+            return true;
+        }
+
+        if (_pinRefused || (!force && Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastAttempt), now) < TimeSpan.FromMilliseconds(250))
+            || Interlocked.Exchange(ref _connecting, 1) != 0)
         {
             return false;
         }
 
-        lock (_gate)
+        try
         {
-            if (State == HsmMemberState.Up)
-            {
-                return true;
-            }
-
-            if (_pinRefused)
-            {
-                return false;
-            }
-
             Interlocked.Exchange(ref _lastAttempt, now);
-            DetachLocked();
+            lock (_gate)
+            {
+                DetachLocked();
+            }
+
+            HsmMember connection;
             try
             {
-                Attach(HsmMember.Connect(Settings));
-                CheckKeys();
+                connection = ConnectWithin(checkKeys: true);
             }
             catch (CaException ex)
             {
-                DetachLocked();
                 Refuse(ex);
                 return false;
             }
 
-            State = HsmMemberState.Up;
-            StateSince = DateTimeOffset.UtcNow;
-            Interlocked.Increment(ref _readmissions);
+            lock (_gate)
+            {
+                Attach(connection);
+                CheckKeys();
+                State = HsmMemberState.Up;
+                StateSince = DateTimeOffset.UtcNow;
+                Interlocked.Increment(ref _readmissions);
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _connecting, 0);
         }
 
         logger.LogInformation("HSM member {Member} readmitted", Name);
         return true;
+    }
+
+    /// <summary>
+    /// Connects (and, when asked, reads every known key once, so a module that answers the login but not the key
+    /// lookup is caught here) within three operation timeouts; a connection that arrives later is closed.
+    /// </summary>
+    private HsmMember ConnectWithin(bool checkKeys)
+    {
+        if (_pendingConnect is { IsCompleted: false })
+        {
+            throw new CaException(CaErrorKind.HsmOperationFailed, $"HSM member '{Name}' has not answered an earlier connection attempt yet.");
+        }
+
+        var timeout = _cluster.Settings.OperationTimeout * 3;
+        var completion = new TaskCompletionSource<HsmMember>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var connector = new Thread(() =>
+        {
+            try
+            {
+                var connection = HsmMember.Connect(Settings);
+                try
+                {
+                    if (checkKeys)
+                    {
+                        var keys = new Pkcs11KeyStore(connection);
+                        foreach (var label in _cluster.ReferenceLabels().ToList())
+                        {
+                            _ = keys.KeyExists(label);
+                        }
+                    }
+                }
+                catch
+                {
+                    connection.Dispose();
+                    throw;
+                }
+
+                if (!completion.TrySetResult(connection))
+                {
+                    connection.Dispose();
+                }
+            }
+            catch (Exception ex)
+            {
+                completion.TrySetException(ex);
+            }
+        })
+        { IsBackground = true, Name = $"hsm-{Name}-connect" };
+        connector.Start();
+        _pendingConnect = completion.Task;
+        if (!MemberExecutor.WaitQuietly(completion.Task, timeout))
+        {
+            // Whatever arrives later is closed, not used.
+            _ = completion.Task.ContinueWith(
+                t =>
+                {
+                    if (t.IsCompletedSuccessfully)
+                    {
+                        t.Result.Dispose();
+                    }
+
+                    _ = t.Exception;
+                },
+                CancellationToken.None,
+                TaskContinuationOptions.None,
+                TaskScheduler.Default);
+            throw new CaException(CaErrorKind.HsmOperationFailed, $"HSM member '{Name}' did not answer a connection attempt within {timeout.TotalSeconds:0.#} s.");
+        }
+
+        try
+        {
+            return completion.Task.GetAwaiter().GetResult();
+        }
+        catch (Exception ex) when (ex is not CaException)
+        {
+            throw new CaException(CaErrorKind.HsmOperationFailed, $"HSM member '{Name}' could not be connected: {ex.Message}", ex);
+        }
     }
 
     /// <summary>Every key the cluster knows must be absent here or match (a differing key keeps the member out of that key).</summary>
@@ -573,16 +663,34 @@ public sealed class HsmClusterMember
     private void Attach(HsmMember connection)
     {
         _connection = connection;
+        _executor = new MemberExecutor(Name, Math.Max(1, Settings.MaxSessions));
         _keys = new Pkcs11KeyStore(connection, _cluster.Settings.CopyableKeys);
         _absentKeys.Clear();
         _checkedSigners.Clear();
     }
 
+    /// <summary>Closes the member's connection and stops its threads (the cluster does this when it is disposed).</summary>
+    public void Dispose() => Disconnect();
+
     internal void Disconnect()
     {
+        HsmMember? old;
         lock (_gate)
         {
-            DetachLocked();
+            old = _connection;
+            _connection = null;
+            _keys = null;
+            _executor?.Dispose();
+            _executor = null;
+        }
+
+        try
+        {
+            old?.Dispose();
+        }
+        catch (Exception ex) when (ex is Pkcs11Exception or UnmanagedException or CaException)
+        {
+            // Shutting down: the member is gone either way.
         }
     }
 
@@ -591,7 +699,27 @@ public sealed class HsmClusterMember
         var old = _connection;
         _connection = null;
         _keys = null;
-        old?.Dispose();
+        _executor?.Dispose();
+        _executor = null;
+        if (old is not null)
+        {
+            // Closing sessions of a module that hangs would hang too: close on a thread of its own, never waited for.
+            var closer = new Thread(() =>
+            {
+                try
+                {
+                    // Waits for calls still inside the old connection (a frozen module's) to come back first.
+                    old.Dispose(Timeout.InfiniteTimeSpan);
+                }
+#pragma warning disable CA1031 // A thread of its own must not end the process; the member is gone either way.
+                catch (Exception)
+                {
+                }
+#pragma warning restore CA1031
+            })
+            { IsBackground = true, Name = $"hsm-{Name}-close" };
+            closer.Start();
+        }
     }
 
     internal HsmClusterMemberStatus GetStatus() => new()

@@ -21,6 +21,7 @@ public sealed class HsmMember : IDisposable
     private readonly PrivateModule? _privateModule;
     private long _operations;
     private long _recoveries;
+    private int _inFlight;
     private int _disposed;
 
     private HsmMember(HsmMemberSettings settings, IPkcs11Library library, PrivateModule? privateModule, ISlot slot, ITokenInfo token, string pin)
@@ -169,6 +170,19 @@ public sealed class HsmMember : IDisposable
     /// </summary>
     public T Execute<T>(string action, Func<ISession, T> operation)
     {
+        Interlocked.Increment(ref _inFlight);
+        try
+        {
+            return ExecuteCore(action, operation);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
+    }
+
+    private T ExecuteCore<T>(string action, Func<ISession, T> operation)
+    {
         ArgumentNullException.ThrowIfNull(operation);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         Interlocked.Increment(ref _operations);
@@ -208,6 +222,19 @@ public sealed class HsmMember : IDisposable
     /// closed afterwards. Rare, so not pooled: some HSMs allow few read-write sessions.
     /// </summary>
     public T ExecuteReadWrite<T>(string action, Func<ISession, T> operation)
+    {
+        Interlocked.Increment(ref _inFlight);
+        try
+        {
+            return ExecuteReadWriteCore(action, operation);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
+    }
+
+    private T ExecuteReadWriteCore<T>(string action, Func<ISession, T> operation)
     {
         ArgumentNullException.ThrowIfNull(operation);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
@@ -492,10 +519,25 @@ public sealed class HsmMember : IDisposable
         _ => objectClass.ToString(),
     };
 
-    /// <summary>Closes this member's sessions; the module stays loaded for the process.</summary>
-    public void Dispose()
+    /// <summary>
+    /// Closes this member's sessions (and finalises its private module copy, if it has one) once no call is in
+    /// flight, waiting at most 5 s; see <see cref="Dispose(TimeSpan)"/>.
+    /// </summary>
+    public void Dispose() => Dispose(TimeSpan.FromSeconds(5));
+
+    /// <summary>
+    /// Closes this member's sessions and finalises its private module copy once no call is in flight. Finalising
+    /// (or unloading) a module while another thread is inside it crashes the process, so when calls are still
+    /// in flight after <paramref name="drainTimeout"/> (a module that hangs) everything is left as it is.
+    /// </summary>
+    public void Dispose(TimeSpan drainTimeout)
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        if (!SpinWait.SpinUntil(() => Volatile.Read(ref _inFlight) == 0, drainTimeout))
         {
             return;
         }

@@ -79,6 +79,48 @@ public sealed class FailoverTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task FreezeOneMember_DuringIssuance_CallsInFlightMoveOnAfterTheTimeoutAndNothingFails()
+    {
+        await using var ca = await ClusterCa.StartAsync(probeSeconds: 1, timeoutSeconds: 1);
+        var a = ca.Cluster["a"];
+        var failures = new ConcurrentBag<string>();
+        var latencies = new ConcurrentBag<double>();
+        using var stop = new CancellationTokenSource();
+        var workers = Enumerable.Range(0, 3).Select(w => Task.Run(async () =>
+        {
+            for (var i = 0; !stop.IsCancellationRequested; i++)
+            {
+                var clock = Stopwatch.StartNew();
+                var outcome = await ca.IssueAsync($"f{w}-{i}.cluster.example.com");
+                latencies.Add(clock.Elapsed.TotalSeconds);
+                if (outcome.Status != RequestStatus.Issued)
+                {
+                    failures.Add(string.Join("; ", outcome.Problems));
+                }
+            }
+        })).ToList();
+
+        await Task.Delay(1000);
+        ca.A.Pause();
+        await WaitFor(() => a.State == HsmMemberState.Down, TimeSpan.FromSeconds(10), "the frozen member to be marked down");
+        Assert.Contains("did not", a.LastError, StringComparison.Ordinal);
+        var whileFrozen = latencies.Count;
+        await Task.Delay(2000);
+        Assert.True(latencies.Count > whileFrozen + 10, "issuance stalled while member a was frozen");
+
+        ca.A.Resume();
+        await WaitFor(() => a.State == HsmMemberState.Up, TimeSpan.FromSeconds(30), "the thawed member to be readmitted");
+        await stop.CancelAsync();
+        await Task.WhenAll(workers);
+
+        output.WriteLine($"issued {latencies.Count}, failures {failures.Count}, max latency {latencies.Max():0.000} s; a: {a.GetStatus()}");
+        Assert.Empty(failures);
+        // The calls caught in the frozen member waited for the timeout (1 s), not for ever.
+        Assert.InRange(latencies.Max(), 0.9, 3.5);
+        Assert.True(a.Readmissions >= 1);
+    }
+
     private static async Task WaitFor(Func<bool> condition, TimeSpan timeout, string what)
     {
         var clock = Stopwatch.StartNew();

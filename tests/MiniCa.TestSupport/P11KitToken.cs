@@ -99,6 +99,23 @@ public sealed class P11KitToken : IDisposable
         }
     }
 
+    /// <summary>Freezes the server and its forked processes (SIGSTOP): the token stops answering without an error.</summary>
+    public void Pause() => Signal("-STOP");
+
+    /// <summary>Lets a paused server go on (SIGCONT).</summary>
+    public void Resume() => Signal("-CONT");
+
+    private void Signal(string signal)
+    {
+        if (_server is null)
+        {
+            throw new InvalidOperationException($"p11-kit server for '{Label}' is not running.");
+        }
+
+        using var kill = Process.Start("kill", [signal, "--", "-" + _server.Id]);
+        kill?.WaitForExit();
+    }
+
     /// <summary>Kills the server and every process it forked for clients (the whole process group).</summary>
     public void Kill()
     {
@@ -107,8 +124,7 @@ public sealed class P11KitToken : IDisposable
             return;
         }
 
-        using var kill = Process.Start("kill", ["-KILL", "--", "-" + _server.Id]);
-        kill?.WaitForExit();
+        Signal("-KILL");
         _server.WaitForExit();
         _server.Dispose();
         _server = null;
