@@ -111,6 +111,14 @@ internal sealed class ClusterSigner : IKeySigner
 
     public byte[] Sign(SignatureAlgorithm algorithm, ReadOnlySpan<byte> data)
     {
+        if (SignatureAlgorithms.IsEcdsa(algorithm))
+        {
+            // Hashed once here: a 50 MB CRL is not copied, and a retry on another member signs the same digest.
+            SignatureAlgorithms.EnsureFits(algorithm, Algorithm);
+            var digest = Pkcs11Signer.EcdsaDigest(algorithm, data);
+            return _cluster.Execute(KeyName, _action, member => ((Pkcs11Signer)member.GetSigner(KeyName)).SignDigest(algorithm, digest));
+        }
+
         var bytes = data.ToArray();
         return _cluster.Execute(KeyName, _action, member => member.GetSigner(KeyName).Sign(algorithm, bytes));
     }

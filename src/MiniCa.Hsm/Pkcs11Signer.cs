@@ -51,13 +51,24 @@ internal sealed class Pkcs11Signer : IKeySigner
         if (SignatureAlgorithms.IsEcdsa(algorithm))
         {
             // SoftHSM2 (and several HSMs) lack CKM_ECDSA_SHA256/384: hash here, sign the digest with CKM_ECDSA.
-            var digest = algorithm == SignatureAlgorithm.EcdsaSha256 ? SHA256.HashData(data) : SHA384.HashData(data);
-            var raw = _member.Execute(action, session => SignWith(session, mechanism, digest));
-            return EcdsaSignatureEncoding.RawToDer(raw);
+            return SignDigest(algorithm, EcdsaDigest(algorithm, data));
         }
 
         var bytes = data.ToArray();
         return _member.Execute(action, session => SignWith(session, mechanism, bytes));
+    }
+
+    /// <summary>The digest CKM_ECDSA signs for <paramref name="algorithm"/>.</summary>
+    internal static byte[] EcdsaDigest(SignatureAlgorithm algorithm, ReadOnlySpan<byte> data) =>
+        algorithm == SignatureAlgorithm.EcdsaSha256 ? SHA256.HashData(data) : SHA384.HashData(data);
+
+    /// <summary>Signs an ECDSA digest made by <see cref="EcdsaDigest"/> (the cluster hashes once, whichever member signs).</summary>
+    internal byte[] SignDigest(SignatureAlgorithm algorithm, byte[] digest)
+    {
+        SignatureAlgorithms.EnsureFits(algorithm, Algorithm);
+        var mechanism = Mechanisms.GetOrAdd(algorithm, CreateMechanism);
+        var raw = _member.Execute(_action, session => SignWith(session, mechanism, digest));
+        return EcdsaSignatureEncoding.RawToDer(raw);
     }
 
     private static IMechanism CreateMechanism(SignatureAlgorithm algorithm)

@@ -82,7 +82,7 @@ public sealed class CrlService(
         // a missed one is not, hence the margin for revocations committed while the base was being built.
         var since = baseCrl is null ? (DateTimeOffset?)null : baseCrl.ThisUpdate - TimeSpan.FromMinutes(1);
         var expected = await ledger.CountRevokedAsync(authority, since, cancellationToken);
-        var tbs = CrlBuilder.BuildTbs(
+        var image = CrlBuilder.Build(
             header,
             ledger.ReadRevoked(authority, since).Select(e =>
             {
@@ -94,7 +94,7 @@ public sealed class CrlService(
         // Lint before sign, like certificates. A large CRL is linted through its header (same issuer, times,
         // number and extensions, no entries): parsing a million entries back would build the very object tree
         // the streaming writer avoids; entries come from rows whose serials the database keeps unique.
-        var linted = entries <= MaxEntriesLintedInFull ? tbs : CrlBuilder.BuildTbs(header, []);
+        var linted = entries <= MaxEntriesLintedInFull ? image.Tbs.ToArray() : CrlBuilder.BuildTbs(header, []);
         var errors = linter.Run(new CrlLintContext { Der = CrlBuilder.Assemble(linted, algorithm, _throwAway.Sign(linted)), Issuer = issuer })
             .Where(f => f.Severity == LintSeverity.Error)
             .ToList();
@@ -103,15 +103,18 @@ public sealed class CrlService(
             throw new CaException(CaErrorKind.PolicyViolation, $"The CRL of '{authority}' fails lints: {string.Join("; ", errors)}");
         }
 
-        var signature = signer.Sign(algorithm, tbs);
+        var signature = signer.Sign(algorithm, image.Tbs);
         // Verify the signature over the TBS bytes without parsing the CRL back.
-        using var issuerKey = PlatformSignatures.CreateKey(issuer.SubjectPublicKeyInfo);
-        if (!PlatformSignatures.Verify(issuerKey, algorithm, tbs, signature))
+        using (var issuerKey = PlatformSignatures.CreateKey(issuer.SubjectPublicKeyInfo))
         {
-            throw new CaException(CaErrorKind.HsmOperationFailed, $"The HSM's signature on the CRL of '{authority}' does not verify.");
+            if (!PlatformSignatures.Verify(issuerKey, algorithm, image.Tbs, signature))
+            {
+                throw new CaException(CaErrorKind.HsmOperationFailed, $"The HSM's signature on the CRL of '{authority}' does not verify.");
+            }
         }
 
-        var der = CrlBuilder.Assemble(tbs, algorithm, signature);
+        // The one copy of the CRL: the builder's buffer is garbage from here on.
+        var der = image.Complete(algorithm, signature);
 
         var name = baseCrl is null ? authority : DeltaName(authority);
         var crl = new CrlRecord(name, number, thisUpdate, nextUpdate, entries, der);

@@ -76,7 +76,19 @@ public static class CrlBuilder
     /// <param name="header">Issuer, times, number, scope.</param>
     /// <param name="entries">The revoked certificates.</param>
     /// <param name="expectedEntries">How many entries are expected, to size the buffer once (a hint; 0 if unknown).</param>
-    public static byte[] BuildTbs(CrlHeader header, IEnumerable<RevokedEntry> entries, int expectedEntries = 0)
+    public static byte[] BuildTbs(CrlHeader header, IEnumerable<RevokedEntry> entries, int expectedEntries = 0) =>
+        Build(header, entries, expectedEntries).Tbs.ToArray();
+
+    /// <summary>
+    /// Writes the TBSCertList into one buffer, entry after entry, with room kept in front for the outer headers
+    /// (whose lengths are known only at the end) and behind for the signature: the TBS is signed where it lies and
+    /// the complete CRL is copied out once. A CRL of a million revocations costs about twice its encoded size in
+    /// memory, not a million-object tree.
+    /// </summary>
+    /// <param name="header">Issuer, times, number, scope.</param>
+    /// <param name="entries">The revoked certificates (read once, in order).</param>
+    /// <param name="expectedEntries">How many entries are expected, to size the buffer once (a hint; 0 if unknown).</param>
+    public static CrlImage Build(CrlHeader header, IEnumerable<RevokedEntry> entries, int expectedEntries = 0)
     {
         ArgumentNullException.ThrowIfNull(header);
         ArgumentNullException.ThrowIfNull(entries);
@@ -88,43 +100,46 @@ public static class CrlBuilder
         prefix.WriteEncodedValue(header.IssuerNameDer);
         WriteTime(prefix, header.ThisUpdate);
         WriteTime(prefix, header.NextUpdate);
-
-        // Entries are encoded one at a time into a growing buffer; only the outer lengths are written at the end.
-        // (AsnWriter grows its buffer in fixed steps, which makes one writer for a million entries quadratic.)
-        // About 50 octets an entry (serial, date, reason); sized once, the buffer is not copied while it grows.
-        using var list = new MemoryStream(capacity: (int)Math.Min(int.MaxValue / 2, Math.Max(256L, expectedEntries * 56L)));
-        var entry = new AsnWriter(AsnEncodingRules.DER);
-        Span<byte> encoded = stackalloc byte[256];
-        var any = false;
-        foreach (var revoked in entries)
-        {
-            entry.Reset();
-            WriteEntry(entry, revoked);
-            list.Write(encoded[..entry.Encode(encoded)]);
-            any = true;
-        }
-
+        var prefixBytes = prefix.Encode();
         var extensions = new AsnWriter(AsnEncodingRules.DER);
         WriteExtensions(extensions, header);
-
-        var prefixBytes = prefix.Encode();
         var extensionBytes = extensions.Encode();
-        // RFC 5280 §5.1.2.6: when there are no revoked certificates the list MUST be absent.
-        var listHeader = any ? SequenceHeader(list.Length) : [];
-        var contentLength = prefixBytes.Length + listHeader.Length + list.Length + extensionBytes.Length;
-        var outer = SequenceHeader(contentLength);
-        var tbs = new byte[outer.Length + contentLength];
-        var at = 0;
-        foreach (var part in new[] { outer, prefixBytes, listHeader })
+
+        // Room in front: the TBS and list SEQUENCE headers (at most 6 octets each) and the prefix.
+        var front = 6 + prefixBytes.Length + 6;
+        // About 50 octets an entry (serial, date, reason); the buffer grows by doubling if the hint was short.
+        var buffer = new byte[front + Math.Min(int.MaxValue / 2, Math.Max(256L, expectedEntries * 52L)) + extensionBytes.Length + 64];
+        var at = front;
+        var fallback = new AsnWriter(AsnEncodingRules.DER);
+        foreach (var revoked in entries)
         {
-            part.CopyTo(tbs, at);
-            at += part.Length;
+            if (buffer.Length - at < 256 + extensionBytes.Length)
+            {
+                Array.Resize(ref buffer, (int)Math.Min(Array.MaxLength, buffer.Length * 2L));
+            }
+
+            var written = WriteEntry(buffer.AsSpan(at), revoked);
+            if (written == 0)
+            {
+                fallback.Reset();
+                WriteEntry(fallback, revoked);
+                written = fallback.Encode(buffer.AsSpan(at));
+            }
+
+            at += written;
         }
 
-        list.GetBuffer().AsSpan(0, (int)list.Length).CopyTo(tbs.AsSpan(at));
-        at += (int)list.Length;
-        extensionBytes.CopyTo(tbs, at);
-        return tbs;
+        var listLength = at - front;
+        // RFC 5280 §5.1.2.6: when there are no revoked certificates the list MUST be absent.
+        var listHeader = listLength > 0 ? SequenceHeader(listLength) : [];
+        var contentLength = prefixBytes.Length + listHeader.Length + listLength + extensionBytes.Length;
+        var tbsHeader = SequenceHeader(contentLength);
+        var start = front - listHeader.Length - prefixBytes.Length - tbsHeader.Length;
+        tbsHeader.CopyTo(buffer, start);
+        prefixBytes.CopyTo(buffer, start + tbsHeader.Length);
+        listHeader.CopyTo(buffer, front - listHeader.Length);
+        extensionBytes.CopyTo(buffer, at);
+        return new CrlImage(buffer, start, tbsHeader.Length + contentLength);
     }
 
     /// <summary>A SEQUENCE tag and DER length (X.690 §8.1.3) for <paramref name="length"/> content octets.</summary>
@@ -223,6 +238,111 @@ public static class CrlBuilder
         return writer.Encode();
     }
 
+    /// <summary>
+    /// Writes one revokedCertificates entry straight into <paramref name="destination"/> (DER, X.690 §10) and returns
+    /// its length, or 0 for the rare entry it leaves to <see cref="AsnWriter"/> (an invalidity date).
+    /// </summary>
+    private static int WriteEntry(Span<byte> destination, RevokedEntry entry)
+    {
+        if (entry.InvalidityDate is not null)
+        {
+            return 0;
+        }
+
+        var hex = entry.SerialHex.AsSpan();
+        Span<byte> raw = stackalloc byte[32];
+        if (hex.Length is 0 or > 62)
+        {
+            return 0;
+        }
+
+        int rawLength;
+        if (hex.Length % 2 == 1)
+        {
+            Span<char> even = stackalloc char[hex.Length + 1];
+            even[0] = '0';
+            hex.CopyTo(even[1..]);
+            if (Convert.FromHexString(even, raw, out _, out rawLength) != System.Buffers.OperationStatus.Done)
+            {
+                return 0;
+            }
+        }
+        else if (Convert.FromHexString(hex, raw, out _, out rawLength) != System.Buffers.OperationStatus.Done)
+        {
+            return 0;
+        }
+
+        // INTEGER content (X.690 §8.3): minimal, unsigned (a 0x00 in front of a high first bit).
+        var serial = raw[..rawLength];
+        while (serial.Length > 1 && serial[0] == 0 && serial[1] < 0x80)
+        {
+            serial = serial[1..];
+        }
+
+        var pad = serial[0] >= 0x80 ? 1 : 0;
+        var time = WholeSeconds(entry.RevokedAt);
+        var generalized = time.Year >= 2050;
+        var timeLength = generalized ? 15 : 13;
+        var reason = entry.Reason != RevocationReason.Unspecified ? ReasonExtensions[entry.Reason] : null;
+        var extensionsLength = reason is null ? 0 : 2 + reason.Length;
+        var contentLength = 2 + pad + serial.Length + 2 + timeLength + extensionsLength;
+        if (contentLength >= 0x80 || reason is { Length: >= 0x80 })
+        {
+            return 0;
+        }
+
+        var at = 0;
+        destination[at++] = 0x30;
+        destination[at++] = (byte)contentLength;
+        destination[at++] = 0x02;
+        destination[at++] = (byte)(pad + serial.Length);
+        if (pad == 1)
+        {
+            destination[at++] = 0x00;
+        }
+
+        serial.CopyTo(destination[at..]);
+        at += serial.Length;
+        destination[at++] = generalized ? (byte)0x18 : (byte)0x17;
+        destination[at++] = (byte)timeLength;
+        var utc = time.UtcDateTime;
+        if (generalized)
+        {
+            at += WriteDigits(destination[at..], utc.Year, 4);
+        }
+        else
+        {
+            at += WriteDigits(destination[at..], utc.Year % 100, 2);
+        }
+
+        at += WriteDigits(destination[at..], utc.Month, 2);
+        at += WriteDigits(destination[at..], utc.Day, 2);
+        at += WriteDigits(destination[at..], utc.Hour, 2);
+        at += WriteDigits(destination[at..], utc.Minute, 2);
+        at += WriteDigits(destination[at..], utc.Second, 2);
+        destination[at++] = (byte)'Z';
+        if (reason is not null)
+        {
+            destination[at++] = 0x30;
+            destination[at++] = (byte)reason.Length;
+            reason.CopyTo(destination[at..]);
+            at += reason.Length;
+        }
+
+        return at;
+    }
+
+    private static int WriteDigits(Span<byte> destination, int value, int digits)
+    {
+        for (var i = digits - 1; i >= 0; i--)
+        {
+            destination[i] = (byte)('0' + (value % 10));
+            value /= 10;
+        }
+
+        return digits;
+    }
+
     private static void WriteEntry(AsnWriter writer, RevokedEntry entry)
     {
         using (writer.PushSequence())
@@ -290,4 +410,59 @@ public static class CrlBuilder
     }
 
     private static DateTimeOffset WholeSeconds(DateTimeOffset value) => Authorities.AuthorityCertificateBuilder.WholeSeconds(value);
+}
+
+/// <summary>
+/// A TBSCertList written in place by <see cref="CrlBuilder.Build"/>: sign <see cref="Tbs"/> where it lies, then
+/// <see cref="Complete"/> copies out the CertificateList once.
+/// </summary>
+public sealed class CrlImage
+{
+    private readonly byte[] _buffer;
+    private readonly int _start;
+    private readonly int _length;
+
+    internal CrlImage(byte[] buffer, int start, int length)
+    {
+        _buffer = buffer;
+        _start = start;
+        _length = length;
+    }
+
+    /// <summary>The DER TBSCertList.</summary>
+    public ReadOnlySpan<byte> Tbs => _buffer.AsSpan(_start, _length);
+
+    /// <summary>The complete CertificateList: the TBS, the algorithm and <paramref name="signature"/> (RFC 5280 §5.1.1).</summary>
+    public byte[] Complete(SignatureAlgorithm algorithm, byte[] signature)
+    {
+        ArgumentNullException.ThrowIfNull(signature);
+        var algorithmDer = SignatureAlgorithms.Identifier(algorithm).GetDerEncoded();
+        var bitString = new AsnWriter(AsnEncodingRules.DER);
+        bitString.WriteBitString(signature);
+        var signatureDer = bitString.Encode();
+        var contentLength = (long)_length + algorithmDer.Length + signatureDer.Length;
+        var headerLength = 1 + (contentLength < 0x80 ? 1 : 1 + (int)((64 - long.LeadingZeroCount(contentLength) + 7) / 8));
+        var der = new byte[headerLength + contentLength];
+        der[0] = 0x30;
+        if (contentLength < 0x80)
+        {
+            der[1] = (byte)contentLength;
+        }
+        else
+        {
+            var octets = headerLength - 2;
+            der[1] = (byte)(0x80 | octets);
+            for (var i = 0; i < octets; i++)
+            {
+                der[2 + i] = (byte)(contentLength >> (8 * (octets - 1 - i)));
+            }
+        }
+
+        var at = headerLength;
+        Tbs.CopyTo(der.AsSpan(at));
+        at += _length;
+        algorithmDer.CopyTo(der, at);
+        signatureDer.CopyTo(der, at + algorithmDer.Length);
+        return der;
+    }
 }
