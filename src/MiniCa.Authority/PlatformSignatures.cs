@@ -24,10 +24,12 @@ internal static class PlatformSignatures
     public static bool Verify(AsymmetricAlgorithm key, SignatureAlgorithm algorithm, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)
     {
         var hash = SignatureAlgorithms.Hash(algorithm);
+        // Hashed here, straight from the span: VerifyData copies large inputs into a pooled buffer first.
+        var digest = hash == HashAlgorithmName.SHA384 ? SHA384.HashData(data) : SHA256.HashData(data);
         return key switch
         {
-            ECDsa ecdsa => ecdsa.VerifyData(data, signature, hash, DSASignatureFormat.Rfc3279DerSequence),
-            RSA rsa => rsa.VerifyData(data, signature, hash, algorithm is SignatureAlgorithm.RsaPssSha256 or SignatureAlgorithm.RsaPssSha384 ? RSASignaturePadding.Pss : RSASignaturePadding.Pkcs1),
+            ECDsa ecdsa => ecdsa.VerifyHash(digest, signature, DSASignatureFormat.Rfc3279DerSequence),
+            RSA rsa => rsa.VerifyHash(digest, signature, hash, algorithm is SignatureAlgorithm.RsaPssSha256 or SignatureAlgorithm.RsaPssSha384 ? RSASignaturePadding.Pss : RSASignaturePadding.Pkcs1),
             _ => false,
         };
     }

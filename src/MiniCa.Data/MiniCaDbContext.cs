@@ -25,6 +25,9 @@ public sealed class MiniCaDbContext(DbContextOptions<MiniCaDbContext> options)
     /// <summary>CRL numbers and the latest CRL of each authority.</summary>
     public DbSet<CrlStateEntity> CrlStates => Set<CrlStateEntity>();
 
+    /// <summary>The bytes of each authority's latest CRL.</summary>
+    public DbSet<CrlBlobEntity> CrlBlobs => Set<CrlBlobEntity>();
+
     /// <summary>The audit log.</summary>
     public DbSet<AuditEventEntity> AuditEvents => Set<AuditEventEntity>();
 
@@ -263,6 +266,14 @@ public sealed class MiniCaDbContext(DbContextOptions<MiniCaDbContext> options)
             entity.HasIndex(e => e.Hash).IsUnique();
             entity.HasIndex(e => e.UserId);
             entity.HasOne<MiniCaUser>().WithMany().HasForeignKey(e => e.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<CrlBlobEntity>(entity =>
+        {
+            entity.ToTable("CrlBlobs");
+            entity.HasKey(e => e.Authority);
+            entity.Property(e => e.Authority).HasMaxLength(40);
+            entity.Property(e => e.Der).IsRequired();
         });
 
         builder.Entity<QuorumOperationEntity>(entity =>

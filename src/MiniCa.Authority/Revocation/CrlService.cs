@@ -81,7 +81,10 @@ public sealed class CrlService(
         // A delta lists what was revoked since its base was made; a few entries already on the base are harmless,
         // a missed one is not, hence the margin for revocations committed while the base was being built.
         var since = baseCrl is null ? (DateTimeOffset?)null : baseCrl.ThisUpdate - TimeSpan.FromMinutes(1);
-        var expected = await ledger.CountRevokedAsync(authority, since, cancellationToken);
+        // The buffer is sized from the previous CRL (counting a million rows first would cost as much as reading
+        // them); it grows by doubling when revocations outran the hint.
+        var previous = baseCrl ?? await ledger.FindCrlSummaryAsync(authority, cancellationToken);
+        var expected = baseCrl is null && previous is not null ? previous.Entries + (previous.Entries / 8) + 64 : 64;
         var image = CrlBuilder.Build(
             header,
             ledger.ReadRevoked(authority, since).Select(e =>

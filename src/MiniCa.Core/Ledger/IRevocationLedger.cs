@@ -23,9 +23,6 @@ public interface IRevocationLedger
     /// <param name="since">Only revocations at or after this time (for delta CRLs); <see langword="null"/> for all.</param>
     IEnumerable<RevokedEntry> ReadRevoked(string issuerName, DateTimeOffset? since = null);
 
-    /// <summary>How many certificates of <paramref name="issuerName"/> are revoked (at or after <paramref name="since"/>).</summary>
-    Task<int> CountRevokedAsync(string issuerName, DateTimeOffset? since = null, CancellationToken cancellationToken = default);
-
     /// <summary>Serials revoked at or after <paramref name="since"/> (by any node), with the latest revocation time seen.</summary>
     Task<IReadOnlyList<(string SerialHex, DateTimeOffset RevokedAt)>> RevokedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken = default);
 

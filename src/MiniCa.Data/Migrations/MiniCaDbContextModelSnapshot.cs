@@ -743,14 +743,26 @@ namespace MiniCa.Data.Migrations
                     b.ToTable("Requests", (string)null);
                 });
 
-            modelBuilder.Entity("MiniCa.Data.Entities.CrlStateEntity", b =>
+            modelBuilder.Entity("MiniCa.Data.Entities.CrlBlobEntity", b =>
                 {
                     b.Property<string>("Authority")
                         .HasMaxLength(40)
                         .HasColumnType("TEXT");
 
                     b.Property<byte[]>("Der")
+                        .IsRequired()
                         .HasColumnType("BLOB");
+
+                    b.HasKey("Authority");
+
+                    b.ToTable("CrlBlobs", (string)null);
+                });
+
+            modelBuilder.Entity("MiniCa.Data.Entities.CrlStateEntity", b =>
+                {
+                    b.Property<string>("Authority")
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT");
 
                     b.Property<int>("Entries")
                         .HasColumnType("INTEGER");

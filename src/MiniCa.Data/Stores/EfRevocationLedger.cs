@@ -108,14 +108,6 @@ public sealed class EfRevocationLedger(IDbContextFactory<MiniCaDbContext> contex
         }
     }
 
-    /// <inheritdoc />
-    public async Task<int> CountRevokedAsync(string issuerName, DateTimeOffset? since = null, CancellationToken cancellationToken = default)
-    {
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        return await db.Certificates.CountAsync(
-            c => c.IssuerName == issuerName && c.Status == Core.Ledger.CertificateStatus.Revoked && (since == null || c.RevokedAt >= since),
-            cancellationToken);
-    }
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<(string SerialHex, DateTimeOffset RevokedAt)>> RevokedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken = default)
@@ -135,18 +127,25 @@ public sealed class EfRevocationLedger(IDbContextFactory<MiniCaDbContext> contex
         for (var attempt = 1; ; attempt++)
         {
             await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-            var state = await db.CrlStates.SingleOrDefaultAsync(s => s.Authority == authority, cancellationToken);
-            if (state is null)
-            {
-                state = new CrlStateEntity { Authority = authority };
-                db.CrlStates.Add(state);
-            }
-
-            state.LastNumber++;
             try
             {
+                // Incremented in place and read back in the same transaction (the row stays locked until the
+                // commit), never loading the row: it holds the latest CRL, 50 MB for a million entries.
+                await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+                {
+                    var updated = await db.CrlStates.Where(s => s.Authority == authority)
+                        .ExecuteUpdateAsync(u => u.SetProperty(s => s.LastNumber, s => s.LastNumber + 1), cancellationToken);
+                    if (updated == 1)
+                    {
+                        var number = await db.CrlStates.Where(s => s.Authority == authority).Select(s => s.LastNumber).SingleAsync(cancellationToken);
+                        await transaction.CommitAsync(cancellationToken);
+                        return number;
+                    }
+                }
+
+                db.CrlStates.Add(new CrlStateEntity { Authority = authority, LastNumber = 1 });
                 await db.SaveChangesAsync(cancellationToken);
-                return state.LastNumber;
+                return 1;
             }
             catch (DbUpdateException) when (attempt < ReserveAttempts)
             {
@@ -181,39 +180,83 @@ public sealed class EfRevocationLedger(IDbContextFactory<MiniCaDbContext> contex
         }
 
         db.AuditEvents.Add(new AuditEventEntity { At = time.GetUtcNow(), Actor = audit.Actor, Action = audit.Action, Subject = audit.Subject, Details = audit.Details });
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         if (db.Entry(state).State == EntityState.Added)
         {
             state.PublishedNumber = crl.Number;
             state.ThisUpdate = crl.ThisUpdate;
             state.NextUpdate = crl.NextUpdate;
             state.Entries = crl.Entries;
-            state.Der = crl.Der;
             await db.SaveChangesAsync(cancellationToken);
+        }
+        else
+        {
+            // An update in place: a tracked 50 MB CRL would be copied for change detection.
+            await db.SaveChangesAsync(cancellationToken);
+            var updated = await db.CrlStates
+                .Where(s => s.Authority == crl.Authority && s.PublishedNumber < crl.Number)
+                .ExecuteUpdateAsync(u => u
+                    .SetProperty(s => s.PublishedNumber, crl.Number)
+                    .SetProperty(s => s.ThisUpdate, crl.ThisUpdate)
+                    .SetProperty(s => s.NextUpdate, crl.NextUpdate)
+                    .SetProperty(s => s.Entries, crl.Entries), cancellationToken);
+            if (updated == 0)
+            {
+                await transaction.CommitAsync(cancellationToken);
+                return;
+            }
+        }
+
+        await WriteDerAsync(db, crl, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Stores the CRL's bytes in their own row. On SQLite they are streamed into a zero-filled blob (incremental
+    /// blob I/O): binding a 50 MB parameter would make SQLite copy it first.
+    /// </summary>
+    private static async Task WriteDerAsync(MiniCaDbContext db, CrlRecord crl, CancellationToken cancellationToken)
+    {
+        if (!db.Database.IsSqlite())
+        {
+            if (await db.CrlBlobs.Where(b => b.Authority == crl.Authority).ExecuteUpdateAsync(u => u.SetProperty(b => b.Der, crl.Der), cancellationToken) == 0)
+            {
+                db.CrlBlobs.Add(new CrlBlobEntity { Authority = crl.Authority, Der = crl.Der });
+                await db.SaveChangesAsync(cancellationToken);
+            }
+
             return;
         }
 
-        // An update in place: a tracked 50 MB CRL would be copied for change detection.
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        await db.SaveChangesAsync(cancellationToken);
-        await db.CrlStates
-            .Where(s => s.Authority == crl.Authority && s.PublishedNumber < crl.Number)
-            .ExecuteUpdateAsync(u => u
-                .SetProperty(s => s.PublishedNumber, crl.Number)
-                .SetProperty(s => s.ThisUpdate, crl.ThisUpdate)
-                .SetProperty(s => s.NextUpdate, crl.NextUpdate)
-                .SetProperty(s => s.Entries, crl.Entries)
-                .SetProperty(s => s.Der, crl.Der), cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        var entity = db.Model.FindEntityType(typeof(CrlBlobEntity))!;
+        var table = StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema());
+        var der = entity.FindProperty(nameof(CrlBlobEntity.Der))!.GetColumnName(table)!;
+        var key = entity.FindProperty(nameof(CrlBlobEntity.Authority))!.GetColumnName(table)!;
+        var connection = (Microsoft.Data.Sqlite.SqliteConnection)db.Database.GetDbConnection();
+        await using var command = connection.CreateCommand();
+        command.Transaction = (Microsoft.Data.Sqlite.SqliteTransaction)Microsoft.EntityFrameworkCore.Storage.DbContextTransactionExtensions.GetDbTransaction(db.Database.CurrentTransaction!);
+        // Delete, then insert a zero-filled blob as the record's last column: SQLite keeps it virtual until it is
+        // written below. (An upsert would load the old 50 MB row and materialise the new one.)
+        command.CommandText = $"DELETE FROM \"{table.Name}\" WHERE \"{key}\" = $authority; " +
+                              $"INSERT INTO \"{table.Name}\" (\"{key}\", \"{der}\") VALUES ($authority, zeroblob($length)) RETURNING rowid";
+        command.Parameters.AddWithValue("$length", crl.Der.Length);
+        command.Parameters.AddWithValue("$authority", crl.Authority);
+        var rowId = (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+        await using var blob = new Microsoft.Data.Sqlite.SqliteBlob(connection, table.Name, der, rowId);
+        await blob.WriteAsync(crl.Der, cancellationToken);
     }
 
     /// <inheritdoc />
     public async Task<CrlRecord?> FindCrlAsync(string authority, CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var state = await db.CrlStates.AsNoTracking().SingleOrDefaultAsync(s => s.Authority == authority && s.Der != null, cancellationToken);
-        return state is null
+        // One read transaction: the numbers and the bytes come from the same published CRL.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var state = await db.CrlStates.AsNoTracking().SingleOrDefaultAsync(s => s.Authority == authority && s.PublishedNumber > 0, cancellationToken);
+        var der = state is null ? null : await db.CrlBlobs.AsNoTracking().Where(b => b.Authority == authority).Select(b => b.Der).SingleOrDefaultAsync(cancellationToken);
+        return state is null || der is null
             ? null
-            : new CrlRecord(state.Authority, state.PublishedNumber, state.ThisUpdate!.Value, state.NextUpdate!.Value, state.Entries, state.Der!);
+            : new CrlRecord(state.Authority, state.PublishedNumber, state.ThisUpdate!.Value, state.NextUpdate!.Value, state.Entries, der);
     }
 
     /// <inheritdoc />
@@ -221,7 +264,7 @@ public sealed class EfRevocationLedger(IDbContextFactory<MiniCaDbContext> contex
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var state = await db.CrlStates.AsNoTracking()
-            .Where(s => s.Authority == authority && s.Der != null)
+            .Where(s => s.Authority == authority && s.PublishedNumber > 0)
             .Select(s => new { s.PublishedNumber, s.ThisUpdate, s.NextUpdate, s.Entries })
             .SingleOrDefaultAsync(cancellationToken);
         return state is null
