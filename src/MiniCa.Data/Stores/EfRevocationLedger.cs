@@ -108,7 +108,6 @@ public sealed class EfRevocationLedger(IDbContextFactory<MiniCaDbContext> contex
         }
     }
 
-
     /// <inheritdoc />
     public async Task<IReadOnlyList<(string SerialHex, DateTimeOffset RevokedAt)>> RevokedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken = default)
     {
