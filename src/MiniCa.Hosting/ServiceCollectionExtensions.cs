@@ -49,7 +49,11 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<IKeyManager>(sp => sp.GetRequiredService<ClusterKeyStore>());
 
         var pragmas = new SqlitePragmas();
-        services.AddPooledDbContextFactory<MiniCaDbContext>(db => db.UseSqlite(options.Database.ConnectionString).AddInterceptors(pragmas));
+        // The compiled model (src/MiniCa.Data/CompiledModel, `dotnet ef dbcontext optimize`) spares every process
+        // about 0.6 s of model building; a unit test fails when it no longer matches the model the code builds.
+        services.AddPooledDbContextFactory<MiniCaDbContext>(db => db.UseSqlite(options.Database.ConnectionString)
+            .UseModel(MiniCa.Data.CompiledModel.MiniCaDbContextModel.Instance)
+            .AddInterceptors(pragmas));
         services.AddSingleton(new WriteGate(serialise: string.Equals(options.Database.Provider, "Sqlite", StringComparison.OrdinalIgnoreCase)));
         services.AddSingleton<EfAuthorityStore>();
         services.AddSingleton<IAuthorityStore>(sp => sp.GetRequiredService<EfAuthorityStore>());

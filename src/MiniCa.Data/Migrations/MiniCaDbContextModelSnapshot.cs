@@ -671,6 +671,10 @@ namespace MiniCa.Data.Migrations
 
                     b.HasIndex("Profile", "Status", "Id");
 
+                    b.HasIndex("IssuerName", "RevokedAt", "SerialHex", "RevocationReason", "InvalidityDate")
+                        .HasDatabaseName("IX_Certificates_Revoked")
+                        .HasFilter("\"Status\" = 'Revoked'");
+
                     b.ToTable("Certificates", (string)null);
                 });
 

@@ -79,16 +79,13 @@ public sealed class EfRevocationLedger(IDbContextFactory<MiniCaDbContext> contex
         command.CommandText =
             $"SELECT \"{Column(nameof(CertificateEntity.SerialHex))}\", \"{Column(nameof(CertificateEntity.RevokedAt))}\", " +
             $"\"{Column(nameof(CertificateEntity.RevocationReason))}\", \"{Column(nameof(CertificateEntity.InvalidityDate))}\" " +
-            $"FROM \"{table.Name}\" WHERE \"{Column(nameof(CertificateEntity.IssuerName))}\" = $issuer AND \"{Column(nameof(CertificateEntity.Status))}\" = $status" +
+            // The status is a literal so that SQLite may use the partial index IX_Certificates_Revoked.
+            $"FROM \"{table.Name}\" WHERE \"{Column(nameof(CertificateEntity.IssuerName))}\" = $issuer AND \"{Column(nameof(CertificateEntity.Status))}\" = '{nameof(Core.Ledger.CertificateStatus.Revoked)}'" +
             (since is null ? string.Empty : $" AND \"{Column(nameof(CertificateEntity.RevokedAt))}\" >= $since");
         var issuer = command.CreateParameter();
         issuer.ParameterName = "$issuer";
         issuer.Value = issuerName;
         command.Parameters.Add(issuer);
-        var status = command.CreateParameter();
-        status.ParameterName = "$status";
-        status.Value = nameof(Core.Ledger.CertificateStatus.Revoked);
-        command.Parameters.Add(status);
         if (since is { } from)
         {
             var sinceParameter = command.CreateParameter();
