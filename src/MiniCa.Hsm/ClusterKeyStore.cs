@@ -29,6 +29,7 @@ public sealed class ClusterKeyStore(HsmCluster cluster) : IKeyManager
         var primary = Cluster.Primary;
         var signer = primary.Keys.GenerateKey(keyName, algorithm);
         Cluster.SetReference(keyName, signer.PublicKeyInfo.GetDerEncoded());
+        primary.ClearKeyAbsent(keyName);
         foreach (var member in Cluster.Members.Where(m => m != primary))
         {
             member.MarkKeyAbsent(keyName, "generated on another member; copy it with `minica hsm sync --repair`");

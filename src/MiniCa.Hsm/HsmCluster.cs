@@ -279,6 +279,14 @@ public sealed class HsmCluster : IDisposable
 
     private CaException Unavailable(string action, string? keyLabel)
     {
+        if (keyLabel is not null && _members.All(m => m.State == HsmMemberState.Up && !m.MayHold(keyLabel)))
+        {
+            // Every member answered and none holds it: the key does not exist (rather than the cluster failing).
+            return new CaException(
+                CaErrorKind.HsmKeyNotFound,
+                $"Key '{keyLabel}' is on no HSM member ({string.Join(", ", _members.Select(m => m.Name))}).");
+        }
+
         var reasons = string.Join("; ", _members.Select(m => m.State == HsmMemberState.Up
             ? $"{m.Name}: up but {(keyLabel is null ? "failed" : $"without a usable key '{keyLabel}'")}"
             : $"{m.Name}: {m.State.ToString().ToLowerInvariant()} ({m.LastError ?? "no reason recorded"})"));
@@ -407,6 +415,9 @@ public sealed class HsmClusterMember : IDisposable
 
     /// <summary>Whether this member may hold <paramref name="label"/> (not known to lack it).</summary>
     internal bool MayHold(string label) => !_absentKeys.ContainsKey(label);
+
+    /// <summary>Forgets that this member lacked <paramref name="label"/> (it was just generated or copied here).</summary>
+    public void ClearKeyAbsent(string label) => _absentKeys.TryRemove(label, out _);
 
     /// <summary>Records that this member lacks <paramref name="label"/> (it is not used for that key until keys are re-read).</summary>
     public void MarkKeyAbsent(string label, string reason) => _absentKeys[label] = reason;
