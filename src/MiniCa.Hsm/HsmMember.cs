@@ -168,12 +168,15 @@ public sealed class HsmMember : IDisposable
     /// Runs <paramref name="operation"/> on a pooled read-only session that no other thread uses meanwhile.
     /// <paramref name="action"/> completes "failed to …" in error messages.
     /// </summary>
-    public T Execute<T>(string action, Func<ISession, T> operation)
+    public T Execute<T>(string action, Func<ISession, T> operation) => Tracked(() => ExecuteCore(action, operation));
+
+    /// <summary>Counts <paramref name="call"/> as in flight, so <see cref="Dispose(TimeSpan)"/> never finalises under it.</summary>
+    private T Tracked<T>(Func<T> call)
     {
         Interlocked.Increment(ref _inFlight);
         try
         {
-            return ExecuteCore(action, operation);
+            return call();
         }
         finally
         {
@@ -221,18 +224,7 @@ public sealed class HsmMember : IDisposable
     /// Runs <paramref name="operation"/> on a fresh read-write session (key generation, object management),
     /// closed afterwards. Rare, so not pooled: some HSMs allow few read-write sessions.
     /// </summary>
-    public T ExecuteReadWrite<T>(string action, Func<ISession, T> operation)
-    {
-        Interlocked.Increment(ref _inFlight);
-        try
-        {
-            return ExecuteReadWriteCore(action, operation);
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _inFlight);
-        }
-    }
+    public T ExecuteReadWrite<T>(string action, Func<ISession, T> operation) => Tracked(() => ExecuteReadWriteCore(action, operation));
 
     private T ExecuteReadWriteCore<T>(string action, Func<ISession, T> operation)
     {
