@@ -99,21 +99,7 @@ public static class KeyReplicator
             source.ExecuteAsSecurityOfficer(soPin, "create the trusted key-encryption key", so =>
             {
                 using var generate = f.MechanismFactory.Create(CKM.CKM_AES_KEY_GEN);
-                return so.GenerateKey(generate, [
-                    f.ObjectAttributeFactory.Create(CKA.CKA_CLASS, CKO.CKO_SECRET_KEY),
-                    f.ObjectAttributeFactory.Create(CKA.CKA_KEY_TYPE, CKK.CKK_AES),
-                    f.ObjectAttributeFactory.Create(CKA.CKA_VALUE_LEN, 32UL),
-                    f.ObjectAttributeFactory.Create(CKA.CKA_TOKEN, true),
-                    f.ObjectAttributeFactory.Create(CKA.CKA_PRIVATE, false),
-                    f.ObjectAttributeFactory.Create(CKA.CKA_LABEL, kekLabel),
-                    f.ObjectAttributeFactory.Create(CKA.CKA_TRUSTED, true),
-                    f.ObjectAttributeFactory.Create(CKA.CKA_WRAP, true),
-                    f.ObjectAttributeFactory.Create(CKA.CKA_UNWRAP, false),
-                    f.ObjectAttributeFactory.Create(CKA.CKA_ENCRYPT, false),
-                    f.ObjectAttributeFactory.Create(CKA.CKA_DECRYPT, false),
-                    f.ObjectAttributeFactory.Create(CKA.CKA_SENSITIVE, true),
-                    f.ObjectAttributeFactory.Create(CKA.CKA_EXTRACTABLE, true),
-                ]);
+                return so.GenerateKey(generate, KeyTemplates.TrustedKek(kekLabel));
             });
             kekCreated = true;
 
@@ -133,7 +119,7 @@ public static class KeyReplicator
             var wrappedKek = sourceSession.WrapKey(oaep, transportInSource, kek);
             var targetKek = faults?.WrongUnwrappingKey == true
                 ? GenerateUnrelatedKek(targetSession)
-                : targetSession.UnwrapKey(oaep, transportPrivate, wrappedKek, KekTemplate());
+                : targetSession.UnwrapKey(oaep, transportPrivate, wrappedKek, KeyTemplates.UnwrappedKek());
 
             using var keyWrap = f.MechanismFactory.Create(CKM.CKM_AES_KEY_WRAP_PAD);
             foreach (var (label, spki) in pending)
@@ -217,23 +203,7 @@ public static class KeyReplicator
         var step = "unwrap";
         try
         {
-            copiedPrivate = targetSession.UnwrapKey(keyWrap, targetKek, wrapped, [
-                f.Create(CKA.CKA_CLASS, CKO.CKO_PRIVATE_KEY),
-                f.Create(CKA.CKA_KEY_TYPE, keyType),
-                f.Create(CKA.CKA_TOKEN, true),
-                f.Create(CKA.CKA_PRIVATE, true),
-                f.Create(CKA.CKA_LABEL, label),
-                f.Create(CKA.CKA_ID, (byte[])publicTemplate[5].GetValueAsByteArray()),
-                f.Create(CKA.CKA_SENSITIVE, true),
-                f.Create(CKA.CKA_EXTRACTABLE, false),
-                f.Create(CKA.CKA_SIGN, true),
-                f.Create(CKA.CKA_SIGN_RECOVER, false),
-                f.Create(CKA.CKA_DECRYPT, false),
-                f.Create(CKA.CKA_UNWRAP, false),
-                f.Create(CKA.CKA_DERIVE, false),
-                // CKA_DESTROYABLE is left to the module: SoftHSM2 refuses it in an unwrap template (CKR_ATTRIBUTE_READ_ONLY).
-                f.Create(CKA.CKA_MODIFIABLE, false),
-            ]);
+            copiedPrivate = targetSession.UnwrapKey(keyWrap, targetKek, wrapped, KeyTemplates.CopiedPrivateKey(label, publicTemplate[5].GetValueAsByteArray(), keyType));
             step = "create the public half";
             copiedPublic = targetSession.CreateObject(publicTemplate);
             step = "prove";
@@ -274,59 +244,17 @@ public static class KeyReplicator
 
     private static (IObjectHandle Public, IObjectHandle Private) GenerateTransportPair(ISession session)
     {
-        var f = Pkcs11Modules.Factories;
-        using var mechanism = f.MechanismFactory.Create(CKM.CKM_RSA_PKCS_KEY_PAIR_GEN);
-        session.GenerateKeyPair(
-            mechanism,
-            [
-                f.ObjectAttributeFactory.Create(CKA.CKA_CLASS, CKO.CKO_PUBLIC_KEY),
-                f.ObjectAttributeFactory.Create(CKA.CKA_KEY_TYPE, CKK.CKK_RSA),
-                f.ObjectAttributeFactory.Create(CKA.CKA_TOKEN, false),
-                f.ObjectAttributeFactory.Create(CKA.CKA_WRAP, true),
-                f.ObjectAttributeFactory.Create(CKA.CKA_ENCRYPT, false),
-                f.ObjectAttributeFactory.Create(CKA.CKA_VERIFY, false),
-                f.ObjectAttributeFactory.Create(CKA.CKA_MODULUS_BITS, (ulong)TransportBits),
-                f.ObjectAttributeFactory.Create(CKA.CKA_PUBLIC_EXPONENT, new byte[] { 0x01, 0x00, 0x01 }),
-            ],
-            [
-                f.ObjectAttributeFactory.Create(CKA.CKA_CLASS, CKO.CKO_PRIVATE_KEY),
-                f.ObjectAttributeFactory.Create(CKA.CKA_KEY_TYPE, CKK.CKK_RSA),
-                f.ObjectAttributeFactory.Create(CKA.CKA_TOKEN, false),
-                f.ObjectAttributeFactory.Create(CKA.CKA_PRIVATE, true),
-                f.ObjectAttributeFactory.Create(CKA.CKA_SENSITIVE, true),
-                f.ObjectAttributeFactory.Create(CKA.CKA_EXTRACTABLE, false),
-                f.ObjectAttributeFactory.Create(CKA.CKA_UNWRAP, true),
-                f.ObjectAttributeFactory.Create(CKA.CKA_DECRYPT, false),
-                f.ObjectAttributeFactory.Create(CKA.CKA_SIGN, false),
-            ],
-            out var publicKey,
-            out var privateKey);
+        using var mechanism = Pkcs11Modules.Factories.MechanismFactory.Create(CKM.CKM_RSA_PKCS_KEY_PAIR_GEN);
+        var (publicTemplate, privateTemplate) = KeyTemplates.TransportPair(TransportBits);
+        session.GenerateKeyPair(mechanism, publicTemplate, privateTemplate, out var publicKey, out var privateKey);
         return (publicKey, privateKey);
-    }
-
-    private static List<IObjectAttribute> KekTemplate()
-    {
-        var f = Pkcs11Modules.Factories.ObjectAttributeFactory;
-        return
-        [
-            f.Create(CKA.CKA_CLASS, CKO.CKO_SECRET_KEY),
-            f.Create(CKA.CKA_KEY_TYPE, CKK.CKK_AES),
-            f.Create(CKA.CKA_TOKEN, false),
-            f.Create(CKA.CKA_PRIVATE, true),
-            f.Create(CKA.CKA_SENSITIVE, true),
-            f.Create(CKA.CKA_EXTRACTABLE, false),
-            f.Create(CKA.CKA_UNWRAP, true),
-            f.Create(CKA.CKA_WRAP, false),
-            f.Create(CKA.CKA_ENCRYPT, false),
-            f.Create(CKA.CKA_DECRYPT, false),
-        ];
     }
 
     private static IObjectHandle GenerateUnrelatedKek(ISession session)
     {
         var f = Pkcs11Modules.Factories;
         using var mechanism = f.MechanismFactory.Create(CKM.CKM_AES_KEY_GEN);
-        var template = KekTemplate();
+        var template = KeyTemplates.UnwrappedKek();
         template.Add(f.ObjectAttributeFactory.Create(CKA.CKA_VALUE_LEN, 32UL));
         return session.GenerateKey(mechanism, template);
     }

@@ -6,7 +6,7 @@ using Org.BouncyCastle.Asn1;
 namespace MiniCa.Hsm;
 
 /// <summary>
-/// The attributes of CA key pairs. Every attribute is set explicitly because module defaults differ and are
+/// The attributes of every key MiniCa makes or copies (CA key pairs, and the keys of a copy between members). Every attribute is set explicitly because module defaults differ and are
 /// permissive (SoftHSM2 defaults DECRYPT, UNWRAP, SIGN_RECOVER, MODIFIABLE and COPYABLE to true).
 /// </summary>
 internal static class KeyTemplates
@@ -68,5 +68,107 @@ internal static class KeyTemplates
         // F4 = 65537 (CA/B Forum BR §6.1.6).
         publicTemplate.Add(f.Create(CKA.CKA_PUBLIC_EXPONENT, new byte[] { 0x01, 0x00, 0x01 }));
         return (CKM.CKM_RSA_PKCS_KEY_PAIR_GEN, publicTemplate, privateTemplate);
+    }
+
+    /// <summary>
+    /// The key-encryption key a copy's source makes: AES-256, a public token object the security officer marks
+    /// CKA_TRUSTED (only a trusted key may wrap keys made CKA_WRAP_WITH_TRUSTED), extractable so it can travel
+    /// wrapped under the target's transport key, and able only to wrap.
+    /// </summary>
+    internal static List<IObjectAttribute> TrustedKek(string label)
+    {
+        var f = Pkcs11Modules.Factories.ObjectAttributeFactory;
+        return
+        [
+            f.Create(CKA.CKA_CLASS, CKO.CKO_SECRET_KEY),
+            f.Create(CKA.CKA_KEY_TYPE, CKK.CKK_AES),
+            f.Create(CKA.CKA_VALUE_LEN, 32UL),
+            f.Create(CKA.CKA_TOKEN, true),
+            f.Create(CKA.CKA_PRIVATE, false),
+            f.Create(CKA.CKA_LABEL, label),
+            f.Create(CKA.CKA_TRUSTED, true),
+            f.Create(CKA.CKA_WRAP, true),
+            f.Create(CKA.CKA_UNWRAP, false),
+            f.Create(CKA.CKA_ENCRYPT, false),
+            f.Create(CKA.CKA_DECRYPT, false),
+            f.Create(CKA.CKA_SENSITIVE, true),
+            f.Create(CKA.CKA_EXTRACTABLE, true),
+        ];
+    }
+
+    /// <summary>The key-encryption key as the target unwraps it: a session object that can only unwrap.</summary>
+    internal static List<IObjectAttribute> UnwrappedKek()
+    {
+        var f = Pkcs11Modules.Factories.ObjectAttributeFactory;
+        return
+        [
+            f.Create(CKA.CKA_CLASS, CKO.CKO_SECRET_KEY),
+            f.Create(CKA.CKA_KEY_TYPE, CKK.CKK_AES),
+            f.Create(CKA.CKA_TOKEN, false),
+            f.Create(CKA.CKA_PRIVATE, true),
+            f.Create(CKA.CKA_SENSITIVE, true),
+            f.Create(CKA.CKA_EXTRACTABLE, false),
+            f.Create(CKA.CKA_UNWRAP, true),
+            f.Create(CKA.CKA_WRAP, false),
+            f.Create(CKA.CKA_ENCRYPT, false),
+            f.Create(CKA.CKA_DECRYPT, false),
+        ];
+    }
+
+    /// <summary>The target's transport RSA key pair: session objects, the public half wraps, the private half unwraps.</summary>
+    internal static (List<IObjectAttribute> Public, List<IObjectAttribute> Private) TransportPair(int bits)
+    {
+        var f = Pkcs11Modules.Factories.ObjectAttributeFactory;
+        List<IObjectAttribute> publicTemplate =
+        [
+            f.Create(CKA.CKA_CLASS, CKO.CKO_PUBLIC_KEY),
+            f.Create(CKA.CKA_KEY_TYPE, CKK.CKK_RSA),
+            f.Create(CKA.CKA_TOKEN, false),
+            f.Create(CKA.CKA_WRAP, true),
+            f.Create(CKA.CKA_ENCRYPT, false),
+            f.Create(CKA.CKA_VERIFY, false),
+            f.Create(CKA.CKA_MODULUS_BITS, (ulong)bits),
+            f.Create(CKA.CKA_PUBLIC_EXPONENT, new byte[] { 0x01, 0x00, 0x01 }),
+        ];
+        List<IObjectAttribute> privateTemplate =
+        [
+            f.Create(CKA.CKA_CLASS, CKO.CKO_PRIVATE_KEY),
+            f.Create(CKA.CKA_KEY_TYPE, CKK.CKK_RSA),
+            f.Create(CKA.CKA_TOKEN, false),
+            f.Create(CKA.CKA_PRIVATE, true),
+            f.Create(CKA.CKA_SENSITIVE, true),
+            f.Create(CKA.CKA_EXTRACTABLE, false),
+            f.Create(CKA.CKA_UNWRAP, true),
+            f.Create(CKA.CKA_DECRYPT, false),
+            f.Create(CKA.CKA_SIGN, false),
+        ];
+        return (publicTemplate, privateTemplate);
+    }
+
+    /// <summary>
+    /// A CA private key as unwrapped into a new member: sensitive, never extractable from there, sign only, not
+    /// modifiable. CKA_DESTROYABLE is left to the module: SoftHSM2 refuses it in an unwrap template
+    /// (CKR_ATTRIBUTE_READ_ONLY).
+    /// </summary>
+    internal static List<IObjectAttribute> CopiedPrivateKey(string label, byte[] id, CKK keyType)
+    {
+        var f = Pkcs11Modules.Factories.ObjectAttributeFactory;
+        return
+        [
+            f.Create(CKA.CKA_CLASS, CKO.CKO_PRIVATE_KEY),
+            f.Create(CKA.CKA_KEY_TYPE, keyType),
+            f.Create(CKA.CKA_TOKEN, true),
+            f.Create(CKA.CKA_PRIVATE, true),
+            f.Create(CKA.CKA_LABEL, label),
+            f.Create(CKA.CKA_ID, id),
+            f.Create(CKA.CKA_SENSITIVE, true),
+            f.Create(CKA.CKA_EXTRACTABLE, false),
+            f.Create(CKA.CKA_SIGN, true),
+            f.Create(CKA.CKA_SIGN_RECOVER, false),
+            f.Create(CKA.CKA_DECRYPT, false),
+            f.Create(CKA.CKA_UNWRAP, false),
+            f.Create(CKA.CKA_DERIVE, false),
+            f.Create(CKA.CKA_MODIFIABLE, false),
+        ];
     }
 }
