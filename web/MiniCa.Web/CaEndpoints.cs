@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using Microsoft.Net.Http.Headers;
 using MiniCa.Core.Authorities;
-using MiniCa.Core.Ledger;
 
 namespace MiniCa.Web;
 
@@ -20,9 +19,9 @@ internal static class CaEndpoints
         return endpoints;
     }
 
-    private static async Task<IResult> GetCrlAsync(string ca, IRevocationLedger crls, TimeProvider time, HttpContext context, CancellationToken cancellationToken)
+    private static async Task<IResult> GetCrlAsync(string ca, CrlCache crls, TimeProvider time, HttpContext context, CancellationToken cancellationToken)
     {
-        var crl = await crls.FindCrlAsync(ca, cancellationToken);
+        var crl = await crls.FindAsync(ca, cancellationToken);
         if (crl is null)
         {
             return TypedResults.Problem(

@@ -33,6 +33,7 @@ builder.Configuration.AddConfiguration(loaded.Configuration);
 builder.WebHost.UseUrls(loaded.Options.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 builder.Services.AddMiniCa(loaded);
 builder.Services.AddSingleton<CrlPublisher>();
+builder.Services.AddSingleton<CrlCache>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<CrlPublisher>());
 builder.Services.AddHostedService<OcspPreSigner>();
 builder.Services.AddProblemDetails();
