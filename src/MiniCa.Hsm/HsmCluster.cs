@@ -130,7 +130,8 @@ public sealed class HsmCluster : IDisposable
                 return result;
             }
 
-            moved = true;
+            // A member that failed (not one that merely lacks the key) makes the next success a failover.
+            moved |= member.State == HsmMemberState.Down;
         }
 
         // Nothing up answered: a member may have come back since the last probe (or, alone, may need a reconnect).
@@ -148,6 +149,7 @@ public sealed class HsmCluster : IDisposable
 
     private bool TryRun<T>(HsmClusterMember member, string? keyLabel, string action, Func<HsmClusterMember, T> operation, out T result)
     {
+        var generation = member.Generation;
         try
         {
             result = _members.Length == 1 ? member.Run(operation) : member.RunWithTimeout(operation, Settings.OperationTimeout, action);
@@ -155,7 +157,7 @@ public sealed class HsmCluster : IDisposable
         }
         catch (Exception ex) when (IsMemberFailure(ex))
         {
-            member.MarkDown(ex, _logger);
+            member.MarkDown(ex, _logger, generation);
         }
         catch (CaException ex) when (ex.Kind == CaErrorKind.HsmKeyNotFound && keyLabel is not null)
         {
@@ -237,6 +239,7 @@ public sealed class HsmCluster : IDisposable
         {
             foreach (var member in _members)
             {
+                var generation = member.Generation;
                 try
                 {
                     if (member.State == HsmMemberState.Down)
@@ -252,7 +255,7 @@ public sealed class HsmCluster : IDisposable
                 }
                 catch (Exception ex) when (IsMemberFailure(ex))
                 {
-                    member.MarkDown(ex, _logger);
+                    member.MarkDown(ex, _logger, generation);
                 }
                 catch (CaException ex)
                 {
@@ -342,6 +345,7 @@ public sealed class HsmClusterMember : IDisposable
     private long _readmissions;
     private long _lastAttempt;
     private bool _pinRefused;
+    private long _generation;
     private int _connecting;
 
     internal HsmClusterMember(HsmCluster cluster, HsmMemberSettings settings)
@@ -416,6 +420,9 @@ public sealed class HsmClusterMember : IDisposable
     /// <summary>Whether this member may hold <paramref name="label"/> (not known to lack it).</summary>
     internal bool MayHold(string label) => !_absentKeys.ContainsKey(label);
 
+    /// <summary>Which connection the member is on (it grows with every readmission).</summary>
+    internal long Generation => Interlocked.Read(ref _generation);
+
     /// <summary>Forgets that this member lacked <paramref name="label"/> (it was just generated or copied here).</summary>
     public void ClearKeyAbsent(string label) => _absentKeys.TryRemove(label, out _);
 
@@ -471,11 +478,16 @@ public sealed class HsmClusterMember : IDisposable
         return result;
     }
 
-    internal void MarkDown(Exception reason, ILogger logger)
+    /// <summary>
+    /// Marks the member down because of <paramref name="reason"/>, unless the connection the failing call used
+    /// (<paramref name="generation"/>) has been replaced since: a late failure of a call into an old connection
+    /// must not take down the member that was readmitted meanwhile.
+    /// </summary>
+    internal void MarkDown(Exception reason, ILogger logger, long? generation = null)
     {
         lock (_gate)
         {
-            if (State == HsmMemberState.Down)
+            if (State == HsmMemberState.Down || (generation is { } used && used != Interlocked.Read(ref _generation)))
             {
                 return;
             }
@@ -673,6 +685,7 @@ public sealed class HsmClusterMember : IDisposable
 
     private void Attach(HsmMember connection)
     {
+        Interlocked.Increment(ref _generation);
         _connection = connection;
         _executor = new MemberExecutor(Name, Math.Max(1, Settings.MaxSessions));
         _keys = new Pkcs11KeyStore(connection, _cluster.Settings.CopyableKeys);
