@@ -24,7 +24,7 @@ public sealed class ClusterOperations(HsmCluster cluster, QuorumService quorum, 
         var recorded = await authorities.ListAsync(cancellationToken);
         bootstrapper.AnchorKeys(recorded);
         var labels = recorded.Where(a => a.Status == AuthorityStatus.Active)
-            .Select(a => LabelOf(a.KeyUri))
+            .Select(a => Pkcs11KeyStore.LogicalName(a.KeyUri))
             .ToList();
         foreach (var member in cluster.Members.Where(m => m.State == HsmMemberState.Up))
         {
@@ -122,11 +122,6 @@ public sealed class ClusterOperations(HsmCluster cluster, QuorumService quorum, 
             }
         }
     }
-
-    private static string LabelOf(string keyUri) =>
-        keyUri.StartsWith("pkcs11:", StringComparison.OrdinalIgnoreCase) && new Net.Pkcs11Interop.Common.Pkcs11Uri(keyUri).Object is { Length: > 0 } label
-            ? label
-            : keyUri;
 
     private static string Summarise(IReadOnlyList<KeyCopyResult> results) =>
         results.Count == 0 ? "nothing to do" : string.Join(" ", results.Select(r => $"{r.Label}: {r.Outcome}."));

@@ -42,12 +42,8 @@ public sealed class ClusterKeyStore(HsmCluster cluster) : IKeyManager
     public IKeySigner GetSigner(string keyNameOrUri)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(keyNameOrUri);
-        if (keyNameOrUri.StartsWith("pkcs11:", StringComparison.OrdinalIgnoreCase)
-            && new Net.Pkcs11Interop.Common.Pkcs11Uri(keyNameOrUri).Object is { Length: > 0 } label)
-        {
-            // Members are different tokens: the object label names the logical key on each of them.
-            keyNameOrUri = label;
-        }
+        // Members are different tokens: the object label names the logical key on each of them.
+        keyNameOrUri = Pkcs11KeyStore.LogicalName(keyNameOrUri);
 
         if (_signers.TryGetValue(keyNameOrUri, out var cached))
         {

@@ -180,10 +180,7 @@ public sealed class HsmCluster : IDisposable
             switch (current)
             {
                 case Pkcs11Exception p11:
-                    return p11.RV is CKR.CKR_DEVICE_ERROR or CKR.CKR_DEVICE_REMOVED or CKR.CKR_TOKEN_NOT_PRESENT
-                        or CKR.CKR_SESSION_HANDLE_INVALID or CKR.CKR_SESSION_CLOSED or CKR.CKR_GENERAL_ERROR
-                        or CKR.CKR_DEVICE_MEMORY or CKR.CKR_CRYPTOKI_NOT_INITIALIZED or CKR.CKR_SLOT_ID_INVALID
-                        or CKR.CKR_TOKEN_NOT_RECOGNIZED or CKR.CKR_FUNCTION_FAILED;
+                    return Pkcs11Errors.IsMemberFailure(p11.RV);
                 case HsmTimeoutException or HsmMemberDownException or UnmanagedException:
                     return true;
                 case ObjectDisposedException:
@@ -210,13 +207,7 @@ public sealed class HsmCluster : IDisposable
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(keyNameOrUri);
         ArgumentNullException.ThrowIfNull(spki);
-        var label = keyNameOrUri.StartsWith("pkcs11:", StringComparison.OrdinalIgnoreCase)
-            ? new Net.Pkcs11Interop.Common.Pkcs11Uri(keyNameOrUri).Object
-            : keyNameOrUri;
-        if (label is not null)
-        {
-            SetReference(label, spki);
-        }
+        SetReference(Pkcs11KeyStore.LogicalName(keyNameOrUri), spki);
     }
 
     /// <summary>Sets the reference public key of <paramref name="label"/> (after key generation).</summary>

@@ -10,6 +10,15 @@ internal static class Pkcs11Errors
     internal static bool IsRecoverable(CKR rv) => rv is CKR.CKR_SESSION_HANDLE_INVALID or CKR.CKR_SESSION_CLOSED
         or CKR.CKR_USER_NOT_LOGGED_IN or CKR.CKR_OBJECT_HANDLE_INVALID or CKR.CKR_KEY_HANDLE_INVALID or CKR.CKR_DEVICE_ERROR;
 
+    /// <summary>
+    /// Return values that say the token itself failed (after the member's own recovery was tried), so a cluster
+    /// moves the operation to another member.
+    /// </summary>
+    internal static bool IsMemberFailure(CKR rv) => rv is CKR.CKR_DEVICE_ERROR or CKR.CKR_DEVICE_REMOVED or CKR.CKR_TOKEN_NOT_PRESENT
+        or CKR.CKR_SESSION_HANDLE_INVALID or CKR.CKR_SESSION_CLOSED or CKR.CKR_GENERAL_ERROR
+        or CKR.CKR_DEVICE_MEMORY or CKR.CKR_CRYPTOKI_NOT_INITIALIZED or CKR.CKR_SLOT_ID_INVALID
+        or CKR.CKR_TOKEN_NOT_RECOGNIZED or CKR.CKR_FUNCTION_FAILED;
+
     internal static CaException Map(Pkcs11Exception ex, string member, string token, string action) => ex.RV switch
     {
         CKR.CKR_PIN_INCORRECT => new CaException(

@@ -101,6 +101,29 @@ public sealed class Pkcs11KeyStore : IKeyManager
         return destroyed;
     }
 
+    /// <summary>
+    /// The logical key name <paramref name="keyNameOrUri"/> refers to: the object label of an RFC 7512 URI that names
+    /// one (cluster members are different tokens, so the label is what they share), otherwise the text as it is.
+    /// </summary>
+    public static string LogicalName(string keyNameOrUri)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(keyNameOrUri);
+        if (!keyNameOrUri.StartsWith("pkcs11:", StringComparison.OrdinalIgnoreCase))
+        {
+            return keyNameOrUri;
+        }
+
+        try
+        {
+            return new Pkcs11Uri(keyNameOrUri).Object is { Length: > 0 } label ? label : keyNameOrUri;
+        }
+        catch (Pkcs11UriException)
+        {
+            // Left for GetSigner to refuse with a precise message.
+            return keyNameOrUri;
+        }
+    }
+
     /// <summary>The RFC 7512 URI of the private key <paramref name="label"/> with id <paramref name="id"/> on this token.</summary>
     public string BuildUri(string label, byte[]? id)
     {

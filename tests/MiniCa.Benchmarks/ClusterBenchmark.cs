@@ -7,7 +7,6 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using MiniCa.Authority.Issuance;
-using MiniCa.Core.Ledger;
 using MiniCa.Core.Signing;
 using MiniCa.Hosting;
 using MiniCa.Hsm;
@@ -33,8 +32,8 @@ internal static class ClusterBenchmark
             b.Start();
             var policies = Path.Combine(RepositoryPaths.Root, "policies");
             await using var two = await BuildAsync(directory, policies, [("a", a), ("b", b)], initialise: true);
-            using (var source = HsmMember.Connect(Direct("a-direct", a)))
-            using (var target = HsmMember.Connect(Direct("b-direct", b)))
+            using (var source = HsmMember.Connect(a.DirectSettings("a-direct")))
+            using (var target = HsmMember.Connect(b.DirectSettings("b-direct")))
             {
                 var copied = KeyReplicator.Copy(source, target, ["root", "issuing"], two.GetRequiredService<HsmCluster>().ReferenceKey);
                 if (copied.Any(c => c.Outcome != "copied"))
@@ -54,7 +53,7 @@ internal static class ClusterBenchmark
             var results = new Dictionary<int, (List<double> Sign, List<double> Issue)> { [1] = ([], []), [2] = ([], []) };
             foreach (var (count, provider) in new[] { (1, one), (2, two) })
             {
-                await IssueForAsync(provider.GetRequiredService<IssuanceService>(), csr, 2, 0.5, null); // warm-up
+                await IssuanceBenchmark.IssueForAsync(provider.GetRequiredService<IssuanceService>(), csr, 2, 0.5); // warm-up
             }
 
             for (var round = 0; round < rounds; round++)
@@ -64,7 +63,7 @@ internal static class ClusterBenchmark
                     var signer = provider.GetRequiredService<IKeyManager>().GetSigner("issuing");
                     var tbs = RandomNumberGenerator.GetBytes(560);
                     results[count].Sign.Add(Program.Measure(4, seconds, () => () => signer.Sign(SignatureAlgorithm.EcdsaSha256, tbs)));
-                    results[count].Issue.Add(await IssueForAsync(provider.GetRequiredService<IssuanceService>(), csr, 2, seconds, null));
+                    results[count].Issue.Add(await IssuanceBenchmark.IssueForAsync(provider.GetRequiredService<IssuanceService>(), csr, 2, seconds));
                 }
             }
 
@@ -94,7 +93,7 @@ internal static class ClusterBenchmark
         var member = cluster["a"];
         var samples = new ConcurrentBag<(double StartedAt, double Latency, bool Ok)>();
         var clock = Stopwatch.StartNew();
-        var load = IssueForAsync(provider.GetRequiredService<IssuanceService>(), csr, 2, 12, (started, latency, ok) => samples.Add((started, latency, ok)), clock);
+        var load = IssuanceBenchmark.IssueForAsync(provider.GetRequiredService<IssuanceService>(), csr, 2, 12, (started, latency, ok) => samples.Add((started, latency, ok)), clock);
         await Task.Delay(3000);
         var killedAt = clock.Elapsed.TotalSeconds;
         a.Kill();
@@ -145,33 +144,6 @@ internal static class ClusterBenchmark
     private static double Percentile(List<double> sorted, double p) =>
         sorted.Count == 0 ? 0 : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
 
-    private static async Task<double> IssueForAsync(IssuanceService issuance, byte[] csr, int workers, double seconds, Action<double, double, bool>? record, Stopwatch? clock = null)
-    {
-        clock ??= Stopwatch.StartNew();
-        var start = clock.Elapsed.TotalSeconds;
-        var stopAt = start + seconds;
-        var counts = await Task.WhenAll(Enumerable.Range(0, workers).Select(w => Task.Run(async () =>
-        {
-            var n = 0;
-            while (clock.Elapsed.TotalSeconds < stopAt)
-            {
-                var began = clock.Elapsed.TotalSeconds;
-                var outcome = await issuance.SubmitAsync(new IssuanceSubmission { Csr = csr, Profile = "tls-server", Requester = $"bench-{w}", Source = "bench" });
-                var ok = outcome.Status == RequestStatus.Issued;
-                if (record is null && !ok)
-                {
-                    throw new InvalidOperationException("issuance failed: " + string.Join("; ", outcome.Problems));
-                }
-
-                record?.Invoke(began, clock.Elapsed.TotalSeconds - began, ok);
-                n++;
-            }
-
-            return n;
-        })));
-        return counts.Sum() / (clock.Elapsed.TotalSeconds - start);
-    }
-
     private static async Task<ServiceProvider> BuildAsync(string directory, string policies, (string Name, P11KitToken Token)[] members, bool initialise)
     {
         var config = Path.Combine(directory, $"ca-{members.Length}.config.json");
@@ -181,7 +153,7 @@ internal static class ClusterBenchmark
             PoliciesDirectory = policies,
             Hsm = new
             {
-                Members = members.Select(m => Member(m.Name, m.Token)).ToArray(),
+                Members = members.Select(m => m.Token.MemberConfig(m.Name)).ToArray(),
                 CopyableKeys = true,
                 OperationTimeoutSeconds = 2,
                 ProbeIntervalSeconds = 1,
@@ -203,31 +175,6 @@ internal static class ClusterBenchmark
 
         return provider;
     }
-
-    private static object Member(string name, P11KitToken token)
-    {
-        Environment.SetEnvironmentVariable("MINICA_BENCH_PIN_" + token.Label, token.UserPin);
-        Environment.SetEnvironmentVariable("MINICA_BENCH_SOPIN_" + token.Label, token.SoPin);
-        return new
-        {
-            Name = name,
-            ModulePath = P11KitToken.ClientModule,
-            TokenLabel = token.Label,
-            PinSource = "env:MINICA_BENCH_PIN_" + token.Label,
-            SoPinSource = "env:MINICA_BENCH_SOPIN_" + token.Label,
-            ModuleEnvironment = token.ModuleEnvironment,
-        };
-    }
-
-    private static HsmMemberSettings Direct(string name, P11KitToken token) => new()
-    {
-        Name = name,
-        ModulePath = Prerequisites.SoftHsmModule,
-        TokenLabel = token.Label,
-        PinSource = "env:MINICA_BENCH_PIN_" + token.Label,
-        SoPinSource = "env:MINICA_BENCH_SOPIN_" + token.Label,
-        ModuleEnvironment = token.DirectEnvironment,
-    };
 
     private static byte[] MakeCsr()
     {

@@ -45,8 +45,8 @@ public sealed class ClusterCa : IAsyncDisposable
     public static async Task<ClusterCa> StartAsync(int probeSeconds = 1, int timeoutSeconds = 2)
     {
         var ca = await CreateAsync(direct: false, quorum: 1, probeSeconds, timeoutSeconds);
-        using (var source = HsmMember.Connect(KeyCopyTests.Settings("a-direct", ca.A)))
-        using (var target = HsmMember.Connect(KeyCopyTests.Settings("b-direct", ca.B)))
+        using (var source = HsmMember.Connect(ca.A.DirectSettings("a-direct")))
+        using (var target = HsmMember.Connect(ca.B.DirectSettings("b-direct")))
         {
             var copied = KeyReplicator.Copy(source, target, ["root", "issuing"], ca.Cluster.ReferenceKey);
             if (copied.Any(c => c.Outcome != "copied"))
@@ -82,7 +82,7 @@ public sealed class ClusterCa : IAsyncDisposable
             PublicBaseUrl = "http://ca.example.test/",
             Hsm = new
             {
-                Members = new[] { Member("a", ca.A, direct), Member("b", ca.B, direct) },
+                Members = new[] { ca.A.MemberConfig("a", direct), ca.B.MemberConfig("b", direct) },
                 CopyableKeys = true,
                 QuorumApprovals = quorum,
                 OperationTimeoutSeconds = timeoutSeconds,
@@ -97,21 +97,6 @@ public sealed class ClusterCa : IAsyncDisposable
         ca.Services = services.BuildServiceProvider();
         await ca.Services.GetRequiredService<CaBootstrapper>().InitializeAsync();
         return ca;
-    }
-
-    private static object Member(string name, P11KitToken token, bool direct)
-    {
-        Environment.SetEnvironmentVariable("MINICA_TEST_PIN_" + token.Label, token.UserPin);
-        Environment.SetEnvironmentVariable("MINICA_TEST_SOPIN_" + token.Label, token.SoPin);
-        return new
-        {
-            Name = name,
-            ModulePath = direct ? Prerequisites.SoftHsmModule : P11KitToken.ClientModule,
-            TokenLabel = token.Label,
-            PinSource = "env:MINICA_TEST_PIN_" + token.Label,
-            SoPinSource = "env:MINICA_TEST_SOPIN_" + token.Label,
-            ModuleEnvironment = direct ? token.DirectEnvironment : token.ModuleEnvironment,
-        };
     }
 
     /// <summary>Issues one tls-server certificate for <paramref name="name"/>.</summary>

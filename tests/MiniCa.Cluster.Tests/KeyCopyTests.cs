@@ -24,24 +24,8 @@ public sealed class KeyCopyTests : IDisposable
     {
         _a = new P11KitToken(_directory.Path, "CopyA");
         _b = new P11KitToken(_directory.Path, "CopyB");
-        _source = HsmMember.Connect(Settings("a", _a));
-        _target = HsmMember.Connect(Settings("b", _b));
-    }
-
-    internal static HsmMemberSettings Settings(string name, P11KitToken token)
-    {
-        Environment.SetEnvironmentVariable("MINICA_TEST_PIN_" + token.Label, token.UserPin);
-        Environment.SetEnvironmentVariable("MINICA_TEST_SOPIN_" + token.Label, token.SoPin);
-        return new HsmMemberSettings
-        {
-            Name = name,
-            ModulePath = Prerequisites.SoftHsmModule,
-            TokenLabel = token.Label,
-            PinSource = "env:MINICA_TEST_PIN_" + token.Label,
-            SoPinSource = "env:MINICA_TEST_SOPIN_" + token.Label,
-            ModuleEnvironment = token.DirectEnvironment,
-            MaxSessions = 4,
-        };
+        _source = HsmMember.Connect(_a.DirectSettings("a"));
+        _target = HsmMember.Connect(_b.DirectSettings("b"));
     }
 
     [Fact]
@@ -162,7 +146,7 @@ public sealed class KeyCopyTests : IDisposable
     public void Copy_WithoutSoPinSource_SaysWhatIsMissing()
     {
         var spki = new Pkcs11KeyStore(_source, copyable: true).GenerateKey("nopin", KeyAlgorithm.Parse("P-256")).PublicKeyInfo.GetDerEncoded();
-        using var withoutSo = HsmMember.Connect(Settings("a2", _a) with { SoPinSource = null });
+        using var withoutSo = HsmMember.Connect(_a.DirectSettings("a2") with { SoPinSource = null });
 
         var error = Assert.Throws<CaException>(() => KeyReplicator.Copy(withoutSo, _target, ["nopin"], _ => spki));
 

@@ -100,7 +100,7 @@ public sealed class SingleMemberKeyManagerTests : KeyManagerContract
 
     public SingleMemberKeyManagerTests()
     {
-        _member = HsmMember.Connect(KeyCopyTests.Settings("single", A));
+        _member = HsmMember.Connect(A.DirectSettings("single"));
         Keys = new Pkcs11KeyStore(_member);
     }
 
@@ -124,7 +124,7 @@ public sealed class ClusterKeyManagerTests : KeyManagerContract
 
     public ClusterKeyManagerTests()
     {
-        _cluster = new HsmCluster([KeyCopyTests.Settings("a", A), KeyCopyTests.Settings("b", B)], new HsmClusterSettings { CopyableKeys = true });
+        _cluster = new HsmCluster([A.DirectSettings("a"), B.DirectSettings("b")], new HsmClusterSettings { CopyableKeys = true });
         Keys = new ClusterKeyStore(_cluster);
     }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using MiniCa.Hsm;
 
 namespace MiniCa.TestSupport;
 
@@ -32,6 +33,10 @@ public sealed class P11KitToken : IDisposable
         {
             throw new InvalidOperationException($"softhsm2-util --init-token failed: {init.StandardError}");
         }
+
+        // Members name their PINs by source, never by value.
+        Environment.SetEnvironmentVariable(PinVariable, UserPin);
+        Environment.SetEnvironmentVariable(SoPinVariable, SoPin);
     }
 
     public string Label { get; }
@@ -45,6 +50,36 @@ public sealed class P11KitToken : IDisposable
     public string SoPin => "so-pin-" + Label;
 
     public bool Running => _server is { HasExited: false };
+
+    private string PinVariable => "MINICA_TEST_PIN_" + Label;
+
+    private string SoPinVariable => "MINICA_TEST_SOPIN_" + Label;
+
+    /// <summary>A member that opens this token's store with SoftHSM2 itself, through a private module copy.</summary>
+    public HsmMemberSettings DirectSettings(string name) => new()
+    {
+        Name = name,
+        ModulePath = Prerequisites.SoftHsmModule,
+        TokenLabel = Label,
+        PinSource = "env:" + PinVariable,
+        SoPinSource = "env:" + SoPinVariable,
+        ModuleEnvironment = DirectEnvironment,
+        MaxSessions = 4,
+    };
+
+    /// <summary>
+    /// This token as an entry of <c>Hsm:Members</c> in a configuration file: reached through p11-kit's client
+    /// (a member that can be killed), or with <paramref name="direct"/> through SoftHSM2 itself.
+    /// </summary>
+    public object MemberConfig(string name, bool direct = false) => new
+    {
+        Name = name,
+        ModulePath = direct ? Prerequisites.SoftHsmModule : ClientModule,
+        TokenLabel = Label,
+        PinSource = "env:" + PinVariable,
+        SoPinSource = "env:" + SoPinVariable,
+        ModuleEnvironment = direct ? DirectEnvironment : ModuleEnvironment,
+    };
 
     /// <summary>What a member's <c>ModuleEnvironment</c> needs to open this token's store with SoftHSM2 itself (in process).</summary>
     public Dictionary<string, string> DirectEnvironment => new() { ["SOFTHSM2_CONF"] = ConfigFile };

@@ -15,7 +15,7 @@ internal sealed class ThrowAwaySigner : IDisposable
     private readonly ThreadLocal<ECDsa> _key = new(() => ECDsa.Create(ECCurve.NamedCurves.nistP256), trackAllValues: true);
 
     /// <summary>A throw-away signature over <paramref name="data"/> (for linting CRLs and certificates).</summary>
-    public byte[] Sign(byte[] data) => _key.Value!.SignData(data, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
+    public byte[] Sign(ReadOnlySpan<byte> data) => _key.Value!.SignData(data, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
 
     /// <summary>The DER certificate made of <paramref name="tbs"/> and a throw-away signature.</summary>
     public byte[] Certificate(TbsCertificateStructure tbs, byte[] tbsDer)

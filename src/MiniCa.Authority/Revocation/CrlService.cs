@@ -97,8 +97,8 @@ public sealed class CrlService(
         // Lint before sign, like certificates. A large CRL is linted through its header (same issuer, times,
         // number and extensions, no entries): parsing a million entries back would build the very object tree
         // the streaming writer avoids; entries come from rows whose serials the database keeps unique.
-        var linted = entries <= MaxEntriesLintedInFull ? image.Tbs.ToArray() : CrlBuilder.BuildTbs(header, []);
-        var errors = linter.Run(new CrlLintContext { Der = CrlBuilder.Assemble(linted, algorithm, _throwAway.Sign(linted)), Issuer = issuer })
+        var linted = entries <= MaxEntriesLintedInFull ? image : CrlBuilder.Build(header, []);
+        var errors = linter.Run(new CrlLintContext { Der = linted.Complete(algorithm, _throwAway.Sign(linted.Tbs)), Issuer = issuer })
             .Where(f => f.Severity == LintSeverity.Error)
             .ToList();
         if (errors.Count > 0)

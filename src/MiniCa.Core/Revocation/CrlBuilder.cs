@@ -72,13 +72,6 @@ public static class CrlBuilder
     private const string DeltaCrlIndicatorOid = "2.5.29.27";
     private const string FreshestCrlOid = "2.5.29.46";
 
-    /// <summary>The DER TBSCertList of <paramref name="header"/> and <paramref name="entries"/> (read once, in order).</summary>
-    /// <param name="header">Issuer, times, number, scope.</param>
-    /// <param name="entries">The revoked certificates.</param>
-    /// <param name="expectedEntries">How many entries are expected, to size the buffer once (a hint; 0 if unknown).</param>
-    public static byte[] BuildTbs(CrlHeader header, IEnumerable<RevokedEntry> entries, int expectedEntries = 0) =>
-        Build(header, entries, expectedEntries).Tbs.ToArray();
-
     /// <summary>
     /// Writes the TBSCertList into one buffer, entry after entry, with room kept in front for the outer headers
     /// (whose lengths are known only at the end) and behind for the signature: the TBS is signed where it lies and
@@ -143,7 +136,7 @@ public static class CrlBuilder
     }
 
     /// <summary>A SEQUENCE tag and DER length (X.690 §8.1.3) for <paramref name="length"/> content octets.</summary>
-    private static byte[] SequenceHeader(long length)
+    internal static byte[] SequenceHeader(long length)
     {
         if (length < 0x80)
         {
@@ -222,20 +215,6 @@ public static class CrlBuilder
                 });
             }
         }
-    }
-
-    /// <summary>The complete CertificateList: the TBS, the algorithm and the signature made over the TBS.</summary>
-    public static byte[] Assemble(byte[] tbsDer, SignatureAlgorithm algorithm, byte[] signature)
-    {
-        var writer = new AsnWriter(AsnEncodingRules.DER, initialCapacity: tbsDer.Length + 256);
-        using (writer.PushSequence())
-        {
-            writer.WriteEncodedValue(tbsDer);
-            writer.WriteEncodedValue(SignatureAlgorithms.Identifier(algorithm).GetDerEncoded());
-            writer.WriteBitString(signature);
-        }
-
-        return writer.Encode();
     }
 
     /// <summary>
@@ -440,25 +419,10 @@ public sealed class CrlImage
         var bitString = new AsnWriter(AsnEncodingRules.DER);
         bitString.WriteBitString(signature);
         var signatureDer = bitString.Encode();
-        var contentLength = (long)_length + algorithmDer.Length + signatureDer.Length;
-        var headerLength = 1 + (contentLength < 0x80 ? 1 : 1 + (int)((64 - long.LeadingZeroCount(contentLength) + 7) / 8));
-        var der = new byte[headerLength + contentLength];
-        der[0] = 0x30;
-        if (contentLength < 0x80)
-        {
-            der[1] = (byte)contentLength;
-        }
-        else
-        {
-            var octets = headerLength - 2;
-            der[1] = (byte)(0x80 | octets);
-            for (var i = 0; i < octets; i++)
-            {
-                der[2 + i] = (byte)(contentLength >> (8 * (octets - 1 - i)));
-            }
-        }
-
-        var at = headerLength;
+        var header = CrlBuilder.SequenceHeader((long)_length + algorithmDer.Length + signatureDer.Length);
+        var der = new byte[header.Length + _length + algorithmDer.Length + signatureDer.Length];
+        header.CopyTo(der, 0);
+        var at = header.Length;
         Tbs.CopyTo(der.AsSpan(at));
         at += _length;
         algorithmDer.CopyTo(der, at);
