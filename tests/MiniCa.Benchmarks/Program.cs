@@ -3,7 +3,7 @@
 //   signer:    raw signatures per second through MiniCa's signer (session pool, retry wrapper, handle cache,
 //              in-process hashing, r||s -> DER) beside a bare Pkcs11Interop C_Sign loop on the same key.
 //   issuance:  CSR in -> committed certificate out through the issuance pipeline, beside the bare C_Sign rate of the
-//              issuing key, for a P-256 and an RSA-3072 issuing CA, 1 and 2 workers; peak memory.
+//              issuing key, for a P-256 and an RSA-3072 issuing CA, pinned to 1 and 2 cores; latency, peak memory.
 //   ocsp:      OCSP requests/s and latency under wrk: MiniCa against cfssl ocspserve and openssl ocsp -multi 2.
 //   crl:       a full CRL of 1,000,000 revocations, MiniCa against openssl ca -gencrl (time and peak memory).
 //   acme:      complete ACME issuances per second with lego x4 in parallel, MiniCa against Pebble; server CPU/issuance.
@@ -48,6 +48,11 @@ if (suite == "all")
 if (suite == "issuance")
 {
     return await IssuanceBenchmark.RunAsync(seconds, rounds);
+}
+
+if (suite == "issuance-pinned")
+{
+    return await IssuanceBenchmark.RunPinnedAsync((int)ArgValue(args, "--cores", 1), seconds, rounds);
 }
 
 if (suite == "cluster")

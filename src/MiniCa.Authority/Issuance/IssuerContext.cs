@@ -1,7 +1,7 @@
+using System.Formats.Asn1;
 using System.Security.Cryptography;
 using MiniCa.Core.Errors;
 using MiniCa.Core.Signing;
-using Org.BouncyCastle.Asn1;
 using Org.BouncyCastle.X509;
 
 namespace MiniCa.Authority.Issuance;
@@ -27,8 +27,19 @@ internal sealed class IssuerContext(string name, X509Certificate certificate, IK
     /// </summary>
     public void EnsureSignedAsLinted(byte[] certificateDer, byte[] lintedTbs, byte[] signature)
     {
-        var signedTbs = Org.BouncyCastle.Asn1.X509.X509CertificateStructure.GetInstance(Asn1Object.FromByteArray(certificateDer)).TbsCertificate.GetEncoded(Asn1Encodable.Der);
-        if (!signedTbs.AsSpan().SequenceEqual(lintedTbs))
+        // The TBS is the certificate's first element, read where it lies (no re-encoding that could hide a difference).
+        int tbsOffset, tbsLength;
+        try
+        {
+            AsnDecoder.ReadSequence(certificateDer, AsnEncodingRules.DER, out tbsOffset, out var contentLength, out _);
+            AsnDecoder.ReadEncodedValue(certificateDer.AsSpan(tbsOffset, contentLength), AsnEncodingRules.DER, out _, out _, out tbsLength);
+        }
+        catch (AsnContentException ex)
+        {
+            throw new CaException(CaErrorKind.HsmOperationFailed, "The assembled certificate is not valid DER; it is not issued.", ex);
+        }
+
+        if (!certificateDer.AsSpan(tbsOffset, tbsLength).SequenceEqual(lintedTbs))
         {
             throw new CaException(CaErrorKind.HsmOperationFailed, "The certificate's TBS bytes differ from the linted ones; it is not issued.");
         }

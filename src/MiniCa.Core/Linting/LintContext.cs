@@ -9,13 +9,19 @@ namespace MiniCa.Core.Linting;
 public sealed class LintContext
 {
     private IReadOnlyList<GeneralName>? _subjectAltNames;
+    private IReadOnlyList<DerObjectIdentifier>? _extendedKeyUsages;
+    private Asn1Sequence? _asn1;
     private X509Certificate? _certificate;
+    private bool? _isCa;
 
     /// <summary>The DER certificate under examination.</summary>
     public required byte[] Der { get; init; }
 
+    /// <summary>The certificate as plain ASN.1, for lints that look beneath what BouncyCastle's model accepts (read once).</summary>
+    public Asn1Sequence Asn1 => _asn1 ??= Asn1Sequence.GetInstance(Asn1Object.FromByteArray(Der));
+
     /// <summary>The parsed certificate (parsed on first use; a structure BouncyCastle refuses throws).</summary>
-    public X509Certificate Certificate => _certificate ??= new X509Certificate(X509CertificateStructure.GetInstance(Asn1Object.FromByteArray(Der)));
+    public X509Certificate Certificate => _certificate ??= new X509Certificate(X509CertificateStructure.GetInstance(Asn1));
 
     /// <summary>The issuing CA's certificate; <see langword="null"/> for a self-signed certificate (its own issuer).</summary>
     public X509Certificate? IssuerCertificate { get; init; }
@@ -36,7 +42,7 @@ public sealed class LintContext
     public TbsCertificateStructure Tbs => Certificate.TbsCertificate;
 
     /// <summary>Whether basicConstraints says cA.</summary>
-    public bool IsCa => Certificate.GetBasicConstraints() >= 0;
+    public bool IsCa => _isCa ??= Certificate.GetBasicConstraints() >= 0;
 
     /// <summary>An extension, or <see langword="null"/>.</summary>
     public X509Extension? Extension(DerObjectIdentifier oid) => Tbs.Extensions?.GetExtension(oid);
@@ -49,7 +55,7 @@ public sealed class LintContext
     public IEnumerable<string> DnsNames => SubjectAltNames.Where(n => n.TagNo == GeneralName.DnsName).Select(n => DerIA5String.GetInstance(n.Name).GetString());
 
     /// <summary>The extendedKeyUsage purposes.</summary>
-    public IReadOnlyList<DerObjectIdentifier> ExtendedKeyUsages =>
+    public IReadOnlyList<DerObjectIdentifier> ExtendedKeyUsages => _extendedKeyUsages ??=
         Extension(X509Extensions.ExtendedKeyUsage) is { } eku
             ? Asn1Sequence.GetInstance(eku.GetParsedValue()).Cast<Asn1Encodable>().Select(DerObjectIdentifier.GetInstance).ToList()
             : [];

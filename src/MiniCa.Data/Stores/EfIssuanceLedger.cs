@@ -6,8 +6,51 @@ using MiniCa.Data.Entities;
 namespace MiniCa.Data.Stores;
 
 /// <summary>The issuance ledger and reader over EF Core; each step and its audit event share one transaction.</summary>
-public sealed class EfIssuanceLedger(IDbContextFactory<MiniCaDbContext> contexts, WriteGate gate, TimeProvider time) : IIssuanceLedger, IIssuanceReader, IAuditLog
+public sealed class EfIssuanceLedger(IDbContextFactory<MiniCaDbContext> contexts, WriteGate gate, TimeProvider time) : IIssuanceLedger, IIssuanceReader, IAuditLog, IDisposable
 {
+    private readonly Lock _commitLock = new();
+    private SqliteGroupCommit? _groupCommit;
+    private bool _disposed;
+    private bool _notSqlite;
+
+    /// <summary>The SQLite group commit of the issuance hot path, opened on first use; <see langword="null"/> on other providers.</summary>
+    private async ValueTask<SqliteGroupCommit?> GroupCommitAsync(CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _groupCommit) is { } open)
+        {
+            return open;
+        }
+
+        if (_notSqlite)
+        {
+            return null;
+        }
+
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        if (!db.Database.IsSqlite())
+        {
+            _notSqlite = true;
+            return null;
+        }
+
+        lock (_commitLock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return _groupCommit ??= new SqliteGroupCommit(db.Database.GetConnectionString()!, gate);
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        lock (_commitLock)
+        {
+            _disposed = true;
+            _groupCommit?.Dispose();
+            _groupCommit = null;
+        }
+    }
+
     /// <inheritdoc />
     public async Task RecordAsync(AuditEntry entry, CancellationToken cancellationToken = default)
     {
@@ -41,13 +84,14 @@ public sealed class EfIssuanceLedger(IDbContextFactory<MiniCaDbContext> contexts
     {
         ArgumentNullException.ThrowIfNull(certificate);
         ArgumentNullException.ThrowIfNull(audit);
+        var now = time.GetUtcNow();
+        if (newRequest is not null && await GroupCommitAsync(cancellationToken) is { } commit)
+        {
+            return await commit.RunAsync(batch => SqliteIssuanceWriter.RecordSigning(batch, newRequest, certificate, audit, now), cancellationToken);
+        }
+
         using var turn = await gate.EnterAsync(cancellationToken);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var now = time.GetUtcNow();
-        if (newRequest is not null && db.Database.IsSqlite())
-        {
-            return await SqliteIssuanceWriter.RecordSigningAsync(db, newRequest, certificate, audit, now, cancellationToken);
-        }
 
         CertificateRequestEntity request;
         if (newRequest is not null)
@@ -73,14 +117,15 @@ public sealed class EfIssuanceLedger(IDbContextFactory<MiniCaDbContext> contexts
     public async Task RecordIssuedAsync(long requestId, long certificateId, byte[] certificateDer, AuditEntry audit, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(audit);
-        using var turn = await gate.EnterAsync(cancellationToken);
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var now = time.GetUtcNow();
-        if (db.Database.IsSqlite())
+        if (await GroupCommitAsync(cancellationToken) is { } commit)
         {
-            await SqliteIssuanceWriter.RecordIssuedAsync(db, requestId, certificateId, certificateDer, audit, now, cancellationToken);
+            await commit.RunAsync(batch => SqliteIssuanceWriter.RecordIssued(batch, requestId, certificateId, certificateDer, audit, now), cancellationToken);
             return;
         }
+
+        using var turn = await gate.EnterAsync(cancellationToken);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         // The hot path updates in place instead of loading both rows. The WHERE clauses are the entities' guards

@@ -14,8 +14,7 @@ internal sealed class DuplicateExtension : CertificateLint
 
     public override IEnumerable<string> Check(LintContext context)
     {
-        var certificate = Asn1Sequence.GetInstance(Asn1Object.FromByteArray(context.Der));
-        var tbs = Asn1Sequence.GetInstance(certificate[0]);
+        var tbs = Asn1Sequence.GetInstance(context.Asn1[0]);
         var extensions = tbs.OfType<Asn1TaggedObject>().FirstOrDefault(t => t.TagNo == 3);
         if (extensions is null)
         {

@@ -1,0 +1,197 @@
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+using MiniCa.Core.Errors;
+
+namespace MiniCa.Data.Stores;
+
+/// <summary>
+/// Group commit for the issuance hot path on SQLite. Every issuance writes twice (its record before the HSM signs,
+/// its certificate after), and each write must be on disk before the caller goes on (ARCHITECTURE.md §2). One
+/// writer thread takes whatever writes are waiting, runs each in its own savepoint of one transaction and commits
+/// them with a single fsync (<c>synchronous=FULL</c>); only then does any of them complete. Durability is that
+/// of a commit per write, but the disk's flush is paid once per batch instead of once per write, so throughput
+/// follows the CPU when many requests are in flight. A write that fails rolls back to its savepoint alone; a
+/// commit that fails fails every write of the batch. Nothing is visible to readers before it is durable.
+/// </summary>
+internal sealed class SqliteGroupCommit : IDisposable
+{
+    /// <summary>Bounds one transaction (and so the latency the first write in it waits for the last).</summary>
+    private const int MaxBatch = 256;
+
+    private readonly Channel<Write> _queue = Channel.CreateUnbounded<Write>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly SqliteConnection _connection;
+    private readonly WriteGate _gate;
+    private readonly Thread _writer;
+    private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
+    private SqliteTransaction? _transaction;
+
+    /// <summary>Opens the writer's own connection to <paramref name="connectionString"/> and starts its thread.</summary>
+    public SqliteGroupCommit(string connectionString, WriteGate gate)
+    {
+        _gate = gate;
+        _connection = new SqliteConnection(connectionString);
+        _connection.Open();
+        using (var pragma = _connection.CreateCommand())
+        {
+            // As SqlitePragmas: every commit fsyncs the write-ahead log before it returns.
+            pragma.CommandText = "PRAGMA synchronous=FULL;";
+            pragma.ExecuteNonQuery();
+        }
+
+        _writer = new Thread(Run) { IsBackground = true, Name = "minica-sqlite-group-commit" };
+        _writer.Start();
+    }
+
+    /// <summary>Runs <paramref name="work"/> in the next batch; completes once its batch is committed and on disk.</summary>
+    public Task<T> RunAsync<T>(Func<SqliteGroupCommit, T> work, CancellationToken cancellationToken)
+    {
+        var write = new Write<T>(work, cancellationToken);
+        if (!_queue.Writer.TryWrite(write))
+        {
+            throw new CaException(CaErrorKind.StorageFailed, "The issuance database is closing; nothing was recorded.");
+        }
+
+        return write.Task;
+    }
+
+    /// <summary>Runs a statement of the current write; the command is prepared once and reused.</summary>
+    public int Execute(string sql, params ReadOnlySpan<(string Name, object Value)> parameters) => Command(sql, parameters).ExecuteNonQuery();
+
+    /// <summary>Runs a statement of the current write and returns the first column of its first row.</summary>
+    public object? Scalar(string sql, params ReadOnlySpan<(string Name, object Value)> parameters) => Command(sql, parameters).ExecuteScalar();
+
+    private SqliteCommand Command(string sql, ReadOnlySpan<(string Name, object Value)> parameters)
+    {
+        if (!_commands.TryGetValue(sql, out var command))
+        {
+            command = _connection.CreateCommand();
+            command.CommandText = sql;
+            _commands[sql] = command;
+        }
+
+        command.Transaction = _transaction ?? throw new InvalidOperationException("A write runs only inside its batch.");
+        command.Parameters.Clear();
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        return command;
+    }
+
+    private void Run()
+    {
+        var batch = new List<Write>(MaxBatch);
+        var reader = _queue.Reader;
+        while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+        {
+            while (batch.Count < MaxBatch && reader.TryRead(out var write))
+            {
+                batch.Add(write);
+            }
+
+            CommitBatch(batch);
+            batch.Clear();
+        }
+    }
+
+    private void CommitBatch(List<Write> batch)
+    {
+        using var turn = _gate.EnterAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult();
+        var written = new List<Write>(batch.Count);
+        try
+        {
+            _transaction = _connection.BeginTransaction(deferred: false);
+            foreach (var write in batch)
+            {
+                if (write.IsCancelled)
+                {
+                    write.Cancel();
+                    continue;
+                }
+
+                _transaction.Save("write");
+                try
+                {
+                    write.Execute(this);
+                    _transaction.Release("write");
+                    written.Add(write);
+                }
+#pragma warning disable CA1031 // The writer serves every caller: one write's failure goes back to its caller and must not end the others.
+                catch (Exception ex)
+#pragma warning restore CA1031
+                {
+                    _transaction.Rollback("write");
+                    _transaction.Release("write");
+                    write.Fail(ex);
+                }
+            }
+
+            _transaction.Commit();
+        }
+        catch (Exception ex) when (ex is SqliteException or InvalidOperationException)
+        {
+            var failure = new CaException(CaErrorKind.StorageFailed, "The issuance database could not commit; nothing of this write was recorded.", ex);
+            foreach (var write in batch)
+            {
+                write.Fail(failure);
+            }
+
+            return;
+        }
+        finally
+        {
+            _transaction?.Dispose();
+            _transaction = null;
+        }
+
+        foreach (var write in written)
+        {
+            write.Complete();
+        }
+    }
+
+    /// <summary>Stops taking writes, lets the queued ones commit, and closes the connection.</summary>
+    public void Dispose()
+    {
+        _queue.Writer.TryComplete();
+        _writer.Join(TimeSpan.FromSeconds(30));
+        foreach (var command in _commands.Values)
+        {
+            command.Dispose();
+        }
+
+        _connection.Dispose();
+    }
+
+    private abstract class Write
+    {
+        public abstract bool IsCancelled { get; }
+
+        public abstract void Execute(SqliteGroupCommit commit);
+
+        public abstract void Complete();
+
+        public abstract void Fail(Exception exception);
+
+        public abstract void Cancel();
+    }
+
+    private sealed class Write<T>(Func<SqliteGroupCommit, T> work, CancellationToken cancellationToken) : Write
+    {
+        private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private T _result = default!;
+
+        public Task<T> Task => _completion.Task;
+
+        public override bool IsCancelled => cancellationToken.IsCancellationRequested;
+
+        public override void Execute(SqliteGroupCommit commit) => _result = work(commit);
+
+        public override void Complete() => _completion.TrySetResult(_result);
+
+        public override void Fail(Exception exception) => _completion.TrySetException(exception);
+
+        public override void Cancel() => _completion.TrySetCanceled(cancellationToken);
+    }
+}
