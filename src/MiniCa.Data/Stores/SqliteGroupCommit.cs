@@ -124,7 +124,7 @@ internal sealed class SqliteGroupCommit : IDisposable
                 {
                     _transaction.Rollback("write");
                     _transaction.Release("write");
-                    write.Fail(ex);
+                    write.Fail(ex is SqliteException sqlite ? new CaException(CaErrorKind.StorageFailed, "The issuance database refused the write; nothing of it was recorded.", sqlite) : ex);
                 }
             }
 
