@@ -111,19 +111,20 @@ internal sealed class SqliteGroupCommit : IDisposable
                     continue;
                 }
 
-                _transaction.Save("write");
+                // Savepoint statements through the prepared-command cache (SqliteTransaction.Save prepares anew each time).
+                Execute("SAVEPOINT write");
                 try
                 {
                     write.Execute(this);
-                    _transaction.Release("write");
+                    Execute("RELEASE write");
                     written.Add(write);
                 }
 #pragma warning disable CA1031 // The writer serves every caller: one write's failure goes back to its caller and must not end the others.
                 catch (Exception ex)
 #pragma warning restore CA1031
                 {
-                    _transaction.Rollback("write");
-                    _transaction.Release("write");
+                    Execute("ROLLBACK TO write");
+                    Execute("RELEASE write");
                     write.Fail(ex is SqliteException sqlite ? new CaException(CaErrorKind.StorageFailed, "The issuance database refused the write; nothing of it was recorded.", sqlite) : ex);
                 }
             }
