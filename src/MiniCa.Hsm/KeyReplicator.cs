@@ -158,26 +158,15 @@ public static class KeyReplicator
         byte[] wrapped;
         List<IObjectAttribute> publicTemplate;
         CKK keyType;
+        byte[] id;
         try
         {
             var privateKey = Single(HsmMember.FindAll(sourceSession, CKO.CKO_PRIVATE_KEY, label), source, label);
             var publicKey = Single(HsmMember.FindAll(sourceSession, CKO.CKO_PUBLIC_KEY, label), source, label);
             var common = sourceSession.GetAttributeValue(publicKey, [CKA.CKA_KEY_TYPE, CKA.CKA_ID]);
             keyType = (CKK)common[0].GetValueAsUlong();
-            var id = common[1].GetValueAsByteArray();
-            publicTemplate =
-            [
-                f.Create(CKA.CKA_CLASS, CKO.CKO_PUBLIC_KEY),
-                f.Create(CKA.CKA_KEY_TYPE, keyType),
-                f.Create(CKA.CKA_TOKEN, true),
-                f.Create(CKA.CKA_PRIVATE, false),
-                f.Create(CKA.CKA_LABEL, label),
-                f.Create(CKA.CKA_ID, id),
-                f.Create(CKA.CKA_VERIFY, true),
-                f.Create(CKA.CKA_ENCRYPT, false),
-                f.Create(CKA.CKA_WRAP, false),
-                f.Create(CKA.CKA_MODIFIABLE, false),
-            ];
+            id = common[1].GetValueAsByteArray();
+            publicTemplate = KeyTemplates.PublicKey(label, id, keyType);
             var material = keyType == CKK.CKK_EC
                 ? sourceSession.GetAttributeValue(publicKey, [CKA.CKA_EC_PARAMS, CKA.CKA_EC_POINT])
                 : sourceSession.GetAttributeValue(publicKey, [CKA.CKA_MODULUS, CKA.CKA_PUBLIC_EXPONENT]);
@@ -203,7 +192,7 @@ public static class KeyReplicator
         var step = "unwrap";
         try
         {
-            copiedPrivate = targetSession.UnwrapKey(keyWrap, targetKek, wrapped, KeyTemplates.CopiedPrivateKey(label, publicTemplate[5].GetValueAsByteArray(), keyType));
+            copiedPrivate = targetSession.UnwrapKey(keyWrap, targetKek, wrapped, KeyTemplates.CopiedPrivateKey(label, id, keyType));
             step = "create the public half";
             copiedPublic = targetSession.CreateObject(publicTemplate);
             step = "prove";

@@ -15,22 +15,7 @@ internal static class KeyTemplates
     {
         var f = Pkcs11Modules.Factories.ObjectAttributeFactory;
         var keyType = algorithm.Family == KeyFamily.Ec ? CKK.CKK_EC : CKK.CKK_RSA;
-
-        List<IObjectAttribute> publicTemplate =
-        [
-            f.Create(CKA.CKA_CLASS, CKO.CKO_PUBLIC_KEY),
-            f.Create(CKA.CKA_KEY_TYPE, keyType),
-            f.Create(CKA.CKA_TOKEN, true),
-            f.Create(CKA.CKA_PRIVATE, false),
-            f.Create(CKA.CKA_LABEL, label),
-            f.Create(CKA.CKA_ID, id),
-            f.Create(CKA.CKA_VERIFY, true),
-            f.Create(CKA.CKA_VERIFY_RECOVER, false),
-            f.Create(CKA.CKA_ENCRYPT, false),
-            f.Create(CKA.CKA_WRAP, false),
-            f.Create(CKA.CKA_DERIVE, false),
-            f.Create(CKA.CKA_MODIFIABLE, false),
-        ];
+        var publicTemplate = PublicKey(label, id, keyType);
 
         List<IObjectAttribute> privateTemplate =
         [
@@ -68,6 +53,31 @@ internal static class KeyTemplates
         // F4 = 65537 (CA/B Forum BR §6.1.6).
         publicTemplate.Add(f.Create(CKA.CKA_PUBLIC_EXPONENT, new byte[] { 0x01, 0x00, 0x01 }));
         return (CKM.CKM_RSA_PKCS_KEY_PAIR_GEN, publicTemplate, privateTemplate);
+    }
+
+    /// <summary>
+    /// A CA public key object (made beside its private key, or created beside a copy of it): a token object that
+    /// only verifies and cannot be changed. The key material (curve and point, or modulus size and exponent) is
+    /// added by the caller.
+    /// </summary>
+    internal static List<IObjectAttribute> PublicKey(string label, byte[] id, CKK keyType)
+    {
+        var f = Pkcs11Modules.Factories.ObjectAttributeFactory;
+        return
+        [
+            f.Create(CKA.CKA_CLASS, CKO.CKO_PUBLIC_KEY),
+            f.Create(CKA.CKA_KEY_TYPE, keyType),
+            f.Create(CKA.CKA_TOKEN, true),
+            f.Create(CKA.CKA_PRIVATE, false),
+            f.Create(CKA.CKA_LABEL, label),
+            f.Create(CKA.CKA_ID, id),
+            f.Create(CKA.CKA_VERIFY, true),
+            f.Create(CKA.CKA_VERIFY_RECOVER, false),
+            f.Create(CKA.CKA_ENCRYPT, false),
+            f.Create(CKA.CKA_WRAP, false),
+            f.Create(CKA.CKA_DERIVE, false),
+            f.Create(CKA.CKA_MODIFIABLE, false),
+        ];
     }
 
     /// <summary>
