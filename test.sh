@@ -65,5 +65,22 @@ if [ "$files" -eq 0 ] || { [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; }; then
   failed=$((failed + 1))
 fi
 
+if [ "$failed" -gt 0 ]; then
+  # CI keeps only the end of the log: name every failed test and its message here, just before the count.
+  echo "---- failed tests ----"
+  for trx in "$results"/*.trx; do
+    [ -f "$trx" ] || continue
+    awk '
+      /<UnitTestResult / {
+        failing = ($0 ~ /outcome="Failed"/)
+        if (failing) { match($0, /testName="[^"]*"/); print "FAILED " substr($0, RSTART + 10, RLENGTH - 11); lines = 0 }
+      }
+      failing && /<(Message|StackTrace)>/ { quoting = 1 }
+      failing && quoting && lines < 40 { print "  " $0; lines++ }
+      failing && /<\/(Message|StackTrace)>/ { quoting = 0 }
+      /<\/UnitTestResult>/ { failing = 0 }
+    ' "$trx" | sed -e 's/&quot;/"/g' -e 's/&apos;/'"'"'/g' -e 's/&lt;/</g' -e 's/&gt;/>/g' -e 's/&amp;/\&/g'
+  done
+fi
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ] && [ "$status" -eq 0 ]
