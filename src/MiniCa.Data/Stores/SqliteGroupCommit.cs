@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using MiniCa.Core.Errors;
 
@@ -18,7 +17,11 @@ internal sealed class SqliteGroupCommit : IDisposable
     /// <summary>Bounds one transaction (and so the latency the first write in it waits for the last).</summary>
     private const int MaxBatch = 256;
 
-    private readonly Channel<Write> _queue = Channel.CreateUnbounded<Write>(new UnboundedChannelOptions { SingleReader = true });
+    // Writes waiting for the next batch, under its own lock. The writer thread sleeps on this monitor and a caller
+    // wakes it directly: a Channel would wake it through a thread-pool work item, queued behind the CPU work of
+    // every request in flight (measured: 8 ms per write, with the writer idle half the time).
+    private readonly Queue<Write> _queue = new();
+    private bool _closed;
     private readonly SqliteConnection _connection;
     private readonly WriteGate _gate;
     private readonly Thread _writer;
@@ -47,9 +50,18 @@ internal sealed class SqliteGroupCommit : IDisposable
     public Task<T> RunAsync<T>(Func<SqliteGroupCommit, T> work, CancellationToken cancellationToken)
     {
         var write = new Write<T>(work, cancellationToken);
-        if (!_queue.Writer.TryWrite(write))
+        lock (_queue)
         {
-            throw new CaException(CaErrorKind.StorageFailed, "The issuance database is closing; nothing was recorded.");
+            if (_closed)
+            {
+                throw new CaException(CaErrorKind.StorageFailed, "The issuance database is closing; nothing was recorded.");
+            }
+
+            _queue.Enqueue(write);
+            if (_queue.Count == 1)
+            {
+                Monitor.Pulse(_queue);
+            }
         }
 
         return write.Task;
@@ -83,12 +95,24 @@ internal sealed class SqliteGroupCommit : IDisposable
     private void Run()
     {
         var batch = new List<Write>(MaxBatch);
-        var reader = _queue.Reader;
-        while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+        while (true)
         {
-            while (batch.Count < MaxBatch && reader.TryRead(out var write))
+            lock (_queue)
             {
-                batch.Add(write);
+                while (_queue.Count == 0 && !_closed)
+                {
+                    Monitor.Wait(_queue);
+                }
+
+                if (_queue.Count == 0)
+                {
+                    return;
+                }
+
+                while (batch.Count < MaxBatch && _queue.TryDequeue(out var write))
+                {
+                    batch.Add(write);
+                }
             }
 
             CommitBatch(batch);
@@ -156,7 +180,12 @@ internal sealed class SqliteGroupCommit : IDisposable
     /// <summary>Stops taking writes, lets the queued ones commit, and closes the connection.</summary>
     public void Dispose()
     {
-        _queue.Writer.TryComplete();
+        lock (_queue)
+        {
+            _closed = true;
+            Monitor.Pulse(_queue);
+        }
+
         _writer.Join(TimeSpan.FromSeconds(30));
         foreach (var command in _commands.Values)
         {
@@ -197,3 +226,4 @@ internal sealed class SqliteGroupCommit : IDisposable
         public override void Cancel() => _completion.TrySetCanceled(cancellationToken);
     }
 }
+
