@@ -21,7 +21,7 @@ namespace MiniCa.Data.CompiledModel
                 typeof(AuditEventEntity),
                 baseEntityType,
                 propertyCount: 6,
-                unnamedIndexCount: 4,
+                unnamedIndexCount: 2,
                 keyCount: 1);
 
             var id = runtimeEntityType.AddProperty(
@@ -74,16 +74,10 @@ namespace MiniCa.Data.CompiledModel
             runtimeEntityType.SetPrimaryKey(key);
 
             var index = runtimeEntityType.AddIndex(
-                new[] { action });
-
-            var index0 = runtimeEntityType.AddIndex(
                 new[] { actor });
 
-            var index1 = runtimeEntityType.AddIndex(
+            var index0 = runtimeEntityType.AddIndex(
                 new[] { at });
-
-            var index2 = runtimeEntityType.AddIndex(
-                new[] { subject });
 
             return runtimeEntityType;
         }

@@ -11,7 +11,7 @@ namespace MiniCa.Data.CompiledModel
     public partial class MiniCaDbContextModel
     {
         private MiniCaDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("452b140d-3f59-46d3-b925-e2e82901266b"), entityTypeCount: 24)
+            : base(skipDetectChanges: false, modelId: new Guid("689bce39-08c7-4e8a-9d5c-61a5a9c35079"), entityTypeCount: 24)
         {
         }
 

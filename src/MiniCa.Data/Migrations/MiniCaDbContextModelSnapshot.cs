@@ -500,13 +500,9 @@ namespace MiniCa.Data.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("Action");
-
                     b.HasIndex("Actor");
 
                     b.HasIndex("At");
-
-                    b.HasIndex("Subject");
 
                     b.ToTable("AuditEvents", (string)null);
                 });
