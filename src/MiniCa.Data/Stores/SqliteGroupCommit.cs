@@ -21,12 +21,12 @@ internal sealed class SqliteGroupCommit : IDisposable
     // wakes it directly: a Channel would wake it through a thread-pool work item, queued behind the CPU work of
     // every request in flight (measured: 8 ms per write, with the writer idle half the time).
     private readonly Queue<Write> _queue = new();
-    private bool _closed;
     private readonly SqliteConnection _connection;
     private readonly WriteGate _gate;
     private readonly Thread _writer;
     private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
     private SqliteTransaction? _transaction;
+    private bool _closed;
 
     /// <summary>Opens the writer's own connection to <paramref name="connectionString"/> and starts its thread.</summary>
     public SqliteGroupCommit(string connectionString, WriteGate gate)
@@ -226,4 +226,3 @@ internal sealed class SqliteGroupCommit : IDisposable
         public override void Cancel() => _completion.TrySetCanceled(cancellationToken);
     }
 }
-
