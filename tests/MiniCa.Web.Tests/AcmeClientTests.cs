@@ -90,9 +90,11 @@ public sealed class AcmeClientTests(PortalFixture fixture)
             exit 0
             """);
         File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        // *.wild and wild share one TXT name, so lego solves them one after the other, waiting
+        // EXEC_SEQUENCE_INTERVAL between them (60 s by default: the test took 63 s).
         var run = await RunAsync(lego, ["--server", Directory, "--email", "dns@example.com", "--accept-tos", "--path", path,
             "--domains", "*.wild.example.com", "--domains", "wild.example.com", "--dns", "exec", "--dns.resolvers", $"127.0.0.1:{fixture.AcmeDnsPort}", "--dns.disable-cp", "run"],
-            new Dictionary<string, string?> { ["EXEC_PATH"] = script, ["EXEC_POLLING_INTERVAL"] = "1", ["EXEC_PROPAGATION_TIMEOUT"] = "30" });
+            new Dictionary<string, string?> { ["EXEC_PATH"] = script, ["EXEC_POLLING_INTERVAL"] = "1", ["EXEC_PROPAGATION_TIMEOUT"] = "30", ["EXEC_SEQUENCE_INTERVAL"] = "1" });
         Assert.True(run.ExitCode == 0, run.Combined);
         var certificate = Path.Combine(path, "certificates", "_.wild.example.com.crt");
         await VerifyChainAsync(certificate, "anything.wild.example.com");
