@@ -14,6 +14,8 @@ public sealed class FaultTests(IssuanceFixture ca)
     {
         private static CaException Fault() => new(CaErrorKind.StorageFailed, "injected fault: the database is unavailable");
 
+        public IDisposable BeginIssuance() => inner.BeginIssuance();
+
         public Task<long> RecordRequestAsync(RequestDraft request, RequestStatus status, IReadOnlyList<string> problems, AuditEntry audit, CancellationToken cancellationToken = default) =>
             inner.RecordRequestAsync(request, status, problems, audit, cancellationToken);
 

@@ -183,6 +183,8 @@ public sealed class IssuanceService(
         CancellationToken cancellationToken)
     {
         var issuer = await GetIssuerAsync(cancellationToken);
+        // The ledger may hold a commit back for this issuance's writes while it computes them (group commit).
+        using var issuing = ledger.BeginIssuance();
         var now = time.GetUtcNow();
         for (var attempt = 1; ; attempt++)
         {

@@ -6,6 +6,12 @@ namespace MiniCa.Core.Ledger;
 /// </summary>
 public interface IIssuanceLedger
 {
+    /// <summary>
+    /// Announces an issuance that will record its certificate and commit it; dispose the result when the issuance
+    /// ends. A ledger may hold a commit back for the writes of the issuances under way, so that they share it.
+    /// </summary>
+    IDisposable BeginIssuance();
+
     /// <summary>Records a request that stops here: <see cref="RequestStatus.Rejected"/>, <see cref="RequestStatus.Pending"/> or <see cref="RequestStatus.Failed"/>.</summary>
     Task<long> RecordRequestAsync(RequestDraft request, RequestStatus status, IReadOnlyList<string> problems, AuditEntry audit, CancellationToken cancellationToken = default);
 

@@ -12,6 +12,14 @@ public sealed class EfIssuanceLedger(IDbContextFactory<MiniCaDbContext> contexts
     private SqliteGroupCommit? _groupCommit;
     private bool _disposed;
     private bool _notSqlite;
+    private int _issuing;
+
+    /// <inheritdoc />
+    public IDisposable BeginIssuance()
+    {
+        Interlocked.Increment(ref _issuing);
+        return new Issuance(this);
+    }
 
     /// <summary>The SQLite group commit of the issuance hot path, opened on first use; <see langword="null"/> on other providers.</summary>
     private async ValueTask<SqliteGroupCommit?> GroupCommitAsync(CancellationToken cancellationToken)
@@ -36,7 +44,7 @@ public sealed class EfIssuanceLedger(IDbContextFactory<MiniCaDbContext> contexts
         lock (_commitLock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            return _groupCommit ??= new SqliteGroupCommit(db.Database.GetConnectionString()!, gate);
+            return _groupCommit ??= new SqliteGroupCommit(db.Database.GetConnectionString()!, gate, () => Volatile.Read(ref _issuing));
         }
     }
 
@@ -263,6 +271,20 @@ public sealed class EfIssuanceLedger(IDbContextFactory<MiniCaDbContext> contexts
         catch (DbUpdateException ex)
         {
             throw new CaException(CaErrorKind.StorageFailed, $"The issuance database could not {what}.", ex);
+        }
+    }
+
+    private sealed class Issuance(EfIssuanceLedger ledger) : IDisposable
+    {
+        private int _ended;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _ended, 1) == 0)
+            {
+                Interlocked.Decrement(ref ledger._issuing);
+                Volatile.Read(ref ledger._groupCommit)?.Nudge();
+            }
         }
     }
 }

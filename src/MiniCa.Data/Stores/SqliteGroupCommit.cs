@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 using MiniCa.Core.Errors;
 
@@ -11,11 +12,21 @@ namespace MiniCa.Data.Stores;
 /// of a commit per write, but the disk's flush is paid once per batch instead of once per write, so throughput
 /// follows the CPU when many requests are in flight. A write that fails rolls back to its savepoint alone; a
 /// commit that fails fails every write of the batch. Nothing is visible to readers before it is durable.
+/// <para>
+/// On one core the writer also holds a batch back while other issuances are still computing their next write
+/// (<see cref="HoldForCompanions"/>): there, every commit's CPU (each dirty B-tree page is written to the log again)
+/// is taken from the requests, and small batches rewrite the same pages over and over. Measured with RSA-3072 on
+/// one core: 32 -> 6 pages written per certificate. With more cores the writer commits on a core of its own while
+/// requests compute, and holding back only left that core idle (P-256 on two cores: 2,300-2,900 -> 2,100-2,400 cert/s).
+/// </para>
 /// </summary>
 internal sealed class SqliteGroupCommit : IDisposable
 {
     /// <summary>Bounds one transaction (and so the latency the first write in it waits for the last).</summary>
     private const int MaxBatch = 256;
+
+    /// <summary>How often a held-back writer looks whether the process still keeps its core busy.</summary>
+    private static readonly TimeSpan CompanionPoll = TimeSpan.FromMilliseconds(2);
 
     // Writes waiting for the next batch, under its own lock. The writer thread sleeps on this monitor and a caller
     // wakes it directly: a Channel would wake it through a thread-pool work item, queued behind the CPU work of
@@ -25,13 +36,29 @@ internal sealed class SqliteGroupCommit : IDisposable
     private readonly WriteGate _gate;
     private readonly Thread _writer;
     private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
+    private readonly Func<int> _issuing;
+    private readonly bool _holdForCompanions;
+    private readonly TimeSpan _maxHold;
+    private readonly Func<TimeSpan> _cpuTime;
     private SqliteTransaction? _transaction;
     private bool _closed;
+    private volatile bool _holding;
+    private long _batches;
 
-    /// <summary>Opens the writer's own connection to <paramref name="connectionString"/> and starts its thread.</summary>
-    public SqliteGroupCommit(string connectionString, WriteGate gate)
+    /// <summary>
+    /// Opens the writer's own connection to <paramref name="connectionString"/> and starts its thread.
+    /// <paramref name="issuing"/> counts the issuances under way (each writes again before it ends); with
+    /// <paramref name="holdForCompanions"/> (default: on one core) a batch waits up to <paramref name="maxHold"/>
+    /// (default 50 ms) for their writes while the process keeps a core busy, as read from <paramref name="cpuTime"/>
+    /// (default: the process's CPU time).
+    /// </summary>
+    public SqliteGroupCommit(string connectionString, WriteGate gate, Func<int>? issuing = null, bool? holdForCompanions = null, TimeSpan? maxHold = null, Func<TimeSpan>? cpuTime = null)
     {
         _gate = gate;
+        _issuing = issuing ?? (() => 0);
+        _holdForCompanions = holdForCompanions ?? Environment.ProcessorCount == 1;
+        _maxHold = maxHold ?? TimeSpan.FromMilliseconds(50);
+        _cpuTime = cpuTime ?? (() => Environment.CpuUsage.TotalTime);
         _connection = new SqliteConnection(connectionString);
         _connection.Open();
         using (var pragma = _connection.CreateCommand())
@@ -46,6 +73,21 @@ internal sealed class SqliteGroupCommit : IDisposable
         _writer.Start();
     }
 
+    /// <summary>Batches begun so far (a write completes after its batch is counted).</summary>
+    public long Batches => Interlocked.Read(ref _batches);
+
+    /// <summary>Tells a held-back writer that an issuance ended: it may be the one the batch waited for.</summary>
+    public void Nudge()
+    {
+        if (_holding)
+        {
+            lock (_queue)
+            {
+                Monitor.Pulse(_queue);
+            }
+        }
+    }
+
     /// <summary>Runs <paramref name="work"/> in the next batch; completes once its batch is committed and on disk.</summary>
     public Task<T> RunAsync<T>(Func<SqliteGroupCommit, T> work, CancellationToken cancellationToken)
     {
@@ -58,7 +100,7 @@ internal sealed class SqliteGroupCommit : IDisposable
             }
 
             _queue.Enqueue(write);
-            if (_queue.Count == 1)
+            if (_queue.Count == 1 || (_holding && _queue.Count >= _issuing()))
             {
                 Monitor.Pulse(_queue);
             }
@@ -109,6 +151,11 @@ internal sealed class SqliteGroupCommit : IDisposable
                     return;
                 }
 
+                if (_holdForCompanions)
+                {
+                    HoldForCompanions();
+                }
+
                 while (batch.Count < MaxBatch && _queue.TryDequeue(out var write))
                 {
                     batch.Add(write);
@@ -120,8 +167,51 @@ internal sealed class SqliteGroupCommit : IDisposable
         }
     }
 
+    /// <summary>
+    /// Under the queue's lock: waits while some issuance under way has no write queued yet, for at most the
+    /// maximum hold, and only as long as the process keeps at least half a core busy. An issuance that waits for
+    /// something else (a network HSM, a lock) leaves the core idle, and the batch goes at once.
+    /// </summary>
+    private void HoldForCompanions()
+    {
+        var started = Stopwatch.GetTimestamp();
+        var checkedAt = started;
+        var cpuAtCheck = _cpuTime();
+        _holding = true;
+        try
+        {
+            while (!_closed && _queue.Count < MaxBatch && _issuing() > _queue.Count)
+            {
+                var left = _maxHold - Stopwatch.GetElapsedTime(started);
+                if (left <= TimeSpan.Zero)
+                {
+                    return;
+                }
+
+                Monitor.Wait(_queue, left < CompanionPoll ? left : CompanionPoll);
+                var interval = Stopwatch.GetElapsedTime(checkedAt);
+                if (interval >= CompanionPoll)
+                {
+                    var cpu = _cpuTime();
+                    if (cpu - cpuAtCheck < interval / 2)
+                    {
+                        return;
+                    }
+
+                    cpuAtCheck = cpu;
+                    checkedAt = Stopwatch.GetTimestamp();
+                }
+            }
+        }
+        finally
+        {
+            _holding = false;
+        }
+    }
+
     private void CommitBatch(List<Write> batch)
     {
+        Interlocked.Increment(ref _batches);
         using var turn = _gate.EnterAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult();
         var written = new List<Write>(batch.Count);
         try

@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using Microsoft.Data.Sqlite;
+using MiniCa.Data;
+using MiniCa.Data.Stores;
+
+namespace MiniCa.Issuance.Tests;
+
+/// <summary>
+/// The group commit's hold on one core: a batch waits for the writes of issuances still computing, but not for
+/// an issuance that has ended nor while the process leaves its core idle, and not at all when holding is off.
+/// A real SQLite file; the process's CPU clock is replaced so that "busy" and "idle" do not depend on the machine.
+/// </summary>
+public sealed class GroupCommitHoldTests : IDisposable
+{
+    private static readonly TimeSpan Generous = TimeSpan.FromSeconds(30);
+
+    private readonly string _directory = Directory.CreateTempSubdirectory("minica-hold-").FullName;
+    private readonly WriteGate _gate = new(serialise: true);
+    private readonly string _connectionString;
+    private int _issuing;
+
+    public GroupCommitHoldTests()
+    {
+        _connectionString = $"Data Source={Path.Combine(_directory, "hold.db")};Pooling=False";
+        using var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        using var create = connection.CreateCommand();
+        create.CommandText = "CREATE TABLE Writes (Name TEXT NOT NULL)";
+        create.ExecuteNonQuery();
+    }
+
+    /// <summary>A CPU clock that advances with the wall clock, as a process keeping one core busy.</summary>
+    private static Func<TimeSpan> Busy()
+    {
+        var clock = Stopwatch.StartNew();
+        return () => clock.Elapsed;
+    }
+
+    private static TimeSpan Idle() => TimeSpan.Zero;
+
+    private SqliteGroupCommit Open(bool hold, Func<TimeSpan> cpu) => new(_connectionString, _gate, () => Volatile.Read(ref _issuing), hold, Generous, cpu);
+
+    private static Task<int> Insert(SqliteGroupCommit commit, string name) =>
+        commit.RunAsync(batch => batch.Execute("INSERT INTO Writes (Name) VALUES ($name)", ("$name", name)), CancellationToken.None);
+
+    private List<string> Rows()
+    {
+        using var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        using var select = connection.CreateCommand();
+        select.CommandText = "SELECT Name FROM Writes ORDER BY Name";
+        using var reader = select.ExecuteReader();
+        var rows = new List<string>();
+        while (reader.Read())
+        {
+            rows.Add(reader.GetString(0));
+        }
+
+        return rows;
+    }
+
+    [Fact]
+    public async Task Hold_AnotherIssuanceStillComputing_WaitsForItsWriteAndCommitsBothTogether()
+    {
+        _issuing = 2;
+        using var commit = Open(hold: true, Busy());
+
+        var first = Insert(commit, "a");
+        await Task.Delay(200);
+        Assert.False(first.IsCompleted, "the first write was committed without waiting for the issuance still computing");
+        Assert.Empty(Rows());
+
+        var second = Insert(commit, "b");
+        await Task.WhenAll(first, second).WaitAsync(Generous);
+        Assert.Equal(1, commit.Batches);
+        Assert.Equal(["a", "b"], Rows());
+    }
+
+    [Fact]
+    public async Task Hold_TheOtherIssuanceEnds_CommitsWithoutIt()
+    {
+        _issuing = 2;
+        using var commit = Open(hold: true, Busy());
+
+        var first = Insert(commit, "a");
+        await Task.Delay(200);
+        Assert.False(first.IsCompleted);
+        Interlocked.Decrement(ref _issuing);
+        commit.Nudge();
+
+        await first.WaitAsync(Generous);
+        Assert.Equal(["a"], Rows());
+    }
+
+    [Fact]
+    public async Task Hold_ProcessCoreIdle_CommitsAtOnce()
+    {
+        // The other issuance waits on something that is not this process's CPU (a network HSM, say).
+        _issuing = 2;
+        using var commit = Open(hold: true, Idle);
+
+        await Insert(commit, "a").WaitAsync(Generous);
+        Assert.Equal(1, commit.Batches);
+        Assert.Equal(["a"], Rows());
+    }
+
+    [Fact]
+    public async Task Hold_Off_CommitsAtOnceWhileOthersCompute()
+    {
+        _issuing = 8;
+        using var commit = Open(hold: false, Busy());
+
+        await Insert(commit, "a").WaitAsync(Generous);
+        await Insert(commit, "b").WaitAsync(Generous);
+        Assert.Equal(2, commit.Batches);
+        Assert.Equal(["a", "b"], Rows());
+    }
+
+    [Fact]
+    public async Task Hold_LongerThanTheMaximum_CommitsAlone()
+    {
+        _issuing = 2;
+        using var commit = new SqliteGroupCommit(_connectionString, _gate, () => Volatile.Read(ref _issuing), holdForCompanions: true, maxHold: TimeSpan.FromMilliseconds(50), cpuTime: Busy());
+
+        await Insert(commit, "a").WaitAsync(Generous);
+        Assert.Equal(1, commit.Batches);
+        Assert.Equal(["a"], Rows());
+    }
+
+    public void Dispose()
+    {
+        _gate.Dispose();
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
+}
