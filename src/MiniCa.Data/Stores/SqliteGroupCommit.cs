@@ -45,6 +45,14 @@ internal sealed class SqliteGroupCommit : IDisposable
     private volatile bool _holding;
     private long _batches;
 
+    // Measured by the writer (moving averages): writes arriving per second and seconds per commit. Their product is
+    // how many writes arrive while one commit runs: that many issuances may still be computing when a held batch
+    // goes, so that their work fills the core during the commit's fsync instead of leaving it idle.
+    private double _writesPerSecond;
+    private double _commitSeconds;
+    private double _overlap;
+    private long _lastTaken;
+
     /// <summary>
     /// Opens the writer's own connection to <paramref name="connectionString"/> and starts its thread.
     /// <paramref name="issuing"/> counts the issuances under way (each writes again before it ends); with
@@ -100,7 +108,7 @@ internal sealed class SqliteGroupCommit : IDisposable
             }
 
             _queue.Enqueue(write);
-            if (_queue.Count == 1 || (_holding && _queue.Count >= _issuing()))
+            if (_queue.Count == 1 || (_holding && _issuing() - _queue.Count <= _overlap))
             {
                 Monitor.Pulse(_queue);
             }
@@ -162,15 +170,39 @@ internal sealed class SqliteGroupCommit : IDisposable
                 }
             }
 
+            var taken = Stopwatch.GetTimestamp();
             CommitBatch(batch);
+            if (_holdForCompanions)
+            {
+                Measure(batch.Count, taken);
+            }
+
             batch.Clear();
         }
     }
 
+    private void Measure(int writes, long taken)
+    {
+        const double Weight = 0.2;
+        var commit = Stopwatch.GetElapsedTime(taken).TotalSeconds;
+        _commitSeconds = _commitSeconds == 0 ? commit : ((1 - Weight) * _commitSeconds) + (Weight * commit);
+        if (_lastTaken != 0)
+        {
+            var rate = writes / Stopwatch.GetElapsedTime(_lastTaken, taken).TotalSeconds;
+            _writesPerSecond = _writesPerSecond == 0 ? rate : ((1 - Weight) * _writesPerSecond) + (Weight * rate);
+        }
+
+        _lastTaken = taken;
+        lock (_queue)
+        {
+            _overlap = _writesPerSecond * _commitSeconds;
+        }
+    }
+
     /// <summary>
-    /// Under the queue's lock: waits while some issuance under way has no write queued yet, for at most the
-    /// maximum hold, and only as long as the process keeps at least half a core busy. An issuance that waits for
-    /// something else (a network HSM, a lock) leaves the core idle, and the batch goes at once.
+    /// Under the queue's lock: waits while more issuances under way have no write queued than can compute during
+    /// the commit, for at most the maximum hold, and only as long as the process keeps at least half a core busy.
+    /// An issuance that waits for something else (a network HSM, a lock) leaves the core idle, and the batch goes.
     /// </summary>
     private void HoldForCompanions()
     {
@@ -180,7 +212,7 @@ internal sealed class SqliteGroupCommit : IDisposable
         _holding = true;
         try
         {
-            while (!_closed && _queue.Count < MaxBatch && _issuing() > _queue.Count)
+            while (!_closed && _queue.Count < MaxBatch && _issuing() - _queue.Count > _overlap)
             {
                 var left = _maxHold - Stopwatch.GetElapsedTime(started);
                 if (left <= TimeSpan.Zero)
