@@ -59,16 +59,22 @@ public sealed class GroupCommitHoldTests : IDisposable
         return rows;
     }
 
+    /// <summary>With two issuances under way and a busy core, writes "a" for one of them and checks that it is held.</summary>
+    private async Task<Task<int>> HeldWriteAsync(SqliteGroupCommit commit)
+    {
+        _issuing = 2;
+        var first = Insert(commit, "a");
+        await Task.Delay(200);
+        Assert.False(first.IsCompleted, "the write was committed without waiting for the issuance still computing");
+        Assert.Empty(Rows());
+        return first;
+    }
+
     [Fact]
     public async Task Hold_AnotherIssuanceStillComputing_WaitsForItsWriteAndCommitsBothTogether()
     {
-        _issuing = 2;
         using var commit = Open(hold: true, Busy());
-
-        var first = Insert(commit, "a");
-        await Task.Delay(200);
-        Assert.False(first.IsCompleted, "the first write was committed without waiting for the issuance still computing");
-        Assert.Empty(Rows());
+        var first = await HeldWriteAsync(commit);
 
         var second = Insert(commit, "b");
         await Task.WhenAll(first, second).WaitAsync(Generous);
@@ -79,12 +85,8 @@ public sealed class GroupCommitHoldTests : IDisposable
     [Fact]
     public async Task Hold_TheOtherIssuanceEnds_CommitsWithoutIt()
     {
-        _issuing = 2;
         using var commit = Open(hold: true, Busy());
-
-        var first = Insert(commit, "a");
-        await Task.Delay(200);
-        Assert.False(first.IsCompleted);
+        var first = await HeldWriteAsync(commit);
         Interlocked.Decrement(ref _issuing);
         commit.Nudge();
 
