@@ -186,9 +186,10 @@ internal sealed class SqliteGroupCommit : IDisposable
         const double Weight = 0.2;
         var commit = Stopwatch.GetElapsedTime(taken).TotalSeconds;
         _commitSeconds = _commitSeconds == 0 ? commit : ((1 - Weight) * _commitSeconds) + (Weight * commit);
-        if (_lastTaken != 0)
+        var sinceLast = Stopwatch.GetElapsedTime(_lastTaken, taken).TotalSeconds;
+        if (_lastTaken != 0 && sinceLast > 0)
         {
-            var rate = writes / Stopwatch.GetElapsedTime(_lastTaken, taken).TotalSeconds;
+            var rate = writes / sinceLast;
             _writesPerSecond = _writesPerSecond == 0 ? rate : ((1 - Weight) * _writesPerSecond) + (Weight * rate);
         }
 
