@@ -27,12 +27,15 @@ internal static class IssuanceBenchmark
     /// <summary>Distinct CSRs (keys and names) the load cycles through, so nothing is cached between requests.</summary>
     private const int DistinctCsrs = 2048;
 
+    /// <summary>Seconds each round's load runs before its measured window opens (the requests fill the pipeline).</summary>
+    private const double Ramp = 0.5;
+
     /// <summary>Certificates issued into this process's database so far (warm-ups included): the tables grow through the run.</summary>
     private static long s_issued;
 
     public static async Task<int> RunAsync(double seconds, int rounds)
     {
-        Console.WriteLine($"MiniCa issuance benchmark: SoftHSM2, SQLite (WAL, synchronous=FULL, group commit), {InFlight} requests in flight, {DistinctCsrs} distinct P-256 CSRs, {rounds} alternating rounds of {seconds:0.0} s after a warm-up until the JIT has compiled nothing for 2 s, medians");
+        Console.WriteLine($"MiniCa issuance benchmark: SoftHSM2, SQLite (WAL, synchronous=FULL, group commit), {InFlight} requests in flight, {DistinctCsrs} distinct P-256 CSRs, {rounds} alternating rounds of {seconds:0.0} s after a warm-up until the JIT has compiled nothing for 2 s, medians; each issuance round measured after {Ramp:0.0} s of load, without the drain of its last requests");
         Console.WriteLine("Issuance = CSR parse+verify, policy, TBS, throw-away signature, every lint, durable record, HSM signature, signature verified, durable commit.");
         Console.WriteLine("Workers = cores: each row runs in a process pinned to that many cores (taskset); the bare C_Sign loop runs one thread per core in the same process.");
         Console.WriteLine();
@@ -159,21 +162,22 @@ internal static class IssuanceBenchmark
 
     /// <summary>
     /// Certificates per second, latency percentiles in ms, and the process's CPU time per certificate (ms) and in
-    /// cores busy, with <see cref="InFlight"/> requests always outstanding for <paramref name="seconds"/>.
+    /// cores busy, with <see cref="InFlight"/> requests always outstanding, over a window of <paramref name="seconds"/>.
+    /// The load runs for <see cref="Ramp"/> s before the window opens, and the requests still in flight when it
+    /// closes are not waited for: the pipeline filling at the start of a round and draining at its end (fewer and
+    /// fewer requests beside the last ones) are not counted, as a server under sustained load has neither.
     /// </summary>
     private static async Task<(double Rate, double P50, double P99, double CpuMs, double Busy)> IssuePipelinedAsync(IssuanceService issuance, byte[][] csrs, double seconds)
     {
-        using var self = Process.GetCurrentProcess();
-        var cpuBefore = self.TotalProcessorTime;
         var clock = Stopwatch.StartNew();
+        var end = Ramp + seconds;
+        var window = new Window(Ramp, end);
         var next = -1;
-        var latencies = new List<double>[InFlight];
         await Task.WhenAll(Enumerable.Range(0, InFlight).Select(c => Task.Run(async () =>
         {
-            var mine = latencies[c] = [];
-            while (clock.Elapsed.TotalSeconds < seconds)
+            while (clock.Elapsed.TotalSeconds < end)
             {
-                var began = clock.Elapsed.TotalMilliseconds;
+                var began = clock.Elapsed.TotalSeconds;
                 var csr = csrs[(uint)Interlocked.Increment(ref next) % csrs.Length];
                 var outcome = await issuance.SubmitAsync(new IssuanceSubmission { Csr = csr, Profile = "tls-server", Requester = $"bench-{c}", Source = "bench" });
                 if (outcome.Status != RequestStatus.Issued)
@@ -181,15 +185,63 @@ internal static class IssuanceBenchmark
                     throw new InvalidOperationException("issuance failed: " + string.Join("; ", outcome.Problems));
                 }
 
-                mine.Add(clock.Elapsed.TotalMilliseconds - began);
+                window.Completed(began, clock.Elapsed.TotalSeconds);
                 Interlocked.Increment(ref s_issued);
             }
         })));
-        var elapsed = clock.Elapsed.TotalSeconds;
-        self.Refresh();
-        var cpu = (self.TotalProcessorTime - cpuBefore).TotalSeconds;
-        var all = latencies.SelectMany(l => l).Order().ToList();
-        return (all.Count / elapsed, all[all.Count / 2], all[(int)(all.Count * 0.99)], cpu * 1000 / all.Count, cpu / elapsed);
+        return window.Result();
+    }
+
+    /// <summary>
+    /// The measured window of a round: it opens at the first completion after <paramref name="from"/> s and closes at
+    /// the first completion after <paramref name="to"/> s, and holds the completions in between, with the process's
+    /// CPU time read at both ends.
+    /// </summary>
+    private sealed class Window(double from, double to)
+    {
+        private readonly List<double> _latencies = [];
+        private double _opened = -1;
+        private double _closed = -1;
+        private TimeSpan _cpuOpened;
+        private TimeSpan _cpuClosed;
+
+        public void Completed(double began, double done)
+        {
+            lock (_latencies)
+            {
+                if (done < from || _closed >= 0)
+                {
+                    return;
+                }
+
+                if (_opened < 0)
+                {
+                    _opened = done;
+                    _cpuOpened = Environment.CpuUsage.TotalTime;
+                    return;
+                }
+
+                _latencies.Add((done - began) * 1000);
+                if (done >= to)
+                {
+                    _closed = done;
+                    _cpuClosed = Environment.CpuUsage.TotalTime;
+                }
+            }
+        }
+
+        public (double Rate, double P50, double P99, double CpuMs, double Busy) Result()
+        {
+            if (_closed < 0 || _latencies.Count == 0)
+            {
+                throw new InvalidOperationException("no issuance completed inside the measured window");
+            }
+
+            var elapsed = _closed - _opened;
+            var cpu = (_cpuClosed - _cpuOpened).TotalSeconds;
+            var all = _latencies.Order().ToList();
+            return (all.Count / elapsed, all[all.Count / 2], all[(int)(all.Count * 0.99)], cpu * 1000 / all.Count, cpu / elapsed);
+        }
     }
 
     /// <summary>
