@@ -35,7 +35,7 @@ internal static class IssuanceBenchmark
 
     public static async Task<int> RunAsync(double seconds, int rounds)
     {
-        Console.WriteLine($"MiniCa issuance benchmark: SoftHSM2, SQLite (WAL, synchronous=FULL, group commit), {InFlight} requests in flight, {DistinctCsrs} distinct P-256 CSRs, {rounds} alternating rounds of {seconds:0.0} s after a warm-up until the JIT has compiled nothing for 2 s, medians; each issuance round measured after {Ramp:0.0} s of load, without the drain of its last requests");
+        Console.WriteLine($"MiniCa issuance benchmark: SoftHSM2, SQLite (WAL, synchronous=FULL, group commit), {InFlight} requests in flight, {DistinctCsrs} distinct P-256 CSRs, {rounds} alternating rounds of {seconds:0.0} s after a warm-up until the JIT has compiled nothing for a 2.5 s round, medians; each issuance round measured after {Ramp:0.0} s of load, without the drain of its last requests");
         Console.WriteLine("Issuance = CSR parse+verify, policy, TBS, throw-away signature, every lint, durable record, HSM signature, signature verified, durable commit.");
         Console.WriteLine("Workers = cores: each row runs in a process pinned to that many cores (taskset); the bare C_Sign loop runs one thread per core in the same process.");
         Console.WriteLine();
@@ -128,8 +128,8 @@ internal static class IssuanceBenchmark
     }
 
     /// <summary>
-    /// Issues in 2 s windows until the JIT is done: a window in which no method was compiled (tier-0, instrumented
-    /// or optimized), after at least 6 s and at most 120 s; returns the seconds spent.
+    /// Issues in rounds of 2.5 s (a 2 s window after the ramp) until the JIT is done: a round in which no method was
+    /// compiled (tier-0, instrumented or optimized), after at least 6 s and at most 120 s; returns the seconds spent.
     /// </summary>
     private static async Task<double> WarmUpAsync(IssuanceService issuance, byte[][] csrs)
     {
