@@ -54,6 +54,12 @@ public sealed class GroupCommitTests(IssuanceFixture ca)
             Assert.Equal(CertificateStatus.Signing, row!.Status);
             Assert.Equal(64, row.TbsDer.Length);
         }
+
+        // The refused write left nothing (its batch was rolled back and run again write by write), and no write of
+        // that batch was recorded twice.
+        Assert.DoesNotContain(await ca.Reader.ListRequestsAsync(100_000), r => r.Identifiers.Contains("dns:w30.example.com"));
+        var audit = (await ca.Reader.ListAuditAsync(100_000)).GroupBy(a => a.Subject).ToDictionary(g => g.Key, g => g.Count());
+        Assert.All(serials, serial => Assert.Equal(1, audit[$"certificate:{serial}"]));
     }
 
     [Fact]
