@@ -95,6 +95,23 @@ public sealed class GroupCommitHoldTests : IDisposable
     }
 
     [Fact]
+    public async Task Hold_OneOfTwoOthersEnds_WaitsForTheOneStillComputing()
+    {
+        using var commit = Open(hold: true, Busy());
+        _issuing = 3;
+        var first = Insert(commit, "a");
+        Interlocked.Decrement(ref _issuing);
+        commit.Nudge();
+        await Task.Delay(200);
+        Assert.False(first.IsCompleted, "the write was committed while another issuance was still computing its write");
+
+        Interlocked.Decrement(ref _issuing);
+        commit.Nudge();
+        await first.WaitAsync(Generous);
+        Assert.Equal(["a"], Rows());
+    }
+
+    [Fact]
     public async Task Hold_ProcessCoreIdle_CommitsAtOnce()
     {
         // The other issuance waits on something that is not this process's CPU (a network HSM, say).

@@ -84,14 +84,21 @@ internal sealed class SqliteGroupCommit : IDisposable
     /// <summary>Batches begun so far (a write completes after its batch is counted).</summary>
     public long Batches => Interlocked.Read(ref _batches);
 
-    /// <summary>Tells a held-back writer that an issuance ended: it may be the one the batch waited for.</summary>
+    /// <summary>
+    /// Tells a held-back writer that an issuance ended, when that ends the hold. The writer is woken only then: on
+    /// one core every wake-up takes the core from a request mid-signature (RSA-3072: 4.2-4.7 -> 2.0 writer time
+    /// slices and 225-275 -> 202-227 us of writer CPU per certificate).
+    /// </summary>
     public void Nudge()
     {
         if (_holding)
         {
             lock (_queue)
             {
-                Monitor.Pulse(_queue);
+                if (_issuing() - _queue.Count <= _overlap)
+                {
+                    Monitor.Pulse(_queue);
+                }
             }
         }
     }
