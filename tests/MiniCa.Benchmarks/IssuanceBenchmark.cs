@@ -121,7 +121,7 @@ internal static class IssuanceBenchmark
                 using var self = Process.GetCurrentProcess();
                 self.Refresh();
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {signer.Algorithm} | {cores} | {b:0} | {i:0} | {ratio:0.00} | >= {target:0.00} {(ratio >= target ? "met" : "NOT met")} | {Program.Median(issued.Select(x => x.P50).ToList()):0.0} / {Program.Median(issued.Select(x => x.P99).ToList()):0.0} | {Program.Median(issued.Select(x => x.CpuMs).ToList()):0.00} | {Program.Median(issued.Select(x => x.Busy).ToList()):0.00} of {cores} | {self.PeakWorkingSet64 / (1024.0 * 1024):0} | {warmUp:0} | {Volatile.Read(ref s_issued):N0} |"));
+                    $"| {signer.Algorithm} | {cores} | {b:0} | {i:0} | {ratio:0.000} | >= {target:0.00} {(ratio >= target ? "met" : "NOT met")} | {Program.Median(issued.Select(x => x.P50).ToList()):0.0} / {Program.Median(issued.Select(x => x.P99).ToList()):0.0} | {Program.Median(issued.Select(x => x.CpuMs).ToList()):0.00} | {Program.Median(issued.Select(x => x.Busy).ToList()):0.00} of {cores} | {self.PeakWorkingSet64 / (1024.0 * 1024):0} | {warmUp:0} | {Volatile.Read(ref s_issued):N0} |"));
             }
 
             return met ? 0 : 1;
