@@ -23,9 +23,9 @@ internal static class IssuanceBenchmark
 {
     /// <summary>
     /// Requests in flight per core, as from this many concurrent clients. Each request waits for two durable
-    /// commits; with 32 on two cores, P-256 kept only 1.5-1.7 of the cores busy (latency, not capacity, set the
-    /// rate), with 64 1.6-1.7 and 20 % more certificates per second. On one core, and with RSA-3072 on two, the
-    /// cores are busy either way and the rate did not move.
+    /// commits; with 32 on two cores, P-256 kept only 1.5-1.7 of the cores busy in a scratch harness (latency, not
+    /// capacity, set the rate), with 64 1.6-1.7 and 20 % more certificates per second. On one core, and with
+    /// RSA-3072 on two, the cores are busy either way and the rate did not move.
     /// </summary>
     private const int InFlightPerCore = 32;
 
