@@ -95,7 +95,7 @@ internal sealed class SqliteGroupCommit : IDisposable
         {
             lock (_queue)
             {
-                if (_issuing() - _queue.Count <= _overlap)
+                if (CompanionsQueued())
                 {
                     Monitor.Pulse(_queue);
                 }
@@ -115,7 +115,7 @@ internal sealed class SqliteGroupCommit : IDisposable
             }
 
             _queue.Enqueue(write);
-            if (_queue.Count == 1 || (_holding && _issuing() - _queue.Count <= _overlap))
+            if (_queue.Count == 1 || (_holding && CompanionsQueued()))
             {
                 Monitor.Pulse(_queue);
             }
@@ -208,6 +208,12 @@ internal sealed class SqliteGroupCommit : IDisposable
     }
 
     /// <summary>
+    /// Under the queue's lock: whether no more issuances under way are without a queued write than can compute
+    /// during the commit, so a held batch may go.
+    /// </summary>
+    private bool CompanionsQueued() => _issuing() - _queue.Count <= _overlap;
+
+    /// <summary>
     /// Under the queue's lock: waits while more issuances under way have no write queued than can compute during
     /// the commit, for at most the maximum hold, and only as long as the process keeps at least half a core busy.
     /// An issuance that waits for something else (a network HSM, a lock) leaves the core idle, and the batch goes.
@@ -220,7 +226,7 @@ internal sealed class SqliteGroupCommit : IDisposable
         _holding = true;
         try
         {
-            while (!_closed && _queue.Count < MaxBatch && _issuing() - _queue.Count > _overlap)
+            while (!_closed && _queue.Count < MaxBatch && !CompanionsQueued())
             {
                 var left = _maxHold - Stopwatch.GetElapsedTime(started);
                 if (left <= TimeSpan.Zero)
