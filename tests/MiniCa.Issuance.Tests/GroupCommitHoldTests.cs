@@ -6,8 +6,9 @@ using MiniCa.Data.Stores;
 namespace MiniCa.Issuance.Tests;
 
 /// <summary>
-/// The group commit's hold on one core: a batch waits for the writes of issuances still computing, but not for
-/// an issuance that has ended nor while the process leaves its core idle, and not at all when holding is off.
+/// The group commit's hold: a batch waits for the writes of issuances still computing (on more cores, only for
+/// those the other cores cannot run), but not for an issuance that has ended nor while the process leaves its
+/// cores idle, and not at all when holding is off.
 /// A real SQLite file; the process's CPU clock is replaced so that "busy" and "idle" do not depend on the machine.
 /// </summary>
 public sealed class GroupCommitHoldTests : IDisposable
@@ -29,16 +30,17 @@ public sealed class GroupCommitHoldTests : IDisposable
         create.ExecuteNonQuery();
     }
 
-    /// <summary>A CPU clock that advances with the wall clock, as a process keeping one core busy.</summary>
-    private static Func<TimeSpan> Busy()
+    /// <summary>A CPU clock that advances with the wall clock, as a process keeping <paramref name="cores"/> cores busy.</summary>
+    private static Func<TimeSpan> Busy(int cores = 1)
     {
         var clock = Stopwatch.StartNew();
-        return () => clock.Elapsed;
+        return () => clock.Elapsed * cores;
     }
 
     private static TimeSpan Idle() => TimeSpan.Zero;
 
-    private SqliteGroupCommit Open(bool hold, Func<TimeSpan> cpu) => new(_connectionString, _gate, () => Volatile.Read(ref _issuing), hold, Generous, cpu);
+    /// <summary>A group commit on a machine of <paramref name="cores"/> cores (one, unless said).</summary>
+    private SqliteGroupCommit Open(bool hold, Func<TimeSpan> cpu, int cores = 1) => new(_connectionString, _gate, () => Volatile.Read(ref _issuing), hold, Generous, cpu, cores);
 
     private static Task<int> Insert(SqliteGroupCommit commit, string name) =>
         commit.RunAsync(batch => batch.Execute("INSERT INTO Writes (Name) VALUES ($name)", ("$name", name)), CancellationToken.None);
@@ -124,6 +126,46 @@ public sealed class GroupCommitHoldTests : IDisposable
     }
 
     [Fact]
+    public async Task Hold_TwoCores_OneOtherComputing_CommitsAtOnce()
+    {
+        // The other issuance has the second core to itself while the commit runs: nothing to wait for.
+        _issuing = 2;
+        using var commit = Open(hold: true, Busy(2), cores: 2);
+
+        await Insert(commit, "a").WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(1, commit.Batches);
+        Assert.Equal(["a"], Rows());
+    }
+
+    [Fact]
+    public async Task Hold_TwoCores_TwoOthersComputing_WaitsUntilOneOfThemWrites()
+    {
+        using var commit = Open(hold: true, Busy(2), cores: 2);
+        _issuing = 3;
+        var first = Insert(commit, "a");
+        await Task.Delay(200);
+        Assert.False(first.IsCompleted, "the write was committed while two issuances were computing beside one free core");
+        Assert.Empty(Rows());
+
+        var second = Insert(commit, "b");
+        await Task.WhenAll(first, second).WaitAsync(Generous);
+        Assert.Equal(1, commit.Batches);
+        Assert.Equal(["a", "b"], Rows());
+    }
+
+    [Fact]
+    public async Task Hold_OneOfFourCoresBusy_CommitsAtOnce()
+    {
+        // Less than half of the process's cores are busy: the other issuances wait on something else.
+        _issuing = 8;
+        using var commit = Open(hold: true, Busy(1), cores: 4);
+
+        await Insert(commit, "a").WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(1, commit.Batches);
+        Assert.Equal(["a"], Rows());
+    }
+
+    [Fact]
     public async Task Hold_Off_CommitsAtOnceWhileOthersCompute()
     {
         _issuing = 8;
@@ -139,7 +181,7 @@ public sealed class GroupCommitHoldTests : IDisposable
     public async Task Hold_LongerThanTheMaximum_CommitsAlone()
     {
         _issuing = 2;
-        using var commit = new SqliteGroupCommit(_connectionString, _gate, () => Volatile.Read(ref _issuing), holdForCompanions: true, maxHold: TimeSpan.FromMilliseconds(50), cpuTime: Busy());
+        using var commit = new SqliteGroupCommit(_connectionString, _gate, () => Volatile.Read(ref _issuing), holdForCompanions: true, maxHold: TimeSpan.FromMilliseconds(50), cpuTime: Busy(), cores: 1);
 
         await Insert(commit, "a").WaitAsync(Generous);
         Assert.Equal(1, commit.Batches);

@@ -13,11 +13,16 @@ namespace MiniCa.Data.Stores;
 /// requests are in flight. A write that fails is refused alone (the batch runs again with a savepoint per write);
 /// a commit that fails fails every write of the batch. Nothing is visible to readers before it is durable.
 /// <para>
-/// On one core the writer also holds a batch back while other issuances are still computing their next write
-/// (<see cref="HoldForCompanions"/>): there, every commit's CPU (each dirty B-tree page is written to the log again)
-/// is taken from the requests, and small batches rewrite the same pages over and over. Measured with RSA-3072 on
-/// one core: 32 -> 6 pages written per certificate. With more cores the writer commits on a core of its own while
-/// requests compute, and holding back only left that core idle (P-256 on two cores: 2,300-2,900 -> 2,100-2,400 cert/s).
+/// The writer also holds a batch back while more issuances are still computing their next write than the other
+/// cores can run (<see cref="HoldForCompanions"/>). Otherwise, when the cores are busy with requests, it commits
+/// almost every write alone: each commit writes every B-tree page the write dirtied to the log again, and that CPU
+/// is taken from the requests. Measured with RSA-3072: on one core 32 -> 6 pages written per certificate; on two
+/// cores (<c>--suite issuance</c>, four runs without against two with) 3.14-3.30 -> 2.92-3.03 ms of CPU per
+/// certificate and 0.71-0.76 -> 0.75-0.77 of the bare signing rate, while P-256 on two cores, whose batches are
+/// large anyway, gave 2,319-2,606 without against 2,414-2,424 cert/s with. On more than one core a batch goes once
+/// no more issuances compute than the cores beside the commit's can run. Holding until all but about one had queued
+/// a write (the one-core rule) would leave a core without work at every batch's tail, and measured worse: P-256 on
+/// two cores 2,300-2,900 -> 2,100-2,400 cert/s (sixth session) and 2,194-2,272 with 1.43-1.47 cores busy (ninth).
 /// </para>
 /// </summary>
 internal sealed class SqliteGroupCommit : IDisposable
@@ -40,6 +45,7 @@ internal sealed class SqliteGroupCommit : IDisposable
     private readonly bool _holdForCompanions;
     private readonly TimeSpan _maxHold;
     private readonly Func<TimeSpan> _cpuTime;
+    private readonly int _cores;
     private SqliteTransaction? _transaction;
     private bool _closed;
     private volatile bool _holding;
@@ -56,17 +62,18 @@ internal sealed class SqliteGroupCommit : IDisposable
     /// <summary>
     /// Opens the writer's own connection to <paramref name="connectionString"/> and starts its thread.
     /// <paramref name="issuing"/> counts the issuances under way (each writes again before it ends); with
-    /// <paramref name="holdForCompanions"/> (default: on one core) a batch waits up to <paramref name="maxHold"/>
-    /// (default 50 ms) for their writes while the process keeps a core busy, as read from <paramref name="cpuTime"/>
-    /// (default: the process's CPU time).
+    /// <paramref name="holdForCompanions"/> (default: on) a batch waits up to <paramref name="maxHold"/> (default
+    /// 50 ms) for their writes while the process keeps at least half of its <paramref name="cores"/> (default: the
+    /// cores it may run on) busy, as read from <paramref name="cpuTime"/> (default: the process's CPU time).
     /// </summary>
-    public SqliteGroupCommit(string connectionString, WriteGate gate, Func<int>? issuing = null, bool? holdForCompanions = null, TimeSpan? maxHold = null, Func<TimeSpan>? cpuTime = null)
+    public SqliteGroupCommit(string connectionString, WriteGate gate, Func<int>? issuing = null, bool? holdForCompanions = null, TimeSpan? maxHold = null, Func<TimeSpan>? cpuTime = null, int? cores = null)
     {
         _gate = gate;
         _issuing = issuing ?? (() => 0);
-        _holdForCompanions = holdForCompanions ?? Environment.ProcessorCount == 1;
+        _holdForCompanions = holdForCompanions ?? true;
         _maxHold = maxHold ?? TimeSpan.FromMilliseconds(50);
         _cpuTime = cpuTime ?? (() => Environment.CpuUsage.TotalTime);
+        _cores = Math.Max(1, cores ?? Environment.ProcessorCount);
         _connection = new SqliteConnection(connectionString);
         _connection.Open();
         using (var pragma = _connection.CreateCommand())
@@ -85,8 +92,8 @@ internal sealed class SqliteGroupCommit : IDisposable
     public long Batches => Interlocked.Read(ref _batches);
 
     /// <summary>
-    /// Tells a held-back writer that an issuance ended, when that ends the hold. The writer is woken only then: on
-    /// one core every wake-up takes the core from a request mid-signature (RSA-3072: 4.2-4.7 -> 2.0 writer time
+    /// Tells a held-back writer that an issuance ended, when that ends the hold. The writer is woken only then: each
+    /// wake-up takes a core from a request, often mid-signature (RSA-3072 on one core: 4.2-4.7 -> 2.0 writer time
     /// slices and 225-275 -> 202-227 us of writer CPU per certificate).
     /// </summary>
     public void Nudge()
@@ -209,14 +216,14 @@ internal sealed class SqliteGroupCommit : IDisposable
 
     /// <summary>
     /// Under the queue's lock: whether no more issuances under way are without a queued write than can compute
-    /// during the commit, so a held batch may go.
+    /// during the commit on the cores beside the one the commit takes, so a held batch may go.
     /// </summary>
-    private bool CompanionsQueued() => _issuing() - _queue.Count <= _overlap;
+    private bool CompanionsQueued() => _issuing() - _queue.Count <= _overlap + (_cores - 1);
 
     /// <summary>
     /// Under the queue's lock: waits while more issuances under way have no write queued than can compute during
-    /// the commit, for at most the maximum hold, and only as long as the process keeps at least half a core busy.
-    /// An issuance that waits for something else (a network HSM, a lock) leaves the core idle, and the batch goes.
+    /// the commit, for at most the maximum hold, and only as long as the process keeps at least half of its cores
+    /// busy. Issuances that wait for something else (a network HSM, a lock) leave the cores idle, and the batch goes.
     /// </summary>
     private void HoldForCompanions()
     {
@@ -239,7 +246,7 @@ internal sealed class SqliteGroupCommit : IDisposable
                 if (interval >= CompanionPoll)
                 {
                     var cpu = _cpuTime();
-                    if (cpu - cpuAtCheck < interval / 2)
+                    if (cpu - cpuAtCheck < interval * _cores / 2)
                     {
                         return;
                     }
