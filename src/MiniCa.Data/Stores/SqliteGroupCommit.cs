@@ -30,7 +30,7 @@ internal sealed class SqliteGroupCommit : IDisposable
     /// <summary>Bounds one transaction (and so the latency the first write in it waits for the last).</summary>
     private const int MaxBatch = 256;
 
-    /// <summary>How often a held-back writer looks whether the process still keeps its core busy.</summary>
+    /// <summary>How often a held-back writer looks whether the process still keeps at least half of its cores busy.</summary>
     private static readonly TimeSpan CompanionPoll = TimeSpan.FromMilliseconds(2);
 
     // Writes waiting for the next batch, under its own lock. The writer thread sleeps on this monitor and a caller
