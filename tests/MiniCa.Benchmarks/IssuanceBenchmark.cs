@@ -45,7 +45,7 @@ internal static class IssuanceBenchmark
         Console.WriteLine("Workers = cores: each row runs in a process pinned to that many cores (taskset); the bare C_Sign loop runs one thread per core in the same process.");
         Console.WriteLine();
         Console.WriteLine("| Issuing key | Workers (cores) | Bare C_Sign (sig/s) | Issuance (cert/s) | Ratio | Target | Latency p50 / p99 (ms) | CPU per certificate (ms) | Writer thread per certificate (µs) | Cores busy | Peak memory (MiB) | Warm-up (s) | Certificates in the database |");
-        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         var exit = 0;
         foreach (var cores in new[] { 1, 2 })
         {
