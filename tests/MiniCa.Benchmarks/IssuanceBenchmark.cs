@@ -302,17 +302,27 @@ internal static class IssuanceBenchmark
         public static TimeSpan CpuTime()
         {
             s_schedstat ??= Directory.GetDirectories("/proc/self/task")
-                .Where(task => File.Exists(Path.Combine(task, "comm")) && File.ReadAllText(Path.Combine(task, "comm")).TrimEnd() == Comm)
+                .Where(task => Read(Path.Combine(task, "comm"))?.TrimEnd() == Comm)
                 .Select(task => Path.Combine(task, "schedstat"))
                 .FirstOrDefault();
-            if (s_schedstat is null || !File.Exists(s_schedstat))
-            {
-                return TimeSpan.Zero;
-            }
 
             // schedstat: nanoseconds on a CPU, nanoseconds waiting for one, time slices.
-            var onCpu = long.Parse(File.ReadAllText(s_schedstat).Split(' ')[0], CultureInfo.InvariantCulture);
-            return TimeSpan.FromTicks(onCpu / 100);
+            return s_schedstat is not null && Read(s_schedstat) is { } stat
+                ? TimeSpan.FromTicks(long.Parse(stat.Split(' ')[0], CultureInfo.InvariantCulture) / 100)
+                : TimeSpan.Zero;
+        }
+
+        /// <summary>A file under /proc/self/task, or null when its thread ended since the directory was listed.</summary>
+        private static string? Read(string path)
+        {
+            try
+            {
+                return File.ReadAllText(path);
+            }
+            catch (IOException)
+            {
+                return null;
+            }
         }
     }
 
