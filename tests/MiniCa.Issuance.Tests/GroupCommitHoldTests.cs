@@ -59,13 +59,13 @@ public sealed class GroupCommitHoldTests : IDisposable
         return rows;
     }
 
-    /// <summary>With two issuances under way and a busy core, writes "a" for one of them and checks that it is held.</summary>
-    private async Task<Task<int>> HeldWriteAsync(SqliteGroupCommit commit)
+    /// <summary>With <paramref name="issuing"/> issuances under way (two, unless said), writes "a" for one of them and checks that it is held.</summary>
+    private async Task<Task<int>> HeldWriteAsync(SqliteGroupCommit commit, int issuing = 2)
     {
-        _issuing = 2;
+        _issuing = issuing;
         var first = Insert(commit, "a");
         await Task.Delay(200);
-        Assert.False(first.IsCompleted, "the write was committed without waiting for the issuance still computing");
+        Assert.False(first.IsCompleted, $"the write was committed without waiting for the {issuing - 1} issuance(s) still computing");
         Assert.Empty(Rows());
         return first;
     }
@@ -134,11 +134,7 @@ public sealed class GroupCommitHoldTests : IDisposable
     public async Task Hold_TwoCores_TwoOthersComputing_WaitsUntilOneOfThemWrites()
     {
         using var commit = Open(hold: true, Busy(2), cores: 2);
-        _issuing = 3;
-        var first = Insert(commit, "a");
-        await Task.Delay(200);
-        Assert.False(first.IsCompleted, "the write was committed while two issuances were computing beside one free core");
-        Assert.Empty(Rows());
+        var first = await HeldWriteAsync(commit, issuing: 3);
 
         var second = Insert(commit, "b");
         await Task.WhenAll(first, second).WaitAsync(Generous);
