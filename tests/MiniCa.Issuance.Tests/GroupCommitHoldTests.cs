@@ -37,6 +37,18 @@ public sealed class GroupCommitHoldTests : IDisposable
         return () => clock.Elapsed * cores;
     }
 
+    /// <summary>
+    /// A CPU clock as the kernel reports a process keeping <paramref name="cores"/> cores busy with threads that run
+    /// without stopping: each core's time is added at its scheduler tick (4 ms, 250 Hz), the cores' ticks half a
+    /// tick apart. Over 2 ms it often does not move at all.
+    /// </summary>
+    private static Func<TimeSpan> BusyInTicks(int cores)
+    {
+        var tick = TimeSpan.FromMilliseconds(4);
+        var clock = Stopwatch.StartNew();
+        return () => Enumerable.Range(0, cores).Select(core => tick * Math.Floor((clock.Elapsed + (tick * core / cores)) / tick)).Aggregate(TimeSpan.Zero, (sum, time) => sum + time);
+    }
+
     /// <summary>A group commit on a machine of <paramref name="cores"/> cores (one, unless said).</summary>
     private SqliteGroupCommit Open(bool hold, Func<TimeSpan> cpu, int cores = 1) => new(_connectionString, _gate, () => Volatile.Read(ref _issuing), hold, Generous, cpu, cores);
 
@@ -135,6 +147,20 @@ public sealed class GroupCommitHoldTests : IDisposable
     {
         using var commit = Open(hold: true, Busy(2), cores: 2);
         var first = await HeldWriteAsync(commit, issuing: 3);
+
+        var second = Insert(commit, "b");
+        await Task.WhenAll(first, second).WaitAsync(Generous);
+        Assert.Equal(1, commit.Batches);
+        Assert.Equal(["a", "b"], Rows());
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task Hold_BusyCoresCountedAtTheirTicks_KeepsHolding(int cores)
+    {
+        using var commit = Open(hold: true, BusyInTicks(cores), cores);
+        var first = await HeldWriteAsync(commit, issuing: cores + 1);
 
         var second = Insert(commit, "b");
         await Task.WhenAll(first, second).WaitAsync(Generous);
