@@ -82,16 +82,22 @@ public sealed class GroupCommitHoldTests : IDisposable
         return first;
     }
 
+    /// <summary>Writes "b" for the issuance the held write "a" waited for, and checks that both went in one batch.</summary>
+    private async Task SecondWriteJoinsTheBatchAsync(SqliteGroupCommit commit, Task<int> first)
+    {
+        var second = Insert(commit, "b");
+        await Task.WhenAll(first, second).WaitAsync(Generous);
+        Assert.Equal(1, commit.Batches);
+        Assert.Equal(["a", "b"], Rows());
+    }
+
     [Fact]
     public async Task Hold_AnotherIssuanceStillComputing_WaitsForItsWriteAndCommitsBothTogether()
     {
         using var commit = Open(hold: true, Busy());
         var first = await HeldWriteAsync(commit);
 
-        var second = Insert(commit, "b");
-        await Task.WhenAll(first, second).WaitAsync(Generous);
-        Assert.Equal(1, commit.Batches);
-        Assert.Equal(["a", "b"], Rows());
+        await SecondWriteJoinsTheBatchAsync(commit, first);
     }
 
     [Fact]
@@ -148,10 +154,7 @@ public sealed class GroupCommitHoldTests : IDisposable
         using var commit = Open(hold: true, Busy(2), cores: 2);
         var first = await HeldWriteAsync(commit, issuing: 3);
 
-        var second = Insert(commit, "b");
-        await Task.WhenAll(first, second).WaitAsync(Generous);
-        Assert.Equal(1, commit.Batches);
-        Assert.Equal(["a", "b"], Rows());
+        await SecondWriteJoinsTheBatchAsync(commit, first);
     }
 
     [Theory]
@@ -162,10 +165,7 @@ public sealed class GroupCommitHoldTests : IDisposable
         using var commit = Open(hold: true, BusyInTicks(cores), cores);
         var first = await HeldWriteAsync(commit, issuing: cores + 1);
 
-        var second = Insert(commit, "b");
-        await Task.WhenAll(first, second).WaitAsync(Generous);
-        Assert.Equal(1, commit.Batches);
-        Assert.Equal(["a", "b"], Rows());
+        await SecondWriteJoinsTheBatchAsync(commit, first);
     }
 
     [Fact]
