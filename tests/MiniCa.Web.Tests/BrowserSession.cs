@@ -55,14 +55,22 @@ public sealed class BrowserSession : IAsyncDisposable
         await page.FillAsync("#userName", userName);
         await page.FillAsync("#password", password);
         await page.ClickAsync("button[type=submit]");
-        await page.WaitForURLAsync(url => !url.Contains("/account/login", StringComparison.Ordinal));
-        await WaitInteractiveAsync(page);
+
+        // The sign-in is done when the redirect away from the form commits and the next page's circuit is live.
+        // Its "load" event is not waited for, and both waits allow a minute: the first sign-in of a run meets a
+        // server still compiling its pages while other test assemblies share the two cores, and one clean run in
+        // six timed out after 20 s waiting for that page's "load" event.
+        await page.WaitForURLAsync(url => !url.Contains("/account/login", StringComparison.Ordinal), new PageWaitForURLOptions { WaitUntil = WaitUntilState.Commit, Timeout = FirstPageTimeout });
+        await Assertions.Expect(page.Locator(InteractiveMarker)).ToBeAttachedAsync(new LocatorAssertionsToBeAttachedOptions { Timeout = FirstPageTimeout });
         return page;
     }
 
+    private const string InteractiveMarker = "#interactive-marker[data-interactive=true]";
+    private const float FirstPageTimeout = 60_000;
+
     /// <summary>Waits until the Blazor circuit is live (clicks before that are lost).</summary>
     public static Task WaitInteractiveAsync(IPage page) =>
-        Assertions.Expect(page.Locator("#interactive-marker[data-interactive=true]")).ToBeAttachedAsync();
+        Assertions.Expect(page.Locator(InteractiveMarker)).ToBeAttachedAsync();
 
     /// <summary>Goes to <paramref name="path"/> and waits for the circuit.</summary>
     public static async Task GoAsync(IPage page, string path)
