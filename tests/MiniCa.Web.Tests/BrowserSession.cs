@@ -8,6 +8,11 @@ public sealed class BrowserSession : IAsyncDisposable
 {
     public const string Chromium = "/usr/bin/chromium";
 
+    private const string InteractiveMarker = "#interactive-marker[data-interactive=true]";
+
+    /// <summary>Milliseconds the sign-in's navigations and its first live circuit may take (see <see cref="SignInAsync"/>).</summary>
+    private const float FirstPageTimeout = 60_000;
+
     private readonly IPlaywright _playwright;
     private readonly IBrowser _browser;
 
@@ -51,22 +56,19 @@ public sealed class BrowserSession : IAsyncDisposable
         });
         context.SetDefaultTimeout(20_000);
         var page = await context.NewPageAsync();
-        await page.GotoAsync("/account/login");
+        await page.GotoAsync("/account/login", new PageGotoOptions { Timeout = FirstPageTimeout });
         await page.FillAsync("#userName", userName);
         await page.FillAsync("#password", password);
         await page.ClickAsync("button[type=submit]");
 
         // The sign-in is done when the redirect away from the form commits and the next page's circuit is live.
-        // Its "load" event is not waited for, and both waits allow a minute: the first sign-in of a run meets a
-        // server still compiling its pages while other test assemblies share the two cores, and one clean run in
-        // six timed out after 20 s waiting for that page's "load" event.
+        // Its "load" event is not waited for, and the sign-in's waits allow a minute: the first sign-in of a run
+        // meets a server still compiling its pages while other test assemblies share the two cores, and one clean
+        // run in six timed out after 20 s waiting for that page's "load" event.
         await page.WaitForURLAsync(url => !url.Contains("/account/login", StringComparison.Ordinal), new PageWaitForURLOptions { WaitUntil = WaitUntilState.Commit, Timeout = FirstPageTimeout });
         await Assertions.Expect(page.Locator(InteractiveMarker)).ToBeAttachedAsync(new LocatorAssertionsToBeAttachedOptions { Timeout = FirstPageTimeout });
         return page;
     }
-
-    private const string InteractiveMarker = "#interactive-marker[data-interactive=true]";
-    private const float FirstPageTimeout = 60_000;
 
     /// <summary>Waits until the Blazor circuit is live (clicks before that are lost).</summary>
     public static Task WaitInteractiveAsync(IPage page) =>
