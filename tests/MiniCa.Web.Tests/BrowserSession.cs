@@ -8,8 +8,6 @@ public sealed class BrowserSession : IAsyncDisposable
 {
     public const string Chromium = "/usr/bin/chromium";
 
-    private const string InteractiveMarker = "#interactive-marker[data-interactive=true]";
-
     /// <summary>Milliseconds the sign-in's navigations and its first live circuit may take (see <see cref="SignInAsync"/>).</summary>
     private const float FirstPageTimeout = 60_000;
 
@@ -66,13 +64,13 @@ public sealed class BrowserSession : IAsyncDisposable
         // meets a server still compiling its pages while other test assemblies share the two cores, and one clean
         // run in six timed out after 20 s waiting for that page's "load" event.
         await page.WaitForURLAsync(url => !url.Contains("/account/login", StringComparison.Ordinal), new PageWaitForURLOptions { WaitUntil = WaitUntilState.Commit, Timeout = FirstPageTimeout });
-        await Assertions.Expect(page.Locator(InteractiveMarker)).ToBeAttachedAsync(new LocatorAssertionsToBeAttachedOptions { Timeout = FirstPageTimeout });
+        await WaitInteractiveAsync(page, FirstPageTimeout);
         return page;
     }
 
-    /// <summary>Waits until the Blazor circuit is live (clicks before that are lost).</summary>
-    public static Task WaitInteractiveAsync(IPage page) =>
-        Assertions.Expect(page.Locator(InteractiveMarker)).ToBeAttachedAsync();
+    /// <summary>Waits until the Blazor circuit is live (clicks before that are lost), for the default assertion timeout unless <paramref name="timeout"/> (ms) is given.</summary>
+    public static Task WaitInteractiveAsync(IPage page, float? timeout = null) =>
+        Assertions.Expect(page.Locator("#interactive-marker[data-interactive=true]")).ToBeAttachedAsync(new LocatorAssertionsToBeAttachedOptions { Timeout = timeout });
 
     /// <summary>Goes to <paramref name="path"/> and waits for the circuit.</summary>
     public static async Task GoAsync(IPage page, string path)
