@@ -235,8 +235,11 @@ internal sealed class SqliteGroupCommit : IDisposable
     private void HoldForCompanions()
     {
         var started = Stopwatch.GetTimestamp();
-        var checkedAt = started;
+        // The CPU time is read before the wall clock, here as after each check, so that the CPU window always covers
+        // the wall-clock interval it is compared with: read the other way round, a delay between the two reads (a
+        // preemption, the first call's compilation) shortened the CPU window and ended holds of busy processes.
         var cpuAtCheck = _cpuTime();
+        var checkedAt = Stopwatch.GetTimestamp();
         _holding = true;
         try
         {
