@@ -43,6 +43,7 @@ internal static class IssuanceBenchmark
         Console.WriteLine($"MiniCa issuance benchmark: SoftHSM2, SQLite (WAL, synchronous=FULL, group commit), {InFlightPerCore} requests in flight per core, {DistinctCsrs} distinct P-256 CSRs, {rounds} alternating rounds of {seconds:0.0} s after a warm-up until the JIT has compiled nothing for a 2.5 s round, medians; each issuance round measured after {Ramp:0.0} s of load, without the drain of its last requests");
         Console.WriteLine("Issuance = CSR parse+verify, policy, TBS, throw-away signature, every lint, durable record, HSM signature, signature verified, durable commit.");
         Console.WriteLine("Workers = cores: each row runs in a process pinned to that many cores (taskset); the bare C_Sign loop runs one thread per core in the same process.");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"A system call costs {SystemCallMicroseconds():0.00} µs on this host before the rows (sched_yield with nothing else to run)."));
         Console.WriteLine();
         Console.WriteLine("| Issuing key | Workers (cores) | Bare C_Sign (sig/s) | Issuance (cert/s) | Ratio | Target | Latency p50 / p99 (ms) | CPU per certificate (ms) | Writer thread per certificate (µs) | Cores busy | Peak memory (MiB) | Warm-up (s) | Certificates in the database |");
         Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
@@ -58,7 +59,34 @@ internal static class IssuanceBenchmark
             exit = Math.Max(exit, child.ExitCode);
         }
 
+        Console.WriteLine();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"A system call costs {SystemCallMicroseconds():0.00} µs on this host after the rows."));
         return exit;
+    }
+
+    /// <summary>
+    /// What one system call costs here, in µs (median of five runs of 100,000 calls to sched_yield, which returns at
+    /// once when nothing else is runnable). An issuance makes about 40 more system calls than a bare signature (the
+    /// writer's pwrite and pread, the thread pool's futex and sched_yield: about 65-69 against 20-26, counted with
+    /// perf in the sixteenth session), so where they are dear, as on a paravirtualized host (1.0-1.3 µs measured
+    /// there), the ratio falls and the bare P-256 rate with it. The figure lets a reader tell such a run apart.
+    /// </summary>
+    private static double SystemCallMicroseconds()
+    {
+        const int Calls = 100_000;
+        var runs = new List<double>();
+        for (var run = 0; run < 5; run++)
+        {
+            var start = Stopwatch.GetTimestamp();
+            for (var call = 0; call < Calls; call++)
+            {
+                Thread.Yield();
+            }
+
+            runs.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds / Calls);
+        }
+
+        return Program.Median(runs);
     }
 
     /// <summary>One row per issuing key, measured in this process (already pinned to <paramref name="cores"/> cores).</summary>
