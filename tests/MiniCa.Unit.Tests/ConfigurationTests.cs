@@ -1,3 +1,4 @@
+using MiniCa.Core.Configuration;
 using MiniCa.Core.Errors;
 using MiniCa.Hosting;
 using MiniCa.TestSupport;
@@ -121,7 +122,29 @@ public sealed class ConfigurationTests : IDisposable
 
         var error = Fails("--config", file);
 
-        Assert.Equal($"Configuration error in {file}: Hsm:Memebrs: unknown key (expected one of CopyableKeys, EmbeddedModulePath, MaxSessions, Members, OperationTimeoutSeconds, ProbeIntervalSeconds, QuorumApprovals)", error.Message);
+        Assert.Equal($"Configuration error in {file}: Hsm:Memebrs: unknown key (expected one of CopyableKeys, EmbeddedModulePath, MaxConcurrentSignatures, MaxSessions, Members, OperationTimeoutSeconds, ProbeIntervalSeconds, QuorumApprovals)", error.Message);
+    }
+
+    [Fact]
+    public void Load_NegativeSignatureLimit_FailsNamingTheKey()
+    {
+        var file = Write("""{ "Hsm": { "MaxConcurrentSignatures": -1 } }""");
+
+        var error = Fails("--config", file);
+
+        Assert.Equal($"Configuration error in {file}: Hsm:MaxConcurrentSignatures: -1 is out of range (0..1024; 0 = no limit).", error.Message);
+    }
+
+    [Fact]
+    public void SignatureConcurrency_DefaultsToTheCoresForTheEmbeddedTokenOnly()
+    {
+        var embedded = new HsmOptions();
+        var members = new HsmOptions { Members = [new HsmMemberOptions { Name = "a" }] };
+
+        Assert.Equal(Environment.ProcessorCount, embedded.SignatureConcurrency);
+        Assert.Equal(0, members.SignatureConcurrency);
+        Assert.Equal(3, new HsmOptions { MaxConcurrentSignatures = 3 }.SignatureConcurrency);
+        Assert.Equal(0, new HsmOptions { MaxConcurrentSignatures = 0 }.SignatureConcurrency);
     }
 
     [Fact]

@@ -40,6 +40,7 @@ public sealed class IssuanceService(
     private const int SerialAttempts = 3;
 
     private readonly SemaphoreSlim _issuerLock = new(1, 1);
+    private readonly SignatureSlots _signatureSlots = new(options.Hsm.SignatureConcurrency);
     private readonly ThrowAwaySigner _throwAway = new();
     private readonly Uri _baseUrl = options.PublicBaseUri;
     private IssuerContext? _issuer;
@@ -262,8 +263,10 @@ public sealed class IssuanceService(
                 continue;
             }
 
-            // Step 5b: sign the same bytes in the HSM, check, commit.
+            // Step 5b: sign the same bytes in the HSM, check, commit. The wait for a signature slot does not take the
+            // cancellation token: the attempt is recorded, so it goes on to a signature or a recorded failure.
             byte[] certificateDer;
+            var slot = await _signatureSlots.EnterAsync();
             try
             {
                 var signature = issuer.Signer.Sign(issuer.SignatureAlgorithm, tbsDer);
@@ -272,8 +275,13 @@ public sealed class IssuanceService(
             }
             catch (Exception ex) when (ex is CaException or CryptographicException)
             {
+                slot.Dispose();
                 await RecordFailureQuietlyAsync(requestId, certificateId, actor, serialHex, ex.Message);
                 throw;
+            }
+            finally
+            {
+                slot.Dispose();
             }
 
             try
@@ -354,6 +362,7 @@ public sealed class IssuanceService(
     public void Dispose()
     {
         _issuerLock.Dispose();
+        _signatureSlots.Dispose();
         _throwAway.Dispose();
         _issuer?.Dispose();
     }

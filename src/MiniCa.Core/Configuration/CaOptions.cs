@@ -70,6 +70,17 @@ public sealed class HsmOptions
     public int MaxSessions { get; set; } = 16;
 
     /// <summary>
+    /// Most certificate signatures the issuance pipeline asks of the HSM at once; 0 = no limit but the sessions.
+    /// Unset: the number of cores for the embedded SoftHSM2 token, whose signatures are computed on this machine's
+    /// cores (more at once only wait on its locks and on each other while holding pool threads), and no limit for
+    /// configured members, whose signatures are computed in the HSM.
+    /// </summary>
+    public int? MaxConcurrentSignatures { get; set; }
+
+    /// <summary>The limit in force: <see cref="MaxConcurrentSignatures"/> or its default; 0 = none.</summary>
+    public int SignatureConcurrency => MaxConcurrentSignatures ?? (IsEmbedded ? Environment.ProcessorCount : 0);
+
+    /// <summary>
     /// How long one PKCS#11 call may take before the member is taken for dead and the operation goes to another
     /// member (clusters of two or more members only: with one member there is nowhere else to go).
     /// </summary>

@@ -141,6 +141,11 @@ public static partial class CaOptionsValidator
             problems.Add($"Hsm:MaxSessions: {hsm.MaxSessions} is out of range (1..1024).");
         }
 
+        if (hsm.MaxConcurrentSignatures is < 0 or > 1024)
+        {
+            problems.Add($"Hsm:MaxConcurrentSignatures: {hsm.MaxConcurrentSignatures} is out of range (0..1024; 0 = no limit).");
+        }
+
         if (hsm.IsEmbedded && !Path.IsPathRooted(hsm.EmbeddedModulePath))
         {
             problems.Add($"Hsm:EmbeddedModulePath: '{hsm.EmbeddedModulePath}' must be an absolute path.");
