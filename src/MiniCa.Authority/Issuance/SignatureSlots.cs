@@ -47,6 +47,17 @@ internal sealed class SignatureSlots : IDisposable
         public static Slot None { get; } = new(null);
 
         /// <inheritdoc />
-        public void Dispose() => Interlocked.Exchange(ref _owner, null)?.Release();
+        public void Dispose()
+        {
+            try
+            {
+                Interlocked.Exchange(ref _owner, null)?.Release();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The pipeline was disposed (shut down) while this issuance signed: no one waits for the slot, and
+                // the issuance must still go on to its commit.
+            }
+        }
     }
 }
