@@ -68,8 +68,8 @@ internal static class IssuanceBenchmark
     /// What one system call costs here, in µs (median of five runs of 100,000 calls to sched_yield, which returns at
     /// once when nothing else is runnable). An issuance makes about 40 more system calls than a bare signature (the
     /// writer's pwrite and pread, the thread pool's futex and sched_yield: about 65-69 against 20-26, counted with
-    /// perf in the sixteenth session), so where they are dear, as on a paravirtualized host (1.0-1.3 µs measured
-    /// there), the ratio falls and the bare P-256 rate with it. The figure lets a reader tell such a run apart.
+    /// perf in the sixteenth session), so where they are dear, as on the paravirtualized host of the sixteenth
+    /// session (1.0-1.8 µs), the ratio falls and the bare P-256 rate with it. The figure lets a reader tell such a run apart.
     /// </summary>
     private static double SystemCallMicroseconds()
     {

@@ -4,8 +4,9 @@ namespace MiniCa.Authority.Issuance;
 /// Bounds how many signatures the pipeline computes at once (<c>Hsm:MaxConcurrentSignatures</c>). An issuance
 /// beyond the limit waits for a slot without holding a thread, so the thread pool spends the time on other
 /// requests' parsing, linting and commits instead of on signatures that contend for the token's locks. With the
-/// embedded SoftHSM2 token and one slot per core, RSA-3072 issuance ran 2-3 % faster beside the bare signing rate
-/// (ISSUANCE-LOG.md, sixteenth session). A limit of 0 leaves only the HSM's own sessions as a bound.
+/// embedded SoftHSM2 token and one slot per core, RSA-3072 issuance ran about 3 % faster beside the bare signing
+/// rate (1-6 % in each of twelve paired runs; ISSUANCE-LOG.md, sixteenth session). A limit of 0 leaves only the
+/// HSM's own sessions as a bound.
 /// </summary>
 internal sealed class SignatureSlots : IDisposable
 {
