@@ -17,6 +17,7 @@ public sealed class HsmMember : IDisposable
     private readonly ISlot _slot;
     private readonly SessionPool _pool;
     private readonly ConcurrentDictionary<(CKO Class, string Label), IObjectHandle> _handles = new();
+    private readonly Lock _objectStore = new();
     private readonly ISession _anchor;
     private readonly PrivateModule? _privateModule;
     private long _operations;
@@ -322,6 +323,26 @@ public sealed class HsmMember : IDisposable
     internal void ForgetHandles() => _handles.Clear();
 
     /// <summary>
+    /// Runs <paramref name="call"/>, which searches the token's objects or creates or destroys objects, alone among
+    /// this member's calls of that kind. SoftHSM2 2.6.1 (Debian 12's) re-reads a token's object files when a search
+    /// starts without shutting out an object another thread is creating: the creation then fails
+    /// (CKR_GENERAL_ERROR, CKR_TEMPLATE_INCONSISTENT) or a search misses the new object (upstream issue 573, fixed
+    /// after 2.6.1). Signing with a found handle needs no turn. Searches are off the signing path (handles
+    /// are cached), so the turn costs nothing there.
+    /// </summary>
+    internal T WithObjectStore<T>(Func<T> call)
+    {
+        lock (_objectStore)
+        {
+            return call();
+        }
+    }
+
+    /// <summary>Every object of <paramref name="objectClass"/> labelled <paramref name="label"/>, searched in this member's turn (no cache).</summary>
+    public List<IObjectHandle> Find(ISession session, CKO objectClass, string? label) =>
+        WithObjectStore(() => FindAll(session, objectClass, label));
+
+    /// <summary>
     /// Finds the object of <paramref name="objectClass"/> labelled <paramref name="label"/>, caching its handle
     /// (token-object handles are valid in every session of this process until logout).
     /// </summary>
@@ -334,7 +355,7 @@ public sealed class HsmMember : IDisposable
             return cached;
         }
 
-        var found = FindAll(session, objectClass, label);
+        var found = Find(session, objectClass, label);
         if (found.Count == 0)
         {
             throw new CaException(
@@ -353,7 +374,11 @@ public sealed class HsmMember : IDisposable
         return found[0];
     }
 
-    /// <summary>Every object of <paramref name="objectClass"/> labelled <paramref name="label"/> (no cache).</summary>
+    /// <summary>
+    /// Every object of <paramref name="objectClass"/> labelled <paramref name="label"/> (no cache, no turn: for a
+    /// session of this member use <see cref="Find"/>; this is for sessions of another module copy, such as the
+    /// security officer's).
+    /// </summary>
     public static List<IObjectHandle> FindAll(ISession session, CKO objectClass, string? label)
     {
         ArgumentNullException.ThrowIfNull(session);

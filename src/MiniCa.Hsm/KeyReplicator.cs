@@ -92,7 +92,7 @@ public static class KeyReplicator
         var kekCreated = false;
         try
         {
-            var (transportPublic, transportPrivate) = GenerateTransportPair(targetSession);
+            var (transportPublic, transportPrivate) = target.WithObjectStore(() => GenerateTransportPair(targetSession));
             var transportAttributes = targetSession.GetAttributeValue(transportPublic, [CKA.CKA_MODULUS, CKA.CKA_PUBLIC_EXPONENT]);
 
             // The KEK: trusted (only the SO can say so), extractable so it can travel wrapped, wrap-only.
@@ -104,8 +104,8 @@ public static class KeyReplicator
             kekCreated = true;
 
             sourceSession = source.OpenReadWriteSession("wrap keys for copying");
-            var kek = Single(HsmMember.FindAll(sourceSession, CKO.CKO_SECRET_KEY, kekLabel), source, kekLabel);
-            var transportInSource = sourceSession.CreateObject([
+            var kek = Single(source.Find(sourceSession, CKO.CKO_SECRET_KEY, kekLabel), source, kekLabel);
+            var transportInSource = source.WithObjectStore(() => sourceSession.CreateObject([
                 f.ObjectAttributeFactory.Create(CKA.CKA_CLASS, CKO.CKO_PUBLIC_KEY),
                 f.ObjectAttributeFactory.Create(CKA.CKA_KEY_TYPE, CKK.CKK_RSA),
                 f.ObjectAttributeFactory.Create(CKA.CKA_TOKEN, false),
@@ -114,12 +114,12 @@ public static class KeyReplicator
                 f.ObjectAttributeFactory.Create(CKA.CKA_VERIFY, false),
                 f.ObjectAttributeFactory.Create(CKA.CKA_MODULUS, transportAttributes[0].GetValueAsByteArray()),
                 f.ObjectAttributeFactory.Create(CKA.CKA_PUBLIC_EXPONENT, transportAttributes[1].GetValueAsByteArray()),
-            ]);
+            ]));
             using var oaep = Oaep();
             var wrappedKek = sourceSession.WrapKey(oaep, transportInSource, kek);
-            var targetKek = faults?.WrongUnwrappingKey == true
+            var targetKek = target.WithObjectStore(() => faults?.WrongUnwrappingKey == true
                 ? GenerateUnrelatedKek(targetSession)
-                : targetSession.UnwrapKey(oaep, transportPrivate, wrappedKek, KeyTemplates.UnwrappedKek());
+                : targetSession.UnwrapKey(oaep, transportPrivate, wrappedKek, KeyTemplates.UnwrappedKek()));
 
             using var keyWrap = f.MechanismFactory.Create(CKM.CKM_AES_KEY_WRAP_PAD);
             foreach (var (label, spki) in pending)
@@ -161,8 +161,8 @@ public static class KeyReplicator
         byte[] id;
         try
         {
-            var privateKey = Single(HsmMember.FindAll(sourceSession, CKO.CKO_PRIVATE_KEY, label), source, label);
-            var publicKey = Single(HsmMember.FindAll(sourceSession, CKO.CKO_PUBLIC_KEY, label), source, label);
+            var privateKey = Single(source.Find(sourceSession, CKO.CKO_PRIVATE_KEY, label), source, label);
+            var publicKey = Single(source.Find(sourceSession, CKO.CKO_PUBLIC_KEY, label), source, label);
             var common = sourceSession.GetAttributeValue(publicKey, [CKA.CKA_KEY_TYPE, CKA.CKA_ID]);
             keyType = (CKK)common[0].GetValueAsUlong();
             id = common[1].GetValueAsByteArray();
@@ -192,9 +192,9 @@ public static class KeyReplicator
         var step = "unwrap";
         try
         {
-            copiedPrivate = targetSession.UnwrapKey(keyWrap, targetKek, wrapped, KeyTemplates.CopiedPrivateKey(label, id, keyType));
+            copiedPrivate = target.WithObjectStore(() => targetSession.UnwrapKey(keyWrap, targetKek, wrapped, KeyTemplates.CopiedPrivateKey(label, id, keyType)));
             step = "create the public half";
-            copiedPublic = targetSession.CreateObject(publicTemplate);
+            copiedPublic = target.WithObjectStore(() => targetSession.CreateObject(publicTemplate));
             step = "prove";
             target.ForgetHandles();
             Prove(target, label, spki);
@@ -202,8 +202,8 @@ public static class KeyReplicator
         }
         catch (Exception ex) when (ex is Pkcs11Exception or CaException or CryptographicException)
         {
-            DestroyQuietly(targetSession, copiedPublic);
-            DestroyQuietly(targetSession, copiedPrivate);
+            DestroyQuietly(target, targetSession, copiedPublic);
+            DestroyQuietly(target, targetSession, copiedPrivate);
             target.ForgetHandles();
             var reason = ex is Pkcs11Exception p11 ? p11.RV.ToString() : ex.Message;
             return new KeyCopyResult(label, "failed", $"'{label}' could not be copied to '{target.Name}' (failed to {step}: {reason}); nothing of it was left there.");
@@ -266,11 +266,15 @@ public static class KeyReplicator
         {
             if (session is not null)
             {
-                foreach (var handle in HsmMember.FindAll(session, CKO.CKO_SECRET_KEY, label))
+                source.WithObjectStore(() =>
                 {
-                    session.DestroyObject(handle);
-                }
+                    foreach (var handle in source.Find(session, CKO.CKO_SECRET_KEY, label))
+                    {
+                        session.DestroyObject(handle);
+                    }
 
+                    return 0;
+                });
                 return;
             }
         }
@@ -290,7 +294,7 @@ public static class KeyReplicator
         });
     }
 
-    private static void DestroyQuietly(ISession session, IObjectHandle? handle)
+    private static void DestroyQuietly(HsmMember member, ISession session, IObjectHandle? handle)
     {
         if (handle is null)
         {
@@ -299,7 +303,11 @@ public static class KeyReplicator
 
         try
         {
-            session.DestroyObject(handle);
+            member.WithObjectStore(() =>
+            {
+                session.DestroyObject(handle);
+                return 0;
+            });
         }
         catch (Pkcs11Exception)
         {

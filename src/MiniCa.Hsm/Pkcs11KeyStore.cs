@@ -54,8 +54,11 @@ public sealed class Pkcs11KeyStore : IKeyManager
         {
             var (mechanismType, publicTemplate, privateTemplate) = KeyTemplates.For(keyName, id, algorithm, _copyable);
             using var mechanism = Pkcs11Modules.Factories.MechanismFactory.Create(mechanismType);
-            session.GenerateKeyPair(mechanism, publicTemplate, privateTemplate, out _, out _);
-            return 0;
+            return _member.WithObjectStore(() =>
+            {
+                session.GenerateKeyPair(mechanism, publicTemplate, privateTemplate, out _, out _);
+                return 0;
+            });
         });
 
         return GetSigner(keyName);
@@ -72,7 +75,7 @@ public sealed class Pkcs11KeyStore : IKeyManager
     public bool KeyExists(string keyName)
     {
         ValidateName(keyName);
-        return _member.Execute($"look up key '{keyName}'", s => HsmMember.FindAll(s, CKO.CKO_PRIVATE_KEY, keyName).Count > 0);
+        return _member.Execute($"look up key '{keyName}'", s => _member.Find(s, CKO.CKO_PRIVATE_KEY, keyName).Count > 0);
     }
 
     /// <summary>
@@ -82,12 +85,12 @@ public sealed class Pkcs11KeyStore : IKeyManager
     public int DestroyKey(string keyName)
     {
         ValidateName(keyName);
-        var destroyed = _member.ExecuteReadWrite($"destroy key '{keyName}'", session =>
+        var destroyed = _member.ExecuteReadWrite($"destroy key '{keyName}'", session => _member.WithObjectStore(() =>
         {
             var count = 0;
             foreach (var objectClass in new[] { CKO.CKO_PRIVATE_KEY, CKO.CKO_PUBLIC_KEY })
             {
-                foreach (var handle in HsmMember.FindAll(session, objectClass, keyName))
+                foreach (var handle in _member.Find(session, objectClass, keyName))
                 {
                     session.DestroyObject(handle);
                     count++;
@@ -95,7 +98,7 @@ public sealed class Pkcs11KeyStore : IKeyManager
             }
 
             return count;
-        });
+        }));
         _signers.TryRemove(keyName, out _);
         _member.ForgetHandles();
         return destroyed;
@@ -148,7 +151,7 @@ public sealed class Pkcs11KeyStore : IKeyManager
         return _member.Execute("list keys", session =>
         {
             var result = new List<HsmKeyInfo>();
-            foreach (var handle in HsmMember.FindAll(session, CKO.CKO_PRIVATE_KEY, label: null))
+            foreach (var handle in _member.Find(session, CKO.CKO_PRIVATE_KEY, label: null))
             {
                 result.Add(ReadKeyInfo(session, handle));
             }
@@ -241,10 +244,10 @@ public sealed class Pkcs11KeyStore : IKeyManager
         return _member.Execute("look up a key by id", session =>
         {
             var factory = Pkcs11Modules.Factories.ObjectAttributeFactory;
-            var found = session.FindAllObjects([
+            var found = _member.WithObjectStore(() => session.FindAllObjects([
                 factory.Create(CKA.CKA_CLASS, CKO.CKO_PRIVATE_KEY),
                 factory.Create(CKA.CKA_ID, uri.Id),
-            ]);
+            ]));
             if (found.Count != 1)
             {
                 throw new CaException(

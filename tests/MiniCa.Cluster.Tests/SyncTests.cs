@@ -37,6 +37,7 @@ public sealed class SyncTests
         var run = await operations.AddMemberAsync("b", "cli:operator");
 
         Assert.True(run.Executed);
+        Assert.True(run.Results.All(r => r.Outcome == "copied"), string.Join(" ", run.Results.Select(r => r.Detail)));
         Assert.Equal(["issuing:copied", "root:copied"], run.Results.Select(r => $"{r.Label}:{r.Outcome}").Order());
         var b = ca.Cluster["b"];
         foreach (var key in b.Keys.ListKeys())
