@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using MiniCa.Core.Errors;
 using Net.Pkcs11Interop.Common;
 using Net.Pkcs11Interop.HighLevelAPI;
@@ -16,8 +17,10 @@ public sealed class HsmMember : IDisposable
     private readonly string _pin;
     private readonly ISlot _slot;
     private readonly SessionPool _pool;
+    /// <summary>The turn of each token of each loaded module (see <see cref="WithObjectStore"/>), shared by every member on it.</summary>
+    private static readonly ConditionalWeakTable<IPkcs11Library, ConcurrentDictionary<string, Lock>> s_objectStores = new();
     private readonly ConcurrentDictionary<(CKO Class, string Label), IObjectHandle> _handles = new();
-    private readonly Lock _objectStore = new();
+    private readonly Lock _objectStore;
     private readonly ISession _anchor;
     private readonly PrivateModule? _privateModule;
     private long _operations;
@@ -36,6 +39,7 @@ public sealed class HsmMember : IDisposable
         TokenSerial = token.SerialNumber.Trim();
         TokenModel = token.Model.Trim();
         TokenManufacturer = token.ManufacturerId.Trim();
+        _objectStore = s_objectStores.GetOrCreateValue(library).GetOrAdd(TokenSerial, _ => new Lock());
         _pool = new SessionPool(slot, settings.MaxSessions, settings.SessionWaitTimeout, EnsureLoggedIn);
 
         // The anchor session keeps the token logged in while pooled sessions come and go: closing a token's last
@@ -323,12 +327,13 @@ public sealed class HsmMember : IDisposable
     internal void ForgetHandles() => _handles.Clear();
 
     /// <summary>
-    /// Runs <paramref name="call"/>, which searches the token's objects or creates or destroys objects, alone among
-    /// this member's calls of that kind. SoftHSM2 2.6.1 (Debian 12's) re-reads a token's object files when a search
-    /// starts without shutting out an object another thread is creating: the creation then fails
-    /// (CKR_GENERAL_ERROR, CKR_TEMPLATE_INCONSISTENT) or a search misses the new object (upstream issue 573, fixed
-    /// after 2.6.1). Signing with a found handle needs no turn. Searches are off the signing path (handles
-    /// are cached), so the turn costs nothing there.
+    /// Runs <paramref name="call"/>, which searches the token's objects, creates or destroys objects or reads their
+    /// attributes, alone among such calls on this token through this loaded module (by this member or another
+    /// connected to the same token). SoftHSM2 2.6.1 (Debian 12's) re-reads a token's object files when a search
+    /// starts without shutting out an object another thread is creating or reading: the creation then fails
+    /// (CKR_GENERAL_ERROR, CKR_TEMPLATE_INCONSISTENT) or a search misses the object (upstream issue 573, fixed after
+    /// 2.6.1). Signing with a found handle takes no turn, and these calls are off the signing path (handles and
+    /// public keys are cached), so the turn costs signing nothing.
     /// </summary>
     internal T WithObjectStore<T>(Func<T> call)
     {

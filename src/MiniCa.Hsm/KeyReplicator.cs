@@ -92,8 +92,11 @@ public static class KeyReplicator
         var kekCreated = false;
         try
         {
-            var (transportPublic, transportPrivate) = target.WithObjectStore(() => GenerateTransportPair(targetSession));
-            var transportAttributes = targetSession.GetAttributeValue(transportPublic, [CKA.CKA_MODULUS, CKA.CKA_PUBLIC_EXPONENT]);
+            var (transportPrivate, transportAttributes) = target.WithObjectStore(() =>
+            {
+                var pair = GenerateTransportPair(targetSession);
+                return (pair.Private, targetSession.GetAttributeValue(pair.Public, [CKA.CKA_MODULUS, CKA.CKA_PUBLIC_EXPONENT]));
+            });
 
             // The KEK: trusted (only the SO can say so), extractable so it can travel wrapped, wrap-only.
             source.ExecuteAsSecurityOfficer(soPin, "create the trusted key-encryption key", so =>
@@ -104,19 +107,22 @@ public static class KeyReplicator
             kekCreated = true;
 
             sourceSession = source.OpenReadWriteSession("wrap keys for copying");
-            var kek = Single(source.Find(sourceSession, CKO.CKO_SECRET_KEY, kekLabel), source, kekLabel);
-            var transportInSource = source.WithObjectStore(() => sourceSession.CreateObject([
-                f.ObjectAttributeFactory.Create(CKA.CKA_CLASS, CKO.CKO_PUBLIC_KEY),
-                f.ObjectAttributeFactory.Create(CKA.CKA_KEY_TYPE, CKK.CKK_RSA),
-                f.ObjectAttributeFactory.Create(CKA.CKA_TOKEN, false),
-                f.ObjectAttributeFactory.Create(CKA.CKA_WRAP, true),
-                f.ObjectAttributeFactory.Create(CKA.CKA_ENCRYPT, false),
-                f.ObjectAttributeFactory.Create(CKA.CKA_VERIFY, false),
-                f.ObjectAttributeFactory.Create(CKA.CKA_MODULUS, transportAttributes[0].GetValueAsByteArray()),
-                f.ObjectAttributeFactory.Create(CKA.CKA_PUBLIC_EXPONENT, transportAttributes[1].GetValueAsByteArray()),
-            ]));
             using var oaep = Oaep();
-            var wrappedKek = sourceSession.WrapKey(oaep, transportInSource, kek);
+            var (kek, wrappedKek) = source.WithObjectStore(() =>
+            {
+                var sourceKek = Single(source.Find(sourceSession, CKO.CKO_SECRET_KEY, kekLabel), source, kekLabel);
+                var transportInSource = sourceSession.CreateObject([
+                    f.ObjectAttributeFactory.Create(CKA.CKA_CLASS, CKO.CKO_PUBLIC_KEY),
+                    f.ObjectAttributeFactory.Create(CKA.CKA_KEY_TYPE, CKK.CKK_RSA),
+                    f.ObjectAttributeFactory.Create(CKA.CKA_TOKEN, false),
+                    f.ObjectAttributeFactory.Create(CKA.CKA_WRAP, true),
+                    f.ObjectAttributeFactory.Create(CKA.CKA_ENCRYPT, false),
+                    f.ObjectAttributeFactory.Create(CKA.CKA_VERIFY, false),
+                    f.ObjectAttributeFactory.Create(CKA.CKA_MODULUS, transportAttributes[0].GetValueAsByteArray()),
+                    f.ObjectAttributeFactory.Create(CKA.CKA_PUBLIC_EXPONENT, transportAttributes[1].GetValueAsByteArray()),
+                ]);
+                return (sourceKek, sourceSession.WrapKey(oaep, transportInSource, sourceKek));
+            });
             var targetKek = target.WithObjectStore(() => faults?.WrongUnwrappingKey == true
                 ? GenerateUnrelatedKek(targetSession)
                 : targetSession.UnwrapKey(oaep, transportPrivate, wrappedKek, KeyTemplates.UnwrappedKek()));
@@ -161,18 +167,21 @@ public static class KeyReplicator
         byte[] id;
         try
         {
-            var privateKey = Single(source.Find(sourceSession, CKO.CKO_PRIVATE_KEY, label), source, label);
-            var publicKey = Single(source.Find(sourceSession, CKO.CKO_PUBLIC_KEY, label), source, label);
-            var common = sourceSession.GetAttributeValue(publicKey, [CKA.CKA_KEY_TYPE, CKA.CKA_ID]);
-            keyType = (CKK)common[0].GetValueAsUlong();
-            id = common[1].GetValueAsByteArray();
-            publicTemplate = KeyTemplates.PublicKey(label, id, keyType);
-            var material = keyType == CKK.CKK_EC
-                ? sourceSession.GetAttributeValue(publicKey, [CKA.CKA_EC_PARAMS, CKA.CKA_EC_POINT])
-                : sourceSession.GetAttributeValue(publicKey, [CKA.CKA_MODULUS, CKA.CKA_PUBLIC_EXPONENT]);
-            publicTemplate.Add(f.Create(material[0].Type, material[0].GetValueAsByteArray()));
-            publicTemplate.Add(f.Create(material[1].Type, material[1].GetValueAsByteArray()));
-            wrapped = sourceSession.WrapKey(keyWrap, kek, privateKey);
+            (wrapped, publicTemplate, keyType, id) = source.WithObjectStore(() =>
+            {
+                var privateKey = Single(source.Find(sourceSession, CKO.CKO_PRIVATE_KEY, label), source, label);
+                var publicKey = Single(source.Find(sourceSession, CKO.CKO_PUBLIC_KEY, label), source, label);
+                var common = sourceSession.GetAttributeValue(publicKey, [CKA.CKA_KEY_TYPE, CKA.CKA_ID]);
+                var type = (CKK)common[0].GetValueAsUlong();
+                var keyId = common[1].GetValueAsByteArray();
+                var template = KeyTemplates.PublicKey(label, keyId, type);
+                var material = type == CKK.CKK_EC
+                    ? sourceSession.GetAttributeValue(publicKey, [CKA.CKA_EC_PARAMS, CKA.CKA_EC_POINT])
+                    : sourceSession.GetAttributeValue(publicKey, [CKA.CKA_MODULUS, CKA.CKA_PUBLIC_EXPONENT]);
+                template.Add(f.Create(material[0].Type, material[0].GetValueAsByteArray()));
+                template.Add(f.Create(material[1].Type, material[1].GetValueAsByteArray()));
+                return (sourceSession.WrapKey(keyWrap, kek, privateKey), template, type, keyId);
+            });
             if (faults?.TamperWrappedKey is { } tamper)
             {
                 wrapped = tamper(wrapped);

@@ -148,7 +148,7 @@ public sealed class Pkcs11KeyStore : IKeyManager
     /// <summary>Every private key on the token with its security attributes, as read back from the token.</summary>
     public IReadOnlyList<HsmKeyInfo> ListKeys()
     {
-        return _member.Execute("list keys", session =>
+        return _member.Execute("list keys", session => _member.WithObjectStore(() =>
         {
             var result = new List<HsmKeyInfo>();
             foreach (var handle in _member.Find(session, CKO.CKO_PRIVATE_KEY, label: null))
@@ -157,7 +157,7 @@ public sealed class Pkcs11KeyStore : IKeyManager
             }
 
             return result.OrderBy(k => k.Label, StringComparer.Ordinal).ToList();
-        });
+        }));
     }
 
     private HsmKeyInfo ReadKeyInfo(ISession session, IObjectHandle handle)
@@ -241,13 +241,13 @@ public sealed class Pkcs11KeyStore : IKeyManager
             throw new CaException(CaErrorKind.Malformed, $"Key URI '{keyNameOrUri}' names neither an object label nor an id.");
         }
 
-        return _member.Execute("look up a key by id", session =>
+        return _member.Execute("look up a key by id", session => _member.WithObjectStore(() =>
         {
             var factory = Pkcs11Modules.Factories.ObjectAttributeFactory;
-            var found = _member.WithObjectStore(() => session.FindAllObjects([
+            var found = session.FindAllObjects([
                 factory.Create(CKA.CKA_CLASS, CKO.CKO_PRIVATE_KEY),
                 factory.Create(CKA.CKA_ID, uri.Id),
-            ]));
+            ]);
             if (found.Count != 1)
             {
                 throw new CaException(
@@ -256,12 +256,12 @@ public sealed class Pkcs11KeyStore : IKeyManager
             }
 
             return session.GetAttributeValue(found[0], [CKA.CKA_LABEL])[0].GetValueAsString() ?? string.Empty;
-        });
+        }));
     }
 
     private Pkcs11Signer CreateSigner(string label)
     {
-        return _member.Execute($"read the public key of '{label}'", session =>
+        return _member.Execute($"read the public key of '{label}'", session => _member.WithObjectStore(() =>
         {
             // Both halves must be present: a public key without its private key cannot sign.
             var privateKey = _member.FindObject(session, CKO.CKO_PRIVATE_KEY, label);
@@ -269,7 +269,7 @@ public sealed class Pkcs11KeyStore : IKeyManager
             var publicKey = _member.FindObject(session, CKO.CKO_PUBLIC_KEY, label);
             var (algorithm, spki) = ReadPublicKey(session, publicKey, label);
             return new Pkcs11Signer(_member, label, BuildUri(label, id), algorithm, spki);
-        });
+        }));
     }
 
     private static (KeyAlgorithm Algorithm, SubjectPublicKeyInfo PublicKey) ReadPublicKey(ISession session, IObjectHandle handle, string label)
