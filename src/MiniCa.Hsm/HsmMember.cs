@@ -343,7 +343,7 @@ public sealed class HsmMember : IDisposable
         }
     }
 
-    /// <summary>Every object of <paramref name="objectClass"/> labelled <paramref name="label"/>, searched in this member's turn (no cache).</summary>
+    /// <summary>Every object of <paramref name="objectClass"/> labelled <paramref name="label"/>, searched in the token's turn (see <see cref="WithObjectStore"/>; no cache).</summary>
     public List<IObjectHandle> Find(ISession session, CKO objectClass, string? label) =>
         WithObjectStore(() => FindAll(session, objectClass, label));
 
