@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using MiniCa.Hosting.Users;
 using MiniCa.TestSupport;
 
@@ -49,6 +50,12 @@ public sealed partial class PortalFixture : IAsyncLifetime, IDisposable
 
     public IServiceProvider Services => _factory!.Services;
 
+    /// <summary>Every warning and error the host has logged so far.</summary>
+    public LogRecorder Log { get; } = new();
+
+    /// <summary>The warnings and errors the host logged while it started, before any test ran.</summary>
+    public IReadOnlyList<LogRecorder.LogEntry> StartupLog { get; private set; } = [];
+
     public string CaDirectory => _directory.Combine("data", "ca");
 
     public string WorkDirectory => _directory.Path;
@@ -72,7 +79,7 @@ public sealed partial class PortalFixture : IAsyncLifetime, IDisposable
         Environment.SetEnvironmentVariable("MINICA_CONFIG", _directory.Combine("ca.config.json"));
         Environment.SetEnvironmentVariable(UserAdministration.BootstrapPasswordVariable, AdminPassword);
         // Production, as users run it (the factory's default is Development).
-        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host => host.UseEnvironment("Production"));
+        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host => host.UseEnvironment("Production").ConfigureLogging(logging => logging.AddProvider(Log)));
         _factory.UseKestrel();
         _factory.StartServer();
         var addresses = _factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
@@ -90,6 +97,7 @@ public sealed partial class PortalFixture : IAsyncLifetime, IDisposable
 
         await users.CreateAsync(SecondOfficer, null, [PortalRoles.Officer], Password, "fixture");
         await users.CreateAsync(RequesterOfficer, null, [PortalRoles.Requester, PortalRoles.Officer], Password, "fixture");
+        StartupLog = Log.Entries;
     }
 
     /// <summary>A client that keeps cookies and does not follow redirects (so a redirect to sign-in can be seen).</summary>

@@ -25,9 +25,9 @@ namespace MiniCa.Data.Migrations
             // The published CRLs move to their own table before the column goes.
             migrationBuilder.Sql("INSERT INTO \"CrlBlobs\" (\"Authority\", \"Der\") SELECT \"Authority\", \"Der\" FROM \"CrlStates\" WHERE \"Der\" IS NOT NULL;");
 
-            migrationBuilder.DropColumn(
-                name: "Der",
-                table: "CrlStates");
+            // SQLite drops a column in place (3.35 and later) inside the migration's transaction; EF's DropColumn
+            // would rebuild the table with PRAGMA foreign_keys = 0, which runs outside any transaction.
+            migrationBuilder.Sql("ALTER TABLE \"CrlStates\" DROP COLUMN \"Der\";");
         }
 
         /// <inheritdoc />

@@ -337,7 +337,7 @@ public sealed class EfAcmeStore(IDbContextFactory<MiniCaDbContext> contexts, Wri
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var authorizations = await db.AcmeAuthorizations.AsNoTracking().Include(a => a.Challenges)
-            .Where(a => a.Challenges.Any(c => c.Status == AcmeChallengeStatus.Processing)).Take(1000).ToListAsync(cancellationToken);
+            .Where(a => a.Challenges.Any(c => c.Status == AcmeChallengeStatus.Processing)).OrderBy(a => a.Id).Take(1000).ToListAsync(cancellationToken);
         return authorizations.Select(a => ToRecord(a, now)).ToList();
     }
 
