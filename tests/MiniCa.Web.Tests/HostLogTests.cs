@@ -14,7 +14,7 @@ public sealed class HostLogTests(PortalFixture fixture)
     public void EntityFramework_WarnsOfNoQuery()
     {
         // EF Core warns when a query's shape is suspect (a row limit without an order, a cartesian explosion).
-        // Read after the other tests of the collection have run theirs, whenever this one runs.
+        // It sees what the host logged before it ran: the start at least, and the queries of every earlier test.
         var warnings = fixture.Log.Entries.Where(e => e.Category.StartsWith("Microsoft.EntityFrameworkCore", StringComparison.Ordinal)).ToList();
         Assert.True(warnings.Count == 0, "EF Core logged:\n" + string.Join("\n", warnings));
     }

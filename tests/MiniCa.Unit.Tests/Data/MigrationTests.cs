@@ -52,8 +52,8 @@ public sealed class MigrationTests : IDisposable
         var crlBlobs = migrations.Single(m => m.EndsWith("_CrlBlobs", StringComparison.Ordinal));
         // The database as the version before CrlBlobs left it, with a published CRL and one never published.
         await migrator.MigrateAsync(migrations[migrations.IndexOf(crlBlobs) - 1]);
-        Assert.Contains("Der", Columns("upgrade.db", "CrlStates"));
         var columns = Columns("upgrade.db", "CrlStates");
+        Assert.Contains("Der", columns);
         var der = new byte[] { 0x30, 0x03, 0x02, 0x01, 0x07 };
         Execute("upgrade.db", InsertCrlState(columns, "issuing", der));
         Execute("upgrade.db", InsertCrlState(columns, "root", null));
