@@ -9,7 +9,11 @@ namespace MiniCa.Hosting;
 /// <param name="ConfigFile">The configuration file read, or <see langword="null"/> when none exists.</param>
 /// <param name="BaseDirectory">The folder relative paths resolve against (the configuration file's).</param>
 /// <param name="Configuration">The layered configuration (file, environment, command line).</param>
-public sealed record LoadedConfiguration(CaOptions Options, string? ConfigFile, string BaseDirectory, IConfiguration Configuration);
+public sealed record LoadedConfiguration(CaOptions Options, string? ConfigFile, string BaseDirectory, IConfiguration Configuration)
+{
+    /// <summary>What errors name as the configuration's origin: the file, or the built-in defaults when there is none.</summary>
+    public string Source => MiniCaConfiguration.SourceName(ConfigFile);
+}
 
 /// <summary>
 /// Loads <c>ca.config.json</c> (or <c>--config PATH</c> / <c>MINICA_CONFIG</c>), layers <c>MINICA_</c> environment
@@ -48,7 +52,7 @@ public static class MiniCaConfiguration
         }
 
         var baseDirectory = file is null ? Directory.GetCurrentDirectory() : Path.GetDirectoryName(file)!;
-        var source = file ?? "the built-in defaults";
+        var source = SourceName(file);
 
         if (file is not null)
         {
@@ -91,6 +95,8 @@ public static class MiniCaConfiguration
         ResolvePaths(options, baseDirectory);
         return new LoadedConfiguration(options, file, baseDirectory, configuration);
     }
+
+    internal static string SourceName(string? file) => file ?? "the built-in defaults";
 
     /// <summary>
     /// Reads the file on its own first: JSON syntax errors and unknown keys (a typo would otherwise be silently

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Text.Json;
 using MiniCa.TestSupport;
 
@@ -98,6 +99,25 @@ public sealed class WebHostTests
         Assert.Contains($"minica-web: error: Configuration error in {file}:", host.Output, StringComparison.Ordinal);
         Assert.Contains("Hsm:MaxSessions: 0 is out of range", host.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", host.Output, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(directory.Combine("data")));
+    }
+
+    [Fact]
+    public async Task Start_PortHeldByAnotherProcess_ExitsWithOneLineNamingTheUrl()
+    {
+        using var directory = new TempDirectory("minica-web");
+        var file = Minica.WriteConfig(directory.Path, """{ "DataDirectory": "data" }""");
+        var port = FreePort.Next();
+        using var holder = new TcpListener(IPAddress.Loopback, port);
+        holder.Start();
+        await using var host = WebHostProcess.Start(directory.Path, port);
+
+        var exitCode = await host.WaitForExitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains($"minica-web: error: Configuration error in {file}: Urls: 'http://localhost:{port}' cannot be listened on: port {port} is in use by another process", host.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", host.Output, StringComparison.Ordinal);
+        // Checked before anything starts: no token, no database, no key ceremony.
         Assert.False(Directory.Exists(directory.Combine("data")));
     }
 }

@@ -22,6 +22,14 @@ catch (CaException ex)
     return 1;
 }
 
+// Endpoints in a Kestrel section replace Urls; otherwise Urls is checked before anything starts (a busy port is
+// one line, not Kestrel's stack trace after the key ceremony).
+if (!loaded.Configuration.GetSection("Kestrel:Endpoints").Exists() && ListenAddresses.Check(loaded.Options.Urls) is { Count: > 0 } listenProblems)
+{
+    await Console.Error.WriteLineAsync($"minica-web: error: Configuration error in {loaded.Source}: {string.Join("; ", listenProblems)}");
+    return 1;
+}
+
 // Content root is the application's folder (appsettings.json), whatever the working directory.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 {
@@ -102,7 +110,17 @@ if (loaded.Options.Acme.Enabled)
 
 app.MapPortal();
 
-await app.RunAsync();
+try
+{
+    await app.RunAsync();
+}
+catch (IOException ex) when (ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+{
+    // Another process took a port between the check above and Kestrel's bind.
+    await Console.Error.WriteLineAsync("minica-web: error: " + ex.Message);
+    return 1;
+}
+
 return 0;
 
 /// <summary>Entry point, visible to functional tests.</summary>
