@@ -1,3 +1,5 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using MiniCa.Authority;
@@ -34,13 +36,25 @@ public sealed class CaBootstrapper(
         EmbeddedSoftHsm.CreatePrivateDirectory(options.DataDirectory);
         await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
         {
-            await db.Database.MigrateAsync(cancellationToken);
-            if (db.Database.IsSqlite())
+            try
             {
-                // Write-ahead log (persistent in the file): with synchronous=FULL every commit is still on disk
-                // when it returns, but it costs one fsync of the log instead of the rollback journal's several, and
-                // readers (OCSP, the portal) never wait for a writer. Local disks only, as SQLite documents.
-                await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+                await db.Database.MigrateAsync(cancellationToken);
+                if (db.Database.IsSqlite())
+                {
+                    // Write-ahead log (persistent in the file): with synchronous=FULL every commit is still on disk
+                    // when it returns, but it costs one fsync of the log instead of the rollback journal's several, and
+                    // readers (OCSP, the portal) never wait for a writer. Local disks only, as SQLite documents.
+                    await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+                }
+            }
+            catch (DbException ex)
+            {
+                // A file that is not a database, a read-only or full disk: one line naming the database, not a stack trace.
+                var database = db.Database.IsSqlite() ? new SqliteConnectionStringBuilder(options.Database.ConnectionString).DataSource : "the database";
+                throw new CaException(
+                    CaErrorKind.Configuration,
+                    $"The issuance database {database} cannot be opened and brought up to date: {ex.Message} Check Database:ConnectionString; a SQLite file must be a MiniCa database, or absent to be created.",
+                    ex);
             }
         }
 

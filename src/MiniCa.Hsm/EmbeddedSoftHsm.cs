@@ -146,15 +146,23 @@ public static class EmbeddedSoftHsm
     }
 
     /// <summary>Creates a directory readable only by its owner (0700).</summary>
+    /// <exception cref="CaException">The directory cannot be created (a file in the way, no permission, a read-only file system).</exception>
     public static void CreatePrivateDirectory(string path)
     {
-        if (OperatingSystem.IsWindows())
+        try
         {
-            Directory.CreateDirectory(path);
-            return;
-        }
+            if (OperatingSystem.IsWindows())
+            {
+                Directory.CreateDirectory(path);
+                return;
+            }
 
-        Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new CaException(CaErrorKind.Configuration, $"Cannot create the folder {path}: {ex.Message} Check DataDirectory and its permissions.", ex);
+        }
     }
 
     /// <summary>Writes a new file readable only by its owner (0600), refusing to overwrite.</summary>

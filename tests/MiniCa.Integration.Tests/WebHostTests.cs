@@ -103,6 +103,44 @@ public sealed class WebHostTests
     }
 
     [Fact]
+    public async Task Start_DataDirectoryBlockedByAFile_ExitsWithOneLineNamingTheFolder()
+    {
+        using var directory = new TempDirectory("minica-web");
+        File.WriteAllText(directory.Combine("blocker"), "a file where a folder should go");
+        Minica.WriteConfig(directory.Path, """{ "DataDirectory": "blocker/data" }""");
+        await using var host = WebHostProcess.Start(directory.Path, FreePort.Next());
+
+        var exitCode = await host.WaitForExitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains($"minica-web: error: Cannot create the folder {directory.Combine("blocker", "data")}:", host.Output, StringComparison.Ordinal);
+        Assert.Contains("Check DataDirectory", host.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", host.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_DatabaseFileIsNotADatabase_ExitsWithOneLineNamingTheFileAndLeavesIt()
+    {
+        Prerequisites.RequireSoftHsm();
+        using var directory = new TempDirectory("minica-web");
+        Minica.WriteConfig(directory.Path, """{ "DataDirectory": "data" }""");
+        Directory.CreateDirectory(directory.Combine("data"));
+        var database = directory.Combine("data", "minica.db");
+        var garbage = System.Text.Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("not a database; ", 4096)));
+        File.WriteAllBytes(database, garbage);
+        await using var host = WebHostProcess.Start(directory.Path, FreePort.Next());
+
+        var exitCode = await host.WaitForExitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains($"minica-web: error: The issuance database {database} cannot be opened and brought up to date: SQLite Error 26", host.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", host.Output, StringComparison.Ordinal);
+        // The file is the operator's to inspect: left exactly as it was, and no CA was made beside it.
+        Assert.Equal(garbage, File.ReadAllBytes(database));
+        Assert.False(Directory.Exists(directory.Combine("data", "ca")));
+    }
+
+    [Fact]
     public async Task Start_PortHeldByAnotherProcess_ExitsWithOneLineNamingTheUrl()
     {
         using var directory = new TempDirectory("minica-web");
