@@ -141,6 +141,58 @@ public sealed class WebHostTests
     }
 
     [Fact]
+    public async Task Start_HttpsUrl_WithoutCertificateStopsAtOnce_WithOneServesTheCa()
+    {
+        Prerequisites.RequireSoftHsm();
+        using var directory = new TempDirectory("minica-web");
+        var port = FreePort.Next();
+        var https = new Dictionary<string, string?> { ["MINICA_Urls"] = $"https://localhost:{port}" };
+        var file = Minica.WriteConfig(directory.Path, """{ "DataDirectory": "data" }""");
+        await using (var refused = WebHostProcess.Start(directory.Path, port, https))
+        {
+            Assert.NotEqual(0, await refused.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+            Assert.Contains($"minica-web: error: Configuration error in {file}: Urls: 'https://localhost:{port}' is https, and no server certificate is configured", refused.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", refused.Output, StringComparison.Ordinal);
+            Assert.False(Directory.Exists(directory.Combine("data")));
+        }
+
+        // The same URL with a certificate in ca.config.json's Kestrel section (as a TLS certificate from the
+        // organisation's own PKI would be configured).
+        using (var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256))
+        {
+            var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=localhost", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+            using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+            File.WriteAllText(directory.Combine("tls.crt"), certificate.ExportCertificatePem());
+            File.WriteAllText(directory.Combine("tls.key"), key.ExportPkcs8PrivateKeyPem());
+        }
+
+        Minica.WriteConfig(directory.Path, $$"""
+            { "DataDirectory": "data", "Kestrel": { "Certificates": { "Default": { "Path": "{{directory.Combine("tls.crt")}}", "KeyPath": "{{directory.Combine("tls.key")}}" } } } }
+            """);
+        await using var served = WebHostProcess.Start(directory.Path, port, https);
+        using var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, certificate, _, _) => certificate?.Subject == "CN=localhost" };
+        using var client = new HttpClient(handler) { BaseAddress = new Uri($"https://localhost:{port}/"), Timeout = TimeSpan.FromSeconds(30) };
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        HttpResponseMessage? health = null;
+        while (health is null && DateTime.UtcNow < deadline && !served.HasExited)
+        {
+            try
+            {
+                health = await client.GetAsync("healthz");
+            }
+            catch (HttpRequestException)
+            {
+                await Task.Delay(200);
+            }
+        }
+
+        Assert.True(health is not null, "the host did not answer over https: " + served.Output);
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+        Assert.Equal(File.ReadAllBytes(directory.Combine("data", "ca", "root.crt")), await client.GetByteArrayAsync("ca/root.crt"));
+        health.Dispose();
+    }
+
+    [Fact]
     public async Task Start_PortHeldByAnotherProcess_ExitsWithOneLineNamingTheUrl()
     {
         using var directory = new TempDirectory("minica-web");

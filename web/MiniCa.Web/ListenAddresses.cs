@@ -10,7 +10,9 @@ namespace MiniCa.Web;
 internal static class ListenAddresses
 {
     /// <summary>Every problem with <paramref name="urls"/> (semicolon-separated), each naming the key; empty when none.</summary>
-    public static IReadOnlyList<string> Check(string urls)
+    /// <param name="urls">The configured <c>Urls</c>.</param>
+    /// <param name="hasServerCertificate">Whether <c>Kestrel:Certificates:Default</c> gives https endpoints a certificate.</param>
+    public static IReadOnlyList<string> Check(string urls, bool hasServerCertificate)
     {
         var problems = new List<string>();
         var entries = urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -21,7 +23,7 @@ internal static class ListenAddresses
 
         foreach (var url in entries)
         {
-            if (Problem(url) is { } problem)
+            if (Problem(url, hasServerCertificate) is { } problem)
             {
                 problems.Add($"Urls: '{url}' {problem}");
             }
@@ -30,7 +32,7 @@ internal static class ListenAddresses
         return problems;
     }
 
-    private static string? Problem(string url)
+    private static string? Problem(string url, bool hasServerCertificate)
     {
         BindingAddress address;
         try
@@ -46,6 +48,12 @@ internal static class ListenAddresses
         if (address.Scheme is not ("http" or "https"))
         {
             return $"has the scheme '{address.Scheme}'; the host listens on http or https.";
+        }
+
+        if (address.Scheme == "https" && !hasServerCertificate)
+        {
+            // Kestrel would fall back to a developer certificate, which a CA's portal must not serve.
+            return "is https, and no server certificate is configured: set Kestrel:Certificates:Default:Path (with KeyPath, or Password for a PKCS#12 file), or listen on http behind a TLS proxy.";
         }
 
         if (address.IsUnixPipe || address.IsNamedPipe)

@@ -22,14 +22,6 @@ catch (CaException ex)
     return 1;
 }
 
-// Endpoints in a Kestrel section replace Urls; otherwise Urls is checked before anything starts (a busy port is
-// one line, not Kestrel's stack trace after the key ceremony).
-if (!loaded.Configuration.GetSection("Kestrel:Endpoints").Exists() && ListenAddresses.Check(loaded.Options.Urls) is { Count: > 0 } listenProblems)
-{
-    await Console.Error.WriteLineAsync($"minica-web: error: Configuration error in {loaded.Source}: {string.Join("; ", listenProblems)}");
-    return 1;
-}
-
 // Content root is the application's folder (appsettings.json), whatever the working directory.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 {
@@ -38,6 +30,16 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 });
 // ca.config.json may carry host sections (Logging, Kestrel); MINICA_ variables and overrides apply on top.
 builder.Configuration.AddConfiguration(loaded.Configuration);
+
+// Endpoints in a Kestrel section replace Urls; otherwise Urls is checked before anything starts (a busy port or an
+// https URL without a certificate is one line, not Kestrel's stack trace after the key ceremony).
+if (!builder.Configuration.GetSection("Kestrel:Endpoints").Exists()
+    && ListenAddresses.Check(loaded.Options.Urls, builder.Configuration.GetSection("Kestrel:Certificates:Default").Exists()) is { Count: > 0 } listenProblems)
+{
+    await Console.Error.WriteLineAsync($"minica-web: error: Configuration error in {loaded.Source}: {string.Join("; ", listenProblems)}");
+    return 1;
+}
+
 builder.WebHost.UseUrls(loaded.Options.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 builder.Services.AddMiniCa(loaded);
 builder.Services.AddSingleton<CrlPublisher>();
