@@ -16,6 +16,9 @@ var app = new CommandApp();
 app.Configure(config =>
 {
     config.SetApplicationName("minica");
+    // An option the command does not have is an error, not ignored: a misspelt option must not change what a
+    // command does to the CA.
+    config.UseStrictParsing();
     config.AddCommand<InitCommand>("init")
         .WithDescription("Key ceremony: create the root and issuing keys in the HSM and their certificates (runs once).");
     config.AddCommand<IssueCommand>("issue")

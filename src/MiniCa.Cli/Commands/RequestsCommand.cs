@@ -21,13 +21,16 @@ internal sealed class RequestsCommand : AsyncCommand<RequestsCommand.Settings>
         [Description("How many requests to show (newest first).")]
         [DefaultValue(50)]
         public int Limit { get; init; } = 50;
+
+        public override ValidationResult Validate() =>
+            Limit is < 1 or > 10_000 ? ValidationResult.Error($"--limit {Limit} is out of range (1..10000).") : ValidationResult.Success();
     }
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         await using var services = CliContext.BuildServices();
         await services.GetRequiredService<CaBootstrapper>().PrepareDatabaseAsync(cancellationToken);
-        var requests = await services.GetRequiredService<IIssuanceReader>().ListRequestsAsync(Math.Clamp(settings.Limit, 1, 10_000), cancellationToken);
+        var requests = await services.GetRequiredService<IIssuanceReader>().ListRequestsAsync(settings.Limit, cancellationToken);
 
         var table = new Table().AddColumns("Id", "Received (UTC)", "Profile", "Requester", "Status", "Identifiers", "Serial", "Reasons");
         foreach (var request in requests)
