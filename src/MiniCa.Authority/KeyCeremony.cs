@@ -14,8 +14,10 @@ namespace MiniCa.Authority;
 
 /// <summary>
 /// Creates the CA: for each configured authority, issuers first, a key generated in the HSM and a certificate
-/// recorded as pending, signed by its issuer's key, verified, then activated. Runs once: it refuses when any
-/// authority is recorded or any authority key already exists.
+/// recorded as pending, signed by its issuer's key, verified, then activated. Runs once: it refuses when every
+/// recorded authority is active, and when an authority key exists without a record. A ceremony that was interrupted
+/// after recording a certificate (an authority left pending) is resumed: the recorded bytes are signed with the key
+/// already in the HSM, and the authorities after it are created as usual.
 /// </summary>
 public sealed class KeyCeremony(
     IKeyManager keys,
@@ -25,28 +27,37 @@ public sealed class KeyCeremony(
     TimeProvider time,
     ILogger<KeyCeremony> logger)
 {
-    /// <summary>Runs the ceremony for every authority in <paramref name="options"/>.</summary>
+    /// <summary>Runs (or resumes) the ceremony for every authority in <paramref name="options"/>.</summary>
     /// <returns>The active authority certificates, issuers first.</returns>
     /// <exception cref="CaException">The CA is already initialised, or a step failed.</exception>
     public async Task<IReadOnlyList<AuthorityCertificate>> RunAsync(CaOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var recorded = await store.ListAsync(cancellationToken);
-        if (recorded.Count > 0)
+        var recorded = (await store.ListAsync(cancellationToken)).ToDictionary(a => a.Name, StringComparer.Ordinal);
+        if (recorded.Count > 0 && recorded.Values.All(a => a.Status == AuthorityStatus.Active))
         {
             throw new CaException(
                 CaErrorKind.AlreadyExists,
-                $"The CA is already initialised ({string.Join(", ", recorded.Select(a => $"{a.Name}: {a.Status.ToString().ToLowerInvariant()}"))}); the key ceremony runs only once.");
+                $"The CA is already initialised ({Describe(recorded.Values)}); the key ceremony runs only once.");
         }
 
         var order = CaOptionsValidator.CreationOrder(options.Authorities);
-        var existingKeys = order.Where(keys.KeyExists).ToList();
+        var unknown = recorded.Keys.Where(name => !options.Authorities.ContainsKey(name)).ToList();
+        if (unknown.Count > 0)
+        {
+            throw new CaException(
+                CaErrorKind.InvalidState,
+                $"An interrupted ceremony recorded authorities the configuration no longer has ({string.Join(", ", unknown.Select(n => $"'{n}'"))}); " +
+                $"resume it with the configuration it started with ({Describe(recorded.Values)}).");
+        }
+
+        var existingKeys = order.Where(name => !recorded.ContainsKey(name) && keys.KeyExists(name)).ToList();
         if (existingKeys.Count > 0)
         {
             throw new CaException(
                 CaErrorKind.AlreadyExists,
-                $"The HSM already holds key(s) {string.Join(", ", existingKeys.Select(k => $"'{k}'"))} but no CA is recorded in the database; " +
-                "an earlier ceremony was interrupted or the token belongs to another CA. Use an empty token (or remove those keys) and run init again.");
+                $"The HSM already holds key(s) {string.Join(", ", existingKeys.Select(k => $"'{k}'"))} but the database records no certificate for them; " +
+                "an earlier ceremony was interrupted before recording one, or the token belongs to another CA. Use an empty token (or remove those keys) and run init again.");
         }
 
         var baseUrl = options.PublicBaseUri;
@@ -56,13 +67,48 @@ public sealed class KeyCeremony(
         {
             cancellationToken.ThrowIfCancellationRequested();
             var authority = options.Authorities[name];
-            var algorithm = KeyAlgorithm.Parse(authority.KeyAlgorithm);
-            logger.LogInformation("Generating the {Algorithm} key of authority {Authority} in the HSM", algorithm, name);
-            var signer = keys.GenerateKey(name, algorithm);
-
             var issuerName = string.IsNullOrEmpty(authority.Issuer) ? name : authority.Issuer;
-            var (issuerSigner, issuerCertificate) = issuerName == name ? (signer, null) : created[issuerName];
-            var signatureAlgorithm = SignatureAlgorithms.ForAuthority(options.Authorities[issuerName], issuerSigner.Algorithm);
+            recorded.TryGetValue(name, out var record);
+            if (record is { Status: AuthorityStatus.Active })
+            {
+                var signer = ResumedSigner(name, record);
+                var certificate = new X509CertificateParser().ReadCertificate(record.CertificateDer);
+                if (!signer.PublicKeyInfo.Equals(certificate.SubjectPublicKeyInfo))
+                {
+                    throw new CaException(CaErrorKind.InvalidState, $"The HSM key '{name}' does not match the public key of the recorded '{name}' certificate.");
+                }
+
+                created[name] = (signer, certificate);
+                result.Add(record);
+                continue;
+            }
+
+            if (record is not null)
+            {
+                // Pending: recorded, linted and perhaps signed before the interruption; never activated. The same
+                // bytes are signed again with the same keys (a signature that may exist was never published).
+                var signer = ResumedSigner(name, record);
+                var tbs = TbsCertificateStructure.GetInstance(record.TbsDer);
+                if (!signer.PublicKeyInfo.Equals(tbs.SubjectPublicKeyInfo) || record.IssuerName != issuerName)
+                {
+                    throw new CaException(
+                        CaErrorKind.InvalidState,
+                        $"Authority '{name}' is recorded as pending with another key or issuer than the HSM and the configuration now have; it cannot be resumed.");
+                }
+
+                logger.LogWarning("Resuming an interrupted key ceremony: authority {Authority} (serial {Serial}) was recorded but never activated; signing its recorded certificate", name, record.SerialHex);
+                var (issuerSigner, _) = issuerName == name ? (signer, null) : created[issuerName];
+                var algorithm = SignatureAlgorithms.ForAuthority(options.Authorities[issuerName], issuerSigner.Algorithm);
+                created[name] = (signer, await SignAndActivateAsync(name, tbs, record.TbsDer, issuerSigner, algorithm, cancellationToken));
+                result.Add((await store.FindActiveAsync(name, cancellationToken))!);
+                continue;
+            }
+
+            var keyAlgorithm = KeyAlgorithm.Parse(authority.KeyAlgorithm);
+            logger.LogInformation("Generating the {Algorithm} key of authority {Authority} in the HSM", keyAlgorithm, name);
+            var newSigner = keys.GenerateKey(name, keyAlgorithm);
+            var (newIssuerSigner, issuerCertificate) = issuerName == name ? (newSigner, null) : created[issuerName];
+            var signatureAlgorithm = SignatureAlgorithms.ForAuthority(options.Authorities[issuerName], newIssuerSigner.Algorithm);
 
             var notBefore = time.GetUtcNow();
             var notAfter = notBefore.AddDays(authority.ValidityDays);
@@ -74,11 +120,11 @@ public sealed class KeyCeremony(
             }
 
             var serial = serials.NewSerial();
-            var tbs = AuthorityCertificateBuilder.BuildTbs(new AuthorityCertificateRequest
+            var newTbs = AuthorityCertificateBuilder.BuildTbs(new AuthorityCertificateRequest
             {
                 Serial = serial,
                 Subject = new X509Name(authority.Subject),
-                SubjectPublicKey = signer.PublicKeyInfo,
+                SubjectPublicKey = newSigner.PublicKeyInfo,
                 IssuerCertificate = issuerCertificate,
                 IssuerName = issuerCertificate is null ? null : issuerName,
                 NotBefore = notBefore,
@@ -87,12 +133,12 @@ public sealed class KeyCeremony(
                 SignatureAlgorithm = signatureAlgorithm,
                 PublicBaseUrl = baseUrl,
             });
-            var tbsDer = tbs.GetDerEncoded();
+            var tbsDer = newTbs.GetDerEncoded();
 
             // Lint before sign, as for every certificate (ARCHITECTURE.md §2): CA rules apply (no profile).
             using (var throwAway = new ThrowAwaySigner())
             {
-                var errors = linter.Run(new LintContext { Der = throwAway.Certificate(tbs, tbsDer), IssuerCertificate = issuerCertificate, Now = notBefore })
+                var errors = linter.Run(new LintContext { Der = throwAway.Certificate(newTbs, tbsDer), IssuerCertificate = issuerCertificate, Now = notBefore })
                     .Where(f => f.Severity == LintSeverity.Error)
                     .ToList();
                 if (errors.Count > 0)
@@ -109,23 +155,45 @@ public sealed class KeyCeremony(
                     IssuerName = issuerName,
                     SerialHex = serial.ToString(16),
                     Subject = authority.Subject,
-                    KeyUri = signer.KeyUri,
-                    NotBefore = tbs.StartDate.ToDateTime(),
-                    NotAfter = tbs.EndDate.ToDateTime(),
+                    KeyUri = newSigner.KeyUri,
+                    NotBefore = newTbs.StartDate.ToDateTime(),
+                    NotAfter = newTbs.EndDate.ToDateTime(),
                     TbsDer = tbsDer,
                     Status = AuthorityStatus.Pending,
                 },
                 cancellationToken);
 
-            var signature = issuerSigner.Sign(signatureAlgorithm, tbsDer);
-            var certificate = AuthorityCertificateBuilder.Assemble(tbs, signature, issuerSigner.PublicKey);
-            await store.ActivateAsync(name, certificate.GetEncoded(), cancellationToken);
+            created[name] = (newSigner, await SignAndActivateAsync(name, newTbs, tbsDer, newIssuerSigner, signatureAlgorithm, cancellationToken));
             logger.LogInformation("Authority {Authority} created: serial {Serial}, subject {Subject}", name, serial.ToString(16), authority.Subject);
-
-            created[name] = (signer, certificate);
             result.Add((await store.FindActiveAsync(name, cancellationToken))!);
         }
 
         return result;
+    }
+
+    private static string Describe(IEnumerable<AuthorityCertificate> authorities) =>
+        string.Join(", ", authorities.Select(a => $"{a.Name}: {a.Status.ToString().ToLowerInvariant()}"));
+
+    /// <summary>The HSM key of an authority the database records, found by name.</summary>
+    private IKeySigner ResumedSigner(string name, AuthorityCertificate record)
+    {
+        if (!keys.KeyExists(name))
+        {
+            throw new CaException(
+                CaErrorKind.HsmKeyNotFound,
+                $"Authority '{name}' is recorded ({record.Status.ToString().ToLowerInvariant()}, serial {record.SerialHex}) but its key is not in the HSM; the ceremony cannot be resumed on this token.");
+        }
+
+        return keys.GetSigner(name);
+    }
+
+    /// <summary>Signs the recorded bytes with the issuer's key, checks the signature and activates the authority.</summary>
+    private async Task<X509Certificate> SignAndActivateAsync(
+        string name, TbsCertificateStructure tbs, byte[] tbsDer, IKeySigner issuerSigner, SignatureAlgorithm algorithm, CancellationToken cancellationToken)
+    {
+        var signature = issuerSigner.Sign(algorithm, tbsDer);
+        var certificate = AuthorityCertificateBuilder.Assemble(tbs, signature, issuerSigner.PublicKey);
+        await store.ActivateAsync(name, certificate.GetEncoded(), cancellationToken);
+        return certificate;
     }
 }

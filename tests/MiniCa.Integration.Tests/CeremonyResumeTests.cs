@@ -1,0 +1,68 @@
+using Microsoft.Data.Sqlite;
+using MiniCa.TestSupport;
+
+namespace MiniCa.Integration.Tests;
+
+/// <summary>
+/// A key ceremony interrupted after recording a certificate, before activating it, is resumed by the next
+/// <c>minica init</c> with the key already in the HSM and the recorded bytes; a finished one is never run again.
+/// </summary>
+public sealed class CeremonyResumeTests
+{
+    [Fact]
+    public async Task Init_AfterAnInterruptionLeftIssuingPending_SignsTheRecordedCertificateWithTheSameKey()
+    {
+        Prerequisites.RequireSoftHsm();
+        var openssl = Prerequisites.RequireProgram("openssl", "openssl");
+        using var directory = new TempDirectory("minica-resume");
+        Minica.WriteConfig(directory.Path, """{ "DataDirectory": "data" }""");
+        var first = await Minica.RunAsync(directory.Path, ["init"]);
+        Assert.True(first.ExitCode == 0, first.Combined);
+        var database = $"Data Source={directory.Combine("data", "minica.db")};Pooling=False";
+        var (serial, tbs) = ReadIssuing(database);
+        var rootPem = File.ReadAllText(directory.Combine("data", "ca", "root.pem"));
+
+        // What a process killed between the record and the activation leaves: the row pending, no certificate.
+        Execute(database, "UPDATE \"Authorities\" SET \"Status\" = 'Pending', \"CertificateDer\" = NULL, \"ActivatedAt\" = NULL WHERE \"Name\" = 'issuing'");
+        File.Delete(directory.Combine("data", "ca", "issuing.pem"));
+        File.Delete(directory.Combine("data", "ca", "issuing.crt"));
+
+        var resumed = await Minica.RunAsync(directory.Path, ["init"]);
+
+        Assert.True(resumed.ExitCode == 0, resumed.Combined);
+        Assert.Contains("Resuming an interrupted key ceremony", resumed.Combined, StringComparison.Ordinal);
+        Assert.DoesNotContain("Generating the", resumed.Combined, StringComparison.Ordinal);
+        Assert.Equal(rootPem, File.ReadAllText(directory.Combine("data", "ca", "root.pem")));
+        var verify = await ProcessRunner.RunAsync(openssl, ["verify", "-x509_strict", "-check_ss_sig", "-CAfile", "root.pem", "issuing.pem"], workingDirectory: directory.Combine("data", "ca"));
+        Assert.Equal("issuing.pem: OK", verify.StandardOutput.Trim());
+        var (serialAfter, tbsAfter) = ReadIssuing(database);
+        Assert.Equal(serial, serialAfter);
+        Assert.Equal(tbs, tbsAfter);
+        var certificate = new Org.BouncyCastle.X509.X509CertificateParser().ReadCertificate(File.ReadAllBytes(directory.Combine("data", "ca", "issuing.crt")));
+        Assert.Equal(tbs, certificate.GetTbsCertificate());
+
+        var again = await Minica.RunAsync(directory.Path, ["init"]);
+        Assert.Equal(1, again.ExitCode);
+        Assert.Contains("The CA is already initialised (", again.StandardError, StringComparison.Ordinal);
+    }
+
+    private static (string Serial, byte[] Tbs) ReadIssuing(string connectionString)
+    {
+        using var connection = new SqliteConnection(connectionString);
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT \"SerialHex\", \"TbsDer\" FROM \"Authorities\" WHERE \"Name\" = 'issuing'";
+        using var reader = command.ExecuteReader();
+        Assert.True(reader.Read());
+        return (reader.GetString(0), (byte[])reader.GetValue(1));
+    }
+
+    private static void Execute(string connectionString, string sql)
+    {
+        using var connection = new SqliteConnection(connectionString);
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        Assert.Equal(1, command.ExecuteNonQuery());
+    }
+}
