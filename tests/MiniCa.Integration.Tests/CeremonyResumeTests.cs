@@ -46,6 +46,31 @@ public sealed class CeremonyResumeTests
         Assert.Contains("The CA is already initialised (", again.StandardError, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Init_KeysInTheHsmButNoRecord_RefusesNamingThemAndLeavesThem()
+    {
+        Prerequisites.RequireSoftHsm();
+        using var directory = new TempDirectory("minica-resume");
+        Minica.WriteConfig(directory.Path, """{ "DataDirectory": "data" }""");
+        var first = await Minica.RunAsync(directory.Path, ["init"]);
+        Assert.True(first.ExitCode == 0, first.Combined);
+        // A database lost (or a ceremony killed between generating a key and recording it): the keys may be a
+        // live CA's, so nothing may replace them.
+        foreach (var file in Directory.GetFiles(directory.Combine("data"), "minica.db*"))
+        {
+            File.Delete(file);
+        }
+
+        var refused = await Minica.RunAsync(directory.Path, ["init"]);
+
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("The HSM already holds key(s) 'root', 'issuing' but the database records no certificate for them", refused.StandardError, StringComparison.Ordinal);
+        var keys = await Minica.RunAsync(directory.Path, ["hsm", "keys"]);
+        Assert.True(keys.ExitCode == 0, keys.Combined);
+        Assert.Matches(@"│ root\s+│ EC", keys.StandardOutput);
+        Assert.Matches(@"│ issuing\s+│ EC", keys.StandardOutput);
+    }
+
     private static (string Serial, byte[] Tbs) ReadIssuing(string connectionString)
     {
         using var connection = new SqliteConnection(connectionString);
