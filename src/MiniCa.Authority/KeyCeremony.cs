@@ -60,7 +60,6 @@ public sealed class KeyCeremony(
                 "an earlier ceremony was interrupted before recording one, or the token belongs to another CA. Use an empty token (or remove those keys) and run init again.");
         }
 
-        var baseUrl = options.PublicBaseUri;
         var created = new Dictionary<string, (IKeySigner Signer, X509Certificate Certificate)>(StringComparer.Ordinal);
         var result = new List<AuthorityCertificate>();
         foreach (var name in order)
@@ -69,106 +68,129 @@ public sealed class KeyCeremony(
             var authority = options.Authorities[name];
             var issuerName = string.IsNullOrEmpty(authority.Issuer) ? name : authority.Issuer;
             recorded.TryGetValue(name, out var record);
-            if (record is { Status: AuthorityStatus.Active })
+            created[name] = record switch
             {
-                var signer = ResumedSigner(name, record);
-                var certificate = new X509CertificateParser().ReadCertificate(record.CertificateDer);
-                if (!signer.PublicKeyInfo.Equals(certificate.SubjectPublicKeyInfo))
-                {
-                    throw new CaException(CaErrorKind.InvalidState, $"The HSM key '{name}' does not match the public key of the recorded '{name}' certificate.");
-                }
-
-                created[name] = (signer, certificate);
-                result.Add(record);
-                continue;
-            }
-
-            if (record is not null)
-            {
-                // Pending: recorded, linted and perhaps signed before the interruption; never activated. The same
-                // bytes are signed again with the same keys (a signature that may exist was never published).
-                var signer = ResumedSigner(name, record);
-                var tbs = TbsCertificateStructure.GetInstance(record.TbsDer);
-                if (!signer.PublicKeyInfo.Equals(tbs.SubjectPublicKeyInfo) || record.IssuerName != issuerName)
-                {
-                    throw new CaException(
-                        CaErrorKind.InvalidState,
-                        $"Authority '{name}' is recorded as pending with another key or issuer than the HSM and the configuration now have; it cannot be resumed.");
-                }
-
-                logger.LogWarning("Resuming an interrupted key ceremony: authority {Authority} (serial {Serial}) was recorded but never activated; signing its recorded certificate", name, record.SerialHex);
-                var (issuerSigner, _) = issuerName == name ? (signer, null) : created[issuerName];
-                var algorithm = SignatureAlgorithms.ForAuthority(options.Authorities[issuerName], issuerSigner.Algorithm);
-                created[name] = (signer, await SignAndActivateAsync(name, tbs, record.TbsDer, issuerSigner, algorithm, cancellationToken));
-                result.Add((await store.FindActiveAsync(name, cancellationToken))!);
-                continue;
-            }
-
-            var keyAlgorithm = KeyAlgorithm.Parse(authority.KeyAlgorithm);
-            logger.LogInformation("Generating the {Algorithm} key of authority {Authority} in the HSM", keyAlgorithm, name);
-            var newSigner = keys.GenerateKey(name, keyAlgorithm);
-            var (newIssuerSigner, issuerCertificate) = issuerName == name ? (newSigner, null) : created[issuerName];
-            var signatureAlgorithm = SignatureAlgorithms.ForAuthority(options.Authorities[issuerName], newIssuerSigner.Algorithm);
-
-            var notBefore = time.GetUtcNow();
-            var notAfter = notBefore.AddDays(authority.ValidityDays);
-            if (issuerCertificate is not null && notAfter > issuerCertificate.NotAfter)
-            {
-                // A CA certificate outliving its issuer would fail path validation after the issuer expires
-                // (RFC 5280 §6.1.3 (a)(2)); end it with its issuer.
-                notAfter = new DateTimeOffset(issuerCertificate.NotAfter, TimeSpan.Zero);
-            }
-
-            var serial = serials.NewSerial();
-            var newTbs = AuthorityCertificateBuilder.BuildTbs(new AuthorityCertificateRequest
-            {
-                Serial = serial,
-                Subject = new X509Name(authority.Subject),
-                SubjectPublicKey = newSigner.PublicKeyInfo,
-                IssuerCertificate = issuerCertificate,
-                IssuerName = issuerCertificate is null ? null : issuerName,
-                NotBefore = notBefore,
-                NotAfter = notAfter,
-                PathLength = authority.PathLength,
-                SignatureAlgorithm = signatureAlgorithm,
-                PublicBaseUrl = baseUrl,
-            });
-            var tbsDer = newTbs.GetDerEncoded();
-
-            // Lint before sign, as for every certificate (ARCHITECTURE.md §2): CA rules apply (no profile).
-            using (var throwAway = new ThrowAwaySigner())
-            {
-                var errors = linter.Run(new LintContext { Der = throwAway.Certificate(newTbs, tbsDer), IssuerCertificate = issuerCertificate, Now = notBefore })
-                    .Where(f => f.Severity == LintSeverity.Error)
-                    .ToList();
-                if (errors.Count > 0)
-                {
-                    throw new CaException(CaErrorKind.PolicyViolation, $"The certificate of authority '{name}' fails lints: {string.Join("; ", errors)}");
-                }
-            }
-
-            // Record what is about to be signed before the HSM signs it (ARCHITECTURE.md §2).
-            await store.ReserveAsync(
-                new AuthorityCertificate
-                {
-                    Name = name,
-                    IssuerName = issuerName,
-                    SerialHex = serial.ToString(16),
-                    Subject = authority.Subject,
-                    KeyUri = newSigner.KeyUri,
-                    NotBefore = newTbs.StartDate.ToDateTime(),
-                    NotAfter = newTbs.EndDate.ToDateTime(),
-                    TbsDer = tbsDer,
-                    Status = AuthorityStatus.Pending,
-                },
-                cancellationToken);
-
-            created[name] = (newSigner, await SignAndActivateAsync(name, newTbs, tbsDer, newIssuerSigner, signatureAlgorithm, cancellationToken));
-            logger.LogInformation("Authority {Authority} created: serial {Serial}, subject {Subject}", name, serial.ToString(16), authority.Subject);
-            result.Add((await store.FindActiveAsync(name, cancellationToken))!);
+                { Status: AuthorityStatus.Active } => Adopt(name, record),
+                not null => await ResumeAsync(name, record, issuerName, options, created, cancellationToken),
+                null => await CreateAsync(name, issuerName, options, created, cancellationToken),
+            };
+            result.Add(record is { Status: AuthorityStatus.Active } ? record : (await store.FindActiveAsync(name, cancellationToken))!);
         }
 
         return result;
+    }
+
+    /// <summary>An authority the interrupted ceremony finished: its recorded certificate and its key, checked to match.</summary>
+    private (IKeySigner Signer, X509Certificate Certificate) Adopt(string name, AuthorityCertificate record)
+    {
+        var signer = ResumedSigner(name, record);
+        var certificate = new X509CertificateParser().ReadCertificate(record.CertificateDer);
+        if (!signer.PublicKeyInfo.Equals(certificate.SubjectPublicKeyInfo))
+        {
+            throw new CaException(CaErrorKind.InvalidState, $"The HSM key '{name}' does not match the public key of the recorded '{name}' certificate.");
+        }
+
+        return (signer, certificate);
+    }
+
+    /// <summary>
+    /// An authority recorded (linted, perhaps signed) before the interruption and never activated: the same bytes are
+    /// signed again with the same keys. A signature that may exist from before was never published.
+    /// </summary>
+    private async Task<(IKeySigner Signer, X509Certificate Certificate)> ResumeAsync(
+        string name,
+        AuthorityCertificate record,
+        string issuerName,
+        CaOptions options,
+        Dictionary<string, (IKeySigner Signer, X509Certificate Certificate)> created,
+        CancellationToken cancellationToken)
+    {
+        var signer = ResumedSigner(name, record);
+        var tbs = TbsCertificateStructure.GetInstance(record.TbsDer);
+        if (!signer.PublicKeyInfo.Equals(tbs.SubjectPublicKeyInfo) || record.IssuerName != issuerName)
+        {
+            throw new CaException(
+                CaErrorKind.InvalidState,
+                $"Authority '{name}' is recorded as pending with another key or issuer than the HSM and the configuration now have; it cannot be resumed.");
+        }
+
+        logger.LogWarning("Resuming an interrupted key ceremony: authority {Authority} (serial {Serial}) was recorded but never activated; signing its recorded certificate", name, record.SerialHex);
+        var issuerSigner = issuerName == name ? signer : created[issuerName].Signer;
+        var algorithm = SignatureAlgorithms.ForAuthority(options.Authorities[issuerName], issuerSigner.Algorithm);
+        return (signer, await SignAndActivateAsync(name, tbs, record.TbsDer, issuerSigner, algorithm, cancellationToken));
+    }
+
+    /// <summary>A new authority: key generated in the HSM, TBS built and linted, recorded, signed by its issuer, activated.</summary>
+    private async Task<(IKeySigner Signer, X509Certificate Certificate)> CreateAsync(
+        string name,
+        string issuerName,
+        CaOptions options,
+        Dictionary<string, (IKeySigner Signer, X509Certificate Certificate)> created,
+        CancellationToken cancellationToken)
+    {
+        var authority = options.Authorities[name];
+        var algorithm = KeyAlgorithm.Parse(authority.KeyAlgorithm);
+        logger.LogInformation("Generating the {Algorithm} key of authority {Authority} in the HSM", algorithm, name);
+        var signer = keys.GenerateKey(name, algorithm);
+        var (issuerSigner, issuerCertificate) = issuerName == name ? (signer, null) : created[issuerName];
+        var signatureAlgorithm = SignatureAlgorithms.ForAuthority(options.Authorities[issuerName], issuerSigner.Algorithm);
+
+        var notBefore = time.GetUtcNow();
+        var notAfter = notBefore.AddDays(authority.ValidityDays);
+        if (issuerCertificate is not null && notAfter > issuerCertificate.NotAfter)
+        {
+            // A CA certificate outliving its issuer would fail path validation after the issuer expires
+            // (RFC 5280 §6.1.3 (a)(2)); end it with its issuer.
+            notAfter = new DateTimeOffset(issuerCertificate.NotAfter, TimeSpan.Zero);
+        }
+
+        var serial = serials.NewSerial();
+        var tbs = AuthorityCertificateBuilder.BuildTbs(new AuthorityCertificateRequest
+        {
+            Serial = serial,
+            Subject = new X509Name(authority.Subject),
+            SubjectPublicKey = signer.PublicKeyInfo,
+            IssuerCertificate = issuerCertificate,
+            IssuerName = issuerCertificate is null ? null : issuerName,
+            NotBefore = notBefore,
+            NotAfter = notAfter,
+            PathLength = authority.PathLength,
+            SignatureAlgorithm = signatureAlgorithm,
+            PublicBaseUrl = options.PublicBaseUri,
+        });
+        var tbsDer = tbs.GetDerEncoded();
+
+        // Lint before sign, as for every certificate (ARCHITECTURE.md §2): CA rules apply (no profile).
+        using (var throwAway = new ThrowAwaySigner())
+        {
+            var errors = linter.Run(new LintContext { Der = throwAway.Certificate(tbs, tbsDer), IssuerCertificate = issuerCertificate, Now = notBefore })
+                .Where(f => f.Severity == LintSeverity.Error)
+                .ToList();
+            if (errors.Count > 0)
+            {
+                throw new CaException(CaErrorKind.PolicyViolation, $"The certificate of authority '{name}' fails lints: {string.Join("; ", errors)}");
+            }
+        }
+
+        // Record what is about to be signed before the HSM signs it (ARCHITECTURE.md §2).
+        await store.ReserveAsync(
+            new AuthorityCertificate
+            {
+                Name = name,
+                IssuerName = issuerName,
+                SerialHex = serial.ToString(16),
+                Subject = authority.Subject,
+                KeyUri = signer.KeyUri,
+                NotBefore = tbs.StartDate.ToDateTime(),
+                NotAfter = tbs.EndDate.ToDateTime(),
+                TbsDer = tbsDer,
+                Status = AuthorityStatus.Pending,
+            },
+            cancellationToken);
+
+        var certificate = await SignAndActivateAsync(name, tbs, tbsDer, issuerSigner, signatureAlgorithm, cancellationToken);
+        logger.LogInformation("Authority {Authority} created: serial {Serial}, subject {Subject}", name, serial.ToString(16), authority.Subject);
+        return (signer, certificate);
     }
 
     private static string Describe(IEnumerable<AuthorityCertificate> authorities) =>
