@@ -110,16 +110,7 @@ public sealed class MigrationTests : IDisposable
     private List<string> Columns(string file, string table)
     {
         using var connection = Connect(file);
-        using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT name FROM pragma_table_info('{table}')";
-        using var reader = command.ExecuteReader();
-        var names = new List<string>();
-        while (reader.Read())
-        {
-            names.Add(reader.GetString(0));
-        }
-
-        return names;
+        return Read(connection, $"SELECT name FROM pragma_table_info('{table}')").Select(r => r[0]).ToList();
     }
 
     /// <summary>Every table's columns, indexes and foreign keys, in an order that does not depend on how they were made.</summary>
@@ -129,20 +120,20 @@ public sealed class MigrationTests : IDisposable
         var lines = new List<string>();
         foreach (var table in Read(connection, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT IN ('__EFMigrationsHistory', '__EFMigrationsLock') ORDER BY name").Select(r => r[0]))
         {
-            lines.Add("table " + table);
-            lines.AddRange(Read(connection, $"SELECT name, type, \"notnull\", pk, dflt_value FROM pragma_table_info('{table}')")
-                .Select(r => $"  column {r[0]} {r[1]} notnull={r[2]} pk={r[3]} default={r[4]}").Order(StringComparer.Ordinal));
+            var parts = Read(connection, $"SELECT name, type, \"notnull\", pk, dflt_value FROM pragma_table_info('{table}')")
+                .Select(r => $"  column {r[0]} {r[1]} notnull={r[2]} pk={r[3]} default={r[4]}").ToList();
             foreach (var index in Read(connection, $"SELECT name, \"unique\", partial FROM pragma_index_list('{table}') WHERE origin <> 'pk'"))
             {
                 var keyColumns = Read(connection, $"SELECT name FROM pragma_index_info('{index[0]}') ORDER BY seqno").Select(r => r[0]);
                 var definition = Read(connection, $"SELECT sql FROM sqlite_master WHERE type = 'index' AND name = '{index[0]}'").Single()[0];
                 var where = definition.Contains(" WHERE ", StringComparison.Ordinal) ? definition[definition.IndexOf(" WHERE ", StringComparison.Ordinal)..] : string.Empty;
-                lines.Add($"  index {index[0]} unique={index[1]} ({string.Join(",", keyColumns)}){where}");
+                parts.Add($"  index {index[0]} unique={index[1]} ({string.Join(",", keyColumns)}){where}");
             }
 
-            lines.AddRange(Read(connection, $"SELECT \"table\", \"from\", \"to\", on_delete FROM pragma_foreign_key_list('{table}')")
+            parts.AddRange(Read(connection, $"SELECT \"table\", \"from\", \"to\", on_delete FROM pragma_foreign_key_list('{table}')")
                 .Select(r => $"  fk {r[1]} -> {r[0]}.{r[2]} on delete {r[3]}"));
-            lines.Sort(lines.IndexOf("table " + table) + 1, lines.Count - lines.IndexOf("table " + table) - 1, StringComparer.Ordinal);
+            lines.Add("table " + table);
+            lines.AddRange(parts.Order(StringComparer.Ordinal));
         }
 
         return lines;
