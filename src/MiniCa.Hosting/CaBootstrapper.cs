@@ -100,6 +100,7 @@ public sealed class CaBootstrapper(
         {
             var recorded = await authorities.ListAsync(cancellationToken);
             AnchorKeys(recorded);
+            CheckAuthorityKeys(recorded);
             await WriteCertificateFilesAsync(recorded, cancellationToken);
             return;
         }
@@ -131,6 +132,51 @@ public sealed class CaBootstrapper(
             var certificate = new Org.BouncyCastle.X509.X509CertificateParser().ReadCertificate(authority.CertificateDer);
             hsm.AnchorKey(authority.KeyUri, certificate.CertificateStructure.SubjectPublicKeyInfo.GetDerEncoded());
         }
+    }
+
+    /// <summary>
+    /// Checks that some member that is up holds each active authority's key, with the public key of its certificate:
+    /// a CA whose keys are missing or replaced stops here with one line per authority, rather than at its first
+    /// signature with an error about a member.
+    /// </summary>
+    /// <exception cref="CaException">An authority's key is on no member that is up, or only with another public key.</exception>
+    public void CheckAuthorityKeys(IEnumerable<AuthorityCertificate> recorded)
+    {
+        ArgumentNullException.ThrowIfNull(recorded);
+        var up = hsm.Members.Where(m => m.State == HsmMemberState.Up).ToList();
+        var problems = new List<string>();
+        foreach (var authority in recorded.Where(a => a.Status == AuthorityStatus.Active && a.CertificateDer is not null))
+        {
+            var label = Pkcs11KeyStore.LogicalName(authority.KeyUri);
+            var spki = new Org.BouncyCastle.X509.X509CertificateParser().ReadCertificate(authority.CertificateDer)
+                .CertificateStructure.SubjectPublicKeyInfo.GetDerEncoded();
+            var holders = up.Where(m => m.Keys.KeyExists(label)).ToList();
+            if (holders.Count == 0)
+            {
+                problems.Add($"authority '{authority.Name}' (serial {authority.SerialHex}): no HSM member holds its key '{label}'");
+            }
+            else if (!holders.Any(m => m.Keys.GetSigner(label).PublicKeyInfo.GetDerEncoded().AsSpan().SequenceEqual(spki)))
+            {
+                problems.Add($"authority '{authority.Name}' (serial {authority.SerialHex}): the key '{label}' on {string.Join(", ", holders.Select(m => m.Name))} is another key than its certificate's");
+            }
+        }
+
+        if (problems.Count == 0)
+        {
+            return;
+        }
+
+        var status = hsm.GetStatus();
+        var tokens = string.Join(", ", status.Where(m => m.State == HsmMemberState.Up).Select(m => $"{m.Name}: token '{m.TokenLabel}' serial {m.TokenSerial}"));
+        var down = status.Where(m => m.State != HsmMemberState.Up).Select(m => m.Name).ToList();
+        var paths = EmbeddedSoftHsm.PathsFor(options.DataDirectory);
+        var remedy = options.Hsm.IsEmbedded
+            ? $"The embedded token store is not this CA's: restore {paths.HsmDirectory} together with {Path.GetDirectoryName(paths.UserPinFile)} from the backup made with this database."
+            : "Point Hsm:Members at the HSM that holds this CA's keys (or restore them to it).";
+        throw new CaException(
+            CaErrorKind.Configuration,
+            $"The issuance database records authorities whose keys are not in the HSM ({tokens}" +
+            (down.Count > 0 ? $"; down: {string.Join(", ", down)}" : string.Empty) + $"): {string.Join("; ", problems)}. {remedy}");
     }
 
     /// <summary>Writes each active CA certificate as <c>&lt;name&gt;.crt</c> (DER) and <c>&lt;name&gt;.pem</c>.</summary>

@@ -38,10 +38,17 @@ public static class EmbeddedSoftHsm
     /// Creates the token store, configuration, PINs and token where missing, points SoftHSM2 at them (natively,
     /// before the module loads) and returns how to connect. Safe to call on every start.
     /// </summary>
-    /// <exception cref="CaException">SoftHSM2 is missing, or the module is already loaded with another store.</exception>
+    /// <exception cref="CaException">SoftHSM2 is missing, the module is already loaded with another store, or the
+    /// token's PIN files exist without the token (a lost token store) or the token without its user PIN file.</exception>
     public static HsmMemberSettings Provision(string dataDirectory, string modulePath, int maxSessions = 16)
     {
         var paths = PathsFor(dataDirectory);
+        if (HasPinFiles(paths) && (!Directory.Exists(paths.TokenDirectory) || !Directory.EnumerateFileSystemEntries(paths.TokenDirectory).Any()))
+        {
+            // Refused before anything is created, so the store can be restored where it was.
+            throw TokenStoreLost(paths);
+        }
+
         CreatePrivateDirectory(Path.GetFullPath(dataDirectory));
         CreatePrivateDirectory(paths.HsmDirectory);
         CreatePrivateDirectory(paths.TokenDirectory);
@@ -78,10 +85,32 @@ public static class EmbeddedSoftHsm
             return settings;
         }
 
-        var soPin = ReadOrCreatePin(paths.SoPinFile);
-        var userPin = ReadOrCreatePin(paths.UserPinFile);
+        if (HasPinFiles(paths))
+        {
+            throw TokenStoreLost(paths);
+        }
+
+        var soPin = CreatePin(paths.SoPinFile);
+        var userPin = CreatePin(paths.UserPinFile);
         InitializeToken(library, TokenLabel, soPin, userPin);
         return settings;
+    }
+
+    /// <summary>The PIN files are written only when the token is made.</summary>
+    private static bool HasPinFiles(EmbeddedHsmPaths paths) => File.Exists(paths.UserPinFile) || File.Exists(paths.SoPinFile);
+
+    /// <summary>
+    /// PINs without their token: the token store was lost, or not restored with them. A new empty token would hide
+    /// that, and leave two tokens with the same label once the old store came back.
+    /// </summary>
+    private static CaException TokenStoreLost(EmbeddedHsmPaths paths)
+    {
+        var secrets = Path.GetDirectoryName(paths.UserPinFile);
+        return new CaException(
+            CaErrorKind.Configuration,
+            $"The embedded token store {paths.TokenDirectory} holds no token '{TokenLabel}', but its PIN files in {secrets} exist: " +
+            $"the token store was removed or not restored. Restore {paths.HsmDirectory} together with {secrets} from the same backup. " +
+            "To start a new CA instead, remove the PIN files (hsm-user-pin, hsm-so-pin) and the issuance database.");
     }
 
     private static void PointSoftHsmAt(string configFile, string modulePath)
@@ -132,13 +161,8 @@ public static class EmbeddedSoftHsm
         session.Logout();
     }
 
-    private static string ReadOrCreatePin(string path)
+    private static string CreatePin(string path)
     {
-        if (File.Exists(path))
-        {
-            return PinSource.Resolve("file:" + path, Path.GetDirectoryName(path)!);
-        }
-
         // 144 random bits, printable (SoftHSM2 accepts 4..255 bytes).
         var pin = Convert.ToBase64String(RandomNumberGenerator.GetBytes(18)).Replace('+', '-').Replace('/', '_');
         WritePrivateFile(path, pin + "\n");

@@ -197,6 +197,81 @@ public sealed class WebHostTests
         Assert.False(Directory.Exists(directory.Combine("data")));
     }
 
+    [Fact]
+    public async Task Start_TokenStoreLostOrOfAnotherCa_RefusesNamingTheStore_RestoredServesTheSameCa()
+    {
+        Prerequisites.RequireSoftHsm();
+        using var directory = new TempDirectory("minica-web");
+        var ours = directory.Combine("ours");
+        var theirs = directory.Combine("theirs");
+        foreach (var ca in new[] { ours, theirs })
+        {
+            Directory.CreateDirectory(ca);
+            Minica.WriteConfig(ca, """{ "DataDirectory": "data" }""");
+            await using var host = WebHostProcess.Start(ca, FreePort.Next());
+            await host.WaitUntilHealthyAsync();
+        }
+
+        var root = File.ReadAllBytes(Path.Combine(ours, "data", "ca", "root.crt"));
+        var tokens = Path.Combine(ours, "data", "hsm", "tokens");
+        var secrets = Path.Combine(ours, "data", "secrets");
+        var saved = directory.Combine("saved");
+        Directory.CreateDirectory(saved);
+        Directory.Move(tokens, Path.Combine(saved, "tokens"));
+        foreach (var pin in new[] { "hsm-user-pin", "hsm-so-pin" })
+        {
+            File.Copy(Path.Combine(secrets, pin), Path.Combine(saved, pin));
+        }
+
+        // The token store is gone, its PINs are not: refused before a new empty token is made in its place.
+        await using (var lost = WebHostProcess.Start(ours, FreePort.Next()))
+        {
+            await StopsWithOneLineAsync(lost, $"minica-web: error: The embedded token store {tokens} holds no token 'MiniCa', but its PIN files in {secrets} exist");
+            Assert.False(Directory.Exists(tokens));
+        }
+
+        // Another CA's token and PINs: the keys are there under the same labels, but they are not this CA's keys.
+        CopyDirectory(Path.Combine(theirs, "data", "hsm", "tokens"), tokens);
+        foreach (var pin in new[] { "hsm-user-pin", "hsm-so-pin" })
+        {
+            File.Copy(Path.Combine(theirs, "data", "secrets", pin), Path.Combine(secrets, pin), overwrite: true);
+        }
+
+        await using (var foreign = WebHostProcess.Start(ours, FreePort.Next()))
+        {
+            await StopsWithOneLineAsync(foreign, "minica-web: error: The issuance database records authorities whose keys are not in the HSM");
+            Assert.Contains("authority 'root' (serial ", foreign.Output, StringComparison.Ordinal);
+            Assert.Contains("the key 'issuing' on embedded is another key than its certificate's", foreign.Output, StringComparison.Ordinal);
+            Assert.Contains($"restore {Path.Combine(ours, "data", "hsm")} together with {secrets}", foreign.Output, StringComparison.Ordinal);
+        }
+
+        // Restored from the same backup: the same CA serves again.
+        Directory.Delete(tokens, recursive: true);
+        Directory.Move(Path.Combine(saved, "tokens"), tokens);
+        foreach (var pin in new[] { "hsm-user-pin", "hsm-so-pin" })
+        {
+            File.Copy(Path.Combine(saved, pin), Path.Combine(secrets, pin), overwrite: true);
+        }
+
+        await using (var restored = WebHostProcess.Start(ours, FreePort.Next()))
+        {
+            await restored.WaitUntilHealthyAsync();
+            Assert.Equal(root, await restored.Client.GetByteArrayAsync("ca/root.crt"));
+            Assert.DoesNotContain("key ceremony", restored.Output, StringComparison.Ordinal);
+        }
+    }
+
+    private static void CopyDirectory(string source, string target)
+    {
+        Directory.CreateDirectory(target);
+        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
+        {
+            var copy = Path.Combine(target, Path.GetRelativePath(source, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
+            File.Copy(file, copy);
+        }
+    }
+
     /// <summary>The host ends by itself, non-zero, having said <paramref name="line"/> and shown no stack trace.</summary>
     private static async Task StopsWithOneLineAsync(WebHostProcess host, string line)
     {
