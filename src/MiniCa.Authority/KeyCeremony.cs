@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using MiniCa.Core.Authorities;
 using MiniCa.Core.Configuration;
@@ -15,9 +16,10 @@ namespace MiniCa.Authority;
 /// <summary>
 /// Creates the CA: for each configured authority, issuers first, a key generated in the HSM and a certificate
 /// recorded as pending, signed by its issuer's key, verified, then activated. Runs once: it refuses when every
-/// recorded authority is active, and when an authority key exists without a record. A ceremony that was interrupted
-/// after recording a certificate (an authority left pending) is resumed: the recorded bytes are signed with the key
-/// already in the HSM, and the authorities after it are created as usual.
+/// recorded authority is active, and when an authority key exists that this database did not record generating. A
+/// ceremony that was interrupted is resumed: a key it generated (recorded by CKA_ID just before) is certified, an
+/// authority left pending has its recorded bytes signed with the key already in the HSM, and the authorities after
+/// it are created as usual.
 /// </summary>
 public sealed class KeyCeremony(
     IKeyManager keys,
@@ -34,7 +36,8 @@ public sealed class KeyCeremony(
     {
         ArgumentNullException.ThrowIfNull(options);
         var recorded = (await store.ListAsync(cancellationToken)).ToDictionary(a => a.Name, StringComparer.Ordinal);
-        if (recorded.Count > 0 && recorded.Values.All(a => a.Status == AuthorityStatus.Active))
+        // Finished when every configured authority is active; a ceremony interrupted after some of them resumes.
+        if (options.Authorities.Keys.All(name => recorded.TryGetValue(name, out var a) && a.Status == AuthorityStatus.Active))
         {
             throw new CaException(
                 CaErrorKind.AlreadyExists,
@@ -51,14 +54,7 @@ public sealed class KeyCeremony(
                 $"resume it with the configuration it started with ({Describe(recorded.Values)}).");
         }
 
-        var existingKeys = order.Where(name => !recorded.ContainsKey(name) && keys.KeyExists(name)).ToList();
-        if (existingKeys.Count > 0)
-        {
-            throw new CaException(
-                CaErrorKind.AlreadyExists,
-                $"The HSM already holds key(s) {string.Join(", ", existingKeys.Select(k => $"'{k}'"))} but the database records no certificate for them; " +
-                "an earlier ceremony was interrupted before recording one, or the token belongs to another CA. Use an empty token (or remove those keys) and run init again.");
-        }
+        var generated = await GeneratedKeysAsync(options, order.Where(name => !recorded.ContainsKey(name)), cancellationToken);
 
         var created = new Dictionary<string, (IKeySigner Signer, X509Certificate Certificate)>(StringComparer.Ordinal);
         var result = new List<AuthorityCertificate>();
@@ -72,12 +68,52 @@ public sealed class KeyCeremony(
             {
                 { Status: AuthorityStatus.Active } => Adopt(name, record),
                 not null => await ResumeAsync(name, record, issuerName, options, created, cancellationToken),
-                null => await CreateAsync(name, issuerName, options, created, cancellationToken),
+                null => await CreateAsync(name, issuerName, options, created, generated.GetValueOrDefault(name), cancellationToken),
             };
             result.Add(record is { Status: AuthorityStatus.Active } ? record : (await store.FindActiveAsync(name, cancellationToken))!);
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// The keys already in the HSM for authorities without a record: each must be the one this database recorded just
+    /// before generating it (same CKA_ID, and the algorithm the configuration still asks for), left by a ceremony
+    /// interrupted before it recorded the key's certificate. Any other key may be a live CA's: nothing certifies or
+    /// replaces it, and the ceremony stops naming it.
+    /// </summary>
+    private async Task<Dictionary<string, IKeySigner>> GeneratedKeysAsync(CaOptions options, IEnumerable<string> unrecorded, CancellationToken cancellationToken)
+    {
+        var generated = new Dictionary<string, IKeySigner>(StringComparer.Ordinal);
+        var refused = new List<string>();
+        foreach (var name in unrecorded.Where(keys.KeyExists))
+        {
+            var generation = await store.FindKeyGenerationAsync(name, cancellationToken);
+            var signer = keys.GetSigner(name);
+            var configured = KeyAlgorithm.Parse(options.Authorities[name].KeyAlgorithm);
+            if (generation is null || !string.Equals(generation.KeyId, signer.KeyId, StringComparison.OrdinalIgnoreCase))
+            {
+                refused.Add($"'{name}'");
+            }
+            else if (signer.Algorithm != configured)
+            {
+                refused.Add($"'{name}' (generated as {signer.Algorithm} by the interrupted ceremony; the configuration now asks for {configured})");
+            }
+            else
+            {
+                generated[name] = signer;
+            }
+        }
+
+        if (refused.Count > 0)
+        {
+            throw new CaException(
+                CaErrorKind.AlreadyExists,
+                $"The HSM already holds key(s) {string.Join(", ", refused)} but the database records no certificate for them, nor their generation; " +
+                "the database was lost or replaced, or the token belongs to another CA. Use an empty token (or remove those keys) and run init again.");
+        }
+
+        return generated;
     }
 
     /// <summary>An authority the interrupted ceremony finished: its recorded certificate and its key, checked to match.</summary>
@@ -120,18 +156,39 @@ public sealed class KeyCeremony(
         return (signer, await SignAndActivateAsync(name, tbs, record.TbsDer, issuerSigner, algorithm, cancellationToken));
     }
 
-    /// <summary>A new authority: key generated in the HSM, TBS built and linted, recorded, signed by its issuer, activated.</summary>
+    /// <summary>
+    /// A new authority: key generation recorded, key generated in the HSM (or the one an interrupted ceremony
+    /// generated, <paramref name="generatedKey"/>), TBS built and linted, recorded, signed by its issuer, activated.
+    /// </summary>
     private async Task<(IKeySigner Signer, X509Certificate Certificate)> CreateAsync(
         string name,
         string issuerName,
         CaOptions options,
         Dictionary<string, (IKeySigner Signer, X509Certificate Certificate)> created,
+        IKeySigner? generatedKey,
         CancellationToken cancellationToken)
     {
         var authority = options.Authorities[name];
         var algorithm = KeyAlgorithm.Parse(authority.KeyAlgorithm);
-        logger.LogInformation("Generating the {Algorithm} key of authority {Authority} in the HSM", algorithm, name);
-        var signer = keys.GenerateKey(name, algorithm);
+        IKeySigner signer;
+        if (generatedKey is not null)
+        {
+            logger.LogWarning(
+                "Resuming an interrupted key ceremony: the {Algorithm} key of authority {Authority} (CKA_ID {KeyId}) was generated but its certificate never recorded; certifying it",
+                algorithm, name, generatedKey.KeyId);
+            signer = generatedKey;
+        }
+        else
+        {
+            // Recorded first, so that a ceremony interrupted from here on can tell this key from any other.
+            var keyId = RandomNumberGenerator.GetBytes(16);
+            await store.RecordKeyGenerationAsync(
+                new KeyGeneration { Name = name, KeyAlgorithm = algorithm.Name, KeyId = Convert.ToHexStringLower(keyId), StartedAt = time.GetUtcNow() },
+                cancellationToken);
+            logger.LogInformation("Generating the {Algorithm} key of authority {Authority} in the HSM", algorithm, name);
+            signer = keys.GenerateKey(name, algorithm, keyId);
+        }
+
         var (issuerSigner, issuerCertificate) = issuerName == name ? (signer, null) : created[issuerName];
         var signatureAlgorithm = SignatureAlgorithms.ForAuthority(options.Authorities[issuerName], issuerSigner.Algorithm);
 

@@ -13,6 +13,9 @@ public sealed class MiniCaDbContext(DbContextOptions<MiniCaDbContext> options)
     /// <summary>CA certificates.</summary>
     public DbSet<AuthorityEntity> Authorities => Set<AuthorityEntity>();
 
+    /// <summary>CA keys recorded before the HSM generated them.</summary>
+    public DbSet<KeyGenerationEntity> KeyGenerations => Set<KeyGenerationEntity>();
+
     /// <summary>Certificate requests.</summary>
     public DbSet<CertificateRequestEntity> Requests => Set<CertificateRequestEntity>();
 
@@ -91,6 +94,17 @@ public sealed class MiniCaDbContext(DbContextOptions<MiniCaDbContext> options)
             entity.Property(e => e.Status).HasConversion<string>().HasMaxLength(16);
             entity.HasIndex(e => e.Name).IsUnique();
             entity.HasIndex(e => e.SerialHex).IsUnique();
+        });
+
+        builder.Entity<KeyGenerationEntity>(entity =>
+        {
+            entity.ToTable("KeyGenerations");
+            entity.HasKey(e => e.Id);
+            entity.Property(e => e.Name).HasMaxLength(32).IsRequired();
+            entity.Property(e => e.KeyAlgorithm).HasMaxLength(16).IsRequired();
+            // CKA_ID: 16 random bytes when MiniCa chooses it; room for a module's longer identifiers.
+            entity.Property(e => e.KeyId).HasMaxLength(128).IsRequired();
+            entity.HasIndex(e => e.Name);
         });
 
         builder.Entity<CertificateRequestEntity>(entity =>

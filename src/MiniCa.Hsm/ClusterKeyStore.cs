@@ -19,7 +19,7 @@ public sealed class ClusterKeyStore(HsmCluster cluster) : IKeyManager
     public HsmCluster Cluster { get; } = cluster ?? throw new ArgumentNullException(nameof(cluster));
 
     /// <inheritdoc />
-    public IKeySigner GenerateKey(string keyName, KeyAlgorithm algorithm)
+    public IKeySigner GenerateKey(string keyName, KeyAlgorithm algorithm, byte[]? keyId = null)
     {
         if (KeyExists(keyName))
         {
@@ -27,7 +27,7 @@ public sealed class ClusterKeyStore(HsmCluster cluster) : IKeyManager
         }
 
         var primary = Cluster.Primary;
-        var signer = primary.Keys.GenerateKey(keyName, algorithm);
+        var signer = primary.Keys.GenerateKey(keyName, algorithm, keyId);
         Cluster.SetReference(keyName, signer.PublicKeyInfo.GetDerEncoded());
         primary.ClearKeyAbsent(keyName);
         foreach (var member in Cluster.Members.Where(m => m != primary))
@@ -90,6 +90,7 @@ internal sealed class ClusterSigner : IKeySigner
         _cluster = cluster;
         KeyName = first.KeyName;
         KeyUri = first.KeyUri;
+        KeyId = first.KeyId;
         Algorithm = first.Algorithm;
         PublicKey = first.PublicKey;
         PublicKeyInfo = first.PublicKeyInfo;
@@ -99,6 +100,8 @@ internal sealed class ClusterSigner : IKeySigner
     public string KeyName { get; }
 
     public string KeyUri { get; }
+
+    public string KeyId { get; }
 
     public KeyAlgorithm Algorithm { get; }
 

@@ -38,7 +38,7 @@ public sealed class Pkcs11KeyStore : IKeyManager
     public HsmMember Member => _member;
 
     /// <inheritdoc />
-    public IKeySigner GenerateKey(string keyName, KeyAlgorithm algorithm)
+    public IKeySigner GenerateKey(string keyName, KeyAlgorithm algorithm, byte[]? keyId = null)
     {
         ValidateName(keyName);
         ArgumentNullException.ThrowIfNull(algorithm);
@@ -49,7 +49,7 @@ public sealed class Pkcs11KeyStore : IKeyManager
                 $"A key named '{keyName}' already exists on token '{_member.TokenLabel}'; keys are never overwritten.");
         }
 
-        var id = RandomNumberGenerator.GetBytes(16);
+        var id = keyId is { Length: > 0 } ? keyId : RandomNumberGenerator.GetBytes(16);
         _member.ExecuteReadWrite($"generate the {algorithm} key '{keyName}'", session =>
         {
             var (mechanismType, publicTemplate, privateTemplate) = KeyTemplates.For(keyName, id, algorithm, _copyable);
@@ -268,7 +268,7 @@ public sealed class Pkcs11KeyStore : IKeyManager
             var id = session.GetAttributeValue(privateKey, [CKA.CKA_ID])[0].GetValueAsByteArray();
             var publicKey = _member.FindObject(session, CKO.CKO_PUBLIC_KEY, label);
             var (algorithm, spki) = ReadPublicKey(session, publicKey, label);
-            return new Pkcs11Signer(_member, label, BuildUri(label, id), algorithm, spki);
+            return new Pkcs11Signer(_member, label, BuildUri(label, id), Convert.ToHexStringLower(id ?? []), algorithm, spki);
         }));
     }
 

@@ -22,11 +22,12 @@ internal sealed class Pkcs11Signer : IKeySigner
     private readonly HsmMember _member;
     private readonly string _action;
 
-    internal Pkcs11Signer(HsmMember member, string keyName, string keyUri, KeyAlgorithm algorithm, SubjectPublicKeyInfo publicKeyInfo)
+    internal Pkcs11Signer(HsmMember member, string keyName, string keyUri, string keyId, KeyAlgorithm algorithm, SubjectPublicKeyInfo publicKeyInfo)
     {
         _member = member;
         KeyName = keyName;
         KeyUri = keyUri;
+        KeyId = keyId;
         Algorithm = algorithm;
         PublicKeyInfo = publicKeyInfo;
         PublicKey = PublicKeyFactory.CreateKey(publicKeyInfo);
@@ -36,6 +37,8 @@ internal sealed class Pkcs11Signer : IKeySigner
     public string KeyName { get; }
 
     public string KeyUri { get; }
+
+    public string KeyId { get; }
 
     public KeyAlgorithm Algorithm { get; }
 

@@ -4,8 +4,9 @@ using MiniCa.TestSupport;
 namespace MiniCa.Integration.Tests;
 
 /// <summary>
-/// A key ceremony interrupted after recording a certificate, before activating it, is resumed by the next
-/// <c>minica init</c> with the key already in the HSM and the recorded bytes; a finished one is never run again.
+/// A key ceremony interrupted after generating a key, or after recording a certificate before activating it, is
+/// resumed by the next <c>minica init</c> with the key already in the HSM (and the recorded bytes); a finished one is
+/// never run again, and a key the database did not record generating is never certified.
 /// </summary>
 public sealed class CeremonyResumeTests
 {
@@ -31,7 +32,8 @@ public sealed class CeremonyResumeTests
 
         Assert.True(resumed.ExitCode == 0, resumed.Combined);
         Assert.Contains("Resuming an interrupted key ceremony", resumed.Combined, StringComparison.Ordinal);
-        Assert.DoesNotContain("Generating the", resumed.Combined, StringComparison.Ordinal);
+        // No key was generated: the two of the first init are the only ones recorded.
+        Assert.Equal(2L, Query<long>(database, "SELECT COUNT(*) FROM \"KeyGenerations\""));
         Assert.Equal(rootPem, File.ReadAllText(directory.Combine("data", "ca", "root.pem")));
         var verify = await ProcessRunner.RunAsync(openssl, ["verify", "-x509_strict", "-check_ss_sig", "-CAfile", "root.pem", "issuing.pem"], workingDirectory: directory.Combine("data", "ca"));
         Assert.Equal("issuing.pem: OK", verify.StandardOutput.Trim());
@@ -44,6 +46,48 @@ public sealed class CeremonyResumeTests
         var again = await Minica.RunAsync(directory.Path, ["init"]);
         Assert.Equal(1, again.ExitCode);
         Assert.Contains("The CA is already initialised (", again.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Init_AfterAnInterruptionBetweenKeyGenerationAndRecord_CertifiesTheRecordedKeyOnly()
+    {
+        Prerequisites.RequireSoftHsm();
+        var openssl = Prerequisites.RequireProgram("openssl", "openssl");
+        using var directory = new TempDirectory("minica-resume");
+        Minica.WriteConfig(directory.Path, """{ "DataDirectory": "data" }""");
+        var first = await Minica.RunAsync(directory.Path, ["init"]);
+        Assert.True(first.ExitCode == 0, first.Combined);
+        var database = $"Data Source={directory.Combine("data", "minica.db")};Pooling=False";
+        var issuingFile = directory.Combine("data", "ca", "issuing.crt");
+        var key = new Org.BouncyCastle.X509.X509CertificateParser().ReadCertificate(File.ReadAllBytes(issuingFile)).CertificateStructure.SubjectPublicKeyInfo;
+        var keyId = Query(database, "SELECT \"KeyId\" FROM \"KeyGenerations\" WHERE \"Name\" = 'issuing'");
+        Assert.Matches("^[0-9a-f]{32}$", keyId);
+        Assert.Contains(keyId, Query(database, "SELECT \"Details\" FROM \"AuditEvents\" WHERE \"Action\" = 'authority.key_generating' AND \"Subject\" = 'authority:issuing'"), StringComparison.Ordinal);
+
+        // What a process killed after generating the issuing key, before recording its certificate, leaves: the
+        // generation recorded, the key in the HSM, no authority row (the root is finished).
+        Execute(database, "DELETE FROM \"Authorities\" WHERE \"Name\" = 'issuing'");
+        File.Delete(issuingFile);
+        File.Delete(directory.Combine("data", "ca", "issuing.pem"));
+
+        // A key under that label with another CKA_ID than the recorded one is not this ceremony's: refused.
+        Execute(database, $"UPDATE \"KeyGenerations\" SET \"KeyId\" = '{new string('0', 32)}' WHERE \"Name\" = 'issuing'");
+        var refused = await Minica.RunAsync(directory.Path, ["init"]);
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("The HSM already holds key(s) 'issuing' but the database records no certificate for them, nor their generation", refused.StandardError, StringComparison.Ordinal);
+
+        Execute(database, $"UPDATE \"KeyGenerations\" SET \"KeyId\" = '{keyId}' WHERE \"Name\" = 'issuing'");
+        var resumed = await Minica.RunAsync(directory.Path, ["init"]);
+
+        Assert.True(resumed.ExitCode == 0, resumed.Combined);
+        Assert.Contains($"Resuming an interrupted key ceremony: the P-256 key of authority issuing (CKA_ID {keyId}) was generated but its certificate never recorded", resumed.Combined, StringComparison.Ordinal);
+        // No key was generated: the two of the first init are the only ones recorded.
+        Assert.Equal(2L, Query<long>(database, "SELECT COUNT(*) FROM \"KeyGenerations\""));
+        var certified = new Org.BouncyCastle.X509.X509CertificateParser().ReadCertificate(File.ReadAllBytes(issuingFile)).CertificateStructure.SubjectPublicKeyInfo;
+        Assert.Equal(key, certified);
+        var verify = await ProcessRunner.RunAsync(openssl, ["verify", "-x509_strict", "-check_ss_sig", "-CAfile", "root.pem", "issuing.pem"], workingDirectory: directory.Combine("data", "ca"));
+        Assert.Equal("issuing.pem: OK", verify.StandardOutput.Trim());
+        Assert.Equal("Active", Query(database, "SELECT \"Status\" FROM \"Authorities\" WHERE \"Name\" = 'issuing'"));
     }
 
     [Fact]
@@ -80,6 +124,17 @@ public sealed class CeremonyResumeTests
         using var reader = command.ExecuteReader();
         Assert.True(reader.Read());
         return (reader.GetString(0), (byte[])reader.GetValue(1));
+    }
+
+    private static string Query(string connectionString, string sql) => Query<string>(connectionString, sql);
+
+    private static T Query<T>(string connectionString, string sql)
+    {
+        using var connection = new SqliteConnection(connectionString);
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return Assert.IsType<T>(command.ExecuteScalar());
     }
 
     private static void Execute(string connectionString, string sql)

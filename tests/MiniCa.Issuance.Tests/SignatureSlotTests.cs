@@ -36,7 +36,7 @@ public sealed class SignatureSlotTests(IssuanceFixture ca)
             }
         }
 
-        public IKeySigner GenerateKey(string keyName, KeyAlgorithm algorithm) => inner.GenerateKey(keyName, algorithm);
+        public IKeySigner GenerateKey(string keyName, KeyAlgorithm algorithm, byte[]? keyId = null) => inner.GenerateKey(keyName, algorithm, keyId);
 
         public IKeySigner GetSigner(string keyNameOrUri) => new WatchedSigner(inner.GetSigner(keyNameOrUri), this);
 
@@ -71,6 +71,8 @@ public sealed class SignatureSlotTests(IssuanceFixture ca)
         public string KeyName => inner.KeyName;
 
         public string KeyUri => inner.KeyUri;
+
+        public string KeyId => inner.KeyId;
 
         public KeyAlgorithm Algorithm => inner.Algorithm;
 

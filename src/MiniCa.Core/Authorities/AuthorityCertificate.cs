@@ -10,6 +10,22 @@ public enum AuthorityStatus
     Active,
 }
 
+/// <summary>A CA key the key ceremony generates: recorded before the HSM makes it.</summary>
+public sealed record KeyGeneration
+{
+    /// <summary>The authority's name, which is also the key's label.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>The key's algorithm, e.g. <c>P-256</c>.</summary>
+    public required string KeyAlgorithm { get; init; }
+
+    /// <summary>The identifier the key is generated with (PKCS#11 <c>CKA_ID</c>), lowercase hex.</summary>
+    public required string KeyId { get; init; }
+
+    /// <summary>When the generation was recorded (UTC).</summary>
+    public required DateTimeOffset StartedAt { get; init; }
+}
+
 /// <summary>The record of one CA certificate (root or subordinate).</summary>
 public sealed record AuthorityCertificate
 {

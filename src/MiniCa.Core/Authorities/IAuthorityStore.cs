@@ -10,9 +10,22 @@ public interface IAuthorityReader
     Task<AuthorityCertificate?> FindActiveAsync(string name, CancellationToken cancellationToken = default);
 }
 
-/// <summary>Records CA certificates: first what is about to be signed, then the signed result.</summary>
+/// <summary>
+/// Records CA certificates: first the key about to be generated, then what is about to be signed, then the signed
+/// result.
+/// </summary>
 public interface IAuthorityStore : IAuthorityReader
 {
+    /// <summary>
+    /// Records (with an audit event) that the key of an authority is about to be generated in the HSM with the
+    /// identifier <see cref="KeyGeneration.KeyId"/>, so that a ceremony interrupted before the key's certificate is
+    /// recorded can tell that key from any other.
+    /// </summary>
+    Task RecordKeyGenerationAsync(KeyGeneration generation, CancellationToken cancellationToken = default);
+
+    /// <summary>The latest key generation recorded for authority <paramref name="name"/>, if any.</summary>
+    Task<KeyGeneration?> FindKeyGenerationAsync(string name, CancellationToken cancellationToken = default);
+
     /// <summary>Records a pending certificate before its TBS bytes reach the HSM. Fails if the serial is taken.</summary>
     Task ReserveAsync(AuthorityCertificate pending, CancellationToken cancellationToken = default);
 

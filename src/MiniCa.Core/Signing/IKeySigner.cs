@@ -16,6 +16,9 @@ public interface IKeySigner
     /// <summary>An address of the key, e.g. an RFC 7512 <c>pkcs11:</c> URI.</summary>
     string KeyUri { get; }
 
+    /// <summary>The key's identifier in lowercase hex (PKCS#11 <c>CKA_ID</c>), set when it was generated; empty when it has none.</summary>
+    string KeyId { get; }
+
     /// <summary>The key's algorithm.</summary>
     KeyAlgorithm Algorithm { get; }
 

@@ -11,7 +11,7 @@ namespace MiniCa.Data.CompiledModel
     public partial class MiniCaDbContextModel
     {
         private MiniCaDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("689bce39-08c7-4e8a-9d5c-61a5a9c35079"), entityTypeCount: 24)
+            : base(skipDetectChanges: false, modelId: new Guid("7336ff59-294e-4c1f-8b58-2901562af6a2"), entityTypeCount: 25)
         {
         }
 
@@ -37,6 +37,7 @@ namespace MiniCa.Data.CompiledModel
             var certificateRequestEntity = CertificateRequestEntityEntityType.Create(this);
             var crlBlobEntity = CrlBlobEntityEntityType.Create(this);
             var crlStateEntity = CrlStateEntityEntityType.Create(this);
+            var keyGenerationEntity = KeyGenerationEntityEntityType.Create(this);
             var miniCaUser = MiniCaUserEntityType.Create(this);
             var quorumApprovalEntity = QuorumApprovalEntityEntityType.Create(this);
             var quorumOperationEntity = QuorumOperationEntityEntityType.Create(this);
@@ -76,6 +77,7 @@ namespace MiniCa.Data.CompiledModel
             CertificateRequestEntityEntityType.CreateAnnotations(certificateRequestEntity);
             CrlBlobEntityEntityType.CreateAnnotations(crlBlobEntity);
             CrlStateEntityEntityType.CreateAnnotations(crlStateEntity);
+            KeyGenerationEntityEntityType.CreateAnnotations(keyGenerationEntity);
             MiniCaUserEntityType.CreateAnnotations(miniCaUser);
             QuorumApprovalEntityEntityType.CreateAnnotations(quorumApprovalEntity);
             QuorumOperationEntityEntityType.CreateAnnotations(quorumOperationEntity);

@@ -785,6 +785,37 @@ namespace MiniCa.Data.Migrations
                     b.ToTable("CrlStates", (string)null);
                 });
 
+            modelBuilder.Entity("MiniCa.Data.Entities.KeyGenerationEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("KeyAlgorithm")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("KeyId")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("StartedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name");
+
+                    b.ToTable("KeyGenerations", (string)null);
+                });
+
             modelBuilder.Entity("MiniCa.Data.Entities.MiniCaUser", b =>
                 {
                     b.Property<string>("Id")

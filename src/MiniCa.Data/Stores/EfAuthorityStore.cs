@@ -26,6 +26,35 @@ public sealed class EfAuthorityStore(IDbContextFactory<MiniCaDbContext> contexts
     }
 
     /// <inheritdoc />
+    public async Task RecordKeyGenerationAsync(KeyGeneration generation, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(generation);
+        using var turn = await gate.EnterAsync(cancellationToken);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        db.KeyGenerations.Add(KeyGenerationEntity.From(generation));
+        db.AuditEvents.Add(new AuditEventEntity
+        {
+            At = generation.StartedAt,
+            Actor = "ceremony",
+            Action = "authority.key_generating",
+            Subject = $"authority:{generation.Name}",
+            Details = $"{generation.KeyAlgorithm} key '{generation.Name}' with CKA_ID {generation.KeyId}, generated in the HSM next",
+        });
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task<KeyGeneration?> FindKeyGenerationAsync(string name, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var row = await db.KeyGenerations.AsNoTracking()
+            .Where(g => g.Name == name)
+            .OrderByDescending(g => g.Id)
+            .FirstOrDefaultAsync(cancellationToken);
+        return row?.ToDomain();
+    }
+
+    /// <inheritdoc />
     public async Task ReserveAsync(AuthorityCertificate pending, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(pending);
