@@ -13,6 +13,12 @@ public sealed record LoadedConfiguration(CaOptions Options, string? ConfigFile, 
 {
     /// <summary>What errors name as the configuration's origin: the file, or the built-in defaults when there is none.</summary>
     public string Source => MiniCaConfiguration.SourceName(ConfigFile);
+
+    /// <summary>
+    /// <paramref name="problems"/> (each <c>Key: what is wrong</c>) with the origin of each key that a <c>MINICA_</c>
+    /// environment variable or a command-line argument set, so an error does not send the operator to the file.
+    /// </summary>
+    public IEnumerable<string> Attribute(IEnumerable<string> problems) => MiniCaConfiguration.Attribute(Configuration, problems);
 }
 
 /// <summary>
@@ -89,7 +95,7 @@ public static class MiniCaConfiguration
         {
             throw new CaException(
                 CaErrorKind.Configuration,
-                $"Configuration error in {source}: " + string.Join("; ", problems));
+                $"Configuration error in {source}: " + string.Join("; ", Attribute(configuration, problems)));
         }
 
         ResolvePaths(options, baseDirectory);
@@ -97,6 +103,37 @@ public static class MiniCaConfiguration
     }
 
     internal static string SourceName(string? file) => file ?? "the built-in defaults";
+
+    /// <inheritdoc cref="LoadedConfiguration.Attribute"/>
+    internal static IEnumerable<string> Attribute(IConfiguration configuration, IEnumerable<string> problems)
+    {
+        foreach (var problem in problems)
+        {
+            var end = problem.IndexOf(": ", StringComparison.Ordinal);
+            var origin = end > 0 ? OverrideOrigin(configuration, problem[..end]) : null;
+            yield return origin is null ? problem : $"{problem[..end]} (set by {origin}){problem[end..]}";
+        }
+    }
+
+    /// <summary>
+    /// The environment variable or command-line argument that gave <paramref name="key"/> its value (the last
+    /// provider that has it wins, as in binding); <see langword="null"/> when the file or a default did.
+    /// </summary>
+    private static string? OverrideOrigin(IConfiguration configuration, string key)
+    {
+        if (configuration is not IConfigurationRoot root)
+        {
+            return null;
+        }
+
+        var provider = root.Providers.Reverse().FirstOrDefault(p => p.TryGet(key, out _) || p.GetChildKeys([], key).Any());
+        return provider switch
+        {
+            Microsoft.Extensions.Configuration.EnvironmentVariables.EnvironmentVariablesConfigurationProvider => $"the environment variable MINICA_{key.Replace(":", "__", StringComparison.Ordinal)}",
+            Microsoft.Extensions.Configuration.CommandLine.CommandLineConfigurationProvider => $"the command-line argument --{key}",
+            _ => null,
+        };
+    }
 
     /// <summary>
     /// Reads the file on its own first: JSON syntax errors and unknown keys (a typo would otherwise be silently

@@ -141,7 +141,7 @@ public sealed class WebHostTests
         var file = Minica.WriteConfig(directory.Path, """{ "DataDirectory": "data" }""");
         await using (var refused = WebHostProcess.Start(directory.Path, port, https))
         {
-            await StopsWithOneLineAsync(refused, $"minica-web: error: Configuration error in {file}: Urls: 'https://localhost:{port}' is https, and no server certificate is configured");
+            await StopsWithOneLineAsync(refused, $"minica-web: error: Configuration error in {file}: Urls (set by the environment variable MINICA_Urls): 'https://localhost:{port}' is https, and no server certificate is configured");
             Assert.False(Directory.Exists(directory.Combine("data")));
         }
 
@@ -191,7 +191,7 @@ public sealed class WebHostTests
         holder.Start();
         await using var host = WebHostProcess.Start(directory.Path, port);
 
-        await StopsWithOneLineAsync(host, $"minica-web: error: Configuration error in {file}: Urls: 'http://localhost:{port}' cannot be listened on: port {port} is in use by another process");
+        await StopsWithOneLineAsync(host, $"minica-web: error: Configuration error in {file}: Urls (set by the environment variable MINICA_Urls): 'http://localhost:{port}' cannot be listened on: port {port} is in use by another process");
 
         // Checked before anything starts: no token, no database, no key ceremony.
         Assert.False(Directory.Exists(directory.Combine("data")));

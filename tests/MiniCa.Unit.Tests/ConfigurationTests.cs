@@ -73,7 +73,7 @@ public sealed class ConfigurationTests : IDisposable
             var error = Fails("--config", file);
 
             Assert.Equal(CaErrorKind.Configuration, error.Kind);
-            Assert.Contains("Authorities:issuing:KeyAlgorithm: 'P-521' is not one of P-256, P-384, RSA-2048, RSA-3072, RSA-4096", error.Message, StringComparison.Ordinal);
+            Assert.Contains("Authorities:issuing:KeyAlgorithm (set by the environment variable MINICA_Authorities__issuing__KeyAlgorithm): 'P-521' is not one of P-256, P-384, RSA-2048, RSA-3072, RSA-4096", error.Message, StringComparison.Ordinal);
         }
         finally
         {
@@ -133,6 +133,18 @@ public sealed class ConfigurationTests : IDisposable
         var error = Fails("--config", file);
 
         Assert.Equal($"Configuration error in {file}: Hsm:MaxConcurrentSignatures: -1 is out of range (0..1024; 0 = no limit).", error.Message);
+    }
+
+    [Fact]
+    public void Load_BadValueFromTheCommandLine_NamesTheArgumentNotTheFile()
+    {
+        var file = Write("""{ "Crl": { "NextUpdateHours": 24 }, "Hsm": { "MaxConcurrentSignatures": -1 } }""");
+
+        var error = Fails("--config", file, "--Crl:NextUpdateHours=0");
+
+        // The file's own bad value is the file's; the override's is the command line's.
+        Assert.Contains("Hsm:MaxConcurrentSignatures: -1 is out of range", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Crl:NextUpdateHours (set by the command-line argument --Crl:NextUpdateHours): 0 is out of range (1..8760)", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

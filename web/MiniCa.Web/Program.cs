@@ -36,7 +36,7 @@ builder.Configuration.AddConfiguration(loaded.Configuration);
 if (!builder.Configuration.GetSection("Kestrel:Endpoints").Exists()
     && ListenAddresses.Check(loaded.Options.Urls, builder.Configuration.GetSection("Kestrel:Certificates:Default").Exists()) is { Count: > 0 } listenProblems)
 {
-    await Console.Error.WriteLineAsync($"minica-web: error: Configuration error in {loaded.Source}: {string.Join("; ", listenProblems)}");
+    await Console.Error.WriteLineAsync($"minica-web: error: Configuration error in {loaded.Source}: {string.Join("; ", loaded.Attribute(listenProblems))}");
     return 1;
 }
 
