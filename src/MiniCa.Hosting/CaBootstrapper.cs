@@ -27,6 +27,12 @@ public sealed class CaBootstrapper(
     KeyCeremony ceremony,
     ILogger<CaBootstrapper> logger)
 {
+    /// <summary>SQLITE_FULL: a write found the disk full.</summary>
+    private const int SqliteFull = 13;
+
+    /// <summary>SQLITE_IOERR: a read or write failed (on a full disk, creating the write-ahead log fails so).</summary>
+    private const int SqliteIoError = 10;
+
     /// <summary>The folder the CA certificates are written to.</summary>
     public string CertificateDirectory => Path.Combine(options.DataDirectory, "ca");
 
@@ -51,9 +57,12 @@ public sealed class CaBootstrapper(
             {
                 // A file that is not a database, a read-only or full disk: one line naming the database, not a stack trace.
                 var database = db.Database.IsSqlite() ? new SqliteConnectionStringBuilder(options.Database.ConnectionString).DataSource : "the database";
+                var advice = ex is SqliteException { SqliteErrorCode: SqliteFull or SqliteIoError }
+                    ? "The disk that holds it is full, read-only or failing: free space (the database needs room to grow and for its write-ahead log) and start again."
+                    : "Check Database:ConnectionString; a SQLite file must be a MiniCa database, or absent to be created.";
                 throw new CaException(
                     CaErrorKind.Configuration,
-                    $"The issuance database {database} cannot be opened and brought up to date: {ex.Message} Check Database:ConnectionString; a SQLite file must be a MiniCa database, or absent to be created.",
+                    $"The issuance database {database} cannot be opened and brought up to date: {ex.Message} {advice}",
                     ex);
             }
         }

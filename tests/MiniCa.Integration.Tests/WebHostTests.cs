@@ -31,6 +31,9 @@ public sealed class WebHostTests
             using var health = JsonDocument.Parse(await host.Client.GetStringAsync("healthz"));
             Assert.Equal("Healthy", health.RootElement.GetProperty("status").GetString());
             Assert.Equal("up", health.RootElement.GetProperty("checks").GetProperty("hsm").GetProperty("data").GetProperty("embedded").GetProperty("state").GetString());
+            var database = health.RootElement.GetProperty("checks").GetProperty("database");
+            Assert.Equal("Healthy", database.GetProperty("status").GetString());
+            Assert.Equal(new DriveInfo(directory.Path).AvailableFreeSpace, database.GetProperty("data").GetProperty("freeBytes").GetInt64(), 64L * 1024 * 1024);
 
             // The CRL publisher generated both CRLs at start.
             using var crl = await host.Client.GetAsync("crl/issuing.crl");
@@ -59,14 +62,20 @@ public sealed class WebHostTests
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(directory.Combine("data", "secrets", "hsm-user-pin")));
         Assert.True(File.Exists(directory.Combine("data", "hsm", "softhsm2.conf")));
 
-        // A second start reuses the token and the CA: same root certificate, no second ceremony.
+        // A second start reuses the token and the CA: same root certificate, no second ceremony. It asks for more free
+        // space than any disk has: the database is reported degraded (a warning), and the CA stays in service (200).
         var firstRoot = File.ReadAllBytes(directory.Combine("data", "ca", "root.crt"));
-        await using (var again = WebHostProcess.Start(directory.Path, FreePort.Next()))
+        await using (var again = WebHostProcess.Start(directory.Path, FreePort.Next(), new Dictionary<string, string?> { ["MINICA_Database__MinFreeSpaceMiB"] = "16777216" }))
         {
             await again.WaitUntilHealthyAsync();
             Assert.Equal(firstRoot, await again.Client.GetByteArrayAsync("ca/root.crt"));
             Assert.DoesNotContain("key ceremony", again.Output, StringComparison.Ordinal);
             Assert.DoesNotContain("shown once", again.Output, StringComparison.Ordinal);
+            using var health = await again.Client.GetAsync("healthz");
+            Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+            var database = JsonDocument.Parse(await health.Content.ReadAsStringAsync()).RootElement.GetProperty("checks").GetProperty("database");
+            Assert.Equal("Degraded", database.GetProperty("status").GetString());
+            Assert.Contains("the disk holding the database has", database.GetProperty("description").GetString(), StringComparison.Ordinal);
         }
     }
 

@@ -143,6 +143,12 @@ public sealed class DatabaseOptions
 
     /// <summary>The connection string; for SQLite the default is <c>&lt;DataDirectory&gt;/minica.db</c>.</summary>
     public string? ConnectionString { get; set; }
+
+    /// <summary>
+    /// SQLite: below this much free space (MiB) on the database file's disk, <c>/healthz</c> reports the database
+    /// degraded, before a full disk refuses issuance and revocation; 0 turns the warning off.
+    /// </summary>
+    public int MinFreeSpaceMiB { get; set; } = 256;
 }
 
 /// <summary>The <c>Crl</c> section.</summary>

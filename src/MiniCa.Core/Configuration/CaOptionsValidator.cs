@@ -221,6 +221,11 @@ public static partial class CaOptionsValidator
                 ? "Database:Provider: 'Postgres' is not available in this version yet; use 'Sqlite'."
                 : $"Database:Provider: '{database.Provider}' is not a provider; use 'Sqlite' or 'Postgres'.");
         }
+
+        if (database.MinFreeSpaceMiB is < 0 or > 16 * 1024 * 1024)
+        {
+            problems.Add($"Database:MinFreeSpaceMiB: {database.MinFreeSpaceMiB} is out of range (0..16777216; 0 = no warning).");
+        }
     }
 
     private static void ValidateAuthorities(Dictionary<string, AuthorityOptions> authorities, List<string> problems)

@@ -270,7 +270,7 @@ public sealed class EfIssuanceLedger(IDbContextFactory<MiniCaDbContext> contexts
         }
         catch (DbUpdateException ex)
         {
-            throw new CaException(CaErrorKind.StorageFailed, $"The issuance database could not {what}.", ex);
+            throw new CaException(CaErrorKind.StorageFailed, $"The issuance database could not {what} ({SqliteGroupCommit.Reason(ex)}).", ex);
         }
     }
 
