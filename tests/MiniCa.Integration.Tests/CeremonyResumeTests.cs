@@ -13,13 +13,9 @@ public sealed class CeremonyResumeTests
     [Fact]
     public async Task Init_AfterAnInterruptionLeftIssuingPending_SignsTheRecordedCertificateWithTheSameKey()
     {
-        Prerequisites.RequireSoftHsm();
         var openssl = Prerequisites.RequireProgram("openssl", "openssl");
         using var directory = new TempDirectory("minica-resume");
-        Minica.WriteConfig(directory.Path, """{ "DataDirectory": "data" }""");
-        var first = await Minica.RunAsync(directory.Path, ["init"]);
-        Assert.True(first.ExitCode == 0, first.Combined);
-        var database = $"Data Source={directory.Combine("data", "minica.db")};Pooling=False";
+        var database = await InitAsync(directory);
         var (serial, tbs) = ReadIssuing(database);
         var rootPem = File.ReadAllText(directory.Combine("data", "ca", "root.pem"));
 
@@ -51,13 +47,9 @@ public sealed class CeremonyResumeTests
     [Fact]
     public async Task Init_AfterAnInterruptionBetweenKeyGenerationAndRecord_CertifiesTheRecordedKeyOnly()
     {
-        Prerequisites.RequireSoftHsm();
         var openssl = Prerequisites.RequireProgram("openssl", "openssl");
         using var directory = new TempDirectory("minica-resume");
-        Minica.WriteConfig(directory.Path, """{ "DataDirectory": "data" }""");
-        var first = await Minica.RunAsync(directory.Path, ["init"]);
-        Assert.True(first.ExitCode == 0, first.Combined);
-        var database = $"Data Source={directory.Combine("data", "minica.db")};Pooling=False";
+        var database = await InitAsync(directory);
         var issuingFile = directory.Combine("data", "ca", "issuing.crt");
         var key = new Org.BouncyCastle.X509.X509CertificateParser().ReadCertificate(File.ReadAllBytes(issuingFile)).CertificateStructure.SubjectPublicKeyInfo;
         var keyId = Query(database, "SELECT \"KeyId\" FROM \"KeyGenerations\" WHERE \"Name\" = 'issuing'");
@@ -93,11 +85,8 @@ public sealed class CeremonyResumeTests
     [Fact]
     public async Task Init_KeysInTheHsmButNoRecord_RefusesNamingThemAndLeavesThem()
     {
-        Prerequisites.RequireSoftHsm();
         using var directory = new TempDirectory("minica-resume");
-        Minica.WriteConfig(directory.Path, """{ "DataDirectory": "data" }""");
-        var first = await Minica.RunAsync(directory.Path, ["init"]);
-        Assert.True(first.ExitCode == 0, first.Combined);
+        await InitAsync(directory);
         // A database lost (or a ceremony killed between generating a key and recording it): the keys may be a
         // live CA's, so nothing may replace them.
         foreach (var file in Directory.GetFiles(directory.Combine("data"), "minica.db*"))
@@ -113,6 +102,16 @@ public sealed class CeremonyResumeTests
         Assert.True(keys.ExitCode == 0, keys.Combined);
         Assert.Matches(@"│ root\s+│ EC", keys.StandardOutput);
         Assert.Matches(@"│ issuing\s+│ EC", keys.StandardOutput);
+    }
+
+    /// <summary>A CA made by <c>minica init</c> with the embedded HSM; returns its database's connection string.</summary>
+    private static async Task<string> InitAsync(TempDirectory directory)
+    {
+        Prerequisites.RequireSoftHsm();
+        Minica.WriteConfig(directory.Path, """{ "DataDirectory": "data" }""");
+        var first = await Minica.RunAsync(directory.Path, ["init"]);
+        Assert.True(first.ExitCode == 0, first.Combined);
+        return $"Data Source={directory.Combine("data", "minica.db")};Pooling=False";
     }
 
     private static (string Serial, byte[] Tbs) ReadIssuing(string connectionString)
