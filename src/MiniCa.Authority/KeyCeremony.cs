@@ -16,7 +16,7 @@ namespace MiniCa.Authority;
 /// <summary>
 /// Creates the CA: for each configured authority, issuers first, a key generated in the HSM and a certificate
 /// recorded as pending, signed by its issuer's key, verified, then activated. Runs once: it refuses when every
-/// recorded authority is active, and when an authority key exists that this database did not record generating. A
+/// configured authority is active, and when an authority key exists that this database did not record generating. A
 /// ceremony that was interrupted is resumed: a key it generated (recorded by CKA_ID just before) is certified, an
 /// authority left pending has its recorded bytes signed with the key already in the HSM, and the authorities after
 /// it are created as usual.
