@@ -84,6 +84,19 @@ public sealed class CaBootstrapper(
     public async Task<IReadOnlyList<AuthorityCertificate>> InitializeAsync(CancellationToken cancellationToken = default)
     {
         await PrepareDatabaseAsync(cancellationToken);
+        using var turn = CeremonyTurn();
+        return await RunCeremonyAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// One key ceremony at a time on a data directory: a second <c>init</c> (or a first start beside it) waits, then
+    /// finds the CA made, instead of generating keys under the same labels at the same time.
+    /// </summary>
+    private IDisposable CeremonyTurn() =>
+        ExclusiveFileLock.Acquire(Path.Combine(options.DataDirectory, ".ceremony.lock"), "the key ceremony", TimeSpan.FromMinutes(10));
+
+    private async Task<IReadOnlyList<AuthorityCertificate>> RunCeremonyAsync(CancellationToken cancellationToken)
+    {
         var created = await ceremony.RunAsync(options, cancellationToken);
         await WriteCertificateFilesAsync(created, cancellationToken);
         return created;
@@ -105,28 +118,33 @@ public sealed class CaBootstrapper(
                 member.Name, member.State, member.TokenLabel, member.TokenSerial, member.ModulePath);
         }
 
-        if (await IsInitializedAsync(cancellationToken))
+        if (!await IsInitializedAsync(cancellationToken))
         {
-            var recorded = await authorities.ListAsync(cancellationToken);
-            AnchorKeys(recorded);
-            CheckAuthorityKeys(recorded);
-            await WriteCertificateFilesAsync(recorded, cancellationToken);
-            return;
+            if (!options.Hsm.IsEmbedded)
+            {
+                throw new CaException(
+                    CaErrorKind.InvalidState,
+                    "The CA is not initialised on the configured HSM; run 'minica init' (the key ceremony) first.");
+            }
+
+            using var turn = CeremonyTurn();
+            // Another process may have made the CA while this one waited for its turn.
+            if (!await IsInitializedAsync(cancellationToken))
+            {
+                logger.LogInformation("First start: running the key ceremony on the embedded HSM");
+                foreach (var authority in await RunCeremonyAsync(cancellationToken))
+                {
+                    logger.LogInformation("Authority {Name}: {Subject}, serial {Serial}", authority.Name, authority.Subject, authority.SerialHex);
+                }
+
+                return;
+            }
         }
 
-        if (!options.Hsm.IsEmbedded)
-        {
-            throw new CaException(
-                CaErrorKind.InvalidState,
-                "The CA is not initialised on the configured HSM; run 'minica init' (the key ceremony) first.");
-        }
-
-        logger.LogInformation("First start: running the key ceremony on the embedded HSM");
-        var created = await InitializeAsync(cancellationToken);
-        foreach (var authority in created)
-        {
-            logger.LogInformation("Authority {Name}: {Subject}, serial {Serial}", authority.Name, authority.Subject, authority.SerialHex);
-        }
+        var recorded = await authorities.ListAsync(cancellationToken);
+        AnchorKeys(recorded);
+        CheckAuthorityKeys(recorded);
+        await WriteCertificateFilesAsync(recorded, cancellationToken);
     }
 
     /// <summary>

@@ -43,14 +43,17 @@ public static class EmbeddedSoftHsm
     public static HsmMemberSettings Provision(string dataDirectory, string modulePath, int maxSessions = 16)
     {
         var paths = PathsFor(dataDirectory);
+        CreatePrivateDirectory(Path.GetFullPath(dataDirectory));
+        CreatePrivateDirectory(paths.HsmDirectory);
+
+        // Two processes starting on a new data directory would both make a token (and PIN files): one at a time.
+        using var turn = ExclusiveFileLock.Acquire(Path.Combine(paths.HsmDirectory, ".lock"), "making the embedded token", TimeSpan.FromMinutes(2));
         if (HasPinFiles(paths) && (!Directory.Exists(paths.TokenDirectory) || !Directory.EnumerateFileSystemEntries(paths.TokenDirectory).Any()))
         {
-            // Refused before anything is created, so the store can be restored where it was.
+            // Refused before the token store is created, so it can be restored where it was.
             throw TokenStoreLost(paths);
         }
 
-        CreatePrivateDirectory(Path.GetFullPath(dataDirectory));
-        CreatePrivateDirectory(paths.HsmDirectory);
         CreatePrivateDirectory(paths.TokenDirectory);
         CreatePrivateDirectory(Path.GetDirectoryName(paths.UserPinFile)!);
         if (!File.Exists(paths.ConfigFile))

@@ -104,6 +104,28 @@ public sealed class CeremonyResumeTests
         Assert.Matches(@"│ issuing\s+│ EC", keys.StandardOutput);
     }
 
+    [Fact]
+    public async Task Init_TwoAtOnceOnANewDataDirectory_OneMakesTheCaAndTheOtherWaitsThenRefuses()
+    {
+        Prerequisites.RequireSoftHsm();
+        using var directory = new TempDirectory("minica-resume");
+        Minica.WriteConfig(directory.Path, """{ "DataDirectory": "data" }""");
+
+        var runs = await Task.WhenAll(Minica.RunAsync(directory.Path, ["init"]), Minica.RunAsync(directory.Path, ["init"]));
+
+        // Without the locks the second one failed on the first one's PIN file, or made a second token or second keys.
+        var made = Assert.Single(runs, r => r.ExitCode == 0);
+        var refused = Assert.Single(runs, r => r.ExitCode != 0);
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("The CA is already initialised (root: active, issuing: active)", refused.StandardError, StringComparison.Ordinal);
+        var keys = await Minica.RunAsync(directory.Path, ["hsm", "keys"]);
+        Assert.True(keys.ExitCode == 0, keys.Combined + made.Combined);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(keys.StandardOutput, @"│ root\s+│"));
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(keys.StandardOutput, @"│ issuing\s+│"));
+        var database = $"Data Source={directory.Combine("data", "minica.db")};Pooling=False";
+        Assert.Equal(2L, Query<long>(database, "SELECT COUNT(*) FROM \"KeyGenerations\""));
+    }
+
     /// <summary>A CA made by <c>minica init</c> with the embedded HSM; returns its database's connection string.</summary>
     private static async Task<string> InitAsync(TempDirectory directory)
     {
