@@ -141,10 +141,26 @@ public sealed class CaBootstrapper(
             }
         }
 
+        await WriteCertificateFilesAsync(await AnchorAndCheckKeysAsync(cancellationToken), cancellationToken);
+    }
+
+    /// <summary>
+    /// What a command that signs needs (<c>issue</c>, <c>crl</c>, <c>revoke</c>): the database up to date, the HSM told
+    /// which public key each CA key must have (so a member holding another key under the label is never used), and
+    /// the keys checked to be there, as a server start does.
+    /// </summary>
+    public async Task PrepareSigningAsync(CancellationToken cancellationToken = default)
+    {
+        await PrepareDatabaseAsync(cancellationToken);
+        await AnchorAndCheckKeysAsync(cancellationToken);
+    }
+
+    private async Task<IReadOnlyList<AuthorityCertificate>> AnchorAndCheckKeysAsync(CancellationToken cancellationToken)
+    {
         var recorded = await authorities.ListAsync(cancellationToken);
         AnchorKeys(recorded);
         CheckAuthorityKeys(recorded);
-        await WriteCertificateFilesAsync(recorded, cancellationToken);
+        return recorded;
     }
 
     /// <summary>

@@ -254,6 +254,11 @@ public sealed class WebHostTests
             Assert.Contains($"restore {Path.Combine(ours, "data", "hsm")} together with {secrets}", foreign.Output, StringComparison.Ordinal);
         }
 
+        // The CLI's signing commands check the same before they sign.
+        var crl = await Minica.RunAsync(ours, ["crl"]);
+        Assert.Equal(1, crl.ExitCode);
+        Assert.Contains("minica: error: The issuance database records authorities whose keys are not in the HSM", crl.StandardError, StringComparison.Ordinal);
+
         // Restored from the same backup: the same CA serves again.
         Directory.Delete(tokens, recursive: true);
         Directory.Move(Path.Combine(saved, "tokens"), tokens);

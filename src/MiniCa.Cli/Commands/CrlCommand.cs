@@ -30,7 +30,7 @@ internal sealed class CrlCommand : AsyncCommand<CrlCommand.Settings>
     {
         await using var services = CliContext.BuildServices();
         var options = services.GetRequiredService<CaOptions>();
-        await services.GetRequiredService<CaBootstrapper>().PrepareDatabaseAsync(cancellationToken);
+        await services.GetRequiredService<CaBootstrapper>().PrepareSigningAsync(cancellationToken);
         var names = settings.Authority == "all" ? options.Authorities.Keys.ToList() : [settings.Authority ?? options.IssuingAuthority];
         if (settings.Out is not null && names.Count != 1)
         {

@@ -61,7 +61,7 @@ internal sealed class IssueCommand : AsyncCommand<IssueCommand.Settings>
         }
 
         await using var services = CliContext.BuildServices();
-        await services.GetRequiredService<CaBootstrapper>().PrepareDatabaseAsync(cancellationToken);
+        await services.GetRequiredService<CaBootstrapper>().PrepareSigningAsync(cancellationToken);
         var outcome = await services.GetRequiredService<IssuanceService>().SubmitAsync(
             new IssuanceSubmission
             {

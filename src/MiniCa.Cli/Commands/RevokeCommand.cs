@@ -48,7 +48,7 @@ internal sealed class RevokeCommand : AsyncCommand<RevokeCommand.Settings>
         }
 
         await using var services = CliContext.BuildServices();
-        await services.GetRequiredService<CaBootstrapper>().PrepareDatabaseAsync(cancellationToken);
+        await services.GetRequiredService<CaBootstrapper>().PrepareSigningAsync(cancellationToken);
         var revoked = await services.GetRequiredService<RevocationService>().RevokeAsync(settings.Serial, settings.Reason, invalidity, "cli:" + Environment.UserName, cancellationToken);
         // This process holds the HSM, so the CRL is regenerated at once rather than by the next web host refresh.
         var crl = await services.GetRequiredService<CrlService>().GenerateAsync(revoked.IssuerName, "cli:" + Environment.UserName, cancellationToken);
