@@ -132,11 +132,14 @@ public sealed class CaBootstrapper(
             if (!await IsInitializedAsync(cancellationToken))
             {
                 logger.LogInformation("First start: running the key ceremony on the embedded HSM");
-                foreach (var authority in await RunCeremonyAsync(cancellationToken))
+                var created = await RunCeremonyAsync(cancellationToken);
+                foreach (var authority in created)
                 {
                     logger.LogInformation("Authority {Name}: {Subject}, serial {Serial}", authority.Name, authority.Subject, authority.SerialHex);
                 }
 
+                // The ceremony may have adopted authorities made before (one added to the configuration later).
+                AnchorKeys(created);
                 return;
             }
         }
