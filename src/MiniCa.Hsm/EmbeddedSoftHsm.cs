@@ -56,13 +56,7 @@ public static class EmbeddedSoftHsm
 
         CreatePrivateDirectory(paths.TokenDirectory);
         CreatePrivateDirectory(Path.GetDirectoryName(paths.UserPinFile)!);
-        if (!File.Exists(paths.ConfigFile))
-        {
-            WritePrivateFile(
-                paths.ConfigFile,
-                $"# MiniCa embedded HSM (SoftHSM2). Generated; the token files below are encrypted with the user PIN.\n" +
-                $"directories.tokendir = {paths.TokenDirectory}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n");
-        }
+        WriteConfig(paths);
 
         PointSoftHsmAt(paths.ConfigFile, modulePath);
         var library = Pkcs11Modules.Load(modulePath);
@@ -97,6 +91,37 @@ public static class EmbeddedSoftHsm
         var userPin = CreatePin(paths.UserPinFile);
         InitializeToken(library, TokenLabel, soPin, userPin);
         return settings;
+    }
+
+    /// <summary>
+    /// Writes <c>softhsm2.conf</c> when missing, and points its token directory at this data directory's store when
+    /// it names another: a data directory restored or copied to another path would otherwise go on using the
+    /// original path's token files (another CA's, or none). Other lines an operator changed are kept.
+    /// </summary>
+    private static void WriteConfig(EmbeddedHsmPaths paths)
+    {
+        const string TokenDirKey = "directories.tokendir";
+        var line = $"{TokenDirKey} = {paths.TokenDirectory}";
+        if (!File.Exists(paths.ConfigFile))
+        {
+            WritePrivateFile(
+                paths.ConfigFile,
+                $"# MiniCa embedded HSM (SoftHSM2). Generated; the token files below are encrypted with the user PIN.\n" +
+                $"{line}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n");
+            return;
+        }
+
+        var lines = File.ReadAllLines(paths.ConfigFile);
+        var updated = lines.Select(l => l.TrimStart().StartsWith(TokenDirKey, StringComparison.Ordinal) ? line : l).ToArray();
+        if (updated.SequenceEqual(lines) && lines.Contains(line))
+        {
+            return;
+        }
+
+        var temporary = paths.ConfigFile + ".new";
+        File.Delete(temporary);
+        WritePrivateFile(temporary, string.Join('\n', updated.Contains(line) ? updated : [.. updated, line]) + "\n");
+        File.Move(temporary, paths.ConfigFile, overwrite: true);
     }
 
     /// <summary>The PIN files are written only when the token is made.</summary>

@@ -207,7 +207,7 @@ public sealed class WebHostTests
     }
 
     [Fact]
-    public async Task Start_TokenStoreLostOrOfAnotherCa_RefusesNamingTheStore_RestoredServesTheSameCa()
+    public async Task Start_TokenStoreLostOrOfAnotherCa_RefusesNamingTheStore_RestoredOrMovedServesTheSameCa()
     {
         Prerequisites.RequireSoftHsm();
         using var directory = new TempDirectory("minica-web");
@@ -273,6 +273,18 @@ public sealed class WebHostTests
             Assert.Equal(root, await restored.Client.GetByteArrayAsync("ca/root.crt"));
             Assert.DoesNotContain("key ceremony", restored.Output, StringComparison.Ordinal);
         }
+
+        // Moved to another path: the generated softhsm2.conf is pointed at the moved store (it named the old path,
+        // which no longer exists), and the same CA serves from there.
+        var moved = directory.Combine("moved");
+        Directory.Move(ours, moved);
+        await using (var relocated = WebHostProcess.Start(moved, FreePort.Next()))
+        {
+            await relocated.WaitUntilHealthyAsync();
+            Assert.Equal(root, await relocated.Client.GetByteArrayAsync("ca/root.crt"));
+        }
+
+        Assert.Contains($"directories.tokendir = {Path.Combine(moved, "data", "hsm", "tokens")}\n", File.ReadAllText(Path.Combine(moved, "data", "hsm", "softhsm2.conf")), StringComparison.Ordinal);
     }
 
     private static void CopyDirectory(string source, string target)
