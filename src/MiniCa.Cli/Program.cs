@@ -26,6 +26,7 @@ app.Configure(config =>
     config.AddCommand<RequestsCommand>("requests").WithDescription("List the most recent certificate requests.");
     config.AddCommand<RevokeCommand>("revoke").WithDescription("Revoke a certificate by serial with an RFC 5280 reason, then publish a fresh CRL.");
     config.AddCommand<CrlCommand>("crl").WithDescription("Generate and publish a CRL now.");
+    config.AddCommand<BackupCommand>("backup").WithDescription("Copy the CA while it runs: database (online backup), embedded token store and PINs, CA files, configuration.");
     config.AddBranch("user", user =>
     {
         user.SetDescription("Portal users and their roles.");

@@ -240,7 +240,7 @@ public sealed class WebHostTests
         }
 
         // Another CA's token and PINs: the keys are there under the same labels, but they are not this CA's keys.
-        CopyDirectory(Path.Combine(theirs, "data", "hsm", "tokens"), tokens);
+        DirectoryCopy.Copy(Path.Combine(theirs, "data", "hsm", "tokens"), tokens);
         foreach (var pin in new[] { "hsm-user-pin", "hsm-so-pin" })
         {
             File.Copy(Path.Combine(theirs, "data", "secrets", pin), Path.Combine(secrets, pin), overwrite: true);
@@ -285,17 +285,6 @@ public sealed class WebHostTests
         }
 
         Assert.Contains($"directories.tokendir = {Path.Combine(moved, "data", "hsm", "tokens")}\n", File.ReadAllText(Path.Combine(moved, "data", "hsm", "softhsm2.conf")), StringComparison.Ordinal);
-    }
-
-    private static void CopyDirectory(string source, string target)
-    {
-        Directory.CreateDirectory(target);
-        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
-        {
-            var copy = Path.Combine(target, Path.GetRelativePath(source, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
-            File.Copy(file, copy);
-        }
     }
 
     /// <summary>The host ends by itself, non-zero, having said <paramref name="line"/> and shown no stack trace.</summary>

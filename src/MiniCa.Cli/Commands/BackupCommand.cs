@@ -1,0 +1,44 @@
+using System.ComponentModel;
+using MiniCa.Hosting;
+using Spectre.Console.Cli;
+
+namespace MiniCa.Cli.Commands;
+
+/// <summary><c>minica backup --out DIR</c>: a consistent copy of the CA, taken while it runs.</summary>
+internal sealed class BackupCommand : AsyncCommand<BackupCommand.Settings>
+{
+    internal sealed class Settings : CommandSettings
+    {
+        [CommandOption("--config <PATH>")]
+        [Description("Configuration file.")]
+        public string? Config { get; init; }
+
+        [CommandOption("--out <DIR>")]
+        [Description("A new (or empty) folder for the backup.")]
+        public string? Out { get; init; }
+
+        public override Spectre.Console.ValidationResult Validate() =>
+            string.IsNullOrWhiteSpace(Out) ? Spectre.Console.ValidationResult.Error("--out DIR is required: a new folder for the backup.") : Spectre.Console.ValidationResult.Success();
+    }
+
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var loaded = MiniCaConfiguration.Load(CliContext.RawArguments);
+        var backup = await CaBackup.CreateAsync(loaded, settings.Out!, cancellationToken);
+        Console.WriteLine(
+            $"Backup written to {backup.Directory}: database {backup.Database} ({backup.Authorities} authorities, {backup.Certificates} certificates; integrity ok)" +
+            (backup.TokenFiles > 0 ? $", the embedded token store ({backup.TokenFiles} files) and its PINs." : "; the keys are in the configured HSM: back them up with its own tools."));
+        if (backup.TokenFiles > 0)
+        {
+            Console.WriteLine("It holds the token and the PINs that open it: keep it as secret as the HSM.");
+        }
+
+        Console.WriteLine(backup.StartsAsIs
+            ? loaded.ConfigFile is null
+                ? $"To restore, start the CA in {backup.Directory} (the built-in defaults, as now), wherever the folder is put."
+                : $"To restore, start the CA on {Path.Combine(backup.Directory, Path.GetFileName(loaded.ConfigFile))} (--config), wherever the folder is put."
+            : $"The configuration names a data folder, database or profiles outside its own folder: to restore, put the backup's copies at those paths ({loaded.Options.DataDirectory}, {loaded.Options.PoliciesDirectory}) with the CA stopped.");
+
+        return 0;
+    }
+}

@@ -1,0 +1,161 @@
+using Microsoft.Data.Sqlite;
+using MiniCa.Core.Errors;
+using MiniCa.Hsm;
+
+namespace MiniCa.Hosting;
+
+/// <summary>What <see cref="CaBackup.CreateAsync"/> wrote.</summary>
+/// <param name="Directory">The backup's folder.</param>
+/// <param name="Database">The copy of the issuance database.</param>
+/// <param name="Authorities">CA certificates recorded in the copy.</param>
+/// <param name="Certificates">Subscriber certificates recorded in the copy.</param>
+/// <param name="TokenFiles">Files of the embedded token store copied (0 with a configured HSM).</param>
+/// <param name="StartsAsIs">Whether a CA started on the copied configuration file runs on the copy: its data folder,
+/// database and profiles lie under the configuration's folder, at the same relative paths.</param>
+public sealed record BackupSummary(string Directory, string Database, long Authorities, long Certificates, int TokenFiles, bool StartsAsIs);
+
+/// <summary>
+/// A consistent copy of a CA, taken while it runs: the issuance database through SQLite's online backup (a snapshot
+/// of one moment, whatever the server writes meanwhile), and with the embedded HSM its token store and PIN files,
+/// together, since the token files are encrypted under the PIN. The copy is laid out as a data directory (with the
+/// configuration file beside it), so a CA starts from it wherever it is put.
+/// </summary>
+public static class CaBackup
+{
+    /// <summary>Writes the backup of the CA configured by <paramref name="loaded"/> into the new folder <paramref name="target"/>.</summary>
+    /// <exception cref="CaException">The folder exists and is not empty, the database is not SQLite, or a copy failed.</exception>
+    public static async Task<BackupSummary> CreateAsync(LoadedConfiguration loaded, string target, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(loaded);
+        ArgumentException.ThrowIfNullOrWhiteSpace(target);
+        var options = loaded.Options;
+        if (!string.Equals(options.Database.Provider, "Sqlite", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new CaException(CaErrorKind.Configuration, $"minica backup copies a SQLite database; back up a {options.Database.Provider} database with its own tools.");
+        }
+
+        var source = new SqliteConnectionStringBuilder(options.Database.ConnectionString).DataSource;
+        if (!File.Exists(source))
+        {
+            throw new CaException(CaErrorKind.NotFound, $"The issuance database {source} does not exist; there is nothing to back up.");
+        }
+
+        target = Path.GetFullPath(target);
+        if (File.Exists(target) || (Directory.Exists(target) && Directory.EnumerateFileSystemEntries(target).Any()))
+        {
+            throw new CaException(CaErrorKind.AlreadyExists, $"{target} exists and is not empty; a backup goes into a new folder.");
+        }
+
+        // The copy keeps the paths the configuration gives relative to its folder, so it starts as it is.
+        var dataRelative = RelativeInside(loaded.BaseDirectory, options.DataDirectory);
+        var policiesRelative = RelativeInside(loaded.BaseDirectory, options.PoliciesDirectory);
+        var startsAsIs = dataRelative is not null && policiesRelative is not null && RelativeInside(options.DataDirectory, source) is not null;
+        var data = Path.Combine(target, dataRelative ?? "data");
+        EmbeddedSoftHsm.CreatePrivateDirectory(target);
+        EmbeddedSoftHsm.CreatePrivateDirectory(data);
+        try
+        {
+            // No key ceremony runs while the token store and the database are copied, so they agree on the CA's keys.
+            using var turn = ExclusiveFileLock.Acquire(Path.Combine(options.DataDirectory, ".ceremony.lock"), "the key ceremony", TimeSpan.FromMinutes(10));
+            var tokenFiles = 0;
+            if (options.Hsm.IsEmbedded)
+            {
+                var from = EmbeddedSoftHsm.PathsFor(options.DataDirectory);
+                var to = EmbeddedSoftHsm.PathsFor(data);
+                EmbeddedSoftHsm.CreatePrivateDirectory(to.HsmDirectory);
+                tokenFiles = CopyPrivateTree(from.TokenDirectory, to.TokenDirectory);
+                CopyPrivateTree(Path.GetDirectoryName(from.UserPinFile)!, Path.GetDirectoryName(to.UserPinFile)!);
+                CopyPrivateFile(from.ConfigFile, to.ConfigFile);
+            }
+
+            var database = Path.Combine(data, Path.GetFileName(source));
+            await using (var from = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = source, Pooling = false }.ToString()))
+            await using (var to = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = database, Pooling = false }.ToString()))
+            {
+                await from.OpenAsync(cancellationToken);
+                await to.OpenAsync(cancellationToken);
+                from.BackupDatabase(to);
+                // One self-contained file (no -wal or -shm beside it); a CA started on it turns the log on again.
+                await using var journal = to.CreateCommand();
+                journal.CommandText = "PRAGMA journal_mode=DELETE";
+                await journal.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(database, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+
+            var (authorities, certificates) = await CheckAsync(database, cancellationToken);
+            var certificateFiles = Path.Combine(options.DataDirectory, "ca");
+            if (Directory.Exists(certificateFiles))
+            {
+                CopyPrivateTree(certificateFiles, Path.Combine(data, "ca"));
+            }
+
+            if (loaded.ConfigFile is not null)
+            {
+                CopyPrivateFile(loaded.ConfigFile, Path.Combine(target, Path.GetFileName(loaded.ConfigFile)));
+            }
+
+            // The certificate profiles are configuration too: a CA does not start without them.
+            CopyPrivateTree(options.PoliciesDirectory, Path.Combine(target, policiesRelative ?? "policies"));
+            return new BackupSummary(target, database, authorities, certificates, tokenFiles, startsAsIs);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or SqliteException)
+        {
+            throw new CaException(CaErrorKind.StorageFailed, $"The backup into {target} failed: {ex.Message} The folder is incomplete; remove it.", ex);
+        }
+    }
+
+    /// <summary><paramref name="path"/> relative to <paramref name="folder"/> when it lies inside it, else <see langword="null"/>.</summary>
+    private static string? RelativeInside(string folder, string path)
+    {
+        var relative = Path.GetRelativePath(Path.GetFullPath(folder), Path.GetFullPath(path));
+        return relative == ".." || relative.StartsWith(".." + Path.DirectorySeparatorChar, StringComparison.Ordinal) || Path.IsPathRooted(relative) ? null : relative;
+    }
+
+    /// <summary>The copy passes SQLite's integrity check; returns what it records.</summary>
+    private static async Task<(long Authorities, long Certificates)> CheckAsync(string database, CancellationToken cancellationToken)
+    {
+        await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = database, Pooling = false }.ToString());
+        await connection.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA integrity_check";
+        var integrity = (string?)await command.ExecuteScalarAsync(cancellationToken);
+        if (integrity != "ok")
+        {
+            throw new CaException(CaErrorKind.StorageFailed, $"The copy of the issuance database {database} fails SQLite's integrity check: {integrity}");
+        }
+
+        command.CommandText = "SELECT (SELECT COUNT(*) FROM \"Authorities\"), (SELECT COUNT(*) FROM \"Certificates\")";
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return (reader.GetInt64(0), reader.GetInt64(1));
+    }
+
+    /// <summary>Copies a folder's files (folders 0700, files 0600); returns how many files.</summary>
+    private static int CopyPrivateTree(string from, string to)
+    {
+        EmbeddedSoftHsm.CreatePrivateDirectory(to);
+        var count = 0;
+        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+        {
+            var copy = Path.Combine(to, Path.GetRelativePath(from, file));
+            EmbeddedSoftHsm.CreatePrivateDirectory(Path.GetDirectoryName(copy)!);
+            CopyPrivateFile(file, copy);
+            count++;
+        }
+
+        return count;
+    }
+
+    private static void CopyPrivateFile(string from, string to)
+    {
+        File.Copy(from, to);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(to, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+    }
+}
