@@ -181,30 +181,25 @@ public sealed class CaBootstrapper(
     }
 
     /// <summary>
-    /// Checks that some member that is up holds each active authority's key, with the public key of its certificate:
-    /// a CA whose keys are missing or replaced stops here with one line per authority, rather than at its first
-    /// signature with an error about a member.
+    /// Checks that some member holds each active authority's key with the public key of its certificate, through
+    /// the cluster's own comparison (<see cref="ClusterSync.Report"/>, as <c>minica hsm sync</c>): a CA whose keys are
+    /// missing or replaced stops here with one line per authority, rather than at its first signature with an error
+    /// about a member. Runs after <see cref="AnchorKeys"/>, so each key's reference is its certificate's public key.
     /// </summary>
     /// <exception cref="CaException">An authority's key is on no member that is up, or only with another public key.</exception>
-    public void CheckAuthorityKeys(IEnumerable<AuthorityCertificate> recorded)
+    private void CheckAuthorityKeys(IEnumerable<AuthorityCertificate> recorded)
     {
-        ArgumentNullException.ThrowIfNull(recorded);
-        var up = hsm.Members.Where(m => m.State == HsmMemberState.Up).ToList();
+        var authorities = recorded.Where(a => a.Status == AuthorityStatus.Active && a.CertificateDer is not null)
+            .Select(a => (Authority: a, Label: Pkcs11KeyStore.LogicalName(a.KeyUri)))
+            .ToList();
+        var drift = ClusterSync.Report(hsm, authorities.Select(a => a.Label).ToList());
         var problems = new List<string>();
-        foreach (var authority in recorded.Where(a => a.Status == AuthorityStatus.Active && a.CertificateDer is not null))
+        foreach (var (authority, label) in authorities.Where(a => !drift.Any(d => d.Label == a.Label && d.State == "ok")))
         {
-            var label = Pkcs11KeyStore.LogicalName(authority.KeyUri);
-            var spki = new Org.BouncyCastle.X509.X509CertificateParser().ReadCertificate(authority.CertificateDer)
-                .CertificateStructure.SubjectPublicKeyInfo.GetDerEncoded();
-            var holders = up.Where(m => m.Keys.KeyExists(label)).ToList();
-            if (holders.Count == 0)
-            {
-                problems.Add($"authority '{authority.Name}' (serial {authority.SerialHex}): no HSM member holds its key '{label}'");
-            }
-            else if (!holders.Any(m => m.Keys.GetSigner(label).PublicKeyInfo.GetDerEncoded().AsSpan().SequenceEqual(spki)))
-            {
-                problems.Add($"authority '{authority.Name}' (serial {authority.SerialHex}): the key '{label}' on {string.Join(", ", holders.Select(m => m.Name))} is another key than its certificate's");
-            }
+            var different = drift.Where(d => d.Label == label && d.State == "different").Select(d => d.Member).ToList();
+            problems.Add(different.Count == 0
+                ? $"authority '{authority.Name}' (serial {authority.SerialHex}): no HSM member holds its key '{label}'"
+                : $"authority '{authority.Name}' (serial {authority.SerialHex}): the key '{label}' on {string.Join(", ", different)} is another key than its certificate's");
         }
 
         if (problems.Count == 0)

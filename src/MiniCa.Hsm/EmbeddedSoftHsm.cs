@@ -112,15 +112,16 @@ public static class EmbeddedSoftHsm
         }
 
         var lines = File.ReadAllLines(paths.ConfigFile);
-        var updated = lines.Select(l => l.TrimStart().StartsWith(TokenDirKey, StringComparison.Ordinal) ? line : l).ToArray();
-        if (updated.SequenceEqual(lines) && lines.Contains(line))
+        if (lines.Contains(line))
         {
             return;
         }
 
+        bool IsTokenDir(string l) => l.TrimStart().StartsWith(TokenDirKey, StringComparison.Ordinal);
+        var updated = lines.Any(IsTokenDir) ? lines.Select(l => IsTokenDir(l) ? line : l) : lines.Append(line);
         var temporary = paths.ConfigFile + ".new";
         File.Delete(temporary);
-        WritePrivateFile(temporary, string.Join('\n', updated.Contains(line) ? updated : [.. updated, line]) + "\n");
+        WritePrivateFile(temporary, string.Join('\n', updated) + "\n");
         File.Move(temporary, paths.ConfigFile, overwrite: true);
     }
 
