@@ -140,7 +140,10 @@ public static class CsrParser
         }
     }
 
-    /// <summary>Key policy shared by every profile: RSA 2048..8192 with e = 65537, named P-256/P-384/P-521, Ed25519.</summary>
+    /// <summary>
+    /// Key policy shared by every profile: RSA 2048..8192 with e = 65537 and none of the weaknesses of
+    /// <see cref="WeakRsaKeys"/>, named P-256/P-384/P-521, Ed25519.
+    /// </summary>
     private static (AsymmetricKeyParameter? Key, string Description) CheckKey(SubjectPublicKeyInfo spki, List<string> problems)
     {
         AsymmetricKeyParameter key;
@@ -173,6 +176,11 @@ public static class CsrParser
                 if (!rsa.Exponent.Equals(Org.BouncyCastle.Math.BigInteger.ValueOf(65537)))
                 {
                     problems.Add($"the RSA public exponent is {rsa.Exponent}; only 65537 is accepted");
+                }
+
+                if (bits is >= 2048 and <= 8192)
+                {
+                    problems.AddRange(WeakRsaKeys.Problems(rsa.Modulus.ToByteArrayUnsigned()));
                 }
 
                 return (key, $"RSA {bits}");
