@@ -16,6 +16,9 @@ public sealed class MiniCaDbContext(DbContextOptions<MiniCaDbContext> options)
     /// <summary>CA keys recorded before the HSM generated them.</summary>
     public DbSet<KeyGenerationEntity> KeyGenerations => Set<KeyGenerationEntity>();
 
+    /// <summary>Public keys no longer certified (BR §6.1.1.3 (4)).</summary>
+    public DbSet<BlockedKeyEntity> BlockedKeys => Set<BlockedKeyEntity>();
+
     /// <summary>Certificate requests.</summary>
     public DbSet<CertificateRequestEntity> Requests => Set<CertificateRequestEntity>();
 
@@ -107,6 +110,17 @@ public sealed class MiniCaDbContext(DbContextOptions<MiniCaDbContext> options)
             entity.HasIndex(e => e.Name);
         });
 
+        builder.Entity<BlockedKeyEntity>(entity =>
+        {
+            entity.ToTable("BlockedKeys");
+            entity.HasKey(e => e.Id);
+            entity.Property(e => e.PublicKeySha256).HasMaxLength(64).IsRequired();
+            entity.Property(e => e.Reason).HasMaxLength(32).IsRequired();
+            entity.Property(e => e.Source).HasMaxLength(64).IsRequired();
+            entity.Property(e => e.BlockedBy).HasMaxLength(256).IsRequired();
+            entity.HasIndex(e => e.PublicKeySha256).IsUnique();
+        });
+
         builder.Entity<CertificateRequestEntity>(entity =>
         {
             entity.ToTable("Requests");
@@ -150,8 +164,11 @@ public sealed class MiniCaDbContext(DbContextOptions<MiniCaDbContext> options)
             entity.Property(e => e.Status).HasConversion<string>().HasMaxLength(16);
             entity.Property(e => e.FailureReason).HasMaxLength(2048);
             entity.Property(e => e.RevocationReason).HasMaxLength(32);
+            entity.Property(e => e.PublicKeySha256).HasMaxLength(64);
             // Serial uniqueness is the database's job, not luck's (RFC 5280 §4.1.2.2).
             entity.HasIndex(e => e.SerialHex).IsUnique();
+            // Every certificate of a key reported compromised is revoked with it (BR §4.9.1.1).
+            entity.HasIndex(e => e.PublicKeySha256);
             // Status + expiry answers "issued and expiring within 30 days" from the index alone.
             entity.HasIndex(e => new { e.Status, e.NotAfter });
             entity.HasIndex(e => e.NotAfter);

@@ -33,6 +33,12 @@ public sealed class CliIssuanceTests
         Assert.Equal(1, again.ExitCode);
         Assert.Contains("already revoked", again.StandardError, StringComparison.Ordinal);
 
+        // The key was reported compromised: the same CSR is refused from now on (BR §6.1.1.3 (4)).
+        var reissue = await Minica.RunAsync(directory.Path, ["issue", "--csr", "cli.csr", "--profile", "tls-server", "--out", "again.pem"]);
+        Assert.Equal(1, reissue.ExitCode);
+        Assert.Contains("reported compromised", reissue.Combined, StringComparison.Ordinal);
+        Assert.False(File.Exists(directory.Combine("again.pem")));
+
         var crl = await Minica.RunAsync(directory.Path, ["crl", "--ca", "issuing", "--out", "issuing.crl"]);
         Assert.True(crl.ExitCode == 0, crl.Combined);
         Assert.Contains("CRL 2 of 'issuing'", crl.StandardOutput, StringComparison.Ordinal);

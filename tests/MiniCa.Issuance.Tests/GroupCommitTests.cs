@@ -26,6 +26,7 @@ public sealed class GroupCommitTests(IssuanceFixture ca)
         NotBefore = DateTimeOffset.UtcNow,
         NotAfter = DateTimeOffset.UtcNow.AddDays(30),
         TbsDer = RandomNumberGenerator.GetBytes(64),
+        PublicKeySha256 = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)),
     };
 
     private static string NewSerial() => "7" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(15));

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using MiniCa.Authority.Issuance;
@@ -13,12 +14,19 @@ namespace MiniCa.Issuance.Tests;
 [Collection(IssuanceCollection.Name)]
 public sealed class RevocationTests(IssuanceFixture ca)
 {
-    private async Task<IssuanceOutcome> IssueAsync(string name)
+    /// <summary>
+    /// Issues a tls-server certificate for <paramref name="name"/>, for <paramref name="key"/> or a key of its own: a
+    /// revocation for keyCompromise revokes every certificate of the key, so tests of one revocation use one key each.
+    /// </summary>
+    private async Task<IssuanceOutcome> IssueAsync(string name, ECDsa? key = null)
     {
-        var outcome = await ca.Issuance.SubmitAsync(new IssuanceSubmission { Csr = Csrs.Dns(name), Profile = "tls-server", Requester = "alice", Source = "test" });
+        using var own = key is null ? ECDsa.Create(ECCurve.NamedCurves.nistP256) : null;
+        var outcome = await ca.Issuance.SubmitAsync(new IssuanceSubmission { Csr = Csr(name, key ?? own!), Profile = "tls-server", Requester = "alice", Source = "test" });
         Assert.Equal(RequestStatus.Issued, outcome.Status);
         return outcome;
     }
+
+    private static byte[] Csr(string name, ECDsa key) => Csrs.Make("CN=" + name, san => san.AddDnsName(name), key);
 
     private string Write(string file, byte[] der, string label)
     {
@@ -38,6 +46,52 @@ public sealed class RevocationTests(IssuanceFixture ca)
         Assert.Equal("keyCompromise", revoked.RevocationReason);
         Assert.NotNull(revoked.InvalidityDate);
         Assert.Contains(await ca.Reader.ListAuditAsync(10), a => a.Action == "certificate.revoked" && a.Subject == $"certificate:{issued.SerialHex}" && a.Actor == "officer-ann");
+    }
+
+    [Fact]
+    public async Task Revoke_KeyCompromise_RevokesEveryCertificateOfTheKeyAndTheKeyIsRefusedAfterwards()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var reported = await IssueAsync("compromised-1.example.com", key);
+        var sameKey = await IssueAsync("compromised-2.example.com", key);
+        var otherKey = await IssueAsync("unrelated.example.com");
+        var waiting = await ca.Issuance.SubmitAsync(new IssuanceSubmission { Csr = Csrs.Make("CN=Compromised Build Server", key: key), Profile = "code-signing", Requester = "carol", Source = "test" });
+        Assert.Equal(RequestStatus.Pending, waiting.Status);
+
+        await ca.Revocation.RevokeAsync(reported.SerialHex!, "keyCompromise", null, "officer-ann");
+
+        // BR §4.9.1.1: the other certificate of the key is revoked in the same transaction, the unrelated one is not.
+        var sibling = (await ca.Reader.FindCertificateAsync(sameKey.SerialHex!))!;
+        Assert.Equal(CertificateStatus.Revoked, sibling.Status);
+        Assert.Equal("keyCompromise", sibling.RevocationReason);
+        Assert.Equal(CertificateStatus.Issued, (await ca.Reader.FindCertificateAsync(otherKey.SerialHex!))!.Status);
+        Assert.Contains(await ca.Reader.ListAuditAsync(20), a => a.Action == "certificate.revoked" && a.Subject == $"certificate:{sameKey.SerialHex}"
+            && a.Details.Contains($"the key of certificate {reported.SerialHex}", StringComparison.Ordinal));
+        var crl = new X509CrlParser().ReadCrl((await ca.Crls.GenerateAsync("issuing", "test")).Der);
+        Assert.NotNull(crl.GetRevokedCertificate(new Org.BouncyCastle.Math.BigInteger(sameKey.SerialHex, 16)));
+
+        // BR §6.1.1.3 (4): a new request for the key is refused and recorded, with nothing signed.
+        var issuedBefore = await ca.CountAsync(CertificateStatus.Issued);
+        var again = await ca.Issuance.SubmitAsync(new IssuanceSubmission { Csr = Csr("compromised-3.example.com", key), Profile = "tls-server", Requester = "alice", Source = "test" });
+        Assert.Equal(RequestStatus.Rejected, again.Status);
+        var problem = Assert.Single(again.Problems);
+        Assert.Contains($"certificate:{reported.SerialHex} was revoked for keyCompromise", problem, StringComparison.Ordinal);
+        Assert.Contains("BR §6.1.1.3 (4)", problem, StringComparison.Ordinal);
+        Assert.Equal(RequestStatus.Rejected, (await ca.Reader.FindRequestAsync(again.RequestId))!.Status);
+        Assert.Equal(issuedBefore, await ca.CountAsync(CertificateStatus.Issued));
+        Assert.Contains(await ca.Reader.ListAuditAsync(20), a => a.Action == "request.rejected" && a.Subject == $"request:{again.RequestId}");
+
+        // A request that fails for other reasons lists the blocked key among them.
+        var alsoBad = await ca.Issuance.SubmitAsync(new IssuanceSubmission { Csr = Csr("under_score.example.com", key), Profile = "tls-server", Requester = "alice", Source = "test" });
+        Assert.Equal(RequestStatus.Rejected, alsoBad.Status);
+        Assert.True(alsoBad.Problems.Count >= 2, string.Join("; ", alsoBad.Problems));
+        Assert.Contains(alsoBad.Problems, p => p.Contains("reported compromised", StringComparison.Ordinal));
+
+        // A request already waiting for approval when the key was blocked fails when approved.
+        var approved = await ca.Issuance.DecideAsync(waiting.RequestId, "officer-dave", approve: true, "reviewed");
+        Assert.Equal(RequestStatus.Failed, approved.Status);
+        Assert.Contains(approved.Problems, p => p.Contains("reported compromised", StringComparison.Ordinal));
+        Assert.Equal(issuedBefore, await ca.CountAsync(CertificateStatus.Issued));
     }
 
     [Fact]

@@ -5,6 +5,7 @@ using MiniCa.Core.Authorities;
 using MiniCa.Core.Configuration;
 using MiniCa.Core.Errors;
 using MiniCa.Core.Issuance;
+using MiniCa.Core.Keys;
 using MiniCa.Core.Ledger;
 using MiniCa.Core.Linting;
 using MiniCa.Core.Profiles;
@@ -90,6 +91,14 @@ public sealed class IssuanceService(
             {
                 problems.Add($"a validity of {days} days was asked for; profile '{profile.Name}' allows 1..{profile.Validity.MaxDays}");
             }
+        }
+
+        // A key reported compromised is refused (BR §6.1.1.3 (4)). On the automatic path the ledger checks it where it
+        // records the certificate; a request that stops here is checked now, so that its reasons are complete.
+        if (parsed.Csr is not null && (problems.Count > 0 || profile?.Approval.IsManual == true)
+            && await reader.FindBlockedKeyAsync(PublicKeyFingerprint.Sha256(parsed.Csr.PublicKey), cancellationToken) is { } blocked)
+        {
+            problems.Add(blocked.Problem);
         }
 
         var draft = new RequestDraft
@@ -187,6 +196,7 @@ public sealed class IssuanceService(
         // The ledger may hold a commit back for this issuance's writes while it computes them (group commit).
         using var issuing = ledger.BeginIssuance();
         var now = time.GetUtcNow();
+        var publicKeySha256 = PublicKeyFingerprint.Sha256(csr.PublicKey);
         for (var attempt = 1; ; attempt++)
         {
             // Steps 3-4: serial, TBS certificate, throw-away signature, every lint.
@@ -245,6 +255,7 @@ public sealed class IssuanceService(
                 NotBefore = tbs.StartDate.ToDateTime(),
                 NotAfter = tbs.EndDate.ToDateTime(),
                 TbsDer = tbsDer,
+                PublicKeySha256 = publicKeySha256,
             };
 
             // Step 5a: record the linted certificate (and its audit event) before the HSM sees it.
@@ -261,6 +272,11 @@ public sealed class IssuanceService(
             {
                 logger.LogWarning("Serial {Serial} was taken; drawing another", serialHex);
                 continue;
+            }
+            catch (CaException ex) when (ex.Kind == CaErrorKind.PolicyViolation)
+            {
+                // The key is blocked (BR §6.1.1.3 (4)); that write recorded nothing, so the request is recorded now.
+                return await RecordBlockedAsync(draft, existingRequestId, actor, ex.Message, cancellationToken);
             }
 
             // Step 5b: sign the same bytes in the HSM, check, commit. The wait for a signature slot does not take the
@@ -307,6 +323,21 @@ public sealed class IssuanceService(
                 Warnings = warnings,
             };
         }
+    }
+
+    private async Task<IssuanceOutcome> RecordBlockedAsync(RequestDraft draft, long? existingRequestId, string actor, string problem, CancellationToken cancellationToken)
+    {
+        if (existingRequestId is { } existing)
+        {
+            // An approved request whose key was blocked while it waited: it fails, as when its profile changed.
+            await ledger.RecordFailedAsync(existing, null, problem, new AuditEntry(actor, "request.failed", $"request:{existing}", problem), cancellationToken);
+            return new IssuanceOutcome { RequestId = existing, Status = RequestStatus.Failed, Problems = [problem] };
+        }
+
+        var id = await ledger.RecordRequestAsync(draft, RequestStatus.Rejected, [problem],
+            new AuditEntry(actor, "request.rejected", string.Empty, $"profile {draft.Profile} via {draft.Source}: {problem}"), cancellationToken);
+        logger.LogInformation("Request {Request} rejected: {Problems}", id, problem);
+        return new IssuanceOutcome { RequestId = id, Status = RequestStatus.Rejected, Problems = [problem] };
     }
 
     private async Task RecordFailureQuietlyAsync(long requestId, long certificateId, string actor, string serialHex, string reason)

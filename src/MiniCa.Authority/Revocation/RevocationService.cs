@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using MiniCa.Core.Errors;
+using MiniCa.Core.Keys;
 using MiniCa.Core.Ledger;
 using MiniCa.Core.Profiles;
 using MiniCa.Core.Revocation;
@@ -39,14 +40,35 @@ public sealed class RevocationService(
             throw new CaException(CaErrorKind.Malformed, "The invalidity date lies in the future; it says since when the key was no longer trustworthy (RFC 5280 §5.3.2).");
         }
 
+        // BR §6.1.1.3 (4): a key reported compromised is never certified again, and every certificate of it goes.
+        var block = reason == RevocationReason.KeyCompromise
+            ? new BlockedKey
+            {
+                PublicKeySha256 = PublicKeyFingerprint.Sha256OfTbs(certificate.TbsDer),
+                Reason = RevocationReasons.Name(reason),
+                Source = $"certificate:{serialHex}",
+                BlockedAt = now,
+                BlockedBy = actor,
+            }
+            : null;
         var revoked = await ledger.RecordRevocationAsync(serialHex, reason, invalidityDate,
             new AuditEntry(actor, "certificate.revoked", $"certificate:{serialHex}",
                 $"reason {RevocationReasons.Name(reason)}" + (invalidityDate is { } d ? $", invalid since {d.UtcDateTime.ToString("u", CultureInfo.InvariantCulture)}" : string.Empty)),
-            cancellationToken);
+            block, cancellationToken);
         logger.LogInformation("Certificate {Serial} revoked by {Actor}: {Reason}", serialHex, actor, RevocationReasons.Name(reason));
-        MiniCaMetrics.Revocations.Add(1, new KeyValuePair<string, object?>("reason", RevocationReasons.Name(reason)));
-        Revoked?.Invoke(revoked);
-        return revoked;
+        if (revoked.Count > 1)
+        {
+            logger.LogWarning("Key of certificate {Serial} blocked; {Count} other certificate(s) of it revoked: {Serials}",
+                serialHex, revoked.Count - 1, string.Join(", ", revoked.Skip(1).Select(c => c.SerialHex)));
+        }
+
+        foreach (var certificateRevoked in revoked)
+        {
+            MiniCaMetrics.Revocations.Add(1, new KeyValuePair<string, object?>("reason", RevocationReasons.Name(reason)));
+            Revoked?.Invoke(certificateRevoked);
+        }
+
+        return revoked[0];
     }
 
     /// <summary>Serials as stored: lowercase hex, no separators, no leading zeros.</summary>

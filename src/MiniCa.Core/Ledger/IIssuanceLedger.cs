@@ -17,7 +17,8 @@ public interface IIssuanceLedger
 
     /// <summary>
     /// Records a new request (or takes an approved one by id) together with the certificate about to be signed.
-    /// Fails with <see cref="Errors.CaErrorKind.AlreadyExists"/> when the serial is taken.
+    /// Fails with <see cref="Errors.CaErrorKind.AlreadyExists"/> when the serial is taken, and with
+    /// <see cref="Errors.CaErrorKind.PolicyViolation"/> when the certificate's key is blocked (<see cref="BlockedKey"/>).
     /// </summary>
     Task<(long RequestId, long CertificateId)> RecordSigningAsync(RequestDraft? newRequest, long? existingRequestId, CertificateDraft certificate, AuditEntry audit, CancellationToken cancellationToken = default);
 
@@ -48,6 +49,9 @@ public interface IIssuanceReader
 
     /// <summary>How many certificates there are in each status.</summary>
     Task<IReadOnlyDictionary<CertificateStatus, int>> CountCertificatesAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>The blocked key whose SubjectPublicKeyInfo has this SHA-256 (lowercase hex), if it is blocked.</summary>
+    Task<BlockedKey?> FindBlockedKeyAsync(string publicKeySha256, CancellationToken cancellationToken = default);
 
     /// <summary>Audit events, newest first.</summary>
     Task<IReadOnlyList<AuditEntry>> ListAuditAsync(int limit, CancellationToken cancellationToken = default);

@@ -14,9 +14,14 @@ public sealed record CrlRecord(string Authority, long Number, DateTimeOffset Thi
 /// <summary>Revocations and CRL state.</summary>
 public interface IRevocationLedger
 {
-    /// <summary>Revokes a certificate by serial, with its audit event in the same transaction.</summary>
+    /// <summary>
+    /// Revokes a certificate by serial, with its audit event in the same transaction. With <paramref name="block"/>
+    /// (a revocation for keyCompromise) the same transaction blocks the key and revokes every other unexpired
+    /// certificate of it, each with its audit event (BR §4.9.1.1, §6.1.1.3 (4)).
+    /// </summary>
+    /// <returns>The certificate revoked by serial, then the others of its key.</returns>
     /// <exception cref="Errors.CaException">Unknown serial (NotFound) or already revoked (AlreadyExists).</exception>
-    Task<CertificateRecord> RecordRevocationAsync(string serialHex, RevocationReason reason, DateTimeOffset? invalidityDate, AuditEntry audit, CancellationToken cancellationToken = default);
+    Task<IReadOnlyList<CertificateRecord>> RecordRevocationAsync(string serialHex, RevocationReason reason, DateTimeOffset? invalidityDate, AuditEntry audit, BlockedKey? block = null, CancellationToken cancellationToken = default);
 
     /// <summary>The revoked certificates of <paramref name="issuerName"/>, read as a stream (in no particular order).</summary>
     /// <param name="issuerName">The issuing authority.</param>

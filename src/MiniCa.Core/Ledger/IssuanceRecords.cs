@@ -96,6 +96,9 @@ public sealed record CertificateDraft
 
     /// <summary>The linted TBSCertificate DER.</summary>
     public required byte[] TbsDer { get; init; }
+
+    /// <summary>SHA-256 of the certified SubjectPublicKeyInfo DER, lowercase hex; a blocked key is refused when recorded.</summary>
+    public required string PublicKeySha256 { get; init; }
 }
 
 /// <summary>A request as stored.</summary>

@@ -22,9 +22,9 @@ namespace MiniCa.Data.CompiledModel
                 "MiniCa.Data.Entities.CertificateEntity",
                 typeof(CertificateEntity),
                 baseEntityType,
-                propertyCount: 18,
+                propertyCount: 19,
                 foreignKeyCount: 1,
-                unnamedIndexCount: 10,
+                unnamedIndexCount: 11,
                 keyCount: 1);
 
             var id = runtimeEntityType.AddProperty(
@@ -111,6 +111,14 @@ namespace MiniCa.Data.CompiledModel
                 fieldInfo: typeof(CertificateEntity).GetField("<Profile>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 maxLength: 64);
 
+            var publicKeySha256 = runtimeEntityType.AddProperty(
+                "PublicKeySha256",
+                typeof(string),
+                propertyInfo: typeof(CertificateEntity).GetProperty("PublicKeySha256", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(CertificateEntity).GetField("<PublicKeySha256>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true,
+                maxLength: 64);
+
             var requestId = runtimeEntityType.AddProperty(
                 "RequestId",
                 typeof(long),
@@ -178,29 +186,32 @@ namespace MiniCa.Data.CompiledModel
                 new[] { notAfter });
 
             var index2 = runtimeEntityType.AddIndex(
+                new[] { publicKeySha256 });
+
+            var index3 = runtimeEntityType.AddIndex(
                 new[] { requestId },
                 unique: true);
 
-            var index3 = runtimeEntityType.AddIndex(
+            var index4 = runtimeEntityType.AddIndex(
                 new[] { serialHex },
                 unique: true);
 
-            var index4 = runtimeEntityType.AddIndex(
+            var index5 = runtimeEntityType.AddIndex(
                 new[] { profile, id });
 
-            var index5 = runtimeEntityType.AddIndex(
+            var index6 = runtimeEntityType.AddIndex(
                 new[] { status, id });
 
-            var index6 = runtimeEntityType.AddIndex(
+            var index7 = runtimeEntityType.AddIndex(
                 new[] { status, notAfter });
 
-            var index7 = runtimeEntityType.AddIndex(
+            var index8 = runtimeEntityType.AddIndex(
                 new[] { profile, status, id });
 
-            var index8 = runtimeEntityType.AddIndex(
+            var index9 = runtimeEntityType.AddIndex(
                 new[] { issuerName, revokedAt, serialHex, revocationReason, invalidityDate });
-            index8.AddAnnotation("Relational:Filter", "\"Status\" = 'Revoked'");
-            index8.AddAnnotation("Relational:Name", "IX_Certificates_Revoked");
+            index9.AddAnnotation("Relational:Filter", "\"Status\" = 'Revoked'");
+            index9.AddAnnotation("Relational:Name", "IX_Certificates_Revoked");
 
             return runtimeEntityType;
         }

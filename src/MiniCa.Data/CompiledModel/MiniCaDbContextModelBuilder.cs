@@ -11,7 +11,7 @@ namespace MiniCa.Data.CompiledModel
     public partial class MiniCaDbContextModel
     {
         private MiniCaDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("7336ff59-294e-4c1f-8b58-2901562af6a2"), entityTypeCount: 25)
+            : base(skipDetectChanges: false, modelId: new Guid("36fc8bc4-bb6d-4c35-b98d-793d52b5632b"), entityTypeCount: 26)
         {
         }
 
@@ -33,6 +33,7 @@ namespace MiniCa.Data.CompiledModel
             var approvalEntity = ApprovalEntityEntityType.Create(this);
             var auditEventEntity = AuditEventEntityEntityType.Create(this);
             var authorityEntity = AuthorityEntityEntityType.Create(this);
+            var blockedKeyEntity = BlockedKeyEntityEntityType.Create(this);
             var certificateEntity = CertificateEntityEntityType.Create(this);
             var certificateRequestEntity = CertificateRequestEntityEntityType.Create(this);
             var crlBlobEntity = CrlBlobEntityEntityType.Create(this);
@@ -73,6 +74,7 @@ namespace MiniCa.Data.CompiledModel
             ApprovalEntityEntityType.CreateAnnotations(approvalEntity);
             AuditEventEntityEntityType.CreateAnnotations(auditEventEntity);
             AuthorityEntityEntityType.CreateAnnotations(authorityEntity);
+            BlockedKeyEntityEntityType.CreateAnnotations(blockedKeyEntity);
             CertificateEntityEntityType.CreateAnnotations(certificateEntity);
             CertificateRequestEntityEntityType.CreateAnnotations(certificateRequestEntity);
             CrlBlobEntityEntityType.CreateAnnotations(crlBlobEntity);

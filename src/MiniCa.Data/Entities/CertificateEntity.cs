@@ -67,6 +67,12 @@ public sealed class CertificateEntity
     /// <summary>RFC 5280 §5.3.2 invalidity date.</summary>
     public DateTimeOffset? InvalidityDate { get; private set; }
 
+    /// <summary>
+    /// SHA-256 of the certified SubjectPublicKeyInfo (lowercase hex): what finds every certificate of a key reported
+    /// compromised. Empty on rows recorded before it was kept.
+    /// </summary>
+    public string? PublicKeySha256 { get; private set; }
+
     /// <summary>A row for a certificate about to be signed.</summary>
     public static CertificateEntity BeginSigning(CertificateDraft draft, DateTimeOffset now)
     {
@@ -82,6 +88,7 @@ public sealed class CertificateEntity
             NotBefore = draft.NotBefore,
             NotAfter = draft.NotAfter,
             TbsDer = draft.TbsDer,
+            PublicKeySha256 = draft.PublicKeySha256,
             CreatedAt = now,
         };
     }

@@ -573,6 +573,43 @@ namespace MiniCa.Data.Migrations
                     b.ToTable("Authorities", (string)null);
                 });
 
+            modelBuilder.Entity("MiniCa.Data.Entities.BlockedKeyEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("BlockedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("BlockedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PublicKeySha256")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("PublicKeySha256")
+                        .IsUnique();
+
+                    b.ToTable("BlockedKeys", (string)null);
+                });
+
             modelBuilder.Entity("MiniCa.Data.Entities.CertificateEntity", b =>
                 {
                     b.Property<long>("Id")
@@ -615,6 +652,10 @@ namespace MiniCa.Data.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("PublicKeySha256")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("RequestId")
                         .HasColumnType("INTEGER");
 
@@ -652,6 +693,8 @@ namespace MiniCa.Data.Migrations
                     b.HasIndex("IssuedAt");
 
                     b.HasIndex("NotAfter");
+
+                    b.HasIndex("PublicKeySha256");
 
                     b.HasIndex("RequestId")
                         .IsUnique();

@@ -100,6 +100,11 @@ public sealed class EfIssuanceLedger(IDbContextFactory<MiniCaDbContext> contexts
 
         using var turn = await gate.EnterAsync(cancellationToken);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        if (await db.BlockedKeys.AsNoTracking().FirstOrDefaultAsync(b => b.PublicKeySha256 == certificate.PublicKeySha256, cancellationToken) is { } blocked)
+        {
+            // BR §6.1.1.3 (4); as in the SQLite writer, checked where the certificate is recorded.
+            throw new CaException(CaErrorKind.PolicyViolation, blocked.ToDomain().Problem);
+        }
 
         CertificateRequestEntity request;
         if (newRequest is not null)
@@ -186,6 +191,14 @@ public sealed class EfIssuanceLedger(IDbContextFactory<MiniCaDbContext> contexts
 
         db.AuditEvents.Add(Audit(audit, now));
         await SaveAsync(db, "record the failure", cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task<BlockedKey?> FindBlockedKeyAsync(string publicKeySha256, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var row = await db.BlockedKeys.AsNoTracking().FirstOrDefaultAsync(b => b.PublicKeySha256 == publicKeySha256, cancellationToken);
+        return row?.ToDomain();
     }
 
     /// <inheritdoc />

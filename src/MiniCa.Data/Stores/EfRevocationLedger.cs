@@ -15,7 +15,7 @@ public sealed class EfRevocationLedger(IDbContextFactory<MiniCaDbContext> contex
     private const int ReserveAttempts = 10;
 
     /// <inheritdoc />
-    public async Task<CertificateRecord> RecordRevocationAsync(string serialHex, RevocationReason reason, DateTimeOffset? invalidityDate, AuditEntry audit, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<CertificateRecord>> RecordRevocationAsync(string serialHex, RevocationReason reason, DateTimeOffset? invalidityDate, AuditEntry audit, BlockedKey? block = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(audit);
         using var turn = await gate.EnterAsync(cancellationToken);
@@ -23,7 +23,8 @@ public sealed class EfRevocationLedger(IDbContextFactory<MiniCaDbContext> contex
         var certificate = await db.Certificates.SingleOrDefaultAsync(c => c.SerialHex == serialHex, cancellationToken)
             ?? throw new CaException(CaErrorKind.NotFound, $"No certificate with serial {serialHex} was issued by this CA.");
         var now = time.GetUtcNow();
-        certificate.Revoke(RevocationReasons.Name(reason), invalidityDate, now);
+        var reasonName = RevocationReasons.Name(reason);
+        certificate.Revoke(reasonName, invalidityDate, now);
         db.AuditEvents.Add(new AuditEventEntity
         {
             At = now,
@@ -32,8 +33,37 @@ public sealed class EfRevocationLedger(IDbContextFactory<MiniCaDbContext> contex
             Subject = $"certificate:{serialHex}",
             Details = audit.Details,
         });
+
+        var revoked = new List<CertificateEntity> { certificate };
+        if (block is not null)
+        {
+            if (!await db.BlockedKeys.AnyAsync(b => b.PublicKeySha256 == block.PublicKeySha256, cancellationToken))
+            {
+                db.BlockedKeys.Add(BlockedKeyEntity.From(block));
+            }
+
+            // The key is compromised, so is every certificate of it (BR §4.9.1.1 (3)): revoked in this transaction.
+            var sameKey = await db.Certificates
+                .Where(c => c.PublicKeySha256 == block.PublicKeySha256 && c.Id != certificate.Id && c.NotAfter > now
+                            && (c.Status == Core.Ledger.CertificateStatus.Issued || c.Status == Core.Ledger.CertificateStatus.Signing))
+                .ToListAsync(cancellationToken);
+            foreach (var other in sameKey)
+            {
+                other.Revoke(reasonName, invalidityDate, now);
+                db.AuditEvents.Add(new AuditEventEntity
+                {
+                    At = now,
+                    Actor = audit.Actor,
+                    Action = audit.Action,
+                    Subject = $"certificate:{other.SerialHex}",
+                    Details = $"{audit.Details}; the key of certificate {serialHex}",
+                });
+                revoked.Add(other);
+            }
+        }
+
         await db.SaveChangesAsync(cancellationToken);
-        return certificate.ToRecord();
+        return revoked.Select(c => c.ToRecord()).ToList();
     }
 
     /// <inheritdoc />

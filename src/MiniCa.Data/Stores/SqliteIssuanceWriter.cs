@@ -21,6 +21,15 @@ internal static class SqliteIssuanceWriter
     public static (long RequestId, long CertificateId) RecordSigning(SqliteGroupCommit batch, RequestDraft request, CertificateDraft certificate, AuditEntry audit, DateTimeOffset now)
     {
         var at = Instant(now);
+        // In the transaction that records the certificate: a key blocked by a revocation committed before it is
+        // never signed (BR §6.1.1.3 (4)). The unique index makes this one look-up.
+        if (batch.Scalar(
+                "SELECT \"Source\" || char(10) || \"Reason\" || char(10) || \"BlockedAt\" || char(10) || \"BlockedBy\" FROM \"BlockedKeys\" WHERE \"PublicKeySha256\" = $key",
+                ("$key", certificate.PublicKeySha256)) is string blocked)
+        {
+            throw Blocked(certificate.PublicKeySha256, blocked);
+        }
+
         var requestId = (long)batch.Scalar(
             "INSERT INTO \"Requests\" (\"Profile\", \"Requester\", \"Source\", \"Status\", \"CsrDer\", \"Subject\", \"Identifiers\", \"KeyDescription\", \"Problems\", \"RequiredApprovals\", \"CreatedAt\", \"UpdatedAt\") " +
             "VALUES ($profile, $requester, $source, 'Approved', $csr, $subject, $identifiers, $key, '', $approvals, $at, $at) RETURNING \"Id\"",
@@ -37,11 +46,11 @@ internal static class SqliteIssuanceWriter
         try
         {
             certificateId = (long)batch.Scalar(
-                "INSERT INTO \"Certificates\" (\"SerialHex\", \"IssuerName\", \"Subject\", \"Identifiers\", \"Profile\", \"Status\", \"NotBefore\", \"NotAfter\", \"TbsDer\", \"RequestId\", \"CreatedAt\") " +
-                "VALUES ($serial, $issuer, $subject, $identifiers, $profile, 'Signing', $notBefore, $notAfter, $tbs, $request, $at) RETURNING \"Id\"",
+                "INSERT INTO \"Certificates\" (\"SerialHex\", \"IssuerName\", \"Subject\", \"Identifiers\", \"Profile\", \"Status\", \"NotBefore\", \"NotAfter\", \"TbsDer\", \"PublicKeySha256\", \"RequestId\", \"CreatedAt\") " +
+                "VALUES ($serial, $issuer, $subject, $identifiers, $profile, 'Signing', $notBefore, $notAfter, $tbs, $key, $request, $at) RETURNING \"Id\"",
                 ("$serial", certificate.SerialHex), ("$issuer", certificate.IssuerName), ("$subject", certificate.Subject), ("$identifiers", string.Join('\n', certificate.Identifiers)),
                 ("$profile", certificate.Profile), ("$notBefore", Instant(certificate.NotBefore)), ("$notAfter", Instant(certificate.NotAfter)), ("$tbs", certificate.TbsDer),
-                ("$request", requestId), ("$at", at))!;
+                ("$key", certificate.PublicKeySha256), ("$request", requestId), ("$at", at))!;
         }
         catch (SqliteException ex) when (ex.SqliteErrorCode == 19 && ex.Message.Contains("SerialHex", StringComparison.Ordinal))
         {
@@ -69,6 +78,21 @@ internal static class SqliteIssuanceWriter
 
         InsertAudit(batch, audit, at);
         return true;
+    }
+
+    /// <summary>The refusal of a blocked key, from its row's fields joined by line feeds.</summary>
+    private static CaException Blocked(string keySha256, string row)
+    {
+        var fields = row.Split('\n');
+        var key = new BlockedKey
+        {
+            PublicKeySha256 = keySha256,
+            Source = fields[0],
+            Reason = fields[1],
+            BlockedAt = (DateTimeOffset)Instants.ConvertFromProvider(long.Parse(fields[2], System.Globalization.CultureInfo.InvariantCulture))!,
+            BlockedBy = fields[3],
+        };
+        return new CaException(CaErrorKind.PolicyViolation, key.Problem);
     }
 
     private static void InsertAudit(SqliteGroupCommit batch, AuditEntry audit, long at) =>
