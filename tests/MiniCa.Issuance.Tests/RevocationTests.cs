@@ -95,15 +95,27 @@ public sealed class RevocationTests(IssuanceFixture ca)
     }
 
     [Fact]
-    public async Task Revoke_Twice_IsAClearError()
+    public async Task Revoke_Twice_IsAClearErrorUnlessTheKeyIsReportedCompromisedAfterwards()
     {
         var issued = await IssueAsync("twice.example.com");
-        await ca.Revocation.RevokeAsync(issued.SerialHex!, "superseded", null, "officer-ann");
+        var first = await ca.Revocation.RevokeAsync(issued.SerialHex!, "superseded", null, "officer-ann");
 
-        var error = await Assert.ThrowsAsync<CaException>(() => ca.Revocation.RevokeAsync(issued.SerialHex!, "keyCompromise", null, "officer-ann"));
-
+        var error = await Assert.ThrowsAsync<CaException>(() => ca.Revocation.RevokeAsync(issued.SerialHex!, "cessationOfOperation", null, "officer-ann"));
         Assert.Equal(CaErrorKind.AlreadyExists, error.Kind);
         Assert.Contains("already revoked", error.Message, StringComparison.Ordinal);
+
+        // The key is reported compromised later: the reason becomes keyCompromise, the revocation date stays.
+        var raised = await ca.Revocation.RevokeAsync(issued.SerialHex!, "keyCompromise", null, "officer-ann");
+        Assert.Equal("keyCompromise", raised.RevocationReason);
+        Assert.Equal(first.RevokedAt!.Value.ToUnixTimeMilliseconds(), raised.RevokedAt!.Value.ToUnixTimeMilliseconds());
+        var crl = new X509CrlParser().ReadCrl((await ca.Crls.GenerateAsync("issuing", "test")).Der);
+        var entry = crl.GetRevokedCertificate(new Org.BouncyCastle.Math.BigInteger(issued.SerialHex, 16));
+        var reasonCode = Org.BouncyCastle.Asn1.DerEnumerated.GetInstance(
+            Org.BouncyCastle.X509.Extension.X509ExtensionUtilities.FromExtensionValue(entry!.GetExtensionValue(Org.BouncyCastle.Asn1.X509.X509Extensions.ReasonCode)!)).IntValueExact;
+        Assert.Equal(1, reasonCode); // RFC 5280 §5.3.1: keyCompromise (1)
+
+        var third = await Assert.ThrowsAsync<CaException>(() => ca.Revocation.RevokeAsync(issued.SerialHex!, "keyCompromise", null, "officer-ann"));
+        Assert.Equal(CaErrorKind.AlreadyExists, third.Kind);
     }
 
     [Theory]

@@ -9,6 +9,8 @@ namespace MiniCa.Data.Entities;
 /// </summary>
 public sealed class CertificateEntity
 {
+    private const string KeyCompromise = "keyCompromise";
+
     private CertificateEntity()
     {
     }
@@ -120,12 +122,22 @@ public sealed class CertificateEntity
 
     /// <summary>
     /// Revokes the certificate. A row still being signed can be revoked too: it may be a certificate whose final
-    /// commit was lost, and revoking by serial must cover it.
+    /// commit was lost, and revoking by serial must cover it. A certificate revoked for another reason can be revoked
+    /// again for keyCompromise, which replaces its reason; any other second revocation is refused.
     /// </summary>
     public void Revoke(string reason, DateTimeOffset? invalidityDate, DateTimeOffset now)
     {
         if (Status == CertificateStatus.Revoked)
         {
+            if (reason == KeyCompromise && RevocationReason != KeyCompromise)
+            {
+                // The key of a certificate revoked for another reason is reported compromised afterwards: the reason
+                // becomes keyCompromise (as BR §4.9.1.1 asks of a compromised key) and the revocation date stays.
+                RevocationReason = reason;
+                InvalidityDate = invalidityDate ?? InvalidityDate;
+                return;
+            }
+
             throw new CaException(CaErrorKind.AlreadyExists, $"Certificate {SerialHex} was already revoked at {RevokedAt:u} ({RevocationReason}).");
         }
 
