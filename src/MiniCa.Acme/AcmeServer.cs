@@ -333,6 +333,16 @@ internal sealed class AcmeServer(
             throw new AcmeException("badCSR", "The CSR is not acceptable: " + string.Join("; ", parsed.Problems));
         }
 
+        using (var accountJwk = JsonDocument.Parse(account.Jwk))
+        {
+            // The account key signs this account's requests (and may revoke); as Let's Encrypt and Pebble do, it is
+            // never also a certificate's key.
+            if (AccountKey.Parse(accountJwk.RootElement).SubjectPublicKeyInfo().AsSpan().SequenceEqual(parsed.Csr.PublicKey.GetDerEncoded()))
+            {
+                throw new AcmeException("badCSR", "The CSR's public key is this account's key; a certificate needs a key of its own.");
+            }
+        }
+
         var wanted = order.Identifiers.Select(i => ToCoreIdentifier(i).ToString()).ToHashSet(StringComparer.Ordinal);
         var named = parsed.Csr.Identifiers.Select(i => i.ToString()).ToHashSet(StringComparer.Ordinal);
         if (parsed.Csr.CommonName is { Length: > 0 } cn && !named.Contains("dns:" + cn.ToLowerInvariant()) && !named.Contains("ip:" + cn))

@@ -184,6 +184,9 @@ public sealed class AcmeProtocolTests(PortalFixture fixture)
         var ready = await PollAsync(client, orderUrl, "ready");
         var wrong = await client.PostAsync(ready.GetProperty("finalize").GetString()!, new { csr = Csr(leafKey, "127.0.0.1", "other.example.com") });
         Assert.Equal("badCSR", wrong.ProblemType);
+        var accountKey = await client.PostAsync(ready.GetProperty("finalize").GetString()!, new { csr = Csr(client.Key, "127.0.0.1") });
+        Assert.Equal("badCSR", accountKey.ProblemType);
+        Assert.Contains("this account's key", accountKey.Json.GetProperty("detail").GetString(), StringComparison.Ordinal);
         var finalized = await client.PostAsync(ready.GetProperty("finalize").GetString()!, new { csr = Csr(leafKey, "127.0.0.1") });
         Assert.Equal(HttpStatusCode.OK, finalized.Status);
         Assert.Equal("valid", finalized.Json.GetProperty("status").GetString());
