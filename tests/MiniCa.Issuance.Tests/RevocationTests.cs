@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using MiniCa.Authority.Issuance;
+using MiniCa.Authority.Ocsp;
 using MiniCa.Authority.Revocation;
 using MiniCa.Core.Errors;
 using MiniCa.Core.Ledger;
@@ -92,6 +93,29 @@ public sealed class RevocationTests(IssuanceFixture ca)
         Assert.Equal(RequestStatus.Failed, approved.Status);
         Assert.Contains(approved.Problems, p => p.Contains("reported compromised", StringComparison.Ordinal));
         Assert.Equal(issuedBefore, await ca.CountAsync(CertificateStatus.Issued));
+    }
+
+    [Fact]
+    public async Task Revoke_OcspResponderCertificate_TheResponderMovesToANewCertificateAndAfterKeyCompromiseToANewKey()
+    {
+        var responder = ca.Services.GetRequiredService<OcspResponderCertificate>();
+        var first = await responder.GetAsync();
+
+        await ca.Revocation.RevokeAsync(first.Certificate.SerialNumber.ToString(16), "keyCompromise", null, "officer-ann");
+
+        // The blocked key is never certified again: a new HSM key under the next label, and its certificate.
+        var second = await responder.GetAsync();
+        Assert.NotEqual(first.Certificate.SerialNumber, second.Certificate.SerialNumber);
+        Assert.NotEqual(first.Signer.PublicKeyInfo, second.Signer.PublicKeyInfo);
+        Assert.Equal(responder.KeyName + "-2", second.Signer.KeyName);
+        Assert.Equal(second.Signer.PublicKeyInfo, second.Certificate.SubjectPublicKeyInfo);
+        second.Certificate.Verify(ca.Issuing.GetPublicKey());
+
+        // Revoked for another reason, the responder keeps its key and gets a new certificate for it.
+        await ca.Revocation.RevokeAsync(second.Certificate.SerialNumber.ToString(16), "superseded", null, "officer-ann");
+        var third = await responder.GetAsync();
+        Assert.NotEqual(second.Certificate.SerialNumber, third.Certificate.SerialNumber);
+        Assert.Equal(second.Signer.KeyName, third.Signer.KeyName);
     }
 
     [Fact]

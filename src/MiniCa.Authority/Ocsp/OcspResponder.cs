@@ -368,6 +368,7 @@ public sealed class OcspResponder : IDisposable
 
     private void Forget(string serialHex)
     {
+        _responder.Forget(serialHex);
         Interlocked.Increment(ref _revocationEpoch);
         foreach (var algorithm in IssuerHashes.Algorithms)
         {
