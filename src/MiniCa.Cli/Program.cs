@@ -26,6 +26,12 @@ app.Configure(config =>
     config.AddCommand<RequestsCommand>("requests").WithDescription("List the most recent certificate requests.");
     config.AddCommand<RevokeCommand>("revoke").WithDescription("Revoke a certificate by serial with an RFC 5280 reason, then publish a fresh CRL.");
     config.AddCommand<CrlCommand>("crl").WithDescription("Generate and publish a CRL now.");
+    config.AddBranch("blocked-keys", blocked =>
+    {
+        blocked.SetDescription("Keys reported compromised: never certified again (BR §6.1.1.3 (4)).");
+        blocked.AddCommand<BlockedKeyAddCommand>("add").WithDescription("Block a key (from its certificate, CSR or public key) and revoke every unexpired certificate of it.");
+        blocked.AddCommand<BlockedKeyListCommand>("list").WithDescription("List the blocked keys.");
+    });
     config.AddCommand<BackupCommand>("backup").WithDescription("Copy the CA while it runs: database (online backup), embedded token store and PINs, CA files, configuration.");
     config.AddBranch("user", user =>
     {

@@ -66,4 +66,65 @@ public sealed class CliIssuanceTests
         Assert.Equal(1, result.ExitCode);
         Assert.Equal("minica: error: request 1 rejected: the input is neither DER nor PEM", result.StandardError.Trim());
     }
+
+    [Fact]
+    public async Task BlockedKeysAdd_PublicKeyOfTwoCertificates_RevokesBothRefusesTheKeyAndListsIt()
+    {
+        var openssl = Prerequisites.RequireProgram("openssl", "openssl");
+        using var directory = new TempDirectory("minica-cli");
+        Minica.WriteConfig(directory.Path, """{ "DataDirectory": "data" }""");
+        Assert.Equal(0, (await Minica.RunAsync(directory.Path, ["init"])).ExitCode);
+        async Task OpenSslAsync(params string[] args)
+        {
+            var result = await ProcessRunner.RunAsync(openssl, args, workingDirectory: directory.Path);
+            Assert.True(result.ExitCode == 0, result.Combined);
+        }
+
+        async Task<string> IssueAsync(string name, string key)
+        {
+            await OpenSslAsync("req", "-new", "-key", key, "-subj", $"/CN={name}.example.internal", "-addext", $"subjectAltName=DNS:{name}.example.internal", "-out", $"{name}.csr");
+            var issue = await Minica.RunAsync(directory.Path, ["issue", "--csr", $"{name}.csr", "--profile", "tls-server", "--out", $"{name}.pem"]);
+            Assert.True(issue.ExitCode == 0, issue.Combined);
+            return (await ProcessRunner.RunAsync(openssl, ["x509", "-in", $"{name}.pem", "-noout", "-serial"], workingDirectory: directory.Path)).StandardOutput.Trim()["serial=".Length..].TrimStart('0').ToLowerInvariant();
+        }
+
+        await OpenSslAsync("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "leaked.key");
+        await OpenSslAsync("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "other.key");
+        var first = await IssueAsync("leaked-1", "leaked.key");
+        var second = await IssueAsync("leaked-2", "leaked.key");
+        await IssueAsync("other", "other.key");
+        await OpenSslAsync("pkey", "-in", "leaked.key", "-pubout", "-out", "leaked.pub");
+
+        // A private key is not taken: the message says how to get its public key.
+        var privateKey = await Minica.RunAsync(directory.Path, ["blocked-keys", "add", "--file", "leaked.key"]);
+        Assert.Equal(1, privateKey.ExitCode);
+        Assert.Contains("openssl pkey -in leaked.key -pubout", privateKey.StandardError, StringComparison.Ordinal);
+        File.WriteAllText(directory.Combine("garbage.pem"), "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n");
+        var garbage = await Minica.RunAsync(directory.Path, ["blocked-keys", "add", "--file", "garbage.pem"]);
+        Assert.Equal(1, garbage.ExitCode);
+        Assert.Contains("garbage.pem", garbage.StandardError, StringComparison.Ordinal);
+
+        var add = await Minica.RunAsync(directory.Path, ["blocked-keys", "add", "--file", "leaked.pub", "--note", "found in a public repository"]);
+        Assert.True(add.ExitCode == 0, add.Combined);
+        Assert.Contains($"Revoked {first} ", add.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains($"Revoked {second} ", add.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("of 'issuing' lists 2 certificate(s)", add.StandardOutput, StringComparison.Ordinal);
+        var fingerprint = add.StandardOutput.Split("Blocked key ")[1][..64];
+
+        // The same key from one of its certificates: blocked already, nothing more revoked.
+        var again = await Minica.RunAsync(directory.Path, ["blocked-keys", "add", "--file", "leaked-1.pem"]);
+        Assert.True(again.ExitCode == 0, again.Combined);
+        Assert.Contains($"Key {fingerprint} was blocked already", again.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("No unexpired certificate of this key", again.StandardOutput, StringComparison.Ordinal);
+
+        var reissue = await Minica.RunAsync(directory.Path, ["issue", "--csr", "leaked-1.csr", "--profile", "tls-server"]);
+        Assert.Equal(1, reissue.ExitCode);
+        Assert.Contains("reported compromised (blocked by cli:", reissue.StandardError, StringComparison.Ordinal);
+        Assert.Equal(0, (await Minica.RunAsync(directory.Path, ["issue", "--csr", "other.csr", "--profile", "tls-server"])).ExitCode);
+
+        var list = await Minica.RunAsync(directory.Path, ["blocked-keys", "list"]);
+        Assert.True(list.ExitCode == 0, list.Combined);
+        Assert.Contains(fingerprint, list.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("1 blocked key(s)", list.StandardOutput, StringComparison.Ordinal);
+    }
 }

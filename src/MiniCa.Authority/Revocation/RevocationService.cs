@@ -7,6 +7,7 @@ using MiniCa.Core.Profiles;
 using MiniCa.Core.Revocation;
 using MiniCa.Core.Serials;
 using MiniCa.Core.Telemetry;
+using Org.BouncyCastle.Asn1.X509;
 
 namespace MiniCa.Authority.Revocation;
 
@@ -23,7 +24,15 @@ public sealed class RevocationService(
 
     /// <summary>Revokes the certificate with <paramref name="serial"/> (hex, colons and case ignored).</summary>
     /// <exception cref="CaException">Unknown serial, already revoked, bad reason, hold not allowed, invalidity date in the future.</exception>
-    public async Task<CertificateRecord> RevokeAsync(string serial, string reasonName, DateTimeOffset? invalidityDate, string actor, CancellationToken cancellationToken = default)
+    public async Task<CertificateRecord> RevokeAsync(string serial, string reasonName, DateTimeOffset? invalidityDate, string actor, CancellationToken cancellationToken = default) =>
+        (await RevokeWithKeyAsync(serial, reasonName, invalidityDate, actor, cancellationToken))[0];
+
+    /// <summary>
+    /// Revokes the certificate with <paramref name="serial"/> as <see cref="RevokeAsync"/> does, and returns it first,
+    /// then the other certificates of its key that a keyCompromise revocation revoked with it.
+    /// </summary>
+    /// <exception cref="CaException">As <see cref="RevokeAsync"/>.</exception>
+    public async Task<IReadOnlyList<CertificateRecord>> RevokeWithKeyAsync(string serial, string reasonName, DateTimeOffset? invalidityDate, string actor, CancellationToken cancellationToken = default)
     {
         var serialHex = NormaliseSerial(serial);
         var reason = RevocationReasons.Parse(reasonName);
@@ -68,7 +77,38 @@ public sealed class RevocationService(
             Revoked?.Invoke(certificateRevoked);
         }
 
-        return revoked[0];
+        return revoked;
+    }
+
+    /// <summary>
+    /// Blocks a key reported compromised by other means than a revocation here, for instance a private key found
+    /// published (BR §4.9.12): no certificate is issued for it again, and every unexpired certificate of it is
+    /// revoked for keyCompromise at once.
+    /// </summary>
+    /// <param name="publicKey">The key.</param>
+    /// <param name="actor">Who blocks it.</param>
+    /// <param name="note">How it was reported, for the audit log.</param>
+    /// <param name="cancellationToken">Cancels the wait for the database.</param>
+    public async Task<KeyBlockOutcome> BlockKeyAsync(SubjectPublicKeyInfo publicKey, string actor, string note, CancellationToken cancellationToken = default)
+    {
+        var keySha256 = PublicKeyFingerprint.Sha256(publicKey);
+        var block = new BlockedKey
+        {
+            PublicKeySha256 = keySha256,
+            Reason = RevocationReasons.Name(RevocationReason.KeyCompromise),
+            Source = "report",
+            BlockedAt = time.GetUtcNow(),
+            BlockedBy = actor,
+        };
+        var outcome = await ledger.BlockKeyAsync(block, new AuditEntry(actor, "key.blocked", $"key:{keySha256}", note), cancellationToken);
+        logger.LogWarning("Key {Key} blocked by {Actor}; {Count} certificate(s) of it revoked", keySha256, actor, outcome.Revoked.Count);
+        foreach (var certificate in outcome.Revoked)
+        {
+            MiniCaMetrics.Revocations.Add(1, new KeyValuePair<string, object?>("reason", block.Reason));
+            Revoked?.Invoke(certificate);
+        }
+
+        return outcome;
     }
 
     /// <summary>Serials as stored: lowercase hex, no separators, no leading zeros.</summary>

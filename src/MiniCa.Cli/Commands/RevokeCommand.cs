@@ -49,7 +49,18 @@ internal sealed class RevokeCommand : AsyncCommand<RevokeCommand.Settings>
 
         await using var services = CliContext.BuildServices();
         await services.GetRequiredService<CaBootstrapper>().PrepareSigningAsync(cancellationToken);
-        var revoked = await services.GetRequiredService<RevocationService>().RevokeAsync(settings.Serial, settings.Reason, invalidity, "cli:" + Environment.UserName, cancellationToken);
+        var all = await services.GetRequiredService<RevocationService>().RevokeWithKeyAsync(settings.Serial, settings.Reason, invalidity, "cli:" + Environment.UserName, cancellationToken);
+        var revoked = all[0];
+        if (revoked.RevocationReason == "keyCompromise")
+        {
+            Console.WriteLine($"Key of {revoked.SerialHex} blocked: no certificate will be issued for it again.");
+        }
+
+        foreach (var other in all.Skip(1))
+        {
+            Console.WriteLine($"Also revoked {other.SerialHex} ({other.Subject}): a certificate of the same key.");
+        }
+
         // This process holds the HSM, so the CRL is regenerated at once rather than by the next web host refresh.
         var crl = await services.GetRequiredService<CrlService>().GenerateAsync(revoked.IssuerName, "cli:" + Environment.UserName, cancellationToken);
         Console.WriteLine($"Revoked {revoked.SerialHex} ({revoked.RevocationReason}); CRL {crl.Number} of '{crl.Authority}' lists {crl.Entries} certificate(s).");

@@ -14,7 +14,7 @@ public sealed record BlockedKey
     /// <summary>Why, as an RFC 5280 §5.3.1 reason name (<c>keyCompromise</c>).</summary>
     public required string Reason { get; init; }
 
-    /// <summary>What reported it, e.g. <c>certificate:1f2e…</c> for the revocation of that certificate.</summary>
+    /// <summary>What reported it: <c>certificate:SERIAL</c> for the revocation of that certificate, <c>report</c> for a key blocked by an operator.</summary>
     public required string Source { get; init; }
 
     /// <summary>When it was blocked.</summary>
@@ -25,5 +25,5 @@ public sealed record BlockedKey
 
     /// <summary>The reason a request for this key is refused, as one line.</summary>
     public string Problem =>
-        $"the public key was reported compromised ({Source} was revoked for {Reason} on {BlockedAt.UtcDateTime.ToString("u", CultureInfo.InvariantCulture)}); request a certificate for a new key (BR §6.1.1.3 (4))";
+        $"the public key was reported compromised ({(Source.StartsWith("certificate:", StringComparison.Ordinal) ? $"{Source} was revoked for {Reason}" : $"blocked by {BlockedBy}")} on {BlockedAt.UtcDateTime.ToString("u", CultureInfo.InvariantCulture)}); request a certificate for a new key (BR §6.1.1.3 (4))";
 }

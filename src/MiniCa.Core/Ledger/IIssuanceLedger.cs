@@ -53,6 +53,9 @@ public interface IIssuanceReader
     /// <summary>The blocked key whose SubjectPublicKeyInfo has this SHA-256 (lowercase hex), if it is blocked.</summary>
     Task<BlockedKey?> FindBlockedKeyAsync(string publicKeySha256, CancellationToken cancellationToken = default);
 
+    /// <summary>Blocked keys, most recently blocked first.</summary>
+    Task<IReadOnlyList<BlockedKey>> ListBlockedKeysAsync(int limit, CancellationToken cancellationToken = default);
+
     /// <summary>Audit events, newest first.</summary>
     Task<IReadOnlyList<AuditEntry>> ListAuditAsync(int limit, CancellationToken cancellationToken = default);
 }

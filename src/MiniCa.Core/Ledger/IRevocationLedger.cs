@@ -23,6 +23,13 @@ public interface IRevocationLedger
     /// <exception cref="Errors.CaException">Unknown serial (NotFound) or already revoked (AlreadyExists).</exception>
     Task<IReadOnlyList<CertificateRecord>> RecordRevocationAsync(string serialHex, RevocationReason reason, DateTimeOffset? invalidityDate, AuditEntry audit, BlockedKey? block = null, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Blocks a key reported compromised without a revocation of this CA's (BR §4.9.12), with its audit event, and
+    /// revokes every unexpired certificate of it for keyCompromise in the same transaction. A key blocked already
+    /// keeps its first block.
+    /// </summary>
+    Task<KeyBlockOutcome> BlockKeyAsync(BlockedKey block, AuditEntry audit, CancellationToken cancellationToken = default);
+
     /// <summary>The revoked certificates of <paramref name="issuerName"/>, read as a stream (in no particular order).</summary>
     /// <param name="issuerName">The issuing authority.</param>
     /// <param name="since">Only revocations at or after this time (for delta CRLs); <see langword="null"/> for all.</param>
@@ -49,3 +56,9 @@ public interface IRevocationLedger
     /// </summary>
     Task<CrlRecord?> FindCrlSummaryAsync(string authority, CancellationToken cancellationToken = default);
 }
+
+/// <summary>What blocking a key did.</summary>
+/// <param name="Block">The key's block: the new one, or the earlier one when it was blocked already.</param>
+/// <param name="Added">Whether this call blocked it.</param>
+/// <param name="Revoked">The certificates of the key revoked by this call.</param>
+public sealed record KeyBlockOutcome(BlockedKey Block, bool Added, IReadOnlyList<CertificateRecord> Revoked);

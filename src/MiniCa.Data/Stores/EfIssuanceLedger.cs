@@ -202,6 +202,14 @@ public sealed class EfIssuanceLedger(IDbContextFactory<MiniCaDbContext> contexts
     }
 
     /// <inheritdoc />
+    public async Task<IReadOnlyList<BlockedKey>> ListBlockedKeysAsync(int limit, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var rows = await db.BlockedKeys.AsNoTracking().OrderByDescending(b => b.Id).Take(limit).ToListAsync(cancellationToken);
+        return rows.Select(b => b.ToDomain()).ToList();
+    }
+
+    /// <inheritdoc />
     public async Task<IReadOnlyList<RequestRecord>> ListRequestsAsync(int limit, CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);

@@ -37,33 +37,68 @@ public sealed class EfRevocationLedger(IDbContextFactory<MiniCaDbContext> contex
         var revoked = new List<CertificateEntity> { certificate };
         if (block is not null)
         {
-            if (!await db.BlockedKeys.AnyAsync(b => b.PublicKeySha256 == block.PublicKeySha256, cancellationToken))
-            {
-                db.BlockedKeys.Add(BlockedKeyEntity.From(block));
-            }
-
-            // The key is compromised, so is every certificate of it (BR §4.9.1.1 (3)): revoked in this transaction.
-            var sameKey = await db.Certificates
-                .Where(c => c.PublicKeySha256 == block.PublicKeySha256 && c.Id != certificate.Id && c.NotAfter > now
-                            && (c.Status == Core.Ledger.CertificateStatus.Issued || c.Status == Core.Ledger.CertificateStatus.Signing))
-                .ToListAsync(cancellationToken);
-            foreach (var other in sameKey)
-            {
-                other.Revoke(reasonName, invalidityDate, now);
-                db.AuditEvents.Add(new AuditEventEntity
-                {
-                    At = now,
-                    Actor = audit.Actor,
-                    Action = audit.Action,
-                    Subject = $"certificate:{other.SerialHex}",
-                    Details = $"{audit.Details}; the key of certificate {serialHex}",
-                });
-                revoked.Add(other);
-            }
+            await AddBlockAsync(db, block, cancellationToken);
+            revoked.AddRange(await RevokeOthersOfKeyAsync(db, block.PublicKeySha256, certificate.Id, reasonName, invalidityDate, now,
+                audit with { Details = $"{audit.Details}; the key of certificate {serialHex}" }, cancellationToken));
         }
 
         await db.SaveChangesAsync(cancellationToken);
         return revoked.Select(c => c.ToRecord()).ToList();
+    }
+
+    /// <inheritdoc />
+    public async Task<KeyBlockOutcome> BlockKeyAsync(BlockedKey block, AuditEntry audit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(block);
+        ArgumentNullException.ThrowIfNull(audit);
+        using var turn = await gate.EnterAsync(cancellationToken);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var now = time.GetUtcNow();
+        var earlier = await AddBlockAsync(db, block, cancellationToken);
+        db.AuditEvents.Add(new AuditEventEntity { At = now, Actor = audit.Actor, Action = audit.Action, Subject = audit.Subject, Details = audit.Details });
+        var revoked = await RevokeOthersOfKeyAsync(db, block.PublicKeySha256, null, RevocationReasons.Name(RevocationReason.KeyCompromise), null, now,
+            new AuditEntry(audit.Actor, "certificate.revoked", string.Empty, $"reason keyCompromise; its key was blocked: {audit.Details}"), cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
+        return new KeyBlockOutcome(earlier ?? block, earlier is null, revoked.Select(c => c.ToRecord()).ToList());
+    }
+
+    /// <summary>Adds the block unless the key is blocked already; returns the earlier block, if any.</summary>
+    private static async Task<BlockedKey?> AddBlockAsync(MiniCaDbContext db, BlockedKey block, CancellationToken cancellationToken)
+    {
+        var earlier = await db.BlockedKeys.AsNoTracking().FirstOrDefaultAsync(b => b.PublicKeySha256 == block.PublicKeySha256, cancellationToken);
+        if (earlier is null)
+        {
+            db.BlockedKeys.Add(BlockedKeyEntity.From(block));
+        }
+
+        return earlier?.ToDomain();
+    }
+
+    /// <summary>
+    /// Revokes every unexpired certificate of the key but <paramref name="except"/>, each with its audit event: the key
+    /// is compromised, so is every certificate of it (BR §4.9.1.1 (3)). Part of the caller's transaction.
+    /// </summary>
+    private static async Task<List<CertificateEntity>> RevokeOthersOfKeyAsync(
+        MiniCaDbContext db, string keySha256, long? except, string reasonName, DateTimeOffset? invalidityDate, DateTimeOffset now, AuditEntry audit, CancellationToken cancellationToken)
+    {
+        var sameKey = await db.Certificates
+            .Where(c => c.PublicKeySha256 == keySha256 && c.Id != except && c.NotAfter > now
+                        && (c.Status == Core.Ledger.CertificateStatus.Issued || c.Status == Core.Ledger.CertificateStatus.Signing))
+            .ToListAsync(cancellationToken);
+        foreach (var other in sameKey)
+        {
+            other.Revoke(reasonName, invalidityDate, now);
+            db.AuditEvents.Add(new AuditEventEntity
+            {
+                At = now,
+                Actor = audit.Actor,
+                Action = audit.Action,
+                Subject = $"certificate:{other.SerialHex}",
+                Details = audit.Details,
+            });
+        }
+
+        return sameKey;
     }
 
     /// <inheritdoc />

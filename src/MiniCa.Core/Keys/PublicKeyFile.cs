@@ -1,0 +1,107 @@
+using System.Text;
+using MiniCa.Core.Errors;
+using Org.BouncyCastle.Asn1;
+using Org.BouncyCastle.Asn1.Pkcs;
+using Org.BouncyCastle.Asn1.X509;
+
+namespace MiniCa.Core.Keys;
+
+/// <summary>
+/// Reads the public key out of a file an operator is handed: a certificate, a PKCS#10 request or a public key
+/// (SubjectPublicKeyInfo), in PEM or DER. A private key is refused with the command that gives its public key.
+/// </summary>
+public static class PublicKeyFile
+{
+    /// <summary>Largest file read: a certificate or CSR with many names is a few kilobytes.</summary>
+    public const int MaxBytes = 64 * 1024;
+
+    /// <summary>The key in <paramref name="content"/> and what held it (<c>certificate</c>, <c>CSR</c>, <c>public key</c>).</summary>
+    /// <param name="content">The file's bytes.</param>
+    /// <param name="name">The file's name, for messages.</param>
+    /// <exception cref="CaException">Malformed: not one of the three, or a private key.</exception>
+    public static (SubjectPublicKeyInfo Key, string Kind) Read(byte[] content, string name)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        if (content.Length == 0 || content.Length > MaxBytes)
+        {
+            throw new CaException(CaErrorKind.Malformed, $"{name} is {content.Length} bytes; a certificate, CSR or public key of at most {MaxBytes} bytes is expected.");
+        }
+
+        if (content[0] == 0x30)
+        {
+            return FromDer(content, null, name);
+        }
+
+        var text = Encoding.ASCII.GetString(content);
+        var begin = text.IndexOf("-----BEGIN ", StringComparison.Ordinal);
+        var labelEnd = begin < 0 ? -1 : text.IndexOf("-----", begin + 11, StringComparison.Ordinal);
+        var end = labelEnd < 0 ? -1 : text.IndexOf("-----END ", labelEnd, StringComparison.Ordinal);
+        if (end < 0)
+        {
+            throw new CaException(CaErrorKind.Malformed, $"{name} is neither DER nor a PEM block (BEGIN ... END).");
+        }
+
+        var label = text[(begin + 11)..labelEnd];
+        if (label.Contains("PRIVATE KEY", StringComparison.Ordinal))
+        {
+            throw new CaException(CaErrorKind.Malformed, $"{name} holds a private key; give its public key instead (openssl pkey -in {name} -pubout).");
+        }
+
+        if (label is not ("CERTIFICATE" or "CERTIFICATE REQUEST" or "NEW CERTIFICATE REQUEST" or "PUBLIC KEY"))
+        {
+            throw new CaException(CaErrorKind.Malformed, $"{name}: the PEM block is '{label}'; CERTIFICATE, CERTIFICATE REQUEST or PUBLIC KEY is expected.");
+        }
+
+        byte[] der;
+        try
+        {
+            der = Convert.FromBase64String(text[(labelEnd + 5)..end]);
+        }
+        catch (FormatException)
+        {
+            throw new CaException(CaErrorKind.Malformed, $"{name}: the PEM block '{label}' is not valid base64.");
+        }
+
+        return FromDer(der, label, name);
+    }
+
+    private static (SubjectPublicKeyInfo Key, string Kind) FromDer(byte[] der, string? label, string name)
+    {
+        Asn1Sequence sequence;
+        try
+        {
+            sequence = Asn1Sequence.GetInstance(Asn1Object.FromByteArray(der));
+        }
+        catch (Exception ex) when (ex is IOException or ArgumentException or InvalidCastException or Asn1ParsingException)
+        {
+            throw new CaException(CaErrorKind.Malformed, $"{name} is not DER: {(label is null ? "expected a certificate, CSR or public key" : $"the PEM block '{label}' does not decode")}.");
+        }
+
+        var candidates = label switch
+        {
+            "CERTIFICATE" => ["certificate"],
+            "CERTIFICATE REQUEST" or "NEW CERTIFICATE REQUEST" => ["CSR"],
+            "PUBLIC KEY" => ["public key"],
+            _ => new[] { "certificate", "CSR", "public key" },
+        };
+        foreach (var kind in candidates)
+        {
+            try
+            {
+                var key = kind switch
+                {
+                    "certificate" => X509CertificateStructure.GetInstance(sequence).SubjectPublicKeyInfo,
+                    "CSR" => CertificationRequest.GetInstance(sequence).GetCertificationRequestInfo().SubjectPublicKeyInfo,
+                    _ => SubjectPublicKeyInfo.GetInstance(sequence),
+                };
+                return (key, kind);
+            }
+            catch (Exception ex) when (ex is ArgumentException or InvalidCastException or InvalidOperationException)
+            {
+                // Not this kind; the next one, or the error below.
+            }
+        }
+
+        throw new CaException(CaErrorKind.Malformed, $"{name} is not a {string.Join(", ", candidates)} (DER).");
+    }
+}
