@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using MiniCa.Authority.Issuance;
@@ -6,6 +7,7 @@ using MiniCa.Authority.Ocsp;
 using MiniCa.Authority.Revocation;
 using MiniCa.Core.Errors;
 using MiniCa.Core.Ledger;
+using MiniCa.Data;
 using MiniCa.Hosting;
 using MiniCa.TestSupport;
 using Org.BouncyCastle.X509;
@@ -93,6 +95,41 @@ public sealed class RevocationTests(IssuanceFixture ca)
         Assert.Equal(RequestStatus.Failed, approved.Status);
         Assert.Contains(approved.Problems, p => p.Contains("reported compromised", StringComparison.Ordinal));
         Assert.Equal(issuedBefore, await ca.CountAsync(CertificateStatus.Issued));
+    }
+
+    [Fact]
+    public async Task KeyFingerprints_OfCertificatesRecordedWithout_AreFilledAndFoundByAKeyCompromiseRevocation()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var first = await IssueAsync("legacy-1.example.com", key);
+        var second = await IssueAsync("legacy-2.example.com", key);
+        var contexts = ca.Services.GetRequiredService<IDbContextFactory<MiniCaDbContext>>();
+        async Task ForgetFingerprintsAsync()
+        {
+            await using var db = await contexts.CreateDbContextAsync();
+            // As rows recorded before the fingerprint was kept.
+            Assert.Equal(2, await db.Certificates.Where(c => c.SerialHex == first.SerialHex || c.SerialHex == second.SerialHex)
+                .ExecuteUpdateAsync(u => u.SetProperty(c => c.PublicKeySha256, (string?)null)));
+        }
+
+        async Task<string?> FingerprintAsync(string serial)
+        {
+            await using var db = await contexts.CreateDbContextAsync();
+            return await db.Certificates.Where(c => c.SerialHex == serial).Select(c => c.PublicKeySha256).SingleAsync();
+        }
+
+        await ForgetFingerprintsAsync();
+        var ledger = ca.Services.GetRequiredService<IRevocationLedger>();
+        Assert.True(await ledger.FillKeyFingerprintsAsync() >= 2);
+        var expected = Convert.ToHexStringLower(SHA256.HashData(key.ExportSubjectPublicKeyInfo()));
+        Assert.Equal(expected, await FingerprintAsync(first.SerialHex!));
+        Assert.Equal(expected, await FingerprintAsync(second.SerialHex!));
+        Assert.Equal(0, await ledger.FillKeyFingerprintsAsync());
+
+        // Without the background pass, the revocation fills them itself before it looks for the key's certificates.
+        await ForgetFingerprintsAsync();
+        await ca.Revocation.RevokeAsync(first.SerialHex!, "keyCompromise", null, "officer-ann");
+        Assert.Equal(CertificateStatus.Revoked, (await ca.Reader.FindCertificateAsync(second.SerialHex!))!.Status);
     }
 
     [Fact]

@@ -46,6 +46,7 @@ builder.Services.AddSingleton<CrlPublisher>();
 builder.Services.AddSingleton<CrlCache>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<CrlPublisher>());
 builder.Services.AddHostedService<OcspPreSigner>();
+builder.Services.AddHostedService<KeyFingerprintBackfill>();
 builder.Services.AddProblemDetails();
 builder.Services.AddPortal();
 builder.Services.AddMiniCaAcme();

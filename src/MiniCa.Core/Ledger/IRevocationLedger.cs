@@ -30,6 +30,12 @@ public interface IRevocationLedger
     /// </summary>
     Task<KeyBlockOutcome> BlockKeyAsync(BlockedKey block, AuditEntry audit, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Records the key fingerprint of certificates recorded before it was kept, in batches, and returns how many it
+    /// filled. A keyCompromise revocation finishes this first, so that it finds every certificate of the key.
+    /// </summary>
+    Task<int> FillKeyFingerprintsAsync(CancellationToken cancellationToken = default);
+
     /// <summary>The revoked certificates of <paramref name="issuerName"/>, read as a stream (in no particular order).</summary>
     /// <param name="issuerName">The issuing authority.</param>
     /// <param name="since">Only revocations at or after this time (for delta CRLs); <see langword="null"/> for all.</param>

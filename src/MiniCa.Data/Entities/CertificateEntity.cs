@@ -75,6 +75,15 @@ public sealed class CertificateEntity
     /// </summary>
     public string? PublicKeySha256 { get; private set; }
 
+    /// <summary>
+    /// Records the key's fingerprint on a row recorded before it was kept (empty when its TBS cannot be read, so that
+    /// it is not tried again); a row that has one keeps it.
+    /// </summary>
+    public void FillKeyFingerprint(string sha256)
+    {
+        PublicKeySha256 ??= sha256;
+    }
+
     /// <summary>A row for a certificate about to be signed.</summary>
     public static CertificateEntity BeginSigning(CertificateDraft draft, DateTimeOffset now)
     {

@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using MiniCa.Core.Errors;
+using MiniCa.Core.Keys;
 using MiniCa.Core.Ledger;
 using MiniCa.Core.Revocation;
 using MiniCa.Data.Entities;
@@ -14,12 +15,20 @@ public sealed class EfRevocationLedger(IDbContextFactory<MiniCaDbContext> contex
     /// <summary>Attempts at reserving a CRL number when another node reserved one at the same moment.</summary>
     private const int ReserveAttempts = 10;
 
+    /// <summary>Rows whose key fingerprint is filled per transaction.</summary>
+    private const int FingerprintBatch = 1000;
+
     /// <inheritdoc />
     public async Task<IReadOnlyList<CertificateRecord>> RecordRevocationAsync(string serialHex, RevocationReason reason, DateTimeOffset? invalidityDate, AuditEntry audit, BlockedKey? block = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(audit);
         using var turn = await gate.EnterAsync(cancellationToken);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        if (block is not null)
+        {
+            await FillAllKeyFingerprintsAsync(db, cancellationToken);
+        }
+
         var certificate = await db.Certificates.SingleOrDefaultAsync(c => c.SerialHex == serialHex, cancellationToken)
             ?? throw new CaException(CaErrorKind.NotFound, $"No certificate with serial {serialHex} was issued by this CA.");
         var now = time.GetUtcNow();
@@ -53,6 +62,7 @@ public sealed class EfRevocationLedger(IDbContextFactory<MiniCaDbContext> contex
         ArgumentNullException.ThrowIfNull(audit);
         using var turn = await gate.EnterAsync(cancellationToken);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        await FillAllKeyFingerprintsAsync(db, cancellationToken);
         var now = time.GetUtcNow();
         var earlier = await AddBlockAsync(db, block, cancellationToken);
         db.AuditEvents.Add(new AuditEventEntity { At = now, Actor = audit.Actor, Action = audit.Action, Subject = audit.Subject, Details = audit.Details });
@@ -60,6 +70,59 @@ public sealed class EfRevocationLedger(IDbContextFactory<MiniCaDbContext> contex
             new AuditEntry(audit.Actor, "certificate.revoked", string.Empty, $"reason keyCompromise; its key was blocked: {audit.Details}"), cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         return new KeyBlockOutcome(earlier ?? block, earlier is null, revoked.Select(c => c.ToRecord()).ToList());
+    }
+
+    /// <inheritdoc />
+    public async Task<int> FillKeyFingerprintsAsync(CancellationToken cancellationToken = default)
+    {
+        var filled = 0;
+        while (true)
+        {
+            // A turn per batch, so that issuance goes on between batches.
+            using var turn = await gate.EnterAsync(cancellationToken);
+            var batch = await FillKeyFingerprintBatchAsync(cancellationToken);
+            if (batch == 0)
+            {
+                return filled;
+            }
+
+            filled += batch;
+        }
+    }
+
+    /// <summary>Fills up to <see cref="FingerprintBatch"/> rows without a key fingerprint; the caller holds the write gate.</summary>
+    private async Task<int> FillKeyFingerprintBatchAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var rows = await db.Certificates.Where(c => c.PublicKeySha256 == null).OrderBy(c => c.Id).Take(FingerprintBatch).ToListAsync(cancellationToken);
+        foreach (var row in rows)
+        {
+            string fingerprint;
+            try
+            {
+                fingerprint = PublicKeyFingerprint.Sha256OfTbs(row.TbsDer);
+            }
+            catch (Exception ex) when (ex is ArgumentException or InvalidCastException or IOException or Org.BouncyCastle.Asn1.Asn1ParsingException)
+            {
+                fingerprint = string.Empty;
+            }
+
+            row.FillKeyFingerprint(fingerprint);
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        return rows.Count;
+    }
+
+    /// <summary>Before a key's certificates are looked up: fills every fingerprint still missing, in the caller's turn.</summary>
+    private async Task FillAllKeyFingerprintsAsync(MiniCaDbContext db, CancellationToken cancellationToken)
+    {
+        if (await db.Certificates.AnyAsync(c => c.PublicKeySha256 == null, cancellationToken))
+        {
+            while (await FillKeyFingerprintBatchAsync(cancellationToken) > 0)
+            {
+            }
+        }
     }
 
     /// <summary>Adds the block unless the key is blocked already; returns the earlier block, if any.</summary>
