@@ -368,7 +368,12 @@ public sealed class OcspResponder : IDisposable
 
     private void Forget(string serialHex)
     {
-        _responder.Forget(serialHex);
+        if (_responder.Forget(serialHex))
+        {
+            // The responder's own certificate was revoked: nothing it pre-signed is served any more.
+            _cache.Clear();
+        }
+
         Interlocked.Increment(ref _revocationEpoch);
         foreach (var algorithm in IssuerHashes.Algorithms)
         {

@@ -36,6 +36,7 @@ public sealed class OcspResponderCertificate : IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger<OcspResponderCertificate> _logger;
     private OcspResponderIdentity? _current;
+    private string? _dropped;
 
     /// <summary>Creates the keeper; a revocation of the current certificate in this process drops it at once.</summary>
     public OcspResponderCertificate(IKeyManager keys, IIssuanceReader reader, IssuanceService issuance, RevocationService revocations, CaOptions options, TimeProvider time, ILogger<OcspResponderCertificate> logger)
@@ -97,13 +98,21 @@ public sealed class OcspResponderCertificate : IDisposable
     /// other processes too), so that the next response is signed under a new certificate, and with a new key when
     /// the revocation blocked the old one.
     /// </summary>
-    public void Forget(string serialHex)
+    /// <returns>
+    /// Whether <paramref name="serialHex"/> is the responder's certificate, current or dropped last: each listener of a
+    /// revocation learns it, whichever of them dropped it.
+    /// </returns>
+    public bool Forget(string serialHex)
     {
         if (_current is { } current && current.Certificate.SerialNumber.ToString(16) == serialHex
             && Interlocked.CompareExchange(ref _current, null, current) == current)
         {
+            Volatile.Write(ref _dropped, serialHex);
             _logger.LogWarning("OCSP responder certificate {Serial} was revoked; the next response gets a new one", serialHex);
+            return true;
         }
+
+        return serialHex == Volatile.Read(ref _dropped);
     }
 
     /// <inheritdoc />
@@ -113,7 +122,7 @@ public sealed class OcspResponderCertificate : IDisposable
         _lock.Dispose();
     }
 
-    private void OnRevoked(CertificateRecord certificate) => Forget(certificate.SerialHex);
+    private void OnRevoked(CertificateRecord certificate) => _ = Forget(certificate.SerialHex);
 
     /// <summary>
     /// The responder's key: the first of <see cref="KeyName"/>, <c>KeyName-2</c>, <c>KeyName-3</c>, … that is not
