@@ -33,15 +33,7 @@ public sealed class EfRevocationLedger(IDbContextFactory<MiniCaDbContext> contex
             ?? throw new CaException(CaErrorKind.NotFound, $"No certificate with serial {serialHex} was issued by this CA.");
         var now = time.GetUtcNow();
         var reasonName = RevocationReasons.Name(reason);
-        certificate.Revoke(reasonName, invalidityDate, now);
-        db.AuditEvents.Add(new AuditEventEntity
-        {
-            At = now,
-            Actor = audit.Actor,
-            Action = audit.Action,
-            Subject = $"certificate:{serialHex}",
-            Details = audit.Details,
-        });
+        Revoke(db, certificate, reasonName, invalidityDate, now, audit);
 
         var revoked = new List<CertificateEntity> { certificate };
         if (block is not null)
@@ -150,18 +142,24 @@ public sealed class EfRevocationLedger(IDbContextFactory<MiniCaDbContext> contex
             .ToListAsync(cancellationToken);
         foreach (var other in sameKey)
         {
-            other.Revoke(reasonName, invalidityDate, now);
-            db.AuditEvents.Add(new AuditEventEntity
-            {
-                At = now,
-                Actor = audit.Actor,
-                Action = audit.Action,
-                Subject = $"certificate:{other.SerialHex}",
-                Details = audit.Details,
-            });
+            Revoke(db, other, reasonName, invalidityDate, now, audit);
         }
 
         return sameKey;
+    }
+
+    /// <summary>Revokes <paramref name="certificate"/> and adds its audit event, in the caller's transaction.</summary>
+    private static void Revoke(MiniCaDbContext db, CertificateEntity certificate, string reasonName, DateTimeOffset? invalidityDate, DateTimeOffset now, AuditEntry audit)
+    {
+        certificate.Revoke(reasonName, invalidityDate, now);
+        db.AuditEvents.Add(new AuditEventEntity
+        {
+            At = now,
+            Actor = audit.Actor,
+            Action = audit.Action,
+            Subject = $"certificate:{certificate.SerialHex}",
+            Details = audit.Details,
+        });
     }
 
     /// <inheritdoc />
