@@ -24,8 +24,8 @@ internal static class SqliteIssuanceWriter
         // In the transaction that records the certificate: a key blocked by a revocation committed before it is
         // never signed (BR §6.1.1.3 (4)). The unique index makes this one look-up.
         if (batch.Scalar(
-                "SELECT \"Source\" || char(10) || \"Reason\" || char(10) || \"BlockedAt\" || char(10) || \"BlockedBy\" FROM \"BlockedKeys\" WHERE \"PublicKeySha256\" = $key",
-                ("$key", certificate.PublicKeySha256)) is string blocked)
+                "SELECT \"Source\" || char(10) || \"Reason\" || char(10) || \"BlockedAt\" || char(10) || \"BlockedBy\" FROM \"BlockedKeys\" WHERE \"PublicKeySha256\" = $fingerprint",
+                ("$fingerprint", certificate.PublicKeySha256)) is string blocked)
         {
             throw Blocked(certificate.PublicKeySha256, blocked);
         }
@@ -47,10 +47,10 @@ internal static class SqliteIssuanceWriter
         {
             certificateId = (long)batch.Scalar(
                 "INSERT INTO \"Certificates\" (\"SerialHex\", \"IssuerName\", \"Subject\", \"Identifiers\", \"Profile\", \"Status\", \"NotBefore\", \"NotAfter\", \"TbsDer\", \"PublicKeySha256\", \"RequestId\", \"CreatedAt\") " +
-                "VALUES ($serial, $issuer, $subject, $identifiers, $profile, 'Signing', $notBefore, $notAfter, $tbs, $key, $request, $at) RETURNING \"Id\"",
+                "VALUES ($serial, $issuer, $subject, $identifiers, $profile, 'Signing', $notBefore, $notAfter, $tbs, $fingerprint, $request, $at) RETURNING \"Id\"",
                 ("$serial", certificate.SerialHex), ("$issuer", certificate.IssuerName), ("$subject", certificate.Subject), ("$identifiers", string.Join('\n', certificate.Identifiers)),
                 ("$profile", certificate.Profile), ("$notBefore", Instant(certificate.NotBefore)), ("$notAfter", Instant(certificate.NotAfter)), ("$tbs", certificate.TbsDer),
-                ("$key", certificate.PublicKeySha256), ("$request", requestId), ("$at", at))!;
+                ("$fingerprint", certificate.PublicKeySha256), ("$request", requestId), ("$at", at))!;
         }
         catch (SqliteException ex) when (ex.SqliteErrorCode == 19 && ex.Message.Contains("SerialHex", StringComparison.Ordinal))
         {
