@@ -119,7 +119,7 @@ public sealed class CliIssuanceTests
 
         var reissue = await Minica.RunAsync(directory.Path, ["issue", "--csr", "leaked-1.csr", "--profile", "tls-server"]);
         Assert.Equal(1, reissue.ExitCode);
-        Assert.Contains("reported compromised (blocked by cli:", reissue.StandardError, StringComparison.Ordinal);
+        Assert.Contains("reported compromised (blocked on ", reissue.StandardError, StringComparison.Ordinal);
         Assert.Equal(0, (await Minica.RunAsync(directory.Path, ["issue", "--csr", "other.csr", "--profile", "tls-server"])).ExitCode);
 
         var list = await Minica.RunAsync(directory.Path, ["blocked-keys", "list"]);

@@ -60,12 +60,20 @@ internal sealed class BlockedKeyAddCommand : AsyncCommand<BlockedKeyAddCommand.S
 
         if (outcome.Revoked.Count > 0)
         {
-            // The CRLs of the issuers concerned are published at once, as after minica revoke.
-            await bootstrapper.PrepareSigningAsync(cancellationToken);
-            foreach (var issuer in outcome.Revoked.Select(c => c.IssuerName).Distinct(StringComparer.Ordinal))
+            // The CRLs of the issuers concerned are published at once, as after minica revoke. The block and the
+            // revocations are committed already: a CRL that cannot be signed now is said as such.
+            try
             {
-                var crl = await services.GetRequiredService<CrlService>().GenerateAsync(issuer, actor, cancellationToken);
-                Console.WriteLine($"CRL {crl.Number} of '{crl.Authority}' lists {crl.Entries} certificate(s).");
+                await bootstrapper.PrepareSigningAsync(cancellationToken);
+                foreach (var issuer in outcome.Revoked.Select(c => c.IssuerName).Distinct(StringComparer.Ordinal))
+                {
+                    var crl = await services.GetRequiredService<CrlService>().GenerateAsync(issuer, actor, cancellationToken);
+                    Console.WriteLine($"CRL {crl.Number} of '{crl.Authority}' lists {crl.Entries} certificate(s).");
+                }
+            }
+            catch (CaException ex)
+            {
+                throw new CaException(ex.Kind, $"The key is blocked and its certificates revoked, but no CRL could be published now ({ex.Message}); run 'minica crl' once the HSM answers (a running web host publishes one at its next refresh).", ex);
             }
         }
         else

@@ -102,6 +102,7 @@ public static class PublicKeyFile
             }
         }
 
-        throw new CaException(CaErrorKind.Malformed, $"{name} is not a {string.Join(", ", candidates)} (DER).");
+        var expected = candidates.Length == 1 ? candidates[0] : $"{string.Join(", ", candidates[..^1])} or {candidates[^1]}";
+        throw new CaException(CaErrorKind.Malformed, $"{name} is not a {expected} (DER).");
     }
 }

@@ -23,7 +23,7 @@ public sealed record BlockedKey
     /// <summary>Who blocked it (the revocation's actor).</summary>
     public required string BlockedBy { get; init; }
 
-    /// <summary>The reason a request for this key is refused, as one line.</summary>
+    /// <summary>The reason a request for this key is refused, as one line; it names no person (requesters read it).</summary>
     public string Problem =>
-        $"the public key was reported compromised ({(Source.StartsWith("certificate:", StringComparison.Ordinal) ? $"{Source} was revoked for {Reason}" : $"blocked by {BlockedBy}")} on {BlockedAt.UtcDateTime.ToString("u", CultureInfo.InvariantCulture)}); request a certificate for a new key (BR §6.1.1.3 (4))";
+        $"the public key was reported compromised ({(Source.StartsWith("certificate:", StringComparison.Ordinal) ? $"{Source} was revoked for {Reason}" : "blocked")} on {BlockedAt.UtcDateTime.ToString("u", CultureInfo.InvariantCulture)}); request a certificate for a new key (BR §6.1.1.3 (4))";
 }
