@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using MiniCa.Core.Ledger;
 using MiniCa.Data.Entities;
 
 namespace MiniCa.Data;
@@ -18,6 +19,10 @@ public sealed class MiniCaDbContext(DbContextOptions<MiniCaDbContext> options)
 
     /// <summary>Public keys no longer certified (BR §6.1.1.3 (4)).</summary>
     public DbSet<BlockedKeyEntity> BlockedKeys => Set<BlockedKeyEntity>();
+
+    /// <summary>The block of the key whose SubjectPublicKeyInfo has this SHA-256 (lowercase hex), if it is blocked.</summary>
+    public async Task<BlockedKey?> FindBlockedKeyAsync(string publicKeySha256, CancellationToken cancellationToken = default) =>
+        (await BlockedKeys.AsNoTracking().FirstOrDefaultAsync(b => b.PublicKeySha256 == publicKeySha256, cancellationToken))?.ToDomain();
 
     /// <summary>Certificate requests.</summary>
     public DbSet<CertificateRequestEntity> Requests => Set<CertificateRequestEntity>();

@@ -32,16 +32,12 @@ public static class PublicKeyFile
             return FromDer(content, null, name);
         }
 
-        var text = Encoding.ASCII.GetString(content);
-        var begin = text.IndexOf("-----BEGIN ", StringComparison.Ordinal);
-        var labelEnd = begin < 0 ? -1 : text.IndexOf("-----", begin + 11, StringComparison.Ordinal);
-        var end = labelEnd < 0 ? -1 : text.IndexOf("-----END ", labelEnd, StringComparison.Ordinal);
-        if (end < 0)
+        if (PemBlock.Find(Encoding.ASCII.GetString(content)) is not { Body: not null } block)
         {
             throw new CaException(CaErrorKind.Malformed, $"{name} is neither DER nor a PEM block (BEGIN ... END).");
         }
 
-        var label = text[(begin + 11)..labelEnd];
+        var label = block.Label;
         if (label.Contains("PRIVATE KEY", StringComparison.Ordinal))
         {
             throw new CaException(CaErrorKind.Malformed, $"{name} holds a private key; give its public key instead (openssl pkey -in {name} -pubout).");
@@ -52,16 +48,7 @@ public static class PublicKeyFile
             throw new CaException(CaErrorKind.Malformed, $"{name}: the PEM block is '{label}'; CERTIFICATE, CERTIFICATE REQUEST or PUBLIC KEY is expected.");
         }
 
-        byte[] der;
-        try
-        {
-            der = Convert.FromBase64String(text[(labelEnd + 5)..end]);
-        }
-        catch (FormatException)
-        {
-            throw new CaException(CaErrorKind.Malformed, $"{name}: the PEM block '{label}' is not valid base64.");
-        }
-
+        var der = block.Decode() ?? throw new CaException(CaErrorKind.Malformed, $"{name}: the PEM block '{label}' is not valid base64.");
         return FromDer(der, label, name);
     }
 

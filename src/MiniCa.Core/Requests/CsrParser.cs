@@ -106,38 +106,27 @@ public static class CsrParser
             return input.ToArray();
         }
 
-        var text = Encoding.ASCII.GetString(input);
-        var begin = text.IndexOf("-----BEGIN ", StringComparison.Ordinal);
-        if (begin < 0)
+        if (PemBlock.Find(Encoding.ASCII.GetString(input)) is not { } block)
         {
             problem = "the input is neither DER nor PEM";
             return null;
         }
 
-        var labelEnd = text.IndexOf("-----", begin + 11, StringComparison.Ordinal);
-        var label = labelEnd > 0 ? text[(begin + 11)..labelEnd] : string.Empty;
-        if (label is not (PemLabel or "NEW " + PemLabel))
+        if (block.Label is not (PemLabel or "NEW " + PemLabel))
         {
-            problem = $"the PEM block is '{label}', not '{PemLabel}'";
+            problem = $"the PEM block is '{block.Label}', not '{PemLabel}'";
             return null;
         }
 
-        var end = text.IndexOf("-----END ", labelEnd, StringComparison.Ordinal);
-        if (end < 0)
+        if (block.Body is null)
         {
             problem = "the PEM block has no END line";
             return null;
         }
 
-        try
-        {
-            return Convert.FromBase64String(text[(labelEnd + 5)..end]);
-        }
-        catch (FormatException)
-        {
-            problem = "the PEM block is not valid base64";
-            return null;
-        }
+        var der = block.Decode();
+        problem = der is null ? "the PEM block is not valid base64" : null;
+        return der;
     }
 
     /// <summary>

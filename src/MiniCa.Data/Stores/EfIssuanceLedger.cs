@@ -100,10 +100,10 @@ public sealed class EfIssuanceLedger(IDbContextFactory<MiniCaDbContext> contexts
 
         using var turn = await gate.EnterAsync(cancellationToken);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        if (await db.BlockedKeys.AsNoTracking().FirstOrDefaultAsync(b => b.PublicKeySha256 == certificate.PublicKeySha256, cancellationToken) is { } blocked)
+        if (await db.FindBlockedKeyAsync(certificate.PublicKeySha256, cancellationToken) is { } blocked)
         {
             // BR §6.1.1.3 (4); as in the SQLite writer, checked where the certificate is recorded.
-            throw new CaException(CaErrorKind.PolicyViolation, blocked.ToDomain().Problem);
+            throw new CaException(CaErrorKind.PolicyViolation, blocked.Problem);
         }
 
         CertificateRequestEntity request;
@@ -197,8 +197,7 @@ public sealed class EfIssuanceLedger(IDbContextFactory<MiniCaDbContext> contexts
     public async Task<BlockedKey?> FindBlockedKeyAsync(string publicKeySha256, CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var row = await db.BlockedKeys.AsNoTracking().FirstOrDefaultAsync(b => b.PublicKeySha256 == publicKeySha256, cancellationToken);
-        return row?.ToDomain();
+        return await db.FindBlockedKeyAsync(publicKeySha256, cancellationToken);
     }
 
     /// <inheritdoc />

@@ -120,13 +120,13 @@ public sealed class EfRevocationLedger(IDbContextFactory<MiniCaDbContext> contex
     /// <summary>Adds the block unless the key is blocked already; returns the earlier block, if any.</summary>
     private static async Task<BlockedKey?> AddBlockAsync(MiniCaDbContext db, BlockedKey block, CancellationToken cancellationToken)
     {
-        var earlier = await db.BlockedKeys.AsNoTracking().FirstOrDefaultAsync(b => b.PublicKeySha256 == block.PublicKeySha256, cancellationToken);
+        var earlier = await db.FindBlockedKeyAsync(block.PublicKeySha256, cancellationToken);
         if (earlier is null)
         {
             db.BlockedKeys.Add(BlockedKeyEntity.From(block));
         }
 
-        return earlier?.ToDomain();
+        return earlier;
     }
 
     /// <summary>
