@@ -185,8 +185,9 @@ public sealed class MiniCaDbContext(DbContextOptions<MiniCaDbContext> options)
             // The dashboard's issuance chart counts by day over the last 30 days.
             entity.HasIndex(e => e.IssuedAt);
             // CRLs: a partial covering index of revoked certificates only (issuance never writes to it), read in
-            // order without touching the wide rows; RevokedAt second serves delta CRLs' "since".
-            entity.HasIndex(e => new { e.IssuerName, e.RevokedAt, e.SerialHex, e.RevocationReason, e.InvalidityDate })
+            // order without touching the wide rows; the time of the entry's last change second serves delta CRLs'
+            // "since" (a reason raised to keyCompromise keeps its revocation date but belongs on the next delta).
+            entity.HasIndex(e => new { e.IssuerName, e.RevocationChangedAt, e.SerialHex, e.RevokedAt, e.RevocationReason, e.InvalidityDate })
                 .HasDatabaseName("IX_Certificates_Revoked")
                 .HasFilter("\"Status\" = 'Revoked'");
             entity.HasIndex(e => e.RequestId).IsUnique();

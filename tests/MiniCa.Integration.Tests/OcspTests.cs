@@ -45,6 +45,27 @@ public sealed class OcspTests(OcspFixture ca) : IClassFixture<OcspFixture>
     }
 
     [Fact]
+    public async Task Revoke_ReasonRaisedToKeyCompromiseByAnotherProcess_ReachesTheCachedResponse()
+    {
+        await ca.IssueAsync("raised");
+        var serial = await ca.SerialAsync("raised");
+        var first = await Minica.RunAsync(ca.Directory, ["revoke", "--serial", serial, "--reason", "superseded"], ca.PublicBase());
+        Assert.True(first.ExitCode == 0, first.Combined);
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        Assert.Contains("Reason: superseded", (await ca.QueryAsync("raised.pem", "-no_nonce")).StandardOutput, StringComparison.Ordinal);
+
+        // The key is reported compromised afterwards, from the CLI: the reason is raised and the revocation date kept,
+        // and the host's cached response (revoked, superseded) must go.
+        var raise = await Minica.RunAsync(ca.Directory, ["revoke", "--serial", serial, "--reason", "keyCompromise"], ca.PublicBase());
+        Assert.True(raise.ExitCode == 0, raise.Combined);
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        var raised = await ca.QueryAsync("raised.pem", "-no_nonce");
+        Assert.Contains("raised.pem: revoked", raised.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("Reason: keyCompromise", raised.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("Response verify OK", raised.Combined, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Get_Base64Request_IsGoodAndCacheable()
     {
         var request = ca.Path("get-req.der");

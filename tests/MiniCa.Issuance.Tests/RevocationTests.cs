@@ -170,10 +170,7 @@ public sealed class RevocationTests(IssuanceFixture ca)
         Assert.Equal("keyCompromise", raised.RevocationReason);
         Assert.Equal(first.RevokedAt!.Value.ToUnixTimeMilliseconds(), raised.RevokedAt!.Value.ToUnixTimeMilliseconds());
         var crl = new X509CrlParser().ReadCrl((await ca.Crls.GenerateAsync("issuing", "test")).Der);
-        var entry = crl.GetRevokedCertificate(new Org.BouncyCastle.Math.BigInteger(issued.SerialHex, 16));
-        var reasonCode = Org.BouncyCastle.Asn1.DerEnumerated.GetInstance(
-            Org.BouncyCastle.X509.Extension.X509ExtensionUtilities.FromExtensionValue(entry!.GetExtensionValue(Org.BouncyCastle.Asn1.X509.X509Extensions.ReasonCode)!)).IntValueExact;
-        Assert.Equal(1, reasonCode); // RFC 5280 §5.3.1: keyCompromise (1)
+        Assert.Equal(1, ReasonCode(crl, issued.SerialHex!)); // RFC 5280 §5.3.1: keyCompromise (1)
 
         var third = await Assert.ThrowsAsync<CaException>(() => ca.Revocation.RevokeAsync(issued.SerialHex!, "keyCompromise", null, "officer-ann"));
         Assert.Equal(CaErrorKind.AlreadyExists, third.Kind);
@@ -250,7 +247,7 @@ public sealed class RevocationTests(IssuanceFixture ca)
         crl.Verify(ca.Issuing.GetPublicKey());
         var entry = crl.GetRevokedCertificate(new Org.BouncyCastle.Math.BigInteger(issued.SerialHex, 16));
         Assert.NotNull(entry);
-        Assert.Equal(3, Org.BouncyCastle.Asn1.DerEnumerated.GetInstance(Org.BouncyCastle.X509.Extension.X509ExtensionUtilities.FromExtensionValue(entry.GetExtensionValue(Org.BouncyCastle.Asn1.X509.X509Extensions.ReasonCode))).IntValueExact);
+        Assert.Equal(3, ReasonCode(crl, issued.SerialHex!));
         Assert.Equal(invalidSince.UtcDateTime, Org.BouncyCastle.Asn1.Asn1GeneralizedTime.GetInstance(Org.BouncyCastle.X509.Extension.X509ExtensionUtilities.FromExtensionValue(entry.GetExtensionValue(Org.BouncyCastle.Asn1.X509.X509Extensions.InvalidityDate))).ToDateTime());
         Assert.Empty(MiniCa.Core.Linting.CrlLinter.Default.Run(new MiniCa.Core.Linting.CrlLintContext { Der = crl.GetEncoded(), Issuer = ca.Issuing }));
     }
@@ -290,6 +287,57 @@ public sealed class RevocationTests(IssuanceFixture ca)
         var withDelta = await ProcessRunner.RunAsync(openssl, Verify(completePem, deltaPem));
         Assert.NotEqual(0, withDelta.ExitCode);
         Assert.Contains("certificate revoked", withDelta.Combined, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task DeltaCrl_AfterAReasonRaisedToKeyCompromise_ListsTheCertificateAndItsSiblingWithTheNewReason()
+    {
+        var options = MiniCaConfiguration.Load(["--config", ca.ConfigFile, "--Crl:DeltaIntervalMinutes=60"]).Options;
+        using var crls = ActivatorUtilities.CreateInstance<CrlService>(ca.Services, options);
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var reported = await IssueAsync("raised-1.example.com", key);
+        var sibling = await IssueAsync("raised-2.example.com", key);
+        await ca.Revocation.RevokeAsync(reported.SerialHex!, "superseded", null, "officer-ann");
+        await ca.Revocation.RevokeAsync(sibling.SerialHex!, "cessationOfOperation", null, "officer-ann");
+        // As if both were revoked yesterday, long before the complete CRL that the delta is based on.
+        var yesterday = DateTimeOffset.UtcNow.AddDays(-1);
+        var contexts = ca.Services.GetRequiredService<IDbContextFactory<MiniCaDbContext>>();
+        await using (var db = await contexts.CreateDbContextAsync())
+        {
+            Assert.Equal(2, await db.Certificates.Where(c => c.SerialHex == reported.SerialHex || c.SerialHex == sibling.SerialHex)
+                .ExecuteUpdateAsync(u => u.SetProperty(c => c.RevokedAt, yesterday).SetProperty(c => c.RevocationChangedAt, yesterday)));
+        }
+
+        var complete = await crls.GenerateAsync("issuing", "test");
+        var changedFrom = DateTimeOffset.UtcNow;
+        await ca.Revocation.RevokeAsync(reported.SerialHex!, "keyCompromise", null, "officer-ann");
+        var delta = new X509CrlParser().ReadCrl((await crls.GenerateDeltaAsync("issuing", "test")).Der);
+
+        // Both entries are on the delta with keyCompromise (1), and keep their revocation date (RFC 5280 §5.2.4: the
+        // complete CRL and its delta together must say what a complete CRL made now would).
+        Assert.Equal(complete.Number, Org.BouncyCastle.Asn1.DerInteger.GetInstance(Org.BouncyCastle.X509.Extension.X509ExtensionUtilities.FromExtensionValue(
+            delta.GetExtensionValue(Org.BouncyCastle.Asn1.X509.X509Extensions.DeltaCrlIndicator))).LongValueExact);
+        foreach (var serial in new[] { reported.SerialHex!, sibling.SerialHex! })
+        {
+            Assert.Equal(1, ReasonCode(delta, serial));
+            var entry = delta.GetRevokedCertificate(new Org.BouncyCastle.Math.BigInteger(serial, 16))!;
+            Assert.Equal(yesterday.ToUnixTimeSeconds(), new DateTimeOffset(entry.RevocationDate).ToUnixTimeSeconds());
+            Assert.Equal("keyCompromise", (await ca.Reader.FindCertificateAsync(serial))!.RevocationReason);
+        }
+
+        // Other processes' OCSP caches learn of both from the same look-up.
+        var changed = await ca.Services.GetRequiredService<IRevocationLedger>().RevokedSinceAsync(changedFrom);
+        Assert.Contains(changed, c => c.SerialHex == reported.SerialHex);
+        Assert.Contains(changed, c => c.SerialHex == sibling.SerialHex);
+    }
+
+    /// <summary>The CRL entry's reasonCode (RFC 5280 §5.3.1) of <paramref name="serialHex"/>.</summary>
+    private static int ReasonCode(X509Crl crl, string serialHex)
+    {
+        var entry = crl.GetRevokedCertificate(new Org.BouncyCastle.Math.BigInteger(serialHex, 16));
+        Assert.NotNull(entry);
+        return Org.BouncyCastle.Asn1.DerEnumerated.GetInstance(
+            Org.BouncyCastle.X509.Extension.X509ExtensionUtilities.FromExtensionValue(entry.GetExtensionValue(Org.BouncyCastle.Asn1.X509.X509Extensions.ReasonCode)!)).IntValueExact;
     }
 
     [Fact]

@@ -327,7 +327,8 @@ public sealed class OcspResponder : IDisposable
 
     /// <summary>
     /// Revocations made by other processes or nodes (the CLI, another web node) reach this cache through the
-    /// database: at most once a second, serials revoked since the last look drop their pre-signed responses.
+    /// database: at most once a second, serials revoked (or whose reason was raised) since the last look drop their
+    /// pre-signed responses.
     /// </summary>
     private async Task PollRevocationsAsync(CancellationToken cancellationToken)
     {
@@ -342,15 +343,17 @@ public sealed class OcspResponder : IDisposable
             Interlocked.Exchange(ref _nextPollTicks, (now + RevocationPollInterval).UtcTicks);
             // Overlap the window a little: a revocation committed while the last poll ran is not missed.
             var since = _revokedWatermark - RevocationPollInterval;
-            foreach (var (serial, revokedAt) in await _ledger.RevokedSinceAsync(since, cancellationToken))
+            foreach (var (serial, changedAt) in await _ledger.RevokedSinceAsync(since, cancellationToken))
             {
-                // The overlap finds the newest revocations again on the next look; act on each one once.
-                if (_seen.TryAdd(serial, revokedAt))
+                // The overlap finds the newest changes again on the next look; act on each one once (a reason raised
+                // later is a change of its own).
+                if (!_seen.TryGetValue(serial, out var seenAt) || seenAt != changedAt)
                 {
+                    _seen[serial] = changedAt;
                     Forget(serial);
                 }
 
-                _revokedWatermark = revokedAt > _revokedWatermark ? revokedAt : _revokedWatermark;
+                _revokedWatermark = changedAt > _revokedWatermark ? changedAt : _revokedWatermark;
             }
 
             foreach (var old in _seen.Where(kv => kv.Value < since).Select(kv => kv.Key).ToList())

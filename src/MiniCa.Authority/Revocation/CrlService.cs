@@ -78,8 +78,9 @@ public sealed class CrlService(
             BaseCrlNumber = baseCrl?.Number,
             FreshestCrl = options.Crl.DeltasEnabled ? new Uri(_baseUrl, $"crl/{DeltaName(authority)}.crl").AbsoluteUri : null,
         };
-        // A delta lists what was revoked since its base was made; a few entries already on the base are harmless,
-        // a missed one is not, hence the margin for revocations committed while the base was being built.
+        // A delta lists what was revoked (or had its reason raised) since its base was made; a few entries already on
+        // the base are harmless, a missed one is not, hence the margin for revocations committed while the base was
+        // being built.
         var since = baseCrl is null ? (DateTimeOffset?)null : baseCrl.ThisUpdate - TimeSpan.FromMinutes(1);
         // The buffer is sized from the previous CRL (counting a million rows first would cost as much as reading
         // them); it grows by doubling when revocations outran the hint.

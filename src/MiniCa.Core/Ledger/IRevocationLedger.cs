@@ -38,11 +38,17 @@ public interface IRevocationLedger
 
     /// <summary>The revoked certificates of <paramref name="issuerName"/>, read as a stream (in no particular order).</summary>
     /// <param name="issuerName">The issuing authority.</param>
-    /// <param name="since">Only revocations at or after this time (for delta CRLs); <see langword="null"/> for all.</param>
+    /// <param name="since">
+    /// Only entries that changed at or after this time (for delta CRLs): revoked then, or their reason raised to
+    /// keyCompromise then; <see langword="null"/> for all.
+    /// </param>
     IEnumerable<RevokedEntry> ReadRevoked(string issuerName, DateTimeOffset? since = null);
 
-    /// <summary>Serials revoked at or after <paramref name="since"/> (by any node), with the latest revocation time seen.</summary>
-    Task<IReadOnlyList<(string SerialHex, DateTimeOffset RevokedAt)>> RevokedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Serials whose revocation changed at or after <paramref name="since"/> (by any node): revoked, or their reason
+    /// raised; with when.
+    /// </summary>
+    Task<IReadOnlyList<(string SerialHex, DateTimeOffset ChangedAt)>> RevokedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken = default);
 
     /// <summary>Reserves the next cRLNumber of <paramref name="authority"/> (persisted before it is used; only grows).</summary>
     Task<long> ReserveCrlNumberAsync(string authority, CancellationToken cancellationToken = default);

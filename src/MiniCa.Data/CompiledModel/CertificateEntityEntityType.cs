@@ -22,7 +22,7 @@ namespace MiniCa.Data.CompiledModel
                 "MiniCa.Data.Entities.CertificateEntity",
                 typeof(CertificateEntity),
                 baseEntityType,
-                propertyCount: 19,
+                propertyCount: 20,
                 foreignKeyCount: 1,
                 unnamedIndexCount: 11,
                 keyCount: 1);
@@ -126,6 +126,14 @@ namespace MiniCa.Data.CompiledModel
                 fieldInfo: typeof(CertificateEntity).GetField("<RequestId>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 sentinel: 0L);
 
+            var revocationChangedAt = runtimeEntityType.AddProperty(
+                "RevocationChangedAt",
+                typeof(DateTimeOffset?),
+                propertyInfo: typeof(CertificateEntity).GetProperty("RevocationChangedAt", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(CertificateEntity).GetField("<RevocationChangedAt>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true,
+                valueConverter: new DateTimeOffsetToBinaryConverter());
+
             var revocationReason = runtimeEntityType.AddProperty(
                 "RevocationReason",
                 typeof(string),
@@ -209,7 +217,7 @@ namespace MiniCa.Data.CompiledModel
                 new[] { profile, status, id });
 
             var index9 = runtimeEntityType.AddIndex(
-                new[] { issuerName, revokedAt, serialHex, revocationReason, invalidityDate });
+                new[] { issuerName, revocationChangedAt, serialHex, revokedAt, revocationReason, invalidityDate });
             index9.AddAnnotation("Relational:Filter", "\"Status\" = 'Revoked'");
             index9.AddAnnotation("Relational:Name", "IX_Certificates_Revoked");
 

@@ -11,7 +11,7 @@ namespace MiniCa.Data.CompiledModel
     public partial class MiniCaDbContextModel
     {
         private MiniCaDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("36fc8bc4-bb6d-4c35-b98d-793d52b5632b"), entityTypeCount: 26)
+            : base(skipDetectChanges: false, modelId: new Guid("2f71237b-0b18-49e1-ad47-4e0e51d5b82a"), entityTypeCount: 26)
         {
         }
 

@@ -70,6 +70,12 @@ public sealed class CertificateEntity
     public DateTimeOffset? InvalidityDate { get; private set; }
 
     /// <summary>
+    /// When the CRL entry last changed: the revocation, or a reason raised to keyCompromise afterwards (which keeps
+    /// the revocation date). Delta CRLs and other processes' OCSP caches look for entries changed since a moment.
+    /// </summary>
+    public DateTimeOffset? RevocationChangedAt { get; private set; }
+
+    /// <summary>
     /// SHA-256 of the certified SubjectPublicKeyInfo (lowercase hex): what finds every certificate of a key reported
     /// compromised. Empty on rows recorded before it was kept.
     /// </summary>
@@ -144,6 +150,7 @@ public sealed class CertificateEntity
                 // becomes keyCompromise (as BR §4.9.1.1 asks of a compromised key) and the revocation date stays.
                 RevocationReason = reason;
                 InvalidityDate = invalidityDate ?? InvalidityDate;
+                RevocationChangedAt = now;
                 return;
             }
 
@@ -159,6 +166,7 @@ public sealed class CertificateEntity
         RevokedAt = now;
         RevocationReason = reason;
         InvalidityDate = invalidityDate;
+        RevocationChangedAt = now;
     }
 
     /// <summary>The domain view.</summary>

@@ -659,6 +659,9 @@ namespace MiniCa.Data.Migrations
                     b.Property<long>("RequestId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long?>("RevocationChangedAt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("RevocationReason")
                         .HasMaxLength(32)
                         .HasColumnType("TEXT");
@@ -710,7 +713,7 @@ namespace MiniCa.Data.Migrations
 
                     b.HasIndex("Profile", "Status", "Id");
 
-                    b.HasIndex("IssuerName", "RevokedAt", "SerialHex", "RevocationReason", "InvalidityDate")
+                    b.HasIndex("IssuerName", "RevocationChangedAt", "SerialHex", "RevokedAt", "RevocationReason", "InvalidityDate")
                         .HasDatabaseName("IX_Certificates_Revoked")
                         .HasFilter("\"Status\" = 'Revoked'");
 

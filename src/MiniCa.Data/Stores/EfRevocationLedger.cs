@@ -131,14 +131,16 @@ public sealed class EfRevocationLedger(IDbContextFactory<MiniCaDbContext> contex
 
     /// <summary>
     /// Revokes every unexpired certificate of the key but <paramref name="except"/>, each with its audit event: the key
-    /// is compromised, so is every certificate of it (BR §4.9.1.1 (3)). Part of the caller's transaction.
+    /// is compromised, so is every certificate of it (BR §4.9.1.1 (3)). One revoked earlier for another reason has its
+    /// reason raised to keyCompromise (its revocation date stays). Part of the caller's transaction.
     /// </summary>
     private static async Task<List<CertificateEntity>> RevokeOthersOfKeyAsync(
         MiniCaDbContext db, string keySha256, long? except, string reasonName, DateTimeOffset? invalidityDate, DateTimeOffset now, AuditEntry audit, CancellationToken cancellationToken)
     {
         var sameKey = await db.Certificates
             .Where(c => c.PublicKeySha256 == keySha256 && c.Id != except && c.NotAfter > now
-                        && (c.Status == Core.Ledger.CertificateStatus.Issued || c.Status == Core.Ledger.CertificateStatus.Signing))
+                        && (c.Status == Core.Ledger.CertificateStatus.Issued || c.Status == Core.Ledger.CertificateStatus.Signing
+                            || (c.Status == Core.Ledger.CertificateStatus.Revoked && c.RevocationReason != reasonName)))
             .ToListAsync(cancellationToken);
         foreach (var other in sameKey)
         {
@@ -178,7 +180,7 @@ public sealed class EfRevocationLedger(IDbContextFactory<MiniCaDbContext> contex
 
         // A no-tracking projection streams row by row: a million revocations never become a million entities.
         var rows = db.Certificates.AsNoTracking()
-            .Where(c => c.IssuerName == issuerName && c.Status == Core.Ledger.CertificateStatus.Revoked && (since == null || c.RevokedAt >= since))
+            .Where(c => c.IssuerName == issuerName && c.Status == Core.Ledger.CertificateStatus.Revoked && (since == null || c.RevocationChangedAt >= since))
             .Select(c => new { c.SerialHex, c.RevokedAt, c.RevocationReason, c.InvalidityDate })
             .AsEnumerable();
         foreach (var row in rows)
@@ -208,7 +210,7 @@ public sealed class EfRevocationLedger(IDbContextFactory<MiniCaDbContext> contex
             // The partial covering index of revoked certificates, named (without statistics the planner prefers the
             // status index and reads every wide row); the status is a literal, as the index's condition requires.
             $"FROM \"{table.Name}\" INDEXED BY \"IX_Certificates_Revoked\" WHERE \"{Column(nameof(CertificateEntity.IssuerName))}\" = $issuer AND \"{Column(nameof(CertificateEntity.Status))}\" = '{nameof(Core.Ledger.CertificateStatus.Revoked)}'" +
-            (since is null ? string.Empty : $" AND \"{Column(nameof(CertificateEntity.RevokedAt))}\" >= $since");
+            (since is null ? string.Empty : $" AND \"{Column(nameof(CertificateEntity.RevocationChangedAt))}\" >= $since");
         var issuer = command.CreateParameter();
         issuer.ParameterName = "$issuer";
         issuer.Value = issuerName;
@@ -233,14 +235,14 @@ public sealed class EfRevocationLedger(IDbContextFactory<MiniCaDbContext> contex
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<(string SerialHex, DateTimeOffset RevokedAt)>> RevokedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<(string SerialHex, DateTimeOffset ChangedAt)>> RevokedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var rows = await db.Certificates.AsNoTracking()
-            .Where(c => c.Status == Core.Ledger.CertificateStatus.Revoked && c.RevokedAt >= since)
-            .Select(c => new { c.SerialHex, c.RevokedAt })
+            .Where(c => c.Status == Core.Ledger.CertificateStatus.Revoked && c.RevocationChangedAt >= since)
+            .Select(c => new { c.SerialHex, c.RevocationChangedAt })
             .ToListAsync(cancellationToken);
-        return rows.Select(r => (r.SerialHex, r.RevokedAt!.Value)).ToList();
+        return rows.Select(r => (r.SerialHex, r.RevocationChangedAt!.Value)).ToList();
     }
 
     /// <inheritdoc />

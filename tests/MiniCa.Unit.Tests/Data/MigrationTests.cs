@@ -55,8 +55,8 @@ public sealed class MigrationTests : IDisposable
         var columns = Columns("upgrade.db", "CrlStates");
         Assert.Contains("Der", columns);
         var der = new byte[] { 0x30, 0x03, 0x02, 0x01, 0x07 };
-        Execute("upgrade.db", InsertCrlState(columns, "issuing", der));
-        Execute("upgrade.db", InsertCrlState(columns, "root", null));
+        Execute("upgrade.db", Insert("CrlStates", columns, new() { ["Authority"] = "'issuing'", ["Der"] = $"X'{Convert.ToHexString(der)}'" }));
+        Execute("upgrade.db", Insert("CrlStates", columns, new() { ["Authority"] = "'root'", ["Der"] = "NULL" }));
 
         await db.Database.MigrateAsync();
 
@@ -64,6 +64,29 @@ public sealed class MigrationTests : IDisposable
         Assert.Equal(2L, Scalar("upgrade.db", "SELECT COUNT(*) FROM \"CrlStates\""));
         Assert.Equal(1L, Scalar("upgrade.db", "SELECT COUNT(*) FROM \"CrlBlobs\""));
         Assert.Equal(der, (byte[])Scalar("upgrade.db", "SELECT \"Der\" FROM \"CrlBlobs\" WHERE \"Authority\" = 'issuing'")!);
+        Assert.Empty(await db.Database.GetPendingMigrationsAsync());
+    }
+
+    [Fact]
+    public async Task RevocationChangedAt_OfEarlierRevocationsIsTheirRevocationTime()
+    {
+        await using var db = Open("revocations.db");
+        var migrator = db.GetService<IMigrator>();
+        var migrations = db.Database.GetMigrations().ToList();
+        var changedAt = migrations.Single(m => m.EndsWith("_RevocationChangedAt", StringComparison.Ordinal));
+        await migrator.MigrateAsync(migrations[migrations.IndexOf(changedAt) - 1]);
+        var columns = Columns("revocations.db", "Certificates");
+        Assert.DoesNotContain("RevocationChangedAt", columns);
+        var requestColumns = Columns("revocations.db", "Requests");
+        Execute("revocations.db", Insert("Requests", requestColumns, new() { ["Id"] = "1" }));
+        Execute("revocations.db", Insert("Requests", requestColumns, new() { ["Id"] = "2" }));
+        Execute("revocations.db", Insert("Certificates", columns, new() { ["Id"] = "1", ["RequestId"] = "1", ["SerialHex"] = "'0a'", ["Status"] = "'Revoked'", ["RevokedAt"] = "638000000000000000", ["RevocationReason"] = "'superseded'" }));
+        Execute("revocations.db", Insert("Certificates", columns, new() { ["Id"] = "2", ["RequestId"] = "2", ["SerialHex"] = "'0b'", ["Status"] = "'Issued'", ["RevokedAt"] = "NULL", ["RevocationReason"] = "NULL" }));
+
+        await db.Database.MigrateAsync();
+
+        Assert.Equal(638000000000000000L, Scalar("revocations.db", "SELECT \"RevocationChangedAt\" FROM \"Certificates\" WHERE \"SerialHex\" = '0a'"));
+        Assert.Equal(DBNull.Value, Scalar("revocations.db", "SELECT \"RevocationChangedAt\" FROM \"Certificates\" WHERE \"SerialHex\" = '0b'"));
         Assert.Empty(await db.Database.GetPendingMigrationsAsync());
     }
 
@@ -79,17 +102,9 @@ public sealed class MigrationTests : IDisposable
         return connection;
     }
 
-    /// <summary>An INSERT that fills every column of the old CrlStates row (NOT NULL ones with a zero).</summary>
-    private static string InsertCrlState(IReadOnlyList<string> columns, string authority, byte[]? der)
-    {
-        var values = columns.Select(c => c switch
-        {
-            "Authority" => $"'{authority}'",
-            "Der" => der is null ? "NULL" : $"X'{Convert.ToHexString(der)}'",
-            _ => "0",
-        });
-        return $"INSERT INTO \"CrlStates\" ({string.Join(", ", columns.Select(c => $"\"{c}\""))}) VALUES ({string.Join(", ", values)})";
-    }
+    /// <summary>An INSERT that fills every column of an old row: the SQL literals given, a zero in every other.</summary>
+    private static string Insert(string table, IReadOnlyList<string> columns, Dictionary<string, string> values) =>
+        $"INSERT INTO \"{table}\" ({string.Join(", ", columns.Select(c => $"\"{c}\""))}) VALUES ({string.Join(", ", columns.Select(c => values.GetValueOrDefault(c, "0")))})";
 
     private void Execute(string file, string sql)
     {
