@@ -31,6 +31,7 @@ app.Configure(config =>
         blocked.SetDescription("Keys reported compromised: never certified again (BR §6.1.1.3 (4)).");
         blocked.AddCommand<BlockedKeyAddCommand>("add").WithDescription("Block a key (from its certificate, CSR or public key) and revoke every unexpired certificate of it.");
         blocked.AddCommand<BlockedKeyListCommand>("list").WithDescription("List the blocked keys.");
+        blocked.AddCommand<BlockedKeyRemoveCommand>("remove").WithDescription("Lift the block of a key blocked by mistake (its revoked certificates stay revoked).");
     });
     config.AddCommand<BackupCommand>("backup").WithDescription("Copy the CA while it runs: database (online backup), embedded token store and PINs, CA files, configuration.");
     config.AddBranch("user", user =>

@@ -126,5 +126,25 @@ public sealed class CliIssuanceTests
         Assert.True(list.ExitCode == 0, list.Combined);
         Assert.Contains(fingerprint, list.StandardOutput, StringComparison.Ordinal);
         Assert.Contains("1 blocked key(s)", list.StandardOutput, StringComparison.Ordinal);
+
+        // A block made by mistake is lifted with a reason: the key is certified again, its revoked certificates stay.
+        var noNote = await Minica.RunAsync(directory.Path, ["blocked-keys", "remove", "--key", fingerprint]);
+        Assert.Equal(64, noNote.ExitCode);
+        Assert.Contains("--note TEXT is required", noNote.StandardError, StringComparison.Ordinal);
+        var notHex = await Minica.RunAsync(directory.Path, ["blocked-keys", "remove", "--key", "leaked.pub", "--note", "wrong file"]);
+        Assert.Equal(1, notHex.ExitCode);
+        Assert.Contains("'leaked.pub' is not a SHA-256 fingerprint", notHex.StandardError, StringComparison.Ordinal);
+        var remove = await Minica.RunAsync(directory.Path, ["blocked-keys", "remove", "--key", fingerprint.ToUpperInvariant(), "--note", "the report named the wrong key"]);
+        Assert.True(remove.ExitCode == 0, remove.Combined);
+        Assert.Contains($"Lifted the block of key {fingerprint} (report, blocked ", remove.StandardOutput, StringComparison.Ordinal);
+        var twice = await Minica.RunAsync(directory.Path, ["blocked-keys", "remove", "--key", fingerprint, "--note", "again"]);
+        Assert.Equal(1, twice.ExitCode);
+        Assert.Contains($"Key {fingerprint} is not blocked", twice.StandardError, StringComparison.Ordinal);
+        Assert.Contains("0 blocked key(s)", (await Minica.RunAsync(directory.Path, ["blocked-keys", "list"])).StandardOutput, StringComparison.Ordinal);
+        var lifted = await Minica.RunAsync(directory.Path, ["issue", "--csr", "leaked-1.csr", "--profile", "tls-server"]);
+        Assert.True(lifted.ExitCode == 0, lifted.Combined);
+        var stillRevoked = await Minica.RunAsync(directory.Path, ["revoke", "--serial", first, "--reason", "superseded"]);
+        Assert.Equal(1, stillRevoked.ExitCode);
+        Assert.Contains("already revoked", stillRevoked.StandardError, StringComparison.Ordinal);
     }
 }

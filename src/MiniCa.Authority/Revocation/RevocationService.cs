@@ -111,6 +111,30 @@ public sealed class RevocationService(
         return outcome;
     }
 
+    /// <summary>
+    /// Lifts the block of a key blocked by mistake: requests for it are accepted again. The certificates revoked
+    /// with it stay revoked: a revocation is not undone.
+    /// </summary>
+    /// <param name="keySha256">SHA-256 of the key's SubjectPublicKeyInfo, in hex (colons allowed).</param>
+    /// <param name="actor">Who lifts it.</param>
+    /// <param name="note">Why, for the audit log.</param>
+    /// <param name="cancellationToken">Cancels the wait for the database.</param>
+    /// <returns>The block lifted.</returns>
+    /// <exception cref="CaException">Not a SHA-256 in hex (Malformed), or the key is not blocked (NotFound).</exception>
+    public async Task<BlockedKey> UnblockKeyAsync(string keySha256, string actor, string note, CancellationToken cancellationToken = default)
+    {
+        var fingerprint = keySha256.Replace(":", string.Empty, StringComparison.Ordinal).ToLowerInvariant();
+        if (fingerprint.Length != 64 || !fingerprint.All(char.IsAsciiHexDigit))
+        {
+            throw new CaException(CaErrorKind.Malformed, $"'{keySha256}' is not a SHA-256 fingerprint (64 hex digits, as 'minica blocked-keys list' shows).");
+        }
+
+        var lifted = await ledger.UnblockKeyAsync(fingerprint, new AuditEntry(actor, "key.unblocked", $"key:{fingerprint}", note), cancellationToken)
+            ?? throw new CaException(CaErrorKind.NotFound, $"Key {fingerprint} is not blocked.");
+        logger.LogWarning("Block of key {Key} lifted by {Actor}: {Note}", fingerprint, actor, note);
+        return lifted;
+    }
+
     /// <summary>Serials as stored: lowercase hex, no separators, no leading zeros.</summary>
     public static string NormaliseSerial(string serial) =>
         SerialText.Normalize(serial) ?? throw new CaException(CaErrorKind.Malformed, $"'{serial}' is not a serial number in hex (at most 20 octets).");

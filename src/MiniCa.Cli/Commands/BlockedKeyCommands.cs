@@ -124,3 +124,41 @@ internal sealed class BlockedKeyListCommand : AsyncCommand<BlockedKeyListCommand
         return 0;
     }
 }
+
+/// <summary>
+/// <c>minica blocked-keys remove --key SHA256 --note TEXT</c>: lifts a block made by mistake, so that the key can be
+/// certified again. The certificates revoked with it stay revoked.
+/// </summary>
+internal sealed class BlockedKeyRemoveCommand : AsyncCommand<BlockedKeyRemoveCommand.Settings>
+{
+    internal sealed class Settings : CommandSettings
+    {
+        [CommandOption("--config <PATH>")]
+        [Description("Configuration file.")]
+        public string? Config { get; init; }
+
+        [CommandOption("--key <SHA256>")]
+        [Description("The key's SPKI SHA-256, as 'minica blocked-keys list' shows it.")]
+        public string Key { get; init; } = string.Empty;
+
+        [CommandOption("--note <TEXT>")]
+        [Description("Why the block is lifted, for the audit log (required).")]
+        public string Note { get; init; } = string.Empty;
+
+        public override ValidationResult Validate() =>
+            string.IsNullOrWhiteSpace(Key) ? ValidationResult.Error("--key SHA256 is required (see 'minica blocked-keys list').")
+            : string.IsNullOrWhiteSpace(Note) ? ValidationResult.Error("--note TEXT is required: say why the block is lifted, for the audit log.")
+            : Note.Length > 1024 ? ValidationResult.Error("--note is longer than 1024 characters.")
+            : ValidationResult.Success();
+    }
+
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        await using var services = CliContext.BuildServices();
+        await services.GetRequiredService<CaBootstrapper>().PrepareDatabaseAsync(cancellationToken);
+        var lifted = await services.GetRequiredService<RevocationService>().UnblockKeyAsync(settings.Key, "cli:" + Environment.UserName, settings.Note, cancellationToken);
+        Console.WriteLine($"Lifted the block of key {lifted.PublicKeySha256} ({lifted.Source}, blocked {lifted.BlockedAt.UtcDateTime.ToString("u", CultureInfo.InvariantCulture)} by {lifted.BlockedBy}): requests for it are accepted again.");
+        Console.WriteLine("The certificates revoked with it stay revoked.");
+        return 0;
+    }
+}

@@ -31,6 +31,13 @@ public interface IRevocationLedger
     Task<KeyBlockOutcome> BlockKeyAsync(BlockedKey block, AuditEntry audit, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Lifts the block of a key (one made by mistake), with its audit event; the certificates revoked with it stay
+    /// revoked.
+    /// </summary>
+    /// <returns>The block lifted, or <see langword="null"/> when the key was not blocked.</returns>
+    Task<BlockedKey?> UnblockKeyAsync(string publicKeySha256, AuditEntry audit, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Records the key fingerprint of certificates recorded before it was kept, in batches, and returns how many it
     /// filled. A keyCompromise revocation finishes this first, so that it finds every certificate of the key.
     /// </summary>

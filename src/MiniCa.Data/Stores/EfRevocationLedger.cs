@@ -65,6 +65,32 @@ public sealed class EfRevocationLedger(IDbContextFactory<MiniCaDbContext> contex
     }
 
     /// <inheritdoc />
+    public async Task<BlockedKey?> UnblockKeyAsync(string publicKeySha256, AuditEntry audit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(audit);
+        using var turn = await gate.EnterAsync(cancellationToken);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var row = await db.BlockedKeys.SingleOrDefaultAsync(b => b.PublicKeySha256 == publicKeySha256, cancellationToken);
+        if (row is null)
+        {
+            return null;
+        }
+
+        var lifted = row.ToDomain();
+        db.BlockedKeys.Remove(row);
+        db.AuditEvents.Add(new AuditEventEntity
+        {
+            At = time.GetUtcNow(),
+            Actor = audit.Actor,
+            Action = audit.Action,
+            Subject = audit.Subject,
+            Details = $"{audit.Details}; it was blocked on {lifted.BlockedAt.UtcDateTime.ToString("u", System.Globalization.CultureInfo.InvariantCulture)} by {lifted.BlockedBy} ({lifted.Source})",
+        });
+        await db.SaveChangesAsync(cancellationToken);
+        return lifted;
+    }
+
+    /// <inheritdoc />
     public async Task<int> FillKeyFingerprintsAsync(CancellationToken cancellationToken = default)
     {
         var filled = 0;
