@@ -36,6 +36,7 @@ public sealed class AuthorizationMatrixTests(PortalFixture fixture) : IAsyncLife
         ("/approvals", [O]),
         ("/certificates", Everyone),
         ("/certificates/00", Everyone),
+        ("/blocked-keys", [O, Au, Ad]),
         ("/authority", Everyone),
         ("/acme-orders", [O, Au, Ad]),
         ("/profiles", Everyone),
@@ -134,7 +135,7 @@ public sealed class AuthorizationMatrixTests(PortalFixture fixture) : IAsyncLife
     public static TheoryData<string, string> ApiCells()
     {
         var data = new TheoryData<string, string>();
-        foreach (var endpoint in new[] { "list-requests", "submit", "get-request", "approve", "reject", "list-certificates", "get-certificate", "download", "revoke" })
+        foreach (var endpoint in new[] { "list-requests", "submit", "get-request", "approve", "reject", "list-certificates", "get-certificate", "download", "revoke", "list-blocked-keys", "get-blocked-key", "block-key", "lift-block" })
         {
             foreach (var identity in Identities)
             {
@@ -164,6 +165,12 @@ public sealed class AuthorizationMatrixTests(PortalFixture fixture) : IAsyncLife
             // A reason that does not exist, so no cell revokes anything: the owner and officers reach the reason
             // check (400); auditors and administrators see the certificate but may not revoke it (403).
             "revoke" => (Post($"/api/v1/certificates/{_serial}/revoke", new { reason = "no-such-reason" }), Expect(identity, 400, 400, 403, 403)),
+            "list-blocked-keys" => (Get("/api/v1/blocked-keys"), Expect(identity, 403, 200, 200, 200)),
+            // A key that is not blocked: those who may look get 404.
+            "get-blocked-key" => (Get($"/api/v1/blocked-keys/{new string('0', 64)}"), Expect(identity, 403, 404, 404, 404)),
+            // Not a key, so no cell blocks anything: officers reach the key check (400).
+            "block-key" => (Post("/api/v1/blocked-keys", new { key = "not a key", note = "matrix" }), Expect(identity, 403, 400, 403, 403)),
+            "lift-block" => (Post($"/api/v1/blocked-keys/{new string('0', 64)}/lift", new { note = "matrix" }), Expect(identity, 403, 404, 403, 403)),
             _ => throw new ArgumentOutOfRangeException(nameof(endpoint)),
         };
         using (request)

@@ -141,6 +141,12 @@ public sealed partial class PortalFixture : IAsyncLifetime, IDisposable
     public static string CsrPem(params string[] names)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        return CsrPem(key, names);
+    }
+
+    /// <summary>A CSR for <paramref name="key"/> (the first name is the CN, every name a DNS SAN), PEM.</summary>
+    public static string CsrPem(ECDsa key, params string[] names)
+    {
         var request = new CertificateRequest("CN=" + names[0], key, HashAlgorithmName.SHA256);
         var san = new SubjectAlternativeNameBuilder();
         foreach (var name in names)

@@ -49,6 +49,7 @@ internal static class PortalComposition
         services.AddSingleton<PortalQueries>();
         services.AddSingleton<ApiTokens>();
         services.AddSingleton<CertificateService>();
+        services.AddSingleton<BlockedKeyService>();
         services.AddSingleton<RequestService>();
         services.AddSingleton<AuthorityOverview>();
         services.AddSingleton<UserDirectory>();

@@ -17,9 +17,10 @@ public static class PublicKeyFile
 
     /// <summary>The key in <paramref name="content"/> and what held it (<c>certificate</c>, <c>CSR</c>, <c>public key</c>).</summary>
     /// <param name="content">The file's bytes.</param>
-    /// <param name="name">The file's name, for messages.</param>
+    /// <param name="name">The file's name, for messages (or what the content was handed as, with <paramref name="isFile"/> false).</param>
+    /// <param name="isFile">Whether <paramref name="name"/> names a file the operator can run OpenSSL on.</param>
     /// <exception cref="CaException">Malformed: not one of the three, or a private key.</exception>
-    public static (SubjectPublicKeyInfo Key, string Kind) Read(byte[] content, string name)
+    public static (SubjectPublicKeyInfo Key, string Kind) Read(byte[] content, string name, bool isFile = true)
     {
         ArgumentNullException.ThrowIfNull(content);
         if (content.Length == 0 || content.Length > MaxBytes)
@@ -40,7 +41,7 @@ public static class PublicKeyFile
         var label = block.Label;
         if (label.Contains("PRIVATE KEY", StringComparison.Ordinal))
         {
-            throw new CaException(CaErrorKind.Malformed, $"{name} holds a private key; give its public key instead (openssl pkey -in {name} -pubout).");
+            throw new CaException(CaErrorKind.Malformed, $"{name} holds a private key; give its public key instead (openssl pkey -in {(isFile ? name : "KEY.pem")} -pubout).");
         }
 
         if (label is not ("CERTIFICATE" or "CERTIFICATE REQUEST" or "NEW CERTIFICATE REQUEST" or "PUBLIC KEY"))

@@ -57,6 +57,15 @@ internal static class ApiEndpoints
         api.MapGet("/certificates/{serial}", GetCertificateAsync).WithSummary("Read a certificate");
         api.MapGet("/certificates/{serial}/{format}", DownloadAsync).WithSummary("Download a certificate: pem, der, chain (PEM) or p7b");
         api.MapPost("/certificates/{serial}/revoke", RevokeAsync).WithSummary("Revoke a certificate (Officers, or its requester)");
+        api.MapGet("/blocked-keys", ListBlockedKeysAsync).RequireAuthorization(PortalPolicies.Api(PortalPolicies.SeeAll))
+            .WithSummary("List the keys reported compromised, most recent first (Officers, Auditors, Administrators)");
+        api.MapGet("/blocked-keys/{sha256}", GetBlockedKeyAsync).RequireAuthorization(PortalPolicies.Api(PortalPolicies.SeeAll))
+            .WithSummary("Read the block of a key by its SubjectPublicKeyInfo SHA-256");
+        api.MapPost("/blocked-keys", BlockKeyAsync).RequireAuthorization(PortalPolicies.Api(PortalPolicies.Approve))
+            .WithSummary("Block a key reported compromised (Officers)")
+            .WithDescription("Every unexpired certificate of the key is revoked for keyCompromise in the same transaction. 201 when blocked now, 200 when it was blocked already.");
+        api.MapPost("/blocked-keys/{sha256}/lift", LiftBlockAsync).RequireAuthorization(PortalPolicies.Api(PortalPolicies.Approve))
+            .WithSummary("Lift a block made by mistake, with a note (Officers); its revoked certificates stay revoked");
         return app;
     }
 
@@ -160,6 +169,25 @@ internal static class ApiEndpoints
             var detail = await certificates.FindAsync(user, revoked.SerialHex, cancellationToken);
             return Results.Ok(CertificateResource.From(detail!.Certificate));
         });
+
+    private static async Task<IResult> ListBlockedKeysAsync(BlockedKeyService blocked, int? limit, CancellationToken cancellationToken) =>
+        Results.Ok((await blocked.ListAsync(limit ?? 100, cancellationToken)).Select(BlockedKeyResource.From).ToList());
+
+    private static async Task<IResult> GetBlockedKeyAsync(string sha256, IIssuanceReader reader, CancellationToken cancellationToken) =>
+        await reader.FindBlockedKeyAsync(sha256.ToLowerInvariant(), cancellationToken) is { } block
+            ? Results.Ok(BlockedKeyResource.From(block))
+            : ApiProblems.NotFound($"Key {sha256} is not blocked.");
+
+    private static Task<IResult> BlockKeyAsync(BlockKeyBody body, ClaimsPrincipal user, BlockedKeyService blocked, CancellationToken cancellationToken) =>
+        Guard(async () =>
+        {
+            var outcome = await blocked.BlockAsync(user, body?.Key, body?.Note, "API", cancellationToken);
+            var resource = new KeyBlockResource(BlockedKeyResource.From(outcome.Block), outcome.Added, outcome.Revoked.Select(c => c.SerialHex).ToList());
+            return outcome.Added ? Results.Created($"/api/v1/blocked-keys/{outcome.Block.PublicKeySha256}", resource) : Results.Ok(resource);
+        });
+
+    private static Task<IResult> LiftBlockAsync(string sha256, LiftBlockBody body, ClaimsPrincipal user, BlockedKeyService blocked, CancellationToken cancellationToken) =>
+        Guard(async () => Results.Ok(BlockedKeyResource.From(await blocked.LiftAsync(user, sha256, body?.Note, cancellationToken))));
 
     /// <summary>PEM text, or base64 of DER (a JSON string cannot hold raw bytes).</summary>
     private static byte[] CsrBytes(string csr)

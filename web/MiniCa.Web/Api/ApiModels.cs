@@ -18,6 +18,32 @@ public sealed record DecisionBody(string? Comment);
 /// <param name="InvalidityDate">Since when the key is known or suspected to be compromised.</param>
 public sealed record RevokeBody([property: Required] string Reason, DateTimeOffset? InvalidityDate);
 
+/// <summary>A key reported compromised, to block.</summary>
+/// <param name="Key">A certificate, CSR or public key of it: PEM, or base64 of its DER. Never a private key.</param>
+/// <param name="Note">How the compromise was reported, for the audit log.</param>
+public sealed record BlockKeyBody([property: Required] string Key, string? Note);
+
+/// <summary>Why a block is lifted.</summary>
+/// <param name="Note">Required, for the audit log.</param>
+public sealed record LiftBlockBody([property: Required] string Note);
+
+/// <summary>A blocked key: no certificate is issued for it (BR §6.1.1.3 (4)).</summary>
+/// <param name="PublicKeySha256">SHA-256 of its SubjectPublicKeyInfo, lowercase hex.</param>
+/// <param name="BlockedAt">When.</param>
+/// <param name="Reason">Why (keyCompromise).</param>
+/// <param name="Source"><c>certificate:SERIAL</c> when a revocation reported it, <c>report</c> when blocked directly.</param>
+/// <param name="BlockedBy">Who.</param>
+public sealed record BlockedKeyResource(string PublicKeySha256, DateTimeOffset BlockedAt, string Reason, string Source, string BlockedBy)
+{
+    internal static BlockedKeyResource From(MiniCa.Core.Ledger.BlockedKey b) => new(b.PublicKeySha256, b.BlockedAt, b.Reason, b.Source, b.BlockedBy);
+}
+
+/// <summary>What blocking a key did.</summary>
+/// <param name="Block">The block (the earlier one when the key was blocked already).</param>
+/// <param name="Added">Whether this call blocked it.</param>
+/// <param name="Revoked">Serials revoked for keyCompromise by this call.</param>
+public sealed record KeyBlockResource(BlockedKeyResource Block, bool Added, IReadOnlyList<string> Revoked);
+
 /// <summary>A certificate request.</summary>
 public sealed record RequestResource(long Id, string Profile, string Requester, string Source, string Status, string Subject,
     IReadOnlyList<string> Identifiers, int RequiredApprovals, int Approvals, DateTimeOffset CreatedAt, IReadOnlyList<string> Problems,
