@@ -22,6 +22,12 @@ public sealed class EfRevocationLedger(IDbContextFactory<MiniCaDbContext> contex
     public async Task<IReadOnlyList<CertificateRecord>> RecordRevocationAsync(string serialHex, RevocationReason reason, DateTimeOffset? invalidityDate, AuditEntry audit, BlockedKey? block = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(audit);
+        if (block is not null)
+        {
+            // Older rows' fingerprints first, a turn per batch, so that issuance is not held for all of them.
+            await FillKeyFingerprintsAsync(cancellationToken);
+        }
+
         using var turn = await gate.EnterAsync(cancellationToken);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         if (block is not null)
@@ -52,6 +58,7 @@ public sealed class EfRevocationLedger(IDbContextFactory<MiniCaDbContext> contex
     {
         ArgumentNullException.ThrowIfNull(block);
         ArgumentNullException.ThrowIfNull(audit);
+        await FillKeyFingerprintsAsync(cancellationToken);
         using var turn = await gate.EnterAsync(cancellationToken);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         await FillAllKeyFingerprintsAsync(db, cancellationToken);
@@ -132,7 +139,10 @@ public sealed class EfRevocationLedger(IDbContextFactory<MiniCaDbContext> contex
         return rows.Count;
     }
 
-    /// <summary>Before a key's certificates are looked up: fills every fingerprint still missing, in the caller's turn.</summary>
+    /// <summary>
+    /// Before a key's certificates are looked up: fills every fingerprint still missing, in the caller's turn (the
+    /// caller filled the bulk already, batch by batch; this finds rows an older version recorded since).
+    /// </summary>
     private async Task FillAllKeyFingerprintsAsync(MiniCaDbContext db, CancellationToken cancellationToken)
     {
         if (await db.Certificates.AnyAsync(c => c.PublicKeySha256 == null, cancellationToken))
