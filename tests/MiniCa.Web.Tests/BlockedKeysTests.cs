@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using MiniCa.Authority.Issuance;
+using MiniCa.Authority.Revocation;
 using MiniCa.Core.Ledger;
 using MiniCa.Data.Entities;
 using MiniCa.Hosting.Users;
@@ -75,6 +76,35 @@ public sealed class BlockedKeysTests(PortalFixture fixture)
         var audit = await reader.ListAuditAsync(50);
         Assert.Contains(audit, a => a.Action == "key.blocked" && a.Subject == $"key:{fingerprint}" && a.Details.Contains("found in a public repository", StringComparison.Ordinal));
         Assert.Contains(audit, a => a.Action == "key.unblocked" && a.Subject == $"key:{fingerprint}" && a.Details.Contains("the report named the wrong key", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Portal_RequesterReportsTheKeyOfTheirSupersededCertificateCompromised_ReasonRaisedAndKeyBlocked()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var fingerprint = Convert.ToHexStringLower(SHA256.HashData(key.ExportSubjectPublicKeyInfo()));
+        var superseded = await SubmitAsync(key, "superseded.example.com");
+        var sibling = await SubmitAsync(key, "sibling.example.com");
+        await fixture.Services.GetRequiredService<RevocationService>().RevokeAsync(superseded.SerialHex!, "superseded", null, "test");
+
+        await using var browser = await BrowserSession.StartAsync();
+        var requester = await browser.SignInAsync(fixture.BaseAddress, PortalFixture.UserOf[PortalRoles.Requester], PortalFixture.Password);
+        await BrowserSession.GoAsync(requester, $"/certificates/{superseded.SerialHex}");
+        await Assertions.Expect(requester.Locator("[data-testid=revoke]")).ToHaveCountAsync(0);
+        await requester.ClickAsync("[data-testid=report-key-compromise]");
+        await Assertions.Expect(requester.Locator("[data-testid=raise-explanation]")).ToContainTextAsync("was revoked for superseded");
+        // Only keyCompromise is offered, and chosen.
+        await Assertions.Expect(requester.Locator("[data-testid=reason-superseded]")).ToHaveCountAsync(0);
+        await BrowserSession.ScreenshotAsync(requester, "32-report-key-compromise");
+        await requester.ClickAsync("[data-testid=confirm-revoke]");
+        await Assertions.Expect(requester.Locator("[data-testid=revocation]")).ToContainTextAsync("keyCompromise");
+        await Assertions.Expect(requester.Locator("[data-testid=report-key-compromise]")).ToHaveCountAsync(0);
+
+        var reader = fixture.Services.GetRequiredService<IIssuanceReader>();
+        Assert.NotNull(await reader.FindBlockedKeyAsync(fingerprint));
+        var other = (await reader.FindCertificateAsync(sibling.SerialHex!))!;
+        Assert.Equal(CertificateStatus.Revoked, other.Status);
+        Assert.Equal("keyCompromise", other.RevocationReason);
     }
 
     [Fact]

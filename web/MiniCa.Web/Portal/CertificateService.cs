@@ -40,6 +40,14 @@ internal sealed class CertificateService(PortalQueries queries, IAuthorityReader
     public static bool CanRevoke(ClaimsPrincipal user, CertificateDetail certificate) =>
         MayRevoke(user, certificate) && certificate.Certificate.Status == CertificateStatus.Issued;
 
+    /// <summary>
+    /// Whether <paramref name="user"/> may report the key of <paramref name="certificate"/>, revoked earlier for another
+    /// reason, compromised: its reason becomes keyCompromise and the key is blocked.
+    /// </summary>
+    public static bool CanReportKeyCompromise(ClaimsPrincipal user, CertificateDetail certificate) =>
+        MayRevoke(user, certificate) && certificate.Certificate.Status == CertificateStatus.Revoked
+        && certificate.Certificate.RevocationReason != MiniCa.Core.Revocation.RevocationReasons.Name(MiniCa.Core.Revocation.RevocationReason.KeyCompromise);
+
     /// <summary>Officers may revoke any certificate; a requester their own.</summary>
     private static bool MayRevoke(ClaimsPrincipal user, CertificateDetail certificate)
     {
