@@ -7,7 +7,8 @@ cd "$(dirname "$0")"
 # Debian packages the tests call: SoftHSM2 (the HSM), OpenSC (pkcs11-tool), GnuTLS (certtool), OpenSSL,
 # Chromium (the portal's browser tests, driven by Playwright), Roboto (the portal's font, for screenshots), the
 # ACME clients lego and certbot, pebble (its challtestsrv is the test DNS server; Pebble is the benchmark peer), and
-# p11-kit (its server serves a SoftHSM2 token out of process, so an HSM cluster member can really be killed).
+# p11-kit (its server serves a SoftHSM2 token out of process, so an HSM cluster member can really be killed), and
+# PostgreSQL (the tests start throw-away servers of their own for Database:Provider Postgres).
 declare -A needs=(
   [softhsm2]=/usr/lib/softhsm/libsofthsm2.so
   [opensc]=/usr/bin/pkcs11-tool
@@ -21,6 +22,7 @@ declare -A needs=(
   [curl]=/usr/bin/curl
   [p11-kit]=/usr/bin/p11-kit
   [p11-kit-modules]=/usr/lib/x86_64-linux-gnu/pkcs11/p11-kit-client.so
+  [postgresql]=/usr/share/doc/postgresql/copyright
 )
 missing=()
 for package in "${!needs[@]}"; do

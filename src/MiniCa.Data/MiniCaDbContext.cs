@@ -82,6 +82,12 @@ public sealed class MiniCaDbContext(DbContextOptions<MiniCaDbContext> options)
             // queries (ORDER BY, <, >) run in the database. PostgreSQL keeps timestamptz.
             configurationBuilder.Properties<DateTimeOffset>().HaveConversion<DateTimeOffsetToBinaryConverter>();
         }
+        else
+        {
+            // timestamptz holds instants; Npgsql writes only UTC ones, so an offset from a client (an ACME or API
+            // date) is normalised rather than refused.
+            configurationBuilder.Properties<DateTimeOffset>().HaveConversion<UtcInstantConverter>();
+        }
     }
 
     /// <inheritdoc />

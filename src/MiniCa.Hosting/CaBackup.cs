@@ -31,7 +31,7 @@ public static class CaBackup
         var options = loaded.Options;
         if (!string.Equals(options.Database.Provider, "Sqlite", StringComparison.OrdinalIgnoreCase))
         {
-            throw new CaException(CaErrorKind.Configuration, $"minica backup copies a SQLite database; back up a {options.Database.Provider} database with its own tools.");
+            throw new CaException(CaErrorKind.Configuration, $"minica backup copies a SQLite CA; with {options.Database.Provider}, back the database up with its own tools (pg_dump) and {options.DataDirectory} (token store, PIN files, CA files) with the configuration and the profiles, together.");
         }
 
         var source = new SqliteConnectionStringBuilder(options.Database.ConnectionString).DataSource;

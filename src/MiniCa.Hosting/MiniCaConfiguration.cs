@@ -312,7 +312,7 @@ public static class MiniCaConfiguration
     {
         options.DataDirectory = Path.GetFullPath(options.DataDirectory, baseDirectory);
         options.PoliciesDirectory = Path.GetFullPath(options.PoliciesDirectory, baseDirectory);
-        if (string.IsNullOrWhiteSpace(options.Database.ConnectionString))
+        if (string.IsNullOrWhiteSpace(options.Database.ConnectionString) && !options.Database.IsPostgres)
         {
             options.Database.ConnectionString = $"Data Source={Path.Combine(options.DataDirectory, "minica.db")}";
         }

@@ -48,13 +48,27 @@ public static class ServiceCollectionExtensions
         services.AddSingleton(sp => new ClusterKeyStore(sp.GetRequiredService<HsmCluster>()));
         services.AddSingleton<IKeyManager>(sp => sp.GetRequiredService<ClusterKeyStore>());
 
-        var pragmas = new SqlitePragmas();
-        // The compiled model (src/MiniCa.Data/CompiledModel, `dotnet ef dbcontext optimize`) spares every process
-        // about 0.6 s of model building; a unit test fails when it no longer matches the model the code builds.
-        services.AddPooledDbContextFactory<MiniCaDbContext>(db => db.UseSqlite(options.Database.ConnectionString)
-            .UseModel(MiniCa.Data.CompiledModel.MiniCaDbContextModel.Instance)
-            .AddInterceptors(pragmas));
-        services.AddSingleton(new WriteGate(serialise: string.Equals(options.Database.Provider, "Sqlite", StringComparison.OrdinalIgnoreCase)));
+        if (options.Database.IsPostgres)
+        {
+            // The password is read when the first connection is made, so that a missing one is reported as the
+            // database's start-up error, naming its source.
+            var password = new Lazy<string?>(() => options.Database.PasswordSource is { } source
+                ? PinSource.Resolve(source, configuration.BaseDirectory, "Database:PasswordSource")
+                : null);
+            services.AddPooledDbContextFactory<MiniCaDbContext>(db => MiniCa.Data.Postgres.PostgresDatabase.Use(db, options.Database.ConnectionString!, password.Value));
+        }
+        else
+        {
+            var pragmas = new SqlitePragmas();
+            // The compiled model (src/MiniCa.Data/CompiledModel, `dotnet ef dbcontext optimize`) spares every process
+            // about 0.6 s of model building; a unit test fails when it no longer matches the model the code builds.
+            services.AddPooledDbContextFactory<MiniCaDbContext>(db => db.UseSqlite(options.Database.ConnectionString)
+                .UseModel(MiniCa.Data.CompiledModel.MiniCaDbContextModel.Instance)
+                .AddInterceptors(pragmas));
+        }
+
+        // SQLite takes one writer at a time; PostgreSQL needs no gate.
+        services.AddSingleton(new WriteGate(serialise: !options.Database.IsPostgres));
         services.AddSingleton<EfAuthorityStore>();
         services.AddSingleton<IAuthorityStore>(sp => sp.GetRequiredService<EfAuthorityStore>());
         services.AddSingleton<IAuthorityReader>(sp => sp.GetRequiredService<EfAuthorityStore>());

@@ -8,9 +8,12 @@ namespace MiniCa.Hsm;
 /// </summary>
 public static class PinSource
 {
-    /// <summary>Resolves <paramref name="source"/> to the PIN it points at.</summary>
+    /// <summary>Resolves <paramref name="source"/> to the PIN (or other secret) it points at.</summary>
+    /// <param name="source"><c>env:NAME</c> or <c>file:PATH</c>.</param>
+    /// <param name="baseDirectory">What a relative path is relative to.</param>
+    /// <param name="what">How messages name the source (the configuration field).</param>
     /// <exception cref="CaException">The source is malformed, the variable is unset or the file is unreadable.</exception>
-    public static string Resolve(string source, string baseDirectory)
+    public static string Resolve(string source, string baseDirectory, string what = "PIN source")
     {
         ArgumentNullException.ThrowIfNull(source);
         if (source.StartsWith("env:", StringComparison.Ordinal))
@@ -18,7 +21,7 @@ public static class PinSource
             var name = source[4..];
             var value = Environment.GetEnvironmentVariable(name);
             return string.IsNullOrEmpty(value)
-                ? throw new CaException(CaErrorKind.Configuration, $"PIN source '{source}': environment variable {name} is not set.")
+                ? throw new CaException(CaErrorKind.Configuration, $"{what} '{source}': environment variable {name} is not set.")
                 : value;
         }
 
@@ -29,15 +32,15 @@ public static class PinSource
             {
                 var pin = File.ReadLines(path).FirstOrDefault()?.Trim();
                 return string.IsNullOrEmpty(pin)
-                    ? throw new CaException(CaErrorKind.Configuration, $"PIN source '{source}': {path} is empty.")
+                    ? throw new CaException(CaErrorKind.Configuration, $"{what} '{source}': {path} is empty.")
                     : pin;
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                throw new CaException(CaErrorKind.Configuration, $"PIN source '{source}': cannot read {path} ({ex.GetType().Name}).", ex);
+                throw new CaException(CaErrorKind.Configuration, $"{what} '{source}': cannot read {path} ({ex.GetType().Name}).", ex);
             }
         }
 
-        throw new CaException(CaErrorKind.Configuration, $"PIN source '{source}' must be 'env:NAME' or 'file:PATH'.");
+        throw new CaException(CaErrorKind.Configuration, $"{what} '{source}' must be 'env:NAME' or 'file:PATH'.");
     }
 }

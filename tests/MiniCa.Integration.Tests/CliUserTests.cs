@@ -56,5 +56,5 @@ public sealed partial class CliUserTests
     private static partial Regex PasswordLine();
 
     [GeneratedRegex("name=\"__RequestVerificationToken\"[^>]*value=\"([^\"]+)\"")]
-    private static partial Regex AntiforgeryToken();
+    internal static partial Regex AntiforgeryToken();
 }

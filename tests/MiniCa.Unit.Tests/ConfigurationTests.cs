@@ -191,6 +191,34 @@ public sealed class ConfigurationTests : IDisposable
         Assert.DoesNotContain("123456", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("""{ "Provider": "Postgres" }""", "Database:ConnectionString: required with Provider 'Postgres'")]
+    [InlineData("""{ "Provider": "Postgres", "ConnectionString": "Host=db;Database=minica;Username=ca;Password=hunter2" }""", "Database:ConnectionString: holds a password; a secret is never in the configuration")]
+    [InlineData("""{ "Provider": "Postgres", "ConnectionString": "Host=db;Username=ca; pwd =hunter2" }""", "Database:ConnectionString: holds a password")]
+    [InlineData("""{ "Provider": "Postgres", "ConnectionString": "Host=db;Username=ca", "PasswordSource": "hunter2" }""", "Database:PasswordSource: 'hunter2' must be 'env:NAME' or 'file:PATH'")]
+    [InlineData("""{ "PasswordSource": "env:DB_PASSWORD" }""", "Database:PasswordSource: only for Provider 'Postgres'")]
+    public void Load_BadDatabaseSection_IsRefusedNamingTheField(string section, string expected)
+    {
+        var file = Write($$"""{ "Database": {{section}} }""");
+
+        var error = Fails("--config", file);
+
+        Assert.Contains(file, error.Message, StringComparison.Ordinal);
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Password=hunter2", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_PostgresWithPasswordSource_IsAccepted()
+    {
+        var file = Write("""{ "Database": { "Provider": "postgres", "ConnectionString": "Host=db.internal;Database=minica;Username=minica", "PasswordSource": "env:MINICA_DB_PASSWORD" } }""");
+
+        var options = MiniCaConfiguration.Load(["--config", file]).Options;
+
+        Assert.True(options.Database.IsPostgres);
+        Assert.Equal("Host=db.internal;Database=minica;Username=minica", options.Database.ConnectionString);
+    }
+
     [Fact]
     public void Load_SeveralProblems_AreAllReportedAtOnce()
     {

@@ -141,8 +141,20 @@ public sealed class DatabaseOptions
     /// <summary><c>Sqlite</c> (embedded default) or <c>Postgres</c>.</summary>
     public string Provider { get; set; } = "Sqlite";
 
-    /// <summary>The connection string; for SQLite the default is <c>&lt;DataDirectory&gt;/minica.db</c>.</summary>
+    /// <summary>Whether <see cref="Provider"/> is PostgreSQL.</summary>
+    public bool IsPostgres => string.Equals(Provider, "Postgres", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// The connection string; for SQLite the default is <c>&lt;DataDirectory&gt;/minica.db</c>. For PostgreSQL it is
+    /// required (Npgsql's form, e.g. <c>Host=db.internal;Database=minica;Username=minica</c>) and holds no password.
+    /// </summary>
     public string? ConnectionString { get; set; }
+
+    /// <summary>
+    /// PostgreSQL: where the database password comes from, <c>env:NAME</c> or <c>file:PATH</c> (as the HSM PINs);
+    /// unset for a server that needs none (peer or certificate authentication).
+    /// </summary>
+    public string? PasswordSource { get; set; }
 
     /// <summary>
     /// SQLite: below this much free space (MiB) on the database file's disk, <c>/healthz</c> reports the database

@@ -215,11 +215,30 @@ public static partial class CaOptionsValidator
 
     private static void ValidateDatabase(DatabaseOptions database, List<string> problems)
     {
-        if (!string.Equals(database.Provider, "Sqlite", StringComparison.OrdinalIgnoreCase))
+        if (database.IsPostgres)
         {
-            problems.Add(string.Equals(database.Provider, "Postgres", StringComparison.OrdinalIgnoreCase)
-                ? "Database:Provider: 'Postgres' is not available in this version yet; use 'Sqlite'."
-                : $"Database:Provider: '{database.Provider}' is not a provider; use 'Sqlite' or 'Postgres'.");
+            if (string.IsNullOrWhiteSpace(database.ConnectionString))
+            {
+                problems.Add("Database:ConnectionString: required with Provider 'Postgres', e.g. 'Host=db.internal;Database=minica;Username=minica'.");
+            }
+            else if (database.ConnectionString.Split(';').Select(part => part.Split('=', 2)[0].Trim())
+                     .Any(key => key.Equals("Password", StringComparison.OrdinalIgnoreCase) || key.Equals("Pwd", StringComparison.OrdinalIgnoreCase) || key.Equals("Psw", StringComparison.OrdinalIgnoreCase)))
+            {
+                problems.Add("Database:ConnectionString: holds a password; a secret is never in the configuration: set Database:PasswordSource to env:NAME or file:PATH.");
+            }
+
+            if (database.PasswordSource is { } source && !IsPinSource(source))
+            {
+                problems.Add($"Database:PasswordSource: '{source}' must be 'env:NAME' or 'file:PATH'.");
+            }
+        }
+        else if (!string.Equals(database.Provider, "Sqlite", StringComparison.OrdinalIgnoreCase))
+        {
+            problems.Add($"Database:Provider: '{database.Provider}' is not a provider; use 'Sqlite' or 'Postgres'.");
+        }
+        else if (database.PasswordSource is not null)
+        {
+            problems.Add("Database:PasswordSource: only for Provider 'Postgres'; a SQLite database has no password.");
         }
 
         if (database.MinFreeSpaceMiB is < 0 or > 16 * 1024 * 1024)

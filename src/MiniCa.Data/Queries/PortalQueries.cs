@@ -219,10 +219,12 @@ public sealed class PortalQueries(IDbContextFactory<MiniCaDbContext> contexts)
             rows = rows.Where(a => a.Action.StartsWith(prefix));
         }
 
-        if (Like(query.Text) is { } text)
+        if (Like(query.Text) is { } like)
         {
             // The audit log is read by few and filtered by time first; a LIKE over its text is acceptable there.
-            rows = rows.Where(a => EF.Functions.Like(a.Subject, text, Escape) || EF.Functions.Like(a.Details, text, Escape));
+            // Lowercased on both sides: case-blind on every provider (SQLite's LIKE is for ASCII, PostgreSQL's is not).
+            var text = like.ToLowerInvariant();
+            rows = rows.Where(a => EF.Functions.Like(a.Subject.ToLower(), text, Escape) || EF.Functions.Like(a.Details.ToLower(), text, Escape));
         }
 
         if (query.From is { } from)

@@ -1,0 +1,201 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Microsoft.EntityFrameworkCore;
+using MiniCa.Data;
+using MiniCa.Data.Postgres;
+using MiniCa.TestSupport;
+
+namespace MiniCa.Integration.Tests;
+
+/// <summary>A throw-away PostgreSQL server from Debian's package, for the tests that run the CA on it.</summary>
+public sealed class PostgresFixture : IAsyncLifetime
+{
+    public PostgresServer Server { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Server = await PostgresServer.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        if (Server is not null)
+        {
+            await Server.DisposeAsync();
+        }
+    }
+}
+
+/// <summary>
+/// The CA on a real PostgreSQL server (<c>Database:Provider</c> <c>Postgres</c>): the migrations build the model,
+/// and the CLI's processes, side by side, issue, revoke and publish CRLs that OpenSSL checks.
+/// </summary>
+public sealed class PostgresTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>
+{
+    [Fact]
+    public async Task Migrations_OnAnEmptyDatabase_BuildTheModelWithNothingPending()
+    {
+        await postgres.Server.CreateDatabaseAsync("migrations");
+        var builder = new DbContextOptionsBuilder<MiniCaDbContext>();
+        PostgresDatabase.Use(builder, postgres.Server.ConnectionString("migrations"));
+        await using var db = new MiniCaDbContext(builder.Options);
+
+        await db.Database.MigrateAsync();
+
+        Assert.Empty(await db.Database.GetPendingMigrationsAsync());
+        Assert.False(db.Database.HasPendingModelChanges(), "the model has changed since the last PostgreSQL migration: add one (dotnet ef migrations add NAME in src/MiniCa.Data.Postgres)");
+        // The partial index of revoked certificates, and instants as timestamptz.
+        Assert.Contains("WHERE ((\"Status\")::text = 'Revoked'::text)", await postgres.Server.QueryAsync("migrations", "SELECT indexdef FROM pg_indexes WHERE indexname = 'IX_Certificates_Revoked'"), StringComparison.Ordinal);
+        Assert.Equal("timestamp with time zone", await postgres.Server.QueryAsync("migrations", "SELECT data_type FROM information_schema.columns WHERE table_name = 'Certificates' AND column_name = 'NotAfter'"));
+    }
+
+    [Fact]
+    public async Task PasswordSource_Unset_IsAStartErrorNamingIt_ThenSetTheCaStarts()
+    {
+        await postgres.Server.CreateDatabaseAsync("password");
+        using var directory = new TempDirectory("minica-pg-password");
+        Minica.WriteConfig(directory.Path, $$"""
+            { "DataDirectory": "data",
+              "Database": { "Provider": "Postgres", "ConnectionString": "{{postgres.Server.ConnectionString("password")}}", "PasswordSource": "env:MINICA_TEST_DB_PASSWORD" } }
+            """);
+
+        var unset = await Minica.RunAsync(directory.Path, ["requests"], new Dictionary<string, string?> { ["MINICA_TEST_DB_PASSWORD"] = null });
+        Assert.Equal(1, unset.ExitCode);
+        Assert.Contains("Database:PasswordSource 'env:MINICA_TEST_DB_PASSWORD': environment variable MINICA_TEST_DB_PASSWORD is not set.", unset.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", unset.Combined, StringComparison.Ordinal);
+
+        // The test server trusts its socket, so any password opens it; the source is read all the same.
+        var set = await Minica.RunAsync(directory.Path, ["requests"], new Dictionary<string, string?> { ["MINICA_TEST_DB_PASSWORD"] = "s3cret-from-the-environment" });
+        Assert.True(set.ExitCode == 0, set.Combined);
+        Assert.DoesNotContain("s3cret", set.Combined, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WebHost_OnPostgres_StartsSignsInAndSeesTheCliRevocationThroughOcsp()
+    {
+        var openssl = Prerequisites.RequireProgram("openssl", "openssl");
+        await postgres.Server.CreateDatabaseAsync("web");
+        using var directory = new TempDirectory("minica-pg-web");
+        Minica.WriteConfig(directory.Path, $$"""
+            { "DataDirectory": "data",
+              "Database": { "Provider": "Postgres", "ConnectionString": "{{postgres.Server.ConnectionString("web")}}" } }
+            """);
+        var password = "a-long-enough-password-for-pg";
+        var added = await Minica.RunAsync(directory.Path, ["user", "add", "--name", "audrey", "--role", "Auditor"], new Dictionary<string, string?> { ["MINICA_USER_PASSWORD"] = password });
+        Assert.True(added.ExitCode == 0, added.Combined);
+
+        await using var host = WebHostProcess.Start(directory.Path, FreePort.Next());
+        await host.WaitUntilHealthyAsync();
+        var environment = new Dictionary<string, string?> { ["MINICA_PublicBaseUrl"] = host.BaseAddress.AbsoluteUri };
+        var csr = await ProcessRunner.RunAsync(openssl, [
+            "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "web.key",
+            "-subj", "/CN=web.example.internal", "-addext", "subjectAltName=DNS:web.example.internal", "-out", "web.csr"], workingDirectory: directory.Path);
+        Assert.True(csr.ExitCode == 0, csr.Combined);
+        var issue = await Minica.RunAsync(directory.Path, ["issue", "--csr", "web.csr", "--profile", "tls-server", "--out", "web.pem"], environment);
+        Assert.True(issue.ExitCode == 0, issue.Combined);
+        Task<ProcessResult> OcspAsync() => ProcessRunner.RunAsync(openssl, [
+            "ocsp", "-issuer", "data/ca/issuing.pem", "-cert", "web.pem", "-url", new Uri(host.BaseAddress, "ocsp").AbsoluteUri, "-CAfile", "data/ca/root.pem", "-no_nonce"], workingDirectory: directory.Path);
+        Assert.Contains("web.pem: good", (await OcspAsync()).StandardOutput, StringComparison.Ordinal);
+
+        var serial = (await ProcessRunner.RunAsync(openssl, ["x509", "-in", "web.pem", "-noout", "-serial"], workingDirectory: directory.Path)).StandardOutput.Trim()["serial=".Length..];
+        var revoke = await Minica.RunAsync(directory.Path, ["revoke", "--serial", serial, "--reason", "superseded"], environment);
+        Assert.True(revoke.ExitCode == 0, revoke.Combined);
+        // The host learns of another process's revocation from the database within a second.
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        var revoked = await OcspAsync();
+        Assert.Contains("web.pem: revoked", revoked.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("Response verify OK", revoked.Combined, StringComparison.Ordinal);
+
+        // Identity on PostgreSQL: the auditor signs in and searches the audit log, case-blind.
+        using var handler = new HttpClientHandler { AllowAutoRedirect = false, CookieContainer = new CookieContainer() };
+        using var client = new HttpClient(handler) { BaseAddress = host.BaseAddress };
+        var page = await client.GetStringAsync("/account/login");
+        using var signIn = await client.PostAsync("/account/login", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = WebUtility.HtmlDecode(CliUserTests.AntiforgeryToken().Match(page).Groups[1].Value),
+            ["userName"] = "audrey",
+            ["password"] = password,
+            ["returnUrl"] = "/audit",
+        }));
+        Assert.Equal(HttpStatusCode.Redirect, signIn.StatusCode);
+        var csv = await client.GetStringAsync("/portal/audit.csv?q=WEB.EXAMPLE.INTERNAL");
+        Assert.Contains("certificate.issued", csv, StringComparison.Ordinal);
+        Assert.Contains(serial.TrimStart('0').ToLowerInvariant(), csv, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Cli_OnPostgres_ConcurrentIssuanceRevocationAndCrl_OpenSslAgrees()
+    {
+        var openssl = Prerequisites.RequireProgram("openssl", "openssl");
+        await postgres.Server.CreateDatabaseAsync("cli");
+        using var directory = new TempDirectory("minica-pg-cli");
+        Minica.WriteConfig(directory.Path, $$"""
+            { "DataDirectory": "data", "PublicBaseUrl": "http://ca.example.test/",
+              "Database": { "Provider": "Postgres", "ConnectionString": "{{postgres.Server.ConnectionString("cli")}}" } }
+            """);
+        var init = await Minica.RunAsync(directory.Path, ["init"]);
+        Assert.True(init.ExitCode == 0, init.Combined);
+
+        async Task OpenSslAsync(params string[] args)
+        {
+            var result = await ProcessRunner.RunAsync(openssl, args, workingDirectory: directory.Path);
+            Assert.True(result.ExitCode == 0, result.Combined);
+        }
+
+        // Eight requests, two of them for one key, issued by eight CLI processes at once.
+        await OpenSslAsync("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "shared.key");
+        var names = Enumerable.Range(1, 8).Select(i => $"pg-{i}").ToArray();
+        foreach (var name in names)
+        {
+            var key = name is "pg-1" or "pg-2" ? "shared.key" : $"{name}.key";
+            if (key != "shared.key")
+            {
+                await OpenSslAsync("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key);
+            }
+
+            await OpenSslAsync("req", "-new", "-key", key, "-subj", $"/CN={name}.example.internal", "-addext", $"subjectAltName=DNS:{name}.example.internal", "-out", $"{name}.csr");
+        }
+
+        var issued = await Task.WhenAll(names.Select(name => Minica.RunAsync(directory.Path, ["issue", "--csr", $"{name}.csr", "--profile", "tls-server", "--out", $"{name}.pem"])));
+        Assert.All(issued, r => Assert.True(r.ExitCode == 0, r.Combined));
+        var serials = new ConcurrentDictionary<string, string>();
+        foreach (var name in names)
+        {
+            var serial = (await ProcessRunner.RunAsync(openssl, ["x509", "-in", $"{name}.pem", "-noout", "-serial"], workingDirectory: directory.Path)).StandardOutput.Trim()["serial=".Length..].TrimStart('0').ToLowerInvariant();
+            serials[name] = serial;
+        }
+
+        Assert.Equal(8, serials.Values.Distinct().Count());
+        Assert.Equal("8", await postgres.Server.QueryAsync("cli", $"SELECT count(*) FROM \"Certificates\" WHERE \"Status\" = 'Issued' AND \"SerialHex\" IN ({string.Join(", ", serials.Values.Select(s => $"'{s}'"))})"));
+        Assert.Equal("8", await postgres.Server.QueryAsync("cli", "SELECT count(*) FROM \"AuditEvents\" WHERE \"Action\" = 'certificate.issued' AND \"Subject\" LIKE 'certificate:%' AND \"Actor\" LIKE 'cli:%'"));
+
+        // keyCompromise on one of the shared key's certificates: the other goes too, and the key is refused.
+        var revoke = await Minica.RunAsync(directory.Path, ["revoke", "--serial", serials["pg-1"], "--reason", "keyCompromise"]);
+        Assert.True(revoke.ExitCode == 0, revoke.Combined);
+        Assert.Contains(serials["pg-2"], revoke.StandardOutput, StringComparison.Ordinal);
+        var again = await Minica.RunAsync(directory.Path, ["issue", "--csr", "pg-1.csr", "--profile", "tls-server"]);
+        Assert.Equal(1, again.ExitCode);
+        Assert.Contains("reported compromised", again.StandardError, StringComparison.Ordinal);
+
+        var crl = await Minica.RunAsync(directory.Path, ["crl", "--ca", "issuing", "--out", "issuing.crl"]);
+        Assert.True(crl.ExitCode == 0, crl.Combined);
+        await OpenSslAsync("crl", "-in", "issuing.crl", "-inform", "DER", "-out", "issuing.crl.pem");
+        string[] Verify(string name) => ["verify", "-x509_strict", "-crl_check", "-CAfile", "data/ca/root.pem", "-untrusted", "data/ca/issuing.pem", "-CRLfile", "issuing.crl.pem", $"{name}.pem"];
+        foreach (var name in names)
+        {
+            var result = await ProcessRunner.RunAsync(openssl, Verify(name), workingDirectory: directory.Path);
+            if (name is "pg-1" or "pg-2")
+            {
+                Assert.NotEqual(0, result.ExitCode);
+                Assert.Contains("certificate revoked", result.Combined, StringComparison.Ordinal);
+            }
+            else
+            {
+                Assert.True(result.ExitCode == 0, result.Combined);
+            }
+        }
+
+        // The backup command copies SQLite CAs; on PostgreSQL it says what to do instead, and writes nothing.
+        var backup = await Minica.RunAsync(directory.Path, ["backup", "--out", "backup"]);
+        Assert.Equal(1, backup.ExitCode);
+        Assert.Contains("pg_dump", backup.StandardError, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(directory.Combine("backup")));
+    }
+}

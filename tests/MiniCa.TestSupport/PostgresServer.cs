@@ -1,0 +1,100 @@
+namespace MiniCa.TestSupport;
+
+/// <summary>
+/// A throw-away PostgreSQL server from Debian's package: its own data folder (initdb) and a Unix socket in a temp
+/// directory, no TCP listener, trust authentication, stopped and deleted on dispose. The server refuses to run as
+/// root; as root it runs as the <c>postgres</c> account the package creates. Durability is off (fsync), as nothing
+/// here outlives the test run.
+/// </summary>
+public sealed class PostgresServer : IAsyncDisposable
+{
+    /// <summary>The superuser the tests connect as.</summary>
+    public const string User = "minica";
+
+    private readonly TempDirectory _directory;
+    private readonly string _bin;
+    private readonly string? _runAs;
+    private readonly int _port;
+
+    private PostgresServer(TempDirectory directory, string bin, string? runAs, int port)
+    {
+        _directory = directory;
+        _bin = bin;
+        _runAs = runAs;
+        _port = port;
+    }
+
+    private string Data => _directory.Combine("data");
+
+    /// <summary>Npgsql's connection string for <paramref name="database"/> (no password: the server trusts the socket).</summary>
+    public string ConnectionString(string database) => $"Host={_directory.Path};Port={_port};Username={User};Database={database};Pooling=true";
+
+    /// <summary>Starts a new server; fails naming the package to install when PostgreSQL is missing.</summary>
+    public static async Task<PostgresServer> StartAsync()
+    {
+        var bin = Directory.Exists("/usr/lib/postgresql")
+            ? Directory.GetDirectories("/usr/lib/postgresql").Select(d => Path.Combine(d, "bin")).Where(d => File.Exists(Path.Combine(d, "initdb"))).Order(StringComparer.Ordinal).LastOrDefault()
+            : null;
+        if (bin is null)
+        {
+            throw new InvalidOperationException("PostgreSQL is not installed (/usr/lib/postgresql/*/bin/initdb missing): run 'apt-get install -y postgresql' or ./test.sh, which installs it.");
+        }
+
+        var directory = new TempDirectory("minica-pg");
+        var runAs = Environment.UserName == "root" ? "postgres" : null;
+        var server = new PostgresServer(directory, bin, runAs, FreePort.Next());
+        try
+        {
+            if (runAs is not null)
+            {
+                await Check(ProcessRunner.RunAsync("chown", ["-R", runAs, directory.Path]), "chown");
+            }
+
+            await Check(server.RunServerToolAsync("initdb", ["-D", server.Data, "-U", User, "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"]), "initdb");
+            await Check(server.RunServerToolAsync("pg_ctl", [
+                "-D", server.Data, "-l", directory.Combine("server.log"), "-w", "-t", "60",
+                "-o", $"-p {server._port} -k {directory.Path} -c listen_addresses= -c fsync=off -c max_connections=200", "start"]), "pg_ctl start");
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Creates an empty database.</summary>
+    public Task CreateDatabaseAsync(string name) =>
+        Check(ProcessRunner.RunAsync(Path.Combine(_bin, "psql"), ["-h", _directory.Path, "-p", _port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-U", User, "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-c", $"CREATE DATABASE \"{name}\""]), "CREATE DATABASE");
+
+    /// <summary>Runs a query with psql and returns its unaligned, tuples-only output.</summary>
+    public async Task<string> QueryAsync(string database, string sql)
+    {
+        var result = await ProcessRunner.RunAsync(Path.Combine(_bin, "psql"), ["-h", _directory.Path, "-p", _port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-U", User, "-d", database, "-v", "ON_ERROR_STOP=1", "-A", "-t", "-c", sql]);
+        return result.ExitCode == 0 ? result.StandardOutput.Trim() : throw new InvalidOperationException($"psql: {result.Combined}");
+    }
+
+    private Task<ProcessResult> RunServerToolAsync(string tool, string[] arguments) =>
+        _runAs is null
+            ? ProcessRunner.RunAsync(Path.Combine(_bin, tool), arguments, workingDirectory: _directory.Path)
+            : ProcessRunner.RunAsync("runuser", ["-u", _runAs, "--", Path.Combine(_bin, tool), .. arguments], workingDirectory: _directory.Path);
+
+    private static async Task Check(Task<ProcessResult> run, string what)
+    {
+        var result = await run;
+        if (result.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{what} failed ({result.ExitCode}): {result.Combined}");
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (File.Exists(Path.Combine(Data, "postmaster.pid")))
+        {
+            await RunServerToolAsync("pg_ctl", ["-D", Data, "-m", "immediate", "-w", "stop"]);
+        }
+
+        _directory.Dispose();
+    }
+}
