@@ -1,0 +1,103 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.DependencyInjection;
+using MiniCa.Authority.Issuance;
+using MiniCa.Authority.Revocation;
+using MiniCa.Core.Ledger;
+using MiniCa.Hosting;
+using MiniCa.TestSupport;
+using Org.BouncyCastle.X509;
+
+namespace MiniCa.Postgres.Tests;
+
+/// <summary>The issuance cycle and revocation of issue 3 on PostgreSQL, with the checks the SQLite suite makes.</summary>
+public sealed class PostgresIssuanceTests(PostgresCaFixture ca) : IClassFixture<PostgresCaFixture>
+{
+    private static byte[] Csr(string name, ECDsa key)
+    {
+        var request = new CertificateRequest("CN=" + name, key, HashAlgorithmName.SHA256);
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddDnsName(name);
+        request.CertificateExtensions.Add(san.Build());
+        return request.CreateSigningRequest();
+    }
+
+    private Task<IssuanceOutcome> SubmitAsync(string name, ECDsa key, CancellationToken cancellationToken = default) =>
+        ca.Issuance.SubmitAsync(new IssuanceSubmission { Csr = Csr(name, key), Profile = "tls-server", Requester = "alice", Source = "test" }, cancellationToken);
+
+    [Fact]
+    public async Task Submit_500Concurrently_Gives500DistinctSerials500RowsAndCertificatesOpenSslVerifies()
+    {
+        var openssl = Prerequisites.RequireProgram("openssl", "openssl");
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var outcomes = new ConcurrentBag<IssuanceOutcome>();
+
+        await Parallel.ForEachAsync(Enumerable.Range(0, 500), new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (i, token) =>
+            outcomes.Add(await SubmitAsync($"load-{i}.example.com", key, token)));
+
+        Assert.Equal(500, outcomes.Count(o => o.Status == RequestStatus.Issued));
+        var serials = outcomes.Select(o => o.SerialHex!).ToList();
+        Assert.Equal(500, serials.Distinct().Count());
+        Assert.Equal("500", await ca.Server.QueryAsync(PostgresCaFixture.Database,
+            $"SELECT count(*) FROM \"Certificates\" c JOIN \"Requests\" r ON r.\"Id\" = c.\"RequestId\" WHERE c.\"Status\" = 'Issued' AND r.\"Status\" = 'Issued' AND c.\"Der\" IS NOT NULL AND c.\"SerialHex\" IN ({string.Join(", ", serials.Select(s => $"'{s}'"))})"));
+        var issuerKey = ca.Issuing.GetPublicKey();
+        var files = new List<string>();
+        foreach (var outcome in outcomes)
+        {
+            var certificate = new X509CertificateParser().ReadCertificate(outcome.Certificate);
+            certificate.Verify(issuerKey);
+            Assert.Equal(outcome.SerialHex, certificate.SerialNumber.ToString(16));
+            var file = Path.Combine(ca.WorkDirectory, $"load-{outcome.SerialHex}.pem");
+            await File.WriteAllTextAsync(file, PemEncoding.WriteString("CERTIFICATE", outcome.Certificate!));
+            files.Add(file);
+        }
+
+        var verify = await ProcessRunner.RunAsync(openssl, ["verify", "-x509_strict", "-purpose", "sslserver", "-CAfile", Path.Combine(ca.CaDirectory, "root.pem"), "-untrusted", Path.Combine(ca.CaDirectory, "issuing.pem"), .. files]);
+        Assert.True(verify.ExitCode == 0, verify.Combined);
+        Assert.Equal(500, verify.StandardOutput.Split('\n').Count(l => l.EndsWith(": OK", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task KeyCompromise_RaisedAfterASupersededRevocation_ReachesTheDeltaCrlWithItsSibling()
+    {
+        var openssl = Prerequisites.RequireProgram("openssl", "openssl");
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var reported = await SubmitAsync("raised-1.example.com", key);
+        var sibling = await SubmitAsync("raised-2.example.com", key);
+        await ca.Revocation.RevokeAsync(reported.SerialHex!, "superseded", null, "officer-ann");
+        await ca.Revocation.RevokeAsync(sibling.SerialHex!, "cessationOfOperation", null, "officer-ann");
+        // As if both were revoked yesterday, before the complete CRL that the delta is based on.
+        var yesterday = DateTimeOffset.UtcNow.AddDays(-1);
+        Assert.Equal("UPDATE 2", (await ca.Server.QueryAsync(PostgresCaFixture.Database,
+            $"UPDATE \"Certificates\" SET \"RevokedAt\" = '{yesterday.ToString("O", CultureInfo.InvariantCulture)}', \"RevocationChangedAt\" = '{yesterday.ToString("O", CultureInfo.InvariantCulture)}' WHERE \"SerialHex\" IN ('{reported.SerialHex}', '{sibling.SerialHex}')")).Split('\n')[^1]);
+
+        var options = MiniCaConfiguration.Load(["--config", ca.ConfigFile, "--Crl:DeltaIntervalMinutes=60"]).Options;
+        using var crls = ActivatorUtilities.CreateInstance<CrlService>(ca.Services, options);
+        await crls.GenerateAsync("issuing", "test");
+        var raised = await ca.Revocation.RevokeAsync(reported.SerialHex!, "keyCompromise", null, "officer-ann");
+        var delta = await crls.GenerateDeltaAsync("issuing", "test");
+
+        Assert.Equal("keyCompromise", raised.RevocationReason);
+        Assert.Equal(yesterday.ToUnixTimeSeconds(), raised.RevokedAt!.Value.ToUnixTimeSeconds());
+        var parsed = new X509CrlParser().ReadCrl(delta.Der);
+        foreach (var serial in new[] { reported.SerialHex!, sibling.SerialHex! })
+        {
+            var entry = parsed.GetRevokedCertificate(new Org.BouncyCastle.Math.BigInteger(serial, 16));
+            Assert.NotNull(entry);
+            Assert.Equal(1, Org.BouncyCastle.Asn1.DerEnumerated.GetInstance(Org.BouncyCastle.X509.Extension.X509ExtensionUtilities.FromExtensionValue(
+                entry.GetExtensionValue(Org.BouncyCastle.Asn1.X509.X509Extensions.ReasonCode)!)).IntValueExact);
+        }
+
+        var deltaFile = Path.Combine(ca.WorkDirectory, "delta.crl");
+        await File.WriteAllBytesAsync(deltaFile, delta.Der);
+        var check = await ProcessRunner.RunAsync(openssl, ["crl", "-inform", "DER", "-in", deltaFile, "-CAfile", Path.Combine(ca.CaDirectory, "issuing.pem"), "-noout"]);
+        Assert.Contains("verify OK", check.StandardError, StringComparison.Ordinal);
+
+        // The key is blocked: a new request for it is refused and recorded, with nothing signed.
+        var again = await SubmitAsync("raised-3.example.com", key);
+        Assert.Equal(RequestStatus.Rejected, again.Status);
+        Assert.Contains(again.Problems, p => p.Contains("reported compromised", StringComparison.Ordinal));
+    }
+}
