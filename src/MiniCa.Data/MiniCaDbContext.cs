@@ -24,6 +24,22 @@ public sealed class MiniCaDbContext(DbContextOptions<MiniCaDbContext> options)
     public async Task<BlockedKey?> FindBlockedKeyAsync(string publicKeySha256, CancellationToken cancellationToken = default) =>
         (await BlockedKeys.AsNoTracking().FirstOrDefaultAsync(b => b.PublicKeySha256 == publicKeySha256, cancellationToken))?.ToDomain();
 
+    /// <summary>
+    /// On PostgreSQL, takes a lock on the key (a transaction-scoped advisory lock on its fingerprint's first 64 bits)
+    /// until the caller's transaction ends, so that recording a certificate of a key and blocking the key never
+    /// interleave: without it, a block could commit between the look-up and the insert of the certificate, and its
+    /// revocation of the key's certificates would miss the row. SQLite's single writer gives the same already.
+    /// </summary>
+    public async Task LockKeyAsync(string publicKeySha256, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(publicKeySha256);
+        if (Database.ProviderName == "Npgsql.EntityFrameworkCore.PostgreSQL" && publicKeySha256.Length >= 16)
+        {
+            var key = System.Buffers.Binary.BinaryPrimitives.ReadInt64BigEndian(Convert.FromHexString(publicKeySha256.AsSpan(0, 16)));
+            await Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({key})", cancellationToken);
+        }
+    }
+
     /// <summary>Certificate requests.</summary>
     public DbSet<CertificateRequestEntity> Requests => Set<CertificateRequestEntity>();
 

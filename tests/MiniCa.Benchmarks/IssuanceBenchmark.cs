@@ -90,17 +90,28 @@ internal static class IssuanceBenchmark
     }
 
     /// <summary>One row per issuing key, measured in this process (already pinned to <paramref name="cores"/> cores).</summary>
-    public static async Task<int> RunPinnedAsync(int cores, double seconds, int rounds)
+    public static async Task<int> RunPinnedAsync(int cores, double seconds, int rounds, bool postgres = false)
     {
         var root = MiniCa.TestSupport.RepositoryPaths.Root;
         var directory = Path.Combine(Path.GetTempPath(), "minica-bench-issuance-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
+        // With PostgreSQL (issuance through EF Core, no group commit) the server's processes inherit this process's
+        // pinning: they share its cores with the CA and the bare loop.
+        await using var server = postgres ? await MiniCa.TestSupport.PostgresServer.StartAsync() : null;
         try
         {
+            var database = "\"Provider\": \"Sqlite\"";
+            if (server is not null)
+            {
+                await server.CreateDatabaseAsync("bench");
+                database = $"\"Provider\": \"Postgres\", \"ConnectionString\": \"{server.ConnectionString("bench")}\"";
+            }
+
             var config = Path.Combine(directory, "ca.config.json");
             await File.WriteAllTextAsync(config, $$"""
                 {
                   "DataDirectory": "data",
+                  "Database": { {{database}} },
                   "PoliciesDirectory": "{{Path.Combine(root, "policies")}}",
                   "IssuingAuthority": "issuing-ec",
                   "Authorities": {

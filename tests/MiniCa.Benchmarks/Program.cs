@@ -4,6 +4,7 @@
 //              in-process hashing, r||s -> DER) beside a bare Pkcs11Interop C_Sign loop on the same key.
 //   issuance:  CSR in -> committed certificate out through the issuance pipeline, beside the bare C_Sign rate of the
 //              issuing key, for a P-256 and an RSA-3072 issuing CA, pinned to 1 and 2 cores; latency, peak memory.
+//   issuance-postgres --cores N: one row of the above on a throw-away PostgreSQL server (run it under taskset).
 //   ocsp:      OCSP requests/s and latency under wrk: MiniCa against cfssl ocspserve and openssl ocsp -multi 2.
 //   crl:       a full CRL of 1,000,000 revocations, MiniCa against openssl ca -gencrl (time and peak memory).
 //   acme:      complete ACME issuances per second with lego x4 in parallel, MiniCa against Pebble; server CPU/issuance.
@@ -53,6 +54,11 @@ if (suite == "issuance")
 if (suite == "issuance-pinned")
 {
     return await IssuanceBenchmark.RunPinnedAsync((int)ArgValue(args, "--cores", 1), seconds, rounds);
+}
+
+if (suite == "issuance-postgres")
+{
+    return await IssuanceBenchmark.RunPinnedAsync((int)ArgValue(args, "--cores", 1), seconds, rounds, postgres: true);
 }
 
 if (suite == "cluster")

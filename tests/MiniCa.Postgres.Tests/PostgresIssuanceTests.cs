@@ -60,6 +60,45 @@ public sealed class PostgresIssuanceTests(PostgresCaFixture ca) : IClassFixture<
     }
 
     [Fact]
+    public async Task RecordingACertificateAndBlockingItsKey_WaitForTheKeysLock()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var fingerprint = Convert.ToHexStringLower(SHA256.HashData(key.ExportSubjectPublicKeyInfo()));
+        var lockId = System.Buffers.Binary.BinaryPrimitives.ReadInt64BigEndian(Convert.FromHexString(fingerprint[..16]));
+        var first = await SubmitAsync("locked-1.example.com", key);
+
+        async Task<T> WhileTheKeyIsLockedAsync<T>(Func<Task<T>> action)
+        {
+            // Another session holds the key's lock for three seconds (as a block of the key in another process would).
+            var holder = ca.Server.QueryAsync(PostgresCaFixture.Database, $"BEGIN; SELECT pg_advisory_xact_lock({lockId}); SELECT pg_sleep(3); COMMIT;");
+            while (await ca.Server.QueryAsync(PostgresCaFixture.Database, $"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = {lockId & 0xFFFFFFFF}") == "0")
+            {
+                Assert.False(holder.IsCompleted, "the lock holder ended before its lock was seen");
+                await Task.Delay(50);
+            }
+
+            var started = action();
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            Assert.False(started.IsCompleted, "the CA went on without waiting for the key's lock");
+            await holder;
+            return await started;
+        }
+
+        var issued = await WhileTheKeyIsLockedAsync(() => SubmitAsync("locked-2.example.com", key));
+        Assert.Equal(RequestStatus.Issued, issued.Status);
+        var revoked = await WhileTheKeyIsLockedAsync(() => ca.Revocation.RevokeAsync(first.SerialHex!, "keyCompromise", null, "officer-ann"));
+        Assert.Equal("keyCompromise", revoked.RevocationReason);
+        Assert.Equal(CertificateStatus.Revoked, (await ca.Reader.FindCertificateAsync(issued.SerialHex!))!.Status);
+
+        // A certificate of another key does not wait for it.
+        using var other = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var holder = ca.Server.QueryAsync(PostgresCaFixture.Database, $"BEGIN; SELECT pg_advisory_xact_lock({lockId}); SELECT pg_sleep(3); COMMIT;");
+        Assert.Equal(RequestStatus.Issued, (await SubmitAsync("unlocked.example.com", other)).Status);
+        Assert.False(holder.IsCompleted, "the other key's certificate took as long as the lock was held");
+        await holder;
+    }
+
+    [Fact]
     public async Task KeyCompromise_RaisedAfterASupersededRevocation_ReachesTheDeltaCrlWithItsSibling()
     {
         var openssl = Prerequisites.RequireProgram("openssl", "openssl");

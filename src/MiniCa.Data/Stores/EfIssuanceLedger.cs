@@ -100,6 +100,8 @@ public sealed class EfIssuanceLedger(IDbContextFactory<MiniCaDbContext> contexts
 
         using var turn = await gate.EnterAsync(cancellationToken);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await db.LockKeyAsync(certificate.PublicKeySha256, cancellationToken);
         if (await db.FindBlockedKeyAsync(certificate.PublicKeySha256, cancellationToken) is { } blocked)
         {
             // BR §6.1.1.3 (4); as in the SQLite writer, checked where the certificate is recorded.
@@ -123,6 +125,7 @@ public sealed class EfIssuanceLedger(IDbContextFactory<MiniCaDbContext> contexts
         var entity = request.AttachCertificate(certificate, now);
         db.AuditEvents.Add(Audit(audit with { Subject = $"certificate:{certificate.SerialHex}" }, now));
         await SaveAsync(db, "record the certificate before signing", cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         return (request.Id, entity.Id);
     }
 

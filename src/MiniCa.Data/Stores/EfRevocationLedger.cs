@@ -35,6 +35,12 @@ public sealed class EfRevocationLedger(IDbContextFactory<MiniCaDbContext> contex
             await FillAllKeyFingerprintsAsync(db, cancellationToken);
         }
 
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (block is not null)
+        {
+            await db.LockKeyAsync(block.PublicKeySha256, cancellationToken);
+        }
+
         var certificate = await db.Certificates.SingleOrDefaultAsync(c => c.SerialHex == serialHex, cancellationToken)
             ?? throw new CaException(CaErrorKind.NotFound, $"No certificate with serial {serialHex} was issued by this CA.");
         var now = time.GetUtcNow();
@@ -50,6 +56,7 @@ public sealed class EfRevocationLedger(IDbContextFactory<MiniCaDbContext> contex
         }
 
         await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         return revoked.Select(c => c.ToRecord()).ToList();
     }
 
@@ -62,12 +69,15 @@ public sealed class EfRevocationLedger(IDbContextFactory<MiniCaDbContext> contex
         using var turn = await gate.EnterAsync(cancellationToken);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         await FillAllKeyFingerprintsAsync(db, cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await db.LockKeyAsync(block.PublicKeySha256, cancellationToken);
         var now = time.GetUtcNow();
         var earlier = await AddBlockAsync(db, block, cancellationToken);
         db.AuditEvents.Add(new AuditEventEntity { At = now, Actor = audit.Actor, Action = audit.Action, Subject = audit.Subject, Details = audit.Details });
         var revoked = await RevokeOthersOfKeyAsync(db, block.PublicKeySha256, null, RevocationReasons.Name(RevocationReason.KeyCompromise), null, now,
             new AuditEntry(audit.Actor, "certificate.revoked", string.Empty, $"reason keyCompromise; its key was blocked: {audit.Details}"), cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         return new KeyBlockOutcome(earlier ?? block, earlier is null, revoked.Select(c => c.ToRecord()).ToList());
     }
 
