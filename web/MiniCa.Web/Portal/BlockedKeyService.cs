@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using System.Text;
 using MiniCa.Authority.Revocation;
 using MiniCa.Core.Errors;
 using MiniCa.Core.Keys;
@@ -46,7 +45,7 @@ internal sealed class BlockedKeyService(IIssuanceReader reader, RevocationServic
         }
 
         var text = Note(note, required: false);
-        var (publicKey, kind) = PublicKeyFile.Read(Bytes(key), "The key given", isFile: false);
+        var (publicKey, kind) = PublicKeyFile.Read(Api.ApiEndpoints.PemOrBase64(key, "The key given is neither PEM (-----BEGIN ...) nor base64 of DER."), "The key given", isFile: false);
         return await revocation.BlockKeyAsync(publicKey, user.Name(), $"{text ?? "reported compromised"} ({kind} given in the {door})", cancellationToken);
     }
 
@@ -77,24 +76,5 @@ internal sealed class BlockedKeyService(IIssuanceReader reader, RevocationServic
         return note.Length > MaxNoteLength
             ? throw new CaException(CaErrorKind.Malformed, $"The note is {note.Length} characters; at most {MaxNoteLength} are kept.")
             : note.Trim();
-    }
-
-    /// <summary>PEM text as it is, or the bytes of base64 DER.</summary>
-    private static byte[] Bytes(string key)
-    {
-        var text = key.Trim();
-        if (text.StartsWith("-----BEGIN", StringComparison.Ordinal))
-        {
-            return Encoding.ASCII.GetBytes(text);
-        }
-
-        try
-        {
-            return Convert.FromBase64String(text);
-        }
-        catch (FormatException)
-        {
-            throw new CaException(CaErrorKind.Malformed, "The key given is neither PEM (-----BEGIN ...) nor base64 of DER.");
-        }
     }
 }
