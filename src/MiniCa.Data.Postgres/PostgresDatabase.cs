@@ -9,6 +9,20 @@ public static class PostgresDatabase
     /// <summary>This assembly, which holds the PostgreSQL migrations.</summary>
     public static string MigrationsAssembly { get; } = typeof(PostgresDatabase).Assembly.GetName().Name!;
 
+    /// <summary>What is wrong with <paramref name="connectionString"/> for Npgsql, or <see langword="null"/>.</summary>
+    public static string? CheckConnectionString(string connectionString)
+    {
+        try
+        {
+            _ = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+            return null;
+        }
+        catch (ArgumentException ex)
+        {
+            return $"not an Npgsql connection string ({ex.Message})";
+        }
+    }
+
     /// <summary>Configures <paramref name="builder"/> for PostgreSQL with this assembly's migrations.</summary>
     /// <param name="builder">The context's options.</param>
     /// <param name="connectionString">Npgsql's connection string, without a password.</param>

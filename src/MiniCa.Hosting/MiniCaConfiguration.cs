@@ -90,7 +90,13 @@ public static class MiniCaConfiguration
         }
 
         CaOptionsValidator.ApplyDefaults(options);
-        var problems = CaOptionsValidator.Validate(options);
+        var problems = CaOptionsValidator.Validate(options).ToList();
+        if (options.Database.IsPostgres && options.Database.ConnectionString is { } connectionString
+            && MiniCa.Data.Postgres.PostgresDatabase.CheckConnectionString(connectionString) is { } connectionProblem)
+        {
+            problems.Add("Database:ConnectionString: " + connectionProblem);
+        }
+
         if (problems.Count > 0)
         {
             throw new CaException(

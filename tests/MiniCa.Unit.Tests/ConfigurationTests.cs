@@ -197,6 +197,7 @@ public sealed class ConfigurationTests : IDisposable
     [InlineData("""{ "Provider": "Postgres", "ConnectionString": "Host=db;Username=ca; pwd =hunter2" }""", "Database:ConnectionString: holds a password")]
     [InlineData("""{ "Provider": "Postgres", "ConnectionString": "Host=db;Username=ca", "PasswordSource": "hunter2" }""", "Database:PasswordSource: 'hunter2' must be 'env:NAME' or 'file:PATH'")]
     [InlineData("""{ "PasswordSource": "env:DB_PASSWORD" }""", "Database:PasswordSource: only for Provider 'Postgres'")]
+    [InlineData("""{ "Provider": "Postgres", "ConnectionString": "Hots=db;Database=minica" }""", "Database:ConnectionString: not an Npgsql connection string")]
     public void Load_BadDatabaseSection_IsRefusedNamingTheField(string section, string expected)
     {
         var file = Write($$"""{ "Database": {{section}} }""");
