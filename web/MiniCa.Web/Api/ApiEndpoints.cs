@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using System.Text;
 using MiniCa.Core.Errors;
 using MiniCa.Core.Ledger;
 using MiniCa.Data.Queries;
@@ -190,30 +189,7 @@ internal static class ApiEndpoints
         Guard(async () => Results.Ok(BlockedKeyResource.From(await blocked.LiftAsync(user, sha256, body?.Note, cancellationToken))));
 
     /// <summary>PEM text, or base64 of DER (a JSON string cannot hold raw bytes).</summary>
-    private static byte[] CsrBytes(string csr) => PemOrBase64(csr, "'csr' is neither PEM nor base64 DER.");
-
-    /// <summary>
-    /// The bytes of <paramref name="value"/>, PEM text as it is or base64 of DER decoded; <paramref name="error"/>
-    /// when it is neither. Shared with the blocked-key form, where a person pastes the same two forms.
-    /// </summary>
-    internal static byte[] PemOrBase64(string value, string error)
-    {
-        ArgumentNullException.ThrowIfNull(value);
-        var text = value.Trim();
-        if (text.StartsWith("-----BEGIN", StringComparison.Ordinal))
-        {
-            return Encoding.ASCII.GetBytes(text);
-        }
-
-        try
-        {
-            return Convert.FromBase64String(text);
-        }
-        catch (FormatException)
-        {
-            throw new CaException(CaErrorKind.Malformed, error);
-        }
-    }
+    private static byte[] CsrBytes(string csr) => PastedDer.Bytes(csr, "'csr' is neither PEM nor base64 DER.");
 
     private static async Task<IResult> Guard(Func<Task<IResult>> action)
     {

@@ -45,7 +45,7 @@ internal sealed class BlockedKeyService(IIssuanceReader reader, RevocationServic
         }
 
         var text = Note(note, required: false);
-        var (publicKey, kind) = PublicKeyFile.Read(Api.ApiEndpoints.PemOrBase64(key, "The key given is neither PEM (-----BEGIN ...) nor base64 of DER."), "The key given", isFile: false);
+        var (publicKey, kind) = PublicKeyFile.Read(PastedDer.Bytes(key, "The key given is neither PEM (-----BEGIN ...) nor base64 of DER."), "The key given", isFile: false);
         return await revocation.BlockKeyAsync(publicKey, user.Name(), $"{text ?? "reported compromised"} ({kind} given in the {door})", cancellationToken);
     }
 
