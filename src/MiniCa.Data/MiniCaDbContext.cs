@@ -33,12 +33,19 @@ public sealed class MiniCaDbContext(DbContextOptions<MiniCaDbContext> options)
     public async Task LockKeyAsync(string publicKeySha256, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(publicKeySha256);
-        if (Database.ProviderName == "Npgsql.EntityFrameworkCore.PostgreSQL" && publicKeySha256.Length >= 16)
+        if (IsPostgres && publicKeySha256.Length >= 16)
         {
-            var key = System.Buffers.Binary.BinaryPrimitives.ReadInt64BigEndian(Convert.FromHexString(publicKeySha256.AsSpan(0, 16)));
+            var key = KeyLockId(publicKeySha256);
             await Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({key})", cancellationToken);
         }
     }
+
+    /// <summary>Whether this context runs on PostgreSQL (through Npgsql).</summary>
+    public bool IsPostgres => Database.ProviderName == "Npgsql.EntityFrameworkCore.PostgreSQL";
+
+    /// <summary>The advisory lock of a key: the first 64 bits of its fingerprint.</summary>
+    internal static long KeyLockId(string publicKeySha256) =>
+        System.Buffers.Binary.BinaryPrimitives.ReadInt64BigEndian(Convert.FromHexString(publicKeySha256.AsSpan(0, 16)));
 
     /// <summary>Certificate requests.</summary>
     public DbSet<CertificateRequestEntity> Requests => Set<CertificateRequestEntity>();

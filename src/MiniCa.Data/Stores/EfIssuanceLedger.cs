@@ -100,6 +100,12 @@ public sealed class EfIssuanceLedger(IDbContextFactory<MiniCaDbContext> contexts
 
         using var turn = await gate.EnterAsync(cancellationToken);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        if (newRequest is not null && db.IsPostgres)
+        {
+            await db.Database.OpenConnectionAsync(cancellationToken);
+            return await PostgresIssuanceWriter.RecordSigningAsync(db.Database.GetDbConnection(), newRequest, certificate, audit, now, cancellationToken);
+        }
+
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await db.LockKeyAsync(certificate.PublicKeySha256, cancellationToken);
         if (await db.FindBlockedKeyAsync(certificate.PublicKeySha256, cancellationToken) is { } blocked)
@@ -142,6 +148,12 @@ public sealed class EfIssuanceLedger(IDbContextFactory<MiniCaDbContext> contexts
 
         using var turn = await gate.EnterAsync(cancellationToken);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        if (db.IsPostgres)
+        {
+            await db.Database.OpenConnectionAsync(cancellationToken);
+            await PostgresIssuanceWriter.RecordIssuedAsync(db.Database.GetDbConnection(), requestId, certificateId, certificateDer, audit, now, cancellationToken);
+            return;
+        }
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         // The hot path updates in place instead of loading both rows. The WHERE clauses are the entities' guards
