@@ -5,6 +5,7 @@ using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.DependencyInjection;
 using MiniCa.Authority.Issuance;
 using MiniCa.Authority.Revocation;
+using MiniCa.Core.Errors;
 using MiniCa.Core.Ledger;
 using MiniCa.Hosting;
 using MiniCa.TestSupport;
@@ -57,6 +58,44 @@ public sealed class PostgresIssuanceTests(PostgresCaFixture ca) : IClassFixture<
         var verify = await ProcessRunner.RunAsync(openssl, ["verify", "-x509_strict", "-purpose", "sslserver", "-CAfile", Path.Combine(ca.CaDirectory, "root.pem"), "-untrusted", Path.Combine(ca.CaDirectory, "issuing.pem"), .. files]);
         Assert.True(verify.ExitCode == 0, verify.Combined);
         Assert.Equal(500, verify.StandardOutput.Split('\n').Count(l => l.EndsWith(": OK", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task DatabaseRefusingAWrite_BeforeSigningNeverReachesTheHsm_AfterSigningLeavesTheAttemptRecorded()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var hsm = ca.Services.GetRequiredService<MiniCa.Hsm.HsmCluster>();
+        async Task<CaException> RefusedAsync(string name, string constraint)
+        {
+            // A real refusal by the server: a constraint that only this write breaks (NOT VALID: old rows are not checked).
+            await ca.Server.QueryAsync(PostgresCaFixture.Database, $"ALTER TABLE \"Certificates\" ADD CONSTRAINT fault CHECK ({constraint}) NOT VALID");
+            try
+            {
+                return await Assert.ThrowsAsync<CaException>(() => SubmitAsync(name, key));
+            }
+            finally
+            {
+                await ca.Server.QueryAsync(PostgresCaFixture.Database, "ALTER TABLE \"Certificates\" DROP CONSTRAINT fault");
+            }
+        }
+
+        // Before signing: the record of the certificate is refused, and the HSM is never asked.
+        var operations = hsm.Operations;
+        var before = await RefusedAsync("fault-before.example.com", "\"Status\" <> 'Signing'");
+        Assert.Equal(CaErrorKind.StorageFailed, before.Kind);
+        Assert.Contains("fault", before.Message, StringComparison.Ordinal);
+        Assert.Equal(operations, hsm.Operations);
+        Assert.Equal("0", await ca.Server.QueryAsync(PostgresCaFixture.Database, "SELECT count(*) FROM \"Certificates\" WHERE \"Subject\" = 'CN=fault-before.example.com'"));
+
+        // After signing: the commit of the signed certificate is refused; the attempt stays recorded, failed, with
+        // its TBS and without a certificate.
+        var after = await RefusedAsync("fault-after.example.com", "\"Der\" IS NULL");
+        Assert.Equal(CaErrorKind.StorageFailed, after.Kind);
+        Assert.Equal("Failed|t|t|Failed", await ca.Server.QueryAsync(PostgresCaFixture.Database,
+            "SELECT c.\"Status\", c.\"Der\" IS NULL, length(c.\"TbsDer\") > 0, r.\"Status\" FROM \"Certificates\" c JOIN \"Requests\" r ON r.\"Id\" = c.\"RequestId\" WHERE c.\"Subject\" = 'CN=fault-after.example.com'"));
+
+        // The constraint gone, the same key is issued again.
+        Assert.Equal(RequestStatus.Issued, (await SubmitAsync("fault-later.example.com", key)).Status);
     }
 
     [Fact]
