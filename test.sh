@@ -72,10 +72,12 @@ if [ "$failed" -gt 0 ]; then
   echo "---- failed tests ----"
   for trx in "$results"/*.trx; do
     [ -f "$trx" ] || continue
-    awk '
+    # The assembly too: MiniCa.Web.Postgres.Tests runs the web tests' names a second time.
+    assembly=$(grep -o 'storage="[^"]*"' "$trx" | head -1 | sed 's/.*\/\([^/]*\)\.dll"$/\1/')
+    awk -v assembly="$assembly" '
       /<UnitTestResult / {
         failing = ($0 ~ /outcome="Failed"/)
-        if (failing) { match($0, /testName="[^"]*"/); print "FAILED " substr($0, RSTART + 10, RLENGTH - 11); lines = 0 }
+        if (failing) { match($0, /testName="[^"]*"/); print "FAILED [" assembly "] " substr($0, RSTART + 10, RLENGTH - 11); lines = 0 }
       }
       failing && /<(Message|StackTrace)>/ { quoting = 1 }
       failing && quoting && lines < 40 { print "  " $0; lines++ }

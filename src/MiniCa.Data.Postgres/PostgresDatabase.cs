@@ -1,5 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 
 namespace MiniCa.Data.Postgres;
 
@@ -22,6 +24,24 @@ public static class PostgresDatabase
             return $"not an Npgsql connection string ({ex.Message})";
         }
     }
+
+    /// <summary>
+    /// Creates EF Core's migration history table, when absent, before the migrations run. The provider's migrator
+    /// reads it first and logs an error when it is missing (efcore.pg issue 3407), so every first start on an empty
+    /// database showed the operator a failed command. One process at a time (an advisory lock of its own key space).
+    /// </summary>
+    public static async Task CreateMigrationHistoryAsync(DbContext db, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        var script = db.GetService<IHistoryRepository>().GetCreateIfNotExistsScript();
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({MigrationLockClass}, 1)", cancellationToken);
+        await db.Database.ExecuteSqlRawAsync(script, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>"MiCa": the two-key advisory locks' first key (keys' locks use the one-key space).</summary>
+    private const int MigrationLockClass = 0x4D694361;
 
     /// <summary>Configures <paramref name="builder"/> for PostgreSQL with this assembly's migrations.</summary>
     /// <param name="builder">The context's options.</param>

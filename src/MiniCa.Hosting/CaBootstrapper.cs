@@ -44,6 +44,11 @@ public sealed class CaBootstrapper(
         {
             try
             {
+                if (db.IsPostgres)
+                {
+                    await MiniCa.Data.Postgres.PostgresDatabase.CreateMigrationHistoryAsync(db, cancellationToken);
+                }
+
                 await db.Database.MigrateAsync(cancellationToken);
                 if (db.Database.IsSqlite())
                 {

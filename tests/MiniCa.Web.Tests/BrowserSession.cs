@@ -20,8 +20,12 @@ public sealed class BrowserSession : IAsyncDisposable
         _browser = browser;
     }
 
-    /// <summary>Where screenshots go: <c>TestResults/screenshots</c> at the repository root.</summary>
-    public static string ScreenshotDirectory { get; } = Path.Combine(RepositoryPaths.Root, "TestResults", "screenshots");
+    /// <summary>
+    /// Where screenshots go: <c>TestResults/screenshots</c> at the repository root (<c>screenshots-postgres</c> for
+    /// the same tests on PostgreSQL, which may run at the same time).
+    /// </summary>
+    public static string ScreenshotDirectory { get; } =
+        Path.Combine(RepositoryPaths.Root, "TestResults", typeof(BrowserSession).Assembly.GetName().Name!.Contains("Postgres", StringComparison.Ordinal) ? "screenshots-postgres" : "screenshots");
 
     public static async Task<BrowserSession> StartAsync()
     {

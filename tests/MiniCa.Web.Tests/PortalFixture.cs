@@ -15,7 +15,8 @@ namespace MiniCa.Web.Tests;
 
 /// <summary>
 /// The whole web host in this process on a real Kestrel port (so a real browser can reach it): embedded SoftHSM2
-/// token (this process's only store), SQLite database, the shipped profiles plus a two-officer profile, and one
+/// token (this process's only store), its database (a SQLite file here; PostgreSQL in MiniCa.Web.Postgres.Tests,
+/// which compiles these same tests; see PortalDatabase.cs), the shipped profiles plus a two-officer profile, and one
 /// user per role. Tests share it and run one after another.
 /// </summary>
 public sealed partial class PortalFixture : IAsyncLifetime, IDisposable
@@ -69,8 +70,10 @@ public sealed partial class PortalFixture : IAsyncLifetime, IDisposable
         // ACME validation on this machine: the challenge ports the clients serve on, and a test DNS server
         // (pebble-challtestsrv, started by the ACME tests) that answers 127.0.0.1 for every name.
         (AcmeHttpPort, AcmeTlsPort, AcmeDnsPort, AcmeDnsManagementPort) = (FreePort.Next(), FreePort.Next(), FreePort.Next(), FreePort.Next());
+        var database = await StartDatabaseAsync();
         File.WriteAllText(_directory.Combine("ca.config.json"), $$"""
             {
+              {{database}}
               "DataDirectory": "data", "PublicBaseUrl": "{{BaseAddress}}", "Urls": "http://localhost:{{port}}",
               "Acme": { "Validation": { "HttpPort": {{AcmeHttpPort}}, "TlsPort": {{AcmeTlsPort}}, "DnsResolver": "127.0.0.1:{{AcmeDnsPort}}", "TimeoutSeconds": 5 } }
             }
@@ -165,7 +168,7 @@ public sealed partial class PortalFixture : IAsyncLifetime, IDisposable
             await _factory.DisposeAsync();
         }
 
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        await StopDatabaseAsync();
         _directory.Dispose();
     }
 

@@ -1,0 +1,31 @@
+using MiniCa.TestSupport;
+
+namespace MiniCa.Web.Tests;
+
+/// <summary>
+/// The portal's database in this project: a throw-away PostgreSQL server of its own. Every web test of
+/// MiniCa.Web.Tests runs again here, the same source, against it.
+/// </summary>
+public sealed partial class PortalFixture
+{
+    private static PostgresServer? _postgres;
+
+    /// <summary>The configuration's Database member with its trailing comma.</summary>
+    private static async Task<string> StartDatabaseAsync()
+    {
+        _postgres = await PostgresServer.StartAsync();
+        await _postgres.CreateDatabaseAsync("portal");
+        return $$"""
+            "Database": { "Provider": "Postgres", "ConnectionString": "{{_postgres.ConnectionString("portal")}}" },
+            """;
+    }
+
+    private static async Task StopDatabaseAsync()
+    {
+        Npgsql.NpgsqlConnection.ClearAllPools();
+        if (_postgres is not null)
+        {
+            await _postgres.DisposeAsync();
+        }
+    }
+}
