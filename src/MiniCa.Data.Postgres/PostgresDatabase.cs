@@ -35,13 +35,71 @@ public static class PostgresDatabase
         ArgumentNullException.ThrowIfNull(db);
         var script = db.GetService<IHistoryRepository>().GetCreateIfNotExistsScript();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({MigrationLockClass}, 1)", cancellationToken);
+        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({LockClass}, {MigrationLock})", cancellationToken);
         await db.Database.ExecuteSqlRawAsync(script, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// Holds the key ceremony's lock until disposed: a session-level advisory lock on <paramref name="db"/>'s
+    /// connection, so that processes on different machines sharing the database (and an HSM) run one ceremony at a
+    /// time, as the data directory's file lock does on one machine. A process that dies releases it with its session.
+    /// </summary>
+    /// <param name="db">A context of its own; its connection stays open, and the lock held, until disposal.</param>
+    /// <param name="timeout">How long to wait for another process's ceremony.</param>
+    /// <param name="waiting">Called once when the lock is taken elsewhere, before waiting.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>The held lock, or <see langword="null"/> after <paramref name="timeout"/>.</returns>
+    public static async Task<IAsyncDisposable?> HoldCeremonyLockAsync(DbContext db, TimeSpan timeout, Action waiting, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(waiting);
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        var deadline = DateTime.UtcNow + timeout;
+        var waited = false;
+        while (!await db.Database.SqlQuery<bool>($"SELECT pg_try_advisory_lock({LockClass}, {CeremonyLock}) AS \"Value\"").SingleAsync(cancellationToken))
+        {
+            if (DateTime.UtcNow >= deadline)
+            {
+                return null;
+            }
+
+            if (!waited)
+            {
+                waiting();
+                waited = true;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(250), cancellationToken);
+        }
+
+        return new HeldLock(db);
+    }
+
     /// <summary>"MiCa": the two-key advisory locks' first key (keys' locks use the one-key space).</summary>
-    private const int MigrationLockClass = 0x4D694361;
+    private const int LockClass = 0x4D694361;
+
+    /// <summary>The second key of the migration history table's lock.</summary>
+    private const int MigrationLock = 1;
+
+    /// <summary>The second key of the key ceremony's lock.</summary>
+    private const int CeremonyLock = 2;
+
+    private sealed class HeldLock(DbContext db) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                // Released on this session before the connection returns to Npgsql's pool, where it would stay held.
+                await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_unlock({LockClass}, {CeremonyLock})");
+            }
+            finally
+            {
+                await db.Database.CloseConnectionAsync();
+            }
+        }
+    }
 
     /// <summary>Configures <paramref name="builder"/> for PostgreSQL with this assembly's migrations and compiled model.</summary>
     /// <param name="builder">The context's options.</param>

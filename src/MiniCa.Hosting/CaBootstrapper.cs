@@ -95,16 +95,66 @@ public sealed class CaBootstrapper(
     public async Task<IReadOnlyList<AuthorityCertificate>> InitializeAsync(CancellationToken cancellationToken = default)
     {
         await PrepareDatabaseAsync(cancellationToken);
-        using var turn = CeremonyTurn();
+        await using var turn = await CeremonyTurnAsync(cancellationToken);
         return await RunCeremonyAsync(cancellationToken);
     }
 
     /// <summary>
-    /// One key ceremony at a time on a data directory: a second <c>init</c> (or a first start beside it) waits, then
-    /// finds the CA made, instead of generating keys under the same labels at the same time.
+    /// One key ceremony at a time on a data directory and, on PostgreSQL, on the database: a second <c>init</c> (or a
+    /// first start beside it, or an <c>init</c> on another machine sharing the database and the HSM) waits, then finds
+    /// the CA made, instead of generating keys under the same labels at the same time.
     /// </summary>
-    private IDisposable CeremonyTurn() =>
-        ExclusiveFileLock.Acquire(Path.Combine(options.DataDirectory, ".ceremony.lock"), "the key ceremony", TimeSpan.FromMinutes(10));
+    private async Task<IAsyncDisposable> CeremonyTurnAsync(CancellationToken cancellationToken)
+    {
+        var file = ExclusiveFileLock.Acquire(Path.Combine(options.DataDirectory, ".ceremony.lock"), "the key ceremony", CeremonyWait);
+        if (!options.Database.IsPostgres)
+        {
+            return new CeremonyTurn(file, null, null);
+        }
+
+        // Processes on other machines may share this database and the HSM: the database's lock too.
+        var db = await contexts.CreateDbContextAsync(cancellationToken);
+        try
+        {
+            var held = await MiniCa.Data.Postgres.PostgresDatabase.HoldCeremonyLockAsync(
+                db, CeremonyWait, () => logger.LogWarning("Another process sharing the database is running the key ceremony; waiting for it to finish (up to {Minutes} minutes)", CeremonyWait.TotalMinutes), cancellationToken);
+            return held is not null
+                ? new CeremonyTurn(file, held, db)
+                : throw new CaException(CaErrorKind.InvalidState, $"Another process sharing the database has held the key ceremony for {CeremonyWait.TotalMinutes:0} minutes; try again when it has finished.");
+        }
+        catch
+        {
+            await db.DisposeAsync();
+            file.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>How long a ceremony waits for another one.</summary>
+    private static readonly TimeSpan CeremonyWait = TimeSpan.FromMinutes(10);
+
+    private sealed class CeremonyTurn(IDisposable file, IAsyncDisposable? database, MiniCaDbContext? db) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                if (database is not null)
+                {
+                    await database.DisposeAsync();
+                }
+            }
+            finally
+            {
+                if (db is not null)
+                {
+                    await db.DisposeAsync();
+                }
+
+                file.Dispose();
+            }
+        }
+    }
 
     private async Task<IReadOnlyList<AuthorityCertificate>> RunCeremonyAsync(CancellationToken cancellationToken)
     {
@@ -138,7 +188,7 @@ public sealed class CaBootstrapper(
                     "The CA is not initialised on the configured HSM; run 'minica init' (the key ceremony) first.");
             }
 
-            using var turn = CeremonyTurn();
+            await using var turn = await CeremonyTurnAsync(cancellationToken);
             // Another process may have made the CA while this one waited for its turn.
             if (!await IsInitializedAsync(cancellationToken))
             {

@@ -121,6 +121,57 @@ public sealed class PostgresTests(PostgresFixture postgres) : IClassFixture<Post
     }
 
     [Fact]
+    public async Task Init_TwoMachinesSharingTheDatabaseAndTheHsm_WaitForTheDatabasesLock_OneCeremonyMakesTheCa()
+    {
+        var util = Prerequisites.RequireProgram("softhsm2-util", "softhsm2");
+        var tool = Prerequisites.RequireProgram("pkcs11-tool", "opensc");
+        await postgres.Server.CreateDatabaseAsync("shared");
+        // One HSM (a SoftHSM2 store both processes open) and one database; two "machines": two folders, each its own
+        // data directory, so the data directory's file lock does not keep them apart.
+        using var hsm = new TempDirectory("minica-pg-hsm");
+        Directory.CreateDirectory(hsm.Combine("tokens"));
+        File.WriteAllText(hsm.Combine("softhsm2.conf"), $"directories.tokendir = {hsm.Combine("tokens")}\nobjectstore.backend = file\nlog.level = ERROR\n");
+        var environment = new Dictionary<string, string?> { ["SOFTHSM2_CONF"] = hsm.Combine("softhsm2.conf"), ["TEST_HSM_PIN"] = "shared-user-pin-4321" };
+        var token = await ProcessRunner.RunAsync(util, ["--init-token", "--free", "--label", "Shared", "--so-pin", "shared-so-pin-1234", "--pin", "shared-user-pin-4321"], environment);
+        Assert.True(token.ExitCode == 0, token.Combined);
+        using var machineA = new TempDirectory("minica-pg-a");
+        using var machineB = new TempDirectory("minica-pg-b");
+        foreach (var machine in new[] { machineA, machineB })
+        {
+            Minica.WriteConfig(machine.Path, $$"""
+                { "DataDirectory": "data",
+                  "Hsm": { "Members": [ { "Name": "shared", "ModulePath": "{{Prerequisites.SoftHsmModule}}", "TokenLabel": "Shared", "PinSource": "env:TEST_HSM_PIN" } ] },
+                  "Database": { "Provider": "Postgres", "ConnectionString": "{{postgres.Server.ConnectionString("shared")}}" } }
+                """);
+        }
+
+        // Another session holds the ceremony's lock for a while; both machines start their ceremony meanwhile.
+        var holder = postgres.Server.QueryAsync("shared", "SELECT pg_advisory_lock(1298744161, 2); SELECT pg_sleep(4)");
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (await postgres.Server.QueryAsync("shared", "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = 1298744161 AND objid = 2 AND granted") != "1")
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the lock-holding session never took the lock");
+            await Task.Delay(50);
+        }
+
+        var runs = await Task.WhenAll(Minica.RunAsync(machineA.Path, ["init"], environment), Minica.RunAsync(machineB.Path, ["init"], environment));
+        await holder;
+
+        Assert.All(runs, run => Assert.Contains("Another process sharing the database is running the key ceremony", run.Combined, StringComparison.Ordinal));
+        var made = Assert.Single(runs, run => run.ExitCode == 0);
+        Assert.Contains("object=root", made.StandardOutput, StringComparison.Ordinal);
+        var refused = Assert.Single(runs, run => run.ExitCode != 0);
+        Assert.Contains("already initialised", refused.StandardError, StringComparison.Ordinal);
+        // One ceremony's keys in the HSM and its authorities in the database: root and issuing once.
+        var keys = await ProcessRunner.RunAsync(tool, ["--module", Prerequisites.SoftHsmModule, "--token-label", "Shared", "--login", "--pin", "shared-user-pin-4321", "--list-objects", "--type", "privkey"], environment);
+        Assert.True(keys.ExitCode == 0, keys.Combined);
+        Assert.Equal(2, keys.StandardOutput.Split("Private Key Object").Length - 1);
+        Assert.Equal("2", await postgres.Server.QueryAsync("shared", "SELECT count(*) FROM \"Authorities\""));
+        // The lock was released: no session holds it now.
+        Assert.Equal("0", await postgres.Server.QueryAsync("shared", "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = 1298744161 AND objid = 2"));
+    }
+
+    [Fact]
     public async Task Cli_OnPostgres_ConcurrentIssuanceRevocationAndCrl_OpenSslAgrees()
     {
         var openssl = Prerequisites.RequireProgram("openssl", "openssl");

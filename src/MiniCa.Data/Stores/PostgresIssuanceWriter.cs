@@ -6,8 +6,8 @@ using MiniCa.Data.Entities;
 namespace MiniCa.Data.Stores;
 
 /// <summary>
-/// The issuance hot path on PostgreSQL: each of its two writes as one batch of plain statements in one transaction
-/// (two round trips: the batch, the commit), where EF Core's change tracking and its separate look-ups took several.
+/// The issuance hot path on PostgreSQL: each of its two writes as one batch of plain statements in one implicit
+/// transaction (one round trip each), where EF Core's change tracking and its separate look-ups took several.
 /// The rows and guards are <see cref="SqliteIssuanceWriter"/>'s, which are the entities' own. Written against
 /// ADO.NET's <see cref="DbBatch"/>, so that this assembly needs no Npgsql; the SQL is PostgreSQL's.
 /// </summary>
@@ -22,9 +22,9 @@ internal static class PostgresIssuanceWriter
     {
         var at = now.ToUniversalTime();
         var names = RequestNameEntity.For(request.Identifiers);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        // No explicit transaction: a batch is one implicit transaction (one Sync at its end), committed in the same
+        // round trip, and any failing statement rolls back the others.
         await using var batch = connection.CreateBatch();
-        batch.Transaction = transaction;
         Add(batch, "SELECT pg_advisory_xact_lock($1)", MiniCaDbContext.KeyLockId(certificate.PublicKeySha256));
         Add(batch, "SELECT \"Source\", \"Reason\", \"BlockedAt\", \"BlockedBy\" FROM \"BlockedKeys\" WHERE \"PublicKeySha256\" = $1", certificate.PublicKeySha256);
         // One statement for the four inserts; it inserts nothing when the key is blocked (the look-up above says why).
@@ -66,8 +66,12 @@ internal static class PostgresIssuanceWriter
             }
 
             var recorded = (reader.GetInt64(0), reader.GetInt64(1));
+            // Read to the end, so that the commit's outcome is known before the HSM is asked to sign.
+            while (await reader.NextResultAsync(cancellationToken))
+            {
+            }
+
             await reader.DisposeAsync();
-            await transaction.CommitAsync(cancellationToken);
             return recorded;
         }
         catch (DbException ex) when (ex.SqlState == "23505" && ex.Message.Contains("IX_Certificates_SerialHex", StringComparison.Ordinal))
@@ -80,34 +84,44 @@ internal static class PostgresIssuanceWriter
         }
     }
 
-    /// <summary>Stores the signed certificate, marks certificate and request issued, and writes the audit event.</summary>
+    /// <summary>
+    /// Stores the signed certificate, marks certificate and request issued, and writes the audit event: one statement
+    /// (one round trip), which changes nothing unless the certificate is being signed and its request approved.
+    /// </summary>
     public static async Task RecordIssuedAsync(DbConnection connection, long requestId, long certificateId, byte[] certificateDer, AuditEntry audit, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var at = now.ToUniversalTime();
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using var batch = connection.CreateBatch();
-        batch.Transaction = transaction;
-        var certificates = Add(batch,
-            "UPDATE \"Certificates\" SET \"Der\" = $1, \"Status\" = 'Issued', \"IssuedAt\" = $2 WHERE \"Id\" = $3 AND \"RequestId\" = $4 AND \"Status\" = 'Signing'",
-            certificateDer, at, certificateId, requestId);
-        var requests = Add(batch, "UPDATE \"Requests\" SET \"Status\" = 'Issued', \"UpdatedAt\" = $1 WHERE \"Id\" = $2 AND \"Status\" = 'Approved'", at, requestId);
-        Add(batch, "INSERT INTO \"AuditEvents\" (\"At\", \"Actor\", \"Action\", \"Subject\", \"Details\") VALUES ($1, $2, $3, $4, $5)", at, audit.Actor, audit.Action, audit.Subject, Details(audit));
+        // The request's row is locked first (FOR UPDATE re-reads it if it changed meanwhile), so the certificate's
+        // update and the request's stand or fall together.
+        Add(batch,
+            "WITH q AS (SELECT \"Id\" FROM \"Requests\" WHERE \"Id\" = $4 AND \"Status\" = 'Approved' FOR UPDATE), " +
+            "c AS (UPDATE \"Certificates\" SET \"Der\" = $1, \"Status\" = 'Issued', \"IssuedAt\" = $2 WHERE \"Id\" = $3 AND \"RequestId\" = $4 AND \"Status\" = 'Signing' AND EXISTS (SELECT 1 FROM q) RETURNING \"Id\"), " +
+            "r AS (UPDATE \"Requests\" SET \"Status\" = 'Issued', \"UpdatedAt\" = $2 WHERE \"Id\" IN (SELECT \"Id\" FROM q) AND EXISTS (SELECT 1 FROM c) RETURNING \"Id\"), " +
+            "a AS (INSERT INTO \"AuditEvents\" (\"At\", \"Actor\", \"Action\", \"Subject\", \"Details\") SELECT $2, $5, $6, $7, $8 FROM r) " +
+            "SELECT (SELECT count(*) FROM c), (SELECT count(*) FROM r)",
+            certificateDer, at, certificateId, requestId, audit.Actor, audit.Action, audit.Subject, Details(audit));
+        (long Certificates, long Requests) changed;
         try
         {
-            await batch.ExecuteNonQueryAsync(cancellationToken);
+            await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+            changed = await reader.ReadAsync(cancellationToken) ? (reader.GetInt64(0), reader.GetInt64(1)) : (0, 0);
+            // Read to the end: the commit's outcome.
+            while (await reader.NextResultAsync(cancellationToken))
+            {
+            }
         }
         catch (DbException ex)
         {
             throw new CaException(CaErrorKind.StorageFailed, $"The issuance database could not record the issued certificate ({ex.Message}).", ex);
         }
 
-        if (certificates.RecordsAffected != 1 || requests.RecordsAffected != 1)
+        if (changed != (1, 1))
         {
-            // The transaction is rolled back on dispose: nothing of this write stays.
-            throw new CaException(CaErrorKind.InvalidState, $"Certificate {certificateId} of request {requestId} is not being signed; nothing was recorded.");
+            throw changed.Certificates == 0
+                ? new CaException(CaErrorKind.InvalidState, $"Certificate {certificateId} of request {requestId} is not being signed; nothing was recorded.")
+                : new CaException(CaErrorKind.StorageFailed, $"Certificate {certificateId} was recorded issued but its request {requestId} was not (it changed meanwhile).");
         }
-
-        await transaction.CommitAsync(cancellationToken);
     }
 
     private static string Details(AuditEntry audit) => audit.Details.Length <= 8192 ? audit.Details : audit.Details[..8192];
