@@ -41,7 +41,20 @@ public sealed class BlockedKeysTests(PortalFixture fixture)
         await officer.ClickAsync("[data-testid=confirm-block-key]");
         await Assertions.Expect(officer.Locator("[data-testid=block-key-error]")).ToContainTextAsync("openssl pkey -in KEY.pem -pubout");
 
-        await pem.FillAsync(PemEncoding.WriteString("CERTIFICATE", issued.Certificate!));
+        // Or a file: an uploaded private key is refused naming the file; the certificate as a DER file is taken.
+        var work = Directory.CreateDirectory(Path.Combine(fixture.WorkDirectory, "blocked-keys")).FullName;
+        var privateFile = Path.Combine(work, "leaked.key");
+        await File.WriteAllTextAsync(privateFile, key.ExportPkcs8PrivateKeyPem());
+        // MudFileUpload adds an input for each file chosen: the last one takes the next.
+        var upload = officer.Locator("[data-testid=block-key-dialog] input[type=file]").Last;
+        await upload.SetInputFilesAsync(privateFile);
+        await Assertions.Expect(officer.Locator("[data-testid=block-key-file]")).ToHaveTextAsync("leaked.key");
+        await officer.ClickAsync("[data-testid=confirm-block-key]");
+        await Assertions.Expect(officer.Locator("[data-testid=block-key-error]")).ToContainTextAsync("leaked.key holds a private key");
+        var certificateFile = Path.Combine(work, "leaked.cer");
+        await File.WriteAllBytesAsync(certificateFile, issued.Certificate!);
+        await upload.SetInputFilesAsync(certificateFile);
+        await Assertions.Expect(officer.Locator("[data-testid=block-key-file]")).ToHaveTextAsync("leaked.cer");
         await officer.Locator("[data-testid=block-key-note] input, input[data-testid=block-key-note]").First.FillAsync("found in a public repository");
         await BrowserSession.ScreenshotAsync(officer, "30-block-key-dialog");
         await officer.ClickAsync("[data-testid=confirm-block-key]");
@@ -74,7 +87,8 @@ public sealed class BlockedKeysTests(PortalFixture fixture)
         Assert.Equal(CertificateStatus.Revoked, (await reader.FindCertificateAsync(issued.SerialHex!))!.Status);
 
         var audit = await reader.ListAuditAsync(50);
-        Assert.Contains(audit, a => a.Action == "key.blocked" && a.Subject == $"key:{fingerprint}" && a.Details.Contains("found in a public repository", StringComparison.Ordinal));
+        Assert.Contains(audit, a => a.Action == "key.blocked" && a.Subject == $"key:{fingerprint}" && a.Details.Contains("found in a public repository", StringComparison.Ordinal)
+                                    && a.Details.Contains("certificate in the file leaked.cer", StringComparison.Ordinal));
         Assert.Contains(audit, a => a.Action == "key.unblocked" && a.Subject == $"key:{fingerprint}" && a.Details.Contains("the report named the wrong key", StringComparison.Ordinal));
     }
 

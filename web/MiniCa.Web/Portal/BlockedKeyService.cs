@@ -49,6 +49,21 @@ internal sealed class BlockedKeyService(IIssuanceReader reader, RevocationServic
         return await revocation.BlockKeyAsync(publicKey, user.Name(), $"{text ?? "reported compromised"} ({kind} given in the {door})", cancellationToken);
     }
 
+    /// <summary>As <see cref="BlockAsync"/>, from an uploaded file (PEM or DER).</summary>
+    /// <param name="user">Who blocks it (an Officer).</param>
+    /// <param name="content">The file's bytes, at most <see cref="PublicKeyFile.MaxBytes"/>.</param>
+    /// <param name="fileName">The file's name, for messages and the audit log.</param>
+    /// <param name="note">How the compromise was reported, for the audit log.</param>
+    /// <param name="cancellationToken">Cancels the wait for the database.</param>
+    public async Task<KeyBlockOutcome> BlockFileAsync(ClaimsPrincipal user, byte[] content, string fileName, string? note, CancellationToken cancellationToken = default)
+    {
+        Demand(user);
+        ArgumentNullException.ThrowIfNull(content);
+        var text = Note(note, required: false);
+        var (publicKey, kind) = PublicKeyFile.Read(content, fileName);
+        return await revocation.BlockKeyAsync(publicKey, user.Name(), $"{text ?? "reported compromised"} ({kind} in the file {fileName} uploaded to the portal)", cancellationToken);
+    }
+
     /// <summary>Lifts the block of a key blocked by mistake; the certificates revoked with it stay revoked.</summary>
     /// <exception cref="CaException">No note (Malformed), not a fingerprint (Malformed), the key is not blocked (NotFound), not an Officer (Forbidden).</exception>
     public async Task<BlockedKey> LiftAsync(ClaimsPrincipal user, string keySha256, string? note, CancellationToken cancellationToken = default)
