@@ -73,7 +73,28 @@ public static class PostgresDatabase
             await Task.Delay(TimeSpan.FromMilliseconds(250), cancellationToken);
         }
 
-        return new HeldLock(db);
+        return new HeldLock(db, CeremonyLock, ownsContext: false);
+    }
+
+    /// <summary>
+    /// Takes the database-wide writer's turn of <see cref="WriteGate"/> (a session-level advisory lock on a pooled
+    /// connection of its own) and returns it held; disposing it releases the lock and the connection.
+    /// </summary>
+    public static async Task<IAsyncDisposable> HoldWriterTurnAsync(IDbContextFactory<MiniCaDbContext> contexts, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(contexts);
+        var db = await contexts.CreateDbContextAsync(cancellationToken);
+        try
+        {
+            await db.Database.OpenConnectionAsync(cancellationToken);
+            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_lock({LockClass}, {WriterLock})", cancellationToken);
+            return new HeldLock(db, WriterLock, ownsContext: true);
+        }
+        catch
+        {
+            await db.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>"MiCa": the two-key advisory locks' first key (keys' locks use the one-key space).</summary>
@@ -85,18 +106,32 @@ public static class PostgresDatabase
     /// <summary>The second key of the key ceremony's lock.</summary>
     private const int CeremonyLock = 2;
 
-    private sealed class HeldLock(DbContext db) : IAsyncDisposable
+    /// <summary>The second key of the writer's turn (<see cref="WriteGate"/>).</summary>
+    private const int WriterLock = 3;
+
+    private sealed class HeldLock(DbContext db, int lockKey, bool ownsContext) : IAsyncDisposable
     {
         public async ValueTask DisposeAsync()
         {
+            var connection = (Npgsql.NpgsqlConnection)db.Database.GetDbConnection();
             try
             {
                 // Released on this session before the connection returns to Npgsql's pool, where it would stay held.
-                await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_unlock({LockClass}, {CeremonyLock})");
+                await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_unlock({LockClass}, {lockKey})");
+            }
+            catch (Exception ex) when (ex is System.Data.Common.DbException or InvalidOperationException)
+            {
+                // Not released (the connection failed): the physical connection is closed instead of pooled, and
+                // its session, and the lock, end with it.
+                Npgsql.NpgsqlConnection.ClearPool(connection);
             }
             finally
             {
                 await db.Database.CloseConnectionAsync();
+                if (ownsContext)
+                {
+                    await db.DisposeAsync();
+                }
             }
         }
     }

@@ -1,55 +1,90 @@
 namespace MiniCa.Data;
 
 /// <summary>
-/// Serialises this process's write transactions on SQLite. SQLite admits one writer at a time, and
-/// Microsoft.Data.Sqlite answers a busy database by sleeping and retrying, so two concurrent issuances that
-/// collide would stall each other; queueing them here costs nothing (the database would serialise them anyway).
-/// PostgreSQL needs no gate.
+/// One writer at a time, for the writes that read before they write (an officer's decision counting approvals, an
+/// ACME state change, a revocation, the CRL's number). The stores were written against SQLite, which admits one
+/// writer at a time; Microsoft.Data.Sqlite answers a busy database by sleeping and retrying, so this process's
+/// writers queue here instead. PostgreSQL runs writers side by side, so there the turn is also a lock in the
+/// database (a session-level advisory lock on a connection of its own), held for the turn, so that every process sharing the database takes turns
+/// and the stores' read-then-write steps stay whole. The issuance hot path on PostgreSQL takes no turn: its writes
+/// are single guarded statements under the key's lock.
 /// </summary>
 public sealed class WriteGate : IDisposable
 {
-    private readonly SemaphoreSlim? _gate;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Func<CancellationToken, Task<IAsyncDisposable>>? _shared;
 
-    /// <summary>Creates a gate; <paramref name="serialise"/> is true for SQLite.</summary>
-    public WriteGate(bool serialise)
+    /// <summary>A gate for this process's writers (SQLite).</summary>
+    public WriteGate()
     {
-        _gate = serialise ? new SemaphoreSlim(1, 1) : null;
+    }
+
+    /// <summary>A gate for this process's writers and, through <paramref name="sharedTurn"/>, every process's.</summary>
+    /// <param name="sharedTurn">Takes the database's lock and returns it held (released when disposed).</param>
+    public WriteGate(Func<CancellationToken, Task<IAsyncDisposable>> sharedTurn)
+    {
+        _shared = sharedTurn;
     }
 
     /// <summary>Waits for the turn to write; dispose the result to hand it on.</summary>
-    public async ValueTask<IDisposable> EnterAsync(CancellationToken cancellationToken)
+    public async ValueTask<Turn> EnterAsync(CancellationToken cancellationToken)
     {
-        if (_gate is null)
+        // This process's writers queue here first, so that a waiting writer holds no database connection.
+        await _gate.WaitAsync(cancellationToken);
+        if (_shared is null)
         {
-            return NoGate.Instance;
+            return new Turn(_gate, null);
         }
 
-        await _gate.WaitAsync(cancellationToken);
-        return new Turn(_gate);
+        try
+        {
+            return new Turn(_gate, await _shared(cancellationToken));
+        }
+        catch
+        {
+            _gate.Release();
+            throw;
+        }
     }
 
     /// <inheritdoc />
-    public void Dispose() => _gate?.Dispose();
+    public void Dispose() => _gate.Dispose();
 
-    private sealed class Turn(SemaphoreSlim gate) : IDisposable
+    /// <summary>A writer's turn.</summary>
+    public sealed class Turn : IAsyncDisposable, IDisposable
     {
+        private readonly SemaphoreSlim _gate;
+        private readonly IAsyncDisposable? _shared;
         private int _released;
 
-        public void Dispose()
+        internal Turn(SemaphoreSlim gate, IAsyncDisposable? shared)
         {
-            if (Interlocked.Exchange(ref _released, 1) == 0)
+            _gate = gate;
+            _shared = shared;
+        }
+
+        /// <summary>Hands the turn on.</summary>
+        public async ValueTask DisposeAsync()
+        {
+            if (Interlocked.Exchange(ref _released, 1) != 0)
             {
-                gate.Release();
+                return;
+            }
+
+            try
+            {
+                if (_shared is not null)
+                {
+                    await _shared.DisposeAsync();
+                }
+            }
+            finally
+            {
+                _gate.Release();
             }
         }
-    }
 
-    private sealed class NoGate : IDisposable
-    {
-        public static readonly NoGate Instance = new();
-
-        public void Dispose()
-        {
-        }
+        /// <summary>Hands the turn on (blocking while the database's lock is released, on PostgreSQL).</summary>
+        public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
     }
 }

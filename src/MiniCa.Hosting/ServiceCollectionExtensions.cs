@@ -67,8 +67,10 @@ public static class ServiceCollectionExtensions
                 .AddInterceptors(pragmas));
         }
 
-        // SQLite takes one writer at a time; PostgreSQL needs no gate.
-        services.AddSingleton(new WriteGate(serialise: !options.Database.IsPostgres));
+        // One writer at a time: this process's on SQLite, every process's sharing the database on PostgreSQL.
+        services.AddSingleton(sp => options.Database.IsPostgres
+            ? new WriteGate(cancellationToken => MiniCa.Data.Postgres.PostgresDatabase.HoldWriterTurnAsync(sp.GetRequiredService<IDbContextFactory<MiniCaDbContext>>(), cancellationToken))
+            : new WriteGate());
         services.AddSingleton<EfAuthorityStore>();
         services.AddSingleton<IAuthorityStore>(sp => sp.GetRequiredService<EfAuthorityStore>());
         services.AddSingleton<IAuthorityReader>(sp => sp.GetRequiredService<EfAuthorityStore>());

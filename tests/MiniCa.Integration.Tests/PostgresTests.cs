@@ -145,17 +145,30 @@ public sealed class PostgresTests(PostgresFixture postgres) : IClassFixture<Post
                 """);
         }
 
-        // Another session holds the ceremony's lock for a while; both machines start their ceremony meanwhile.
-        var holder = postgres.Server.QueryAsync("shared", "SELECT pg_advisory_lock(1298744161, 2); SELECT pg_sleep(4)");
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (await postgres.Server.QueryAsync("shared", "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = 1298744161 AND objid = 2 AND granted") != "1")
+        // Another session holds the ceremony's lock until both machines wait for it (each has polled it).
+        var settings = new Npgsql.NpgsqlConnectionStringBuilder(postgres.Server.ConnectionString("shared")) { Pooling = false };
+        await using var holder = new Npgsql.NpgsqlConnection(settings.ConnectionString);
+        await holder.OpenAsync();
+        await using (var take = new Npgsql.NpgsqlCommand("SELECT pg_advisory_lock(1298744161, 2)", holder))
         {
-            Assert.True(DateTime.UtcNow < deadline, "the lock-holding session never took the lock");
-            await Task.Delay(50);
+            await take.ExecuteNonQueryAsync();
         }
 
-        var runs = await Task.WhenAll(Minica.RunAsync(machineA.Path, ["init"], environment), Minica.RunAsync(machineB.Path, ["init"], environment));
-        await holder;
+        var both = Task.WhenAll(Minica.RunAsync(machineA.Path, ["init"], environment), Minica.RunAsync(machineB.Path, ["init"], environment));
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (await postgres.Server.QueryAsync("shared", "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND query LIKE '%pg_try_advisory_lock(%'") != "2")
+        {
+            if (both.IsCompleted)
+            {
+                Assert.Fail("a ceremony ended while another session held its lock: " + string.Join(" / ", (await both).Select(r => r.Combined)));
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "the two ceremonies never waited for the lock");
+            await Task.Delay(100);
+        }
+
+        await holder.CloseAsync();
+        var runs = await both;
 
         Assert.All(runs, run => Assert.Contains("Another process sharing the database is running the key ceremony", run.Combined, StringComparison.Ordinal));
         var made = Assert.Single(runs, run => run.ExitCode == 0);

@@ -16,7 +16,7 @@ public sealed class GroupCommitHoldTests : IDisposable
     private static readonly TimeSpan Generous = TimeSpan.FromSeconds(30);
 
     private readonly string _directory = Directory.CreateTempSubdirectory("minica-hold-").FullName;
-    private readonly WriteGate _gate = new(serialise: true);
+    private readonly WriteGate _gate = new();
     private readonly string _connectionString;
     private int _issuing;
 

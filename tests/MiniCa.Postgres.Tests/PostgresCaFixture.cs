@@ -45,7 +45,7 @@ public sealed class PostgresCaFixture : IAsyncLifetime, IDisposable
         await Server.CreateDatabaseAsync(Database);
         File.WriteAllText(ConfigFile, $$"""
             { "DataDirectory": "data", "PublicBaseUrl": "http://ca.example.test/",
-              "PoliciesDirectory": "{{Path.Combine(RepositoryPaths.Root, "policies")}}",
+              "PoliciesDirectory": "{{TestPolicies.Prepare(_directory.Path)}}",
               "Database": { "Provider": "Postgres", "ConnectionString": "{{Server.ConnectionString(Database)}}" } }
             """);
         var services = new ServiceCollection();

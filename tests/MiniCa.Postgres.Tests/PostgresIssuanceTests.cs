@@ -29,6 +29,59 @@ public sealed class PostgresIssuanceTests(PostgresCaFixture ca) : IClassFixture<
         ca.Issuance.SubmitAsync(new IssuanceSubmission { Csr = Csr(name, key), Profile = "tls-server", Requester = "alice", Source = "test" }, cancellationToken);
 
     [Fact]
+    public async Task Decide_TwoOfficersApproveAtOnce_EveryRequestIsIssuedOnceWithBothApprovals()
+    {
+        // On SQLite one writer at a time orders the decisions; on PostgreSQL two officers' approvals of a request
+        // arrive in two sessions at once, and each must see the other's.
+        var ids = new List<long>();
+        for (var i = 0; i < 20; i++)
+        {
+            using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+            var pending = await ca.Issuance.SubmitAsync(new IssuanceSubmission { Csr = Csr($"two-{i}.example.com", key), Profile = TestPolicies.TwoOfficers, Requester = "alice", Source = "test" });
+            Assert.Equal(RequestStatus.Pending, pending.Status);
+            ids.Add(pending.RequestId);
+        }
+
+        var decisions = await Task.WhenAll(ids.SelectMany(id => new[] { "oscar", "olivia" }.Select(officer => Task.Run(() => ca.Issuance.DecideAsync(id, officer, true, "checked")))));
+
+        Assert.Equal(20, decisions.Count(d => d.Status == RequestStatus.Issued));
+        // The other decision of each request left it pending (its count of approvals still needed is read after
+        // the decision, when the second may be in already).
+        Assert.Equal(20, decisions.Count(d => d.Status == RequestStatus.Pending));
+        var idList = string.Join(", ", ids);
+        Assert.Equal("20", await ca.Server.QueryAsync(PostgresCaFixture.Database, $"SELECT count(*) FROM \"Requests\" WHERE \"Id\" IN ({idList}) AND \"Status\" = 'Issued'"));
+        Assert.Equal("40", await ca.Server.QueryAsync(PostgresCaFixture.Database, $"SELECT count(*) FROM \"Approvals\" WHERE \"RequestId\" IN ({idList}) AND \"Decision\" = 'Approved'"));
+        Assert.Equal("20", await ca.Server.QueryAsync(PostgresCaFixture.Database, $"SELECT count(*) FROM \"Certificates\" WHERE \"RequestId\" IN ({idList}) AND \"Status\" = 'Issued'"));
+    }
+
+    [Fact]
+    public async Task Decide_WhileAnotherProcessHasTheWritersTurn_WaitsForIt()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var pending = await ca.Issuance.SubmitAsync(new IssuanceSubmission { Csr = Csr("turn.example.com", key), Profile = TestPolicies.TwoOfficers, Requester = "alice", Source = "test" });
+        Assert.Equal(RequestStatus.Pending, pending.Status);
+
+        // Another session holds the writer's turn for three seconds, as another host's decision or revocation would.
+        const string held = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = 1298744161 AND objid = 3";
+        var holder = ca.Server.QueryAsync(PostgresCaFixture.Database, "SELECT pg_advisory_lock(1298744161, 3); SELECT pg_sleep(3);");
+        while (await ca.Server.QueryAsync(PostgresCaFixture.Database, held) == "0")
+        {
+            Assert.False(holder.IsCompleted, "the lock holder ended before its lock was seen");
+            await Task.Delay(20);
+        }
+
+        var decision = ca.Issuance.DecideAsync(pending.RequestId, "oscar", true, "checked");
+        await Task.Delay(1000);
+        Assert.False(decision.IsCompleted, "the decision went on while another process had the writer's turn");
+        Assert.Equal("0", await ca.Server.QueryAsync(PostgresCaFixture.Database, $"SELECT count(*) FROM \"Approvals\" WHERE \"RequestId\" = {pending.RequestId}"));
+
+        await holder;
+        Assert.Equal(1, (await decision).ApprovalsNeeded);
+        // Handed on: nobody holds the turn once the decision is recorded.
+        Assert.Equal("0", await ca.Server.QueryAsync(PostgresCaFixture.Database, held));
+    }
+
+    [Fact]
     public async Task Submit_500Concurrently_Gives500DistinctSerials500RowsAndCertificatesOpenSslVerifies()
     {
         var openssl = Prerequisites.RequireProgram("openssl", "openssl");

@@ -13,7 +13,7 @@ public sealed class EfAcmeStore(IDbContextFactory<MiniCaDbContext> contexts, Wri
     /// <inheritdoc />
     public async Task AddNonceAsync(string nonce, DateTimeOffset expires, CancellationToken cancellationToken = default)
     {
-        using var turn = await gate.EnterAsync(cancellationToken);
+        await using var turn = await gate.EnterAsync(cancellationToken);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         db.AcmeNonces.Add(new AcmeNonceEntity { Value = nonce, Expires = expires });
         await db.SaveChangesAsync(cancellationToken);
@@ -28,7 +28,7 @@ public sealed class EfAcmeStore(IDbContextFactory<MiniCaDbContext> contexts, Wri
     /// <inheritdoc />
     public async Task<bool> ConsumeNonceAsync(string nonce, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
-        using var turn = await gate.EnterAsync(cancellationToken);
+        await using var turn = await gate.EnterAsync(cancellationToken);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         // One statement: of two nodes racing for the same nonce, exactly one deletes it.
         return await db.AcmeNonces.Where(n => n.Value == nonce && n.Expires > now).ExecuteDeleteAsync(cancellationToken) == 1;
@@ -53,7 +53,7 @@ public sealed class EfAcmeStore(IDbContextFactory<MiniCaDbContext> contexts, Wri
     /// <inheritdoc />
     public async Task<AcmeAccount> CreateAccountAsync(string thumbprint, string jwk, IReadOnlyList<string> contacts, string? eabKeyId, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
-        using var turn = await gate.EnterAsync(cancellationToken);
+        await using var turn = await gate.EnterAsync(cancellationToken);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         if (await db.AcmeAccounts.AnyAsync(a => a.Thumbprint == thumbprint, cancellationToken))
@@ -97,7 +97,7 @@ public sealed class EfAcmeStore(IDbContextFactory<MiniCaDbContext> contexts, Wri
     /// <inheritdoc />
     public async Task<AcmeAccount> UpdateAccountAsync(long id, IReadOnlyList<string>? contacts, AcmeAccountStatus? status, CancellationToken cancellationToken = default)
     {
-        using var turn = await gate.EnterAsync(cancellationToken);
+        await using var turn = await gate.EnterAsync(cancellationToken);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var account = await db.AcmeAccounts.SingleOrDefaultAsync(a => a.Id == id, cancellationToken)
             ?? throw new CaException(CaErrorKind.NotFound, $"Account {id} does not exist.");
@@ -123,7 +123,7 @@ public sealed class EfAcmeStore(IDbContextFactory<MiniCaDbContext> contexts, Wri
     /// <inheritdoc />
     public async Task<AcmeAccount> ChangeKeyAsync(long id, string thumbprint, string jwk, CancellationToken cancellationToken = default)
     {
-        using var turn = await gate.EnterAsync(cancellationToken);
+        await using var turn = await gate.EnterAsync(cancellationToken);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         if (await db.AcmeAccounts.AnyAsync(a => a.Thumbprint == thumbprint, cancellationToken))
         {
@@ -177,7 +177,7 @@ public sealed class EfAcmeStore(IDbContextFactory<MiniCaDbContext> contexts, Wri
             });
         }
 
-        using var turn = await gate.EnterAsync(cancellationToken);
+        await using var turn = await gate.EnterAsync(cancellationToken);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         db.AcmeOrders.Add(order);
         await db.SaveChangesAsync(cancellationToken);
@@ -211,7 +211,7 @@ public sealed class EfAcmeStore(IDbContextFactory<MiniCaDbContext> contexts, Wri
     /// <inheritdoc />
     public async Task<bool> BeginChallengeAsync(long challengeId, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
-        using var turn = await gate.EnterAsync(cancellationToken);
+        await using var turn = await gate.EnterAsync(cancellationToken);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var challenge = await db.AcmeChallenges.SingleOrDefaultAsync(c => c.Id == challengeId, cancellationToken);
         if (challenge is null || !AcmeTransitions.CanMove(challenge.Status, AcmeChallengeStatus.Processing))
@@ -233,7 +233,7 @@ public sealed class EfAcmeStore(IDbContextFactory<MiniCaDbContext> contexts, Wri
     /// <inheritdoc />
     public async Task CompleteChallengeAsync(long challengeId, bool valid, string? errorType, string? errorDetail, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
-        using var turn = await gate.EnterAsync(cancellationToken);
+        await using var turn = await gate.EnterAsync(cancellationToken);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var challenge = await db.AcmeChallenges.SingleAsync(c => c.Id == challengeId, cancellationToken);
@@ -257,7 +257,7 @@ public sealed class EfAcmeStore(IDbContextFactory<MiniCaDbContext> contexts, Wri
     /// <inheritdoc />
     public async Task<AcmeAuthorization> DeactivateAuthorizationAsync(long id, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
-        using (await gate.EnterAsync(cancellationToken))
+        await using (await gate.EnterAsync(cancellationToken))
         {
             await using var db = await contexts.CreateDbContextAsync(cancellationToken);
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
@@ -280,7 +280,7 @@ public sealed class EfAcmeStore(IDbContextFactory<MiniCaDbContext> contexts, Wri
     /// <inheritdoc />
     public async Task<bool> BeginFinalizeAsync(long orderId, CancellationToken cancellationToken = default)
     {
-        using var turn = await gate.EnterAsync(cancellationToken);
+        await using var turn = await gate.EnterAsync(cancellationToken);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         // A single conditional update: two finalize calls racing cannot both issue.
         return await db.AcmeOrders.Where(o => o.Id == orderId && o.Status == AcmeOrderStatus.Ready)
@@ -290,7 +290,7 @@ public sealed class EfAcmeStore(IDbContextFactory<MiniCaDbContext> contexts, Wri
     /// <inheritdoc />
     public async Task CompleteOrderAsync(long orderId, string? certificateSerial, long? requestId, string? errorType, string? errorDetail, CancellationToken cancellationToken = default)
     {
-        using var turn = await gate.EnterAsync(cancellationToken);
+        await using var turn = await gate.EnterAsync(cancellationToken);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var order = await db.AcmeOrders.SingleAsync(o => o.Id == orderId, cancellationToken);
         if (!AcmeTransitions.CanComplete(order.Status))
@@ -326,7 +326,7 @@ public sealed class EfAcmeStore(IDbContextFactory<MiniCaDbContext> contexts, Wri
     public async Task AddEabKeyAsync(AcmeEabKey key, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(key);
-        using var turn = await gate.EnterAsync(cancellationToken);
+        await using var turn = await gate.EnterAsync(cancellationToken);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         db.AcmeEabKeys.Add(new AcmeEabKeyEntity { KeyId = key.KeyId, HmacKey = key.HmacKey, PortalUser = key.PortalUser, CreatedBy = key.CreatedBy, CreatedAt = key.CreatedAt });
         await db.SaveChangesAsync(cancellationToken);

@@ -29,7 +29,7 @@ public sealed class EfAuthorityStore(IDbContextFactory<MiniCaDbContext> contexts
     public async Task RecordKeyGenerationAsync(KeyGeneration generation, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(generation);
-        using var turn = await gate.EnterAsync(cancellationToken);
+        await using var turn = await gate.EnterAsync(cancellationToken);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         db.KeyGenerations.Add(KeyGenerationEntity.From(generation));
         db.AuditEvents.Add(new AuditEventEntity
@@ -58,7 +58,7 @@ public sealed class EfAuthorityStore(IDbContextFactory<MiniCaDbContext> contexts
     public async Task ReserveAsync(AuthorityCertificate pending, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(pending);
-        using var turn = await gate.EnterAsync(cancellationToken);
+        await using var turn = await gate.EnterAsync(cancellationToken);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         db.Authorities.Add(AuthorityEntity.Reserve(pending, time.GetUtcNow()));
         try
@@ -77,7 +77,7 @@ public sealed class EfAuthorityStore(IDbContextFactory<MiniCaDbContext> contexts
     /// <inheritdoc />
     public async Task ActivateAsync(string name, byte[] certificateDer, CancellationToken cancellationToken = default)
     {
-        using var turn = await gate.EnterAsync(cancellationToken);
+        await using var turn = await gate.EnterAsync(cancellationToken);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var row = await db.Authorities.SingleOrDefaultAsync(a => a.Name == name, cancellationToken)
             ?? throw new CaException(CaErrorKind.NotFound, $"Authority '{name}' is not recorded.");

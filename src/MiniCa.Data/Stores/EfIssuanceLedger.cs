@@ -63,7 +63,7 @@ public sealed class EfIssuanceLedger(IDbContextFactory<MiniCaDbContext> contexts
     public async Task RecordAsync(AuditEntry entry, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        using var turn = await gate.EnterAsync(cancellationToken);
+        await using var turn = await gate.EnterAsync(cancellationToken);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         db.AuditEvents.Add(Audit(entry, time.GetUtcNow()));
         await SaveAsync(db, "record the audit event", cancellationToken);
@@ -73,7 +73,7 @@ public sealed class EfIssuanceLedger(IDbContextFactory<MiniCaDbContext> contexts
     public async Task<long> RecordRequestAsync(RequestDraft request, RequestStatus status, IReadOnlyList<string> problems, AuditEntry audit, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(audit);
-        using var turn = await gate.EnterAsync(cancellationToken);
+        await using var turn = await gate.EnterAsync(cancellationToken);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var now = time.GetUtcNow();
@@ -98,13 +98,15 @@ public sealed class EfIssuanceLedger(IDbContextFactory<MiniCaDbContext> contexts
             return await commit.RunAsync(batch => SqliteIssuanceWriter.RecordSigning(batch, newRequest, certificate, audit, now), cancellationToken);
         }
 
-        using var turn = await gate.EnterAsync(cancellationToken);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         if (newRequest is not null && db.IsPostgres)
         {
+            // No writer's turn: one guarded batch under the key's lock.
             await db.Database.OpenConnectionAsync(cancellationToken);
             return await PostgresIssuanceWriter.RecordSigningAsync(db.Database.GetDbConnection(), newRequest, certificate, audit, now, cancellationToken);
         }
+
+        await using var turn = await gate.EnterAsync(cancellationToken);
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await db.LockKeyAsync(certificate.PublicKeySha256, cancellationToken);
@@ -146,14 +148,16 @@ public sealed class EfIssuanceLedger(IDbContextFactory<MiniCaDbContext> contexts
             return;
         }
 
-        using var turn = await gate.EnterAsync(cancellationToken);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         if (db.IsPostgres)
         {
+            // No writer's turn: one guarded statement.
             await db.Database.OpenConnectionAsync(cancellationToken);
             await PostgresIssuanceWriter.RecordIssuedAsync(db.Database.GetDbConnection(), requestId, certificateId, certificateDer, audit, now, cancellationToken);
             return;
         }
+
+        await using var turn = await gate.EnterAsync(cancellationToken);
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         // The hot path updates in place instead of loading both rows. The WHERE clauses are the entities' guards
@@ -179,7 +183,7 @@ public sealed class EfIssuanceLedger(IDbContextFactory<MiniCaDbContext> contexts
     public async Task<RequestStatus> RecordDecisionAsync(long requestId, string officer, bool approve, string comment, AuditEntry audit, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(audit);
-        using var turn = await gate.EnterAsync(cancellationToken);
+        await using var turn = await gate.EnterAsync(cancellationToken);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var now = time.GetUtcNow();
         var request = await db.Requests.Include(r => r.Approvals).SingleOrDefaultAsync(r => r.Id == requestId, cancellationToken)
@@ -194,7 +198,7 @@ public sealed class EfIssuanceLedger(IDbContextFactory<MiniCaDbContext> contexts
     public async Task RecordFailedAsync(long requestId, long? certificateId, string reason, AuditEntry audit, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(audit);
-        using var turn = await gate.EnterAsync(cancellationToken);
+        await using var turn = await gate.EnterAsync(cancellationToken);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var now = time.GetUtcNow();
         var request = await db.Requests.SingleAsync(r => r.Id == requestId, cancellationToken);

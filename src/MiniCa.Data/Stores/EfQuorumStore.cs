@@ -22,7 +22,7 @@ public sealed class EfQuorumStore(IDbContextFactory<MiniCaDbContext> contexts, W
     /// <inheritdoc />
     public async Task<QuorumOperation> CreateAsync(string kind, string target, string requestedBy, int requiredApprovals, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
     {
-        using var _ = await gate.EnterAsync(cancellationToken);
+        await using var _ = await gate.EnterAsync(cancellationToken);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var entity = new QuorumOperationEntity
         {
@@ -59,7 +59,7 @@ public sealed class EfQuorumStore(IDbContextFactory<MiniCaDbContext> contexts, W
     /// <inheritdoc />
     public async Task<QuorumOperation> ApproveAsync(long id, string approver, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
-        using var _ = await gate.EnterAsync(cancellationToken);
+        await using var _ = await gate.EnterAsync(cancellationToken);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var entity = await db.QuorumOperations.Include(o => o.Approvals).FirstOrDefaultAsync(o => o.Id == id, cancellationToken)
@@ -98,7 +98,7 @@ public sealed class EfQuorumStore(IDbContextFactory<MiniCaDbContext> contexts, W
     /// <inheritdoc />
     public async Task<QuorumOperation> MarkExecutedAsync(long id, string outcome, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
-        using var _ = await gate.EnterAsync(cancellationToken);
+        await using var _ = await gate.EnterAsync(cancellationToken);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         // One statement that only an approved, unexpired operation passes: two runs cannot both execute it.
         var changed = await db.QuorumOperations

@@ -28,7 +28,7 @@ public sealed class EfRevocationLedger(IDbContextFactory<MiniCaDbContext> contex
             await FillKeyFingerprintsAsync(cancellationToken);
         }
 
-        using var turn = await gate.EnterAsync(cancellationToken);
+        await using var turn = await gate.EnterAsync(cancellationToken);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         if (block is not null)
         {
@@ -66,7 +66,7 @@ public sealed class EfRevocationLedger(IDbContextFactory<MiniCaDbContext> contex
         ArgumentNullException.ThrowIfNull(block);
         ArgumentNullException.ThrowIfNull(audit);
         await FillKeyFingerprintsAsync(cancellationToken);
-        using var turn = await gate.EnterAsync(cancellationToken);
+        await using var turn = await gate.EnterAsync(cancellationToken);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         await FillAllKeyFingerprintsAsync(db, cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
@@ -85,7 +85,7 @@ public sealed class EfRevocationLedger(IDbContextFactory<MiniCaDbContext> contex
     public async Task<BlockedKey?> UnblockKeyAsync(string publicKeySha256, AuditEntry audit, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(audit);
-        using var turn = await gate.EnterAsync(cancellationToken);
+        await using var turn = await gate.EnterAsync(cancellationToken);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var row = await db.BlockedKeys.SingleOrDefaultAsync(b => b.PublicKeySha256 == publicKeySha256, cancellationToken);
         if (row is null)
@@ -114,7 +114,7 @@ public sealed class EfRevocationLedger(IDbContextFactory<MiniCaDbContext> contex
         while (true)
         {
             // A turn per batch, so that issuance goes on between batches.
-            using var turn = await gate.EnterAsync(cancellationToken);
+            await using var turn = await gate.EnterAsync(cancellationToken);
             var batch = await FillKeyFingerprintBatchAsync(cancellationToken);
             if (batch == 0)
             {
@@ -294,7 +294,7 @@ public sealed class EfRevocationLedger(IDbContextFactory<MiniCaDbContext> contex
     /// <inheritdoc />
     public async Task<long> ReserveCrlNumberAsync(string authority, CancellationToken cancellationToken = default)
     {
-        using var turn = await gate.EnterAsync(cancellationToken);
+        await using var turn = await gate.EnterAsync(cancellationToken);
         for (var attempt = 1; ; attempt++)
         {
             await using var db = await contexts.CreateDbContextAsync(cancellationToken);
@@ -330,7 +330,7 @@ public sealed class EfRevocationLedger(IDbContextFactory<MiniCaDbContext> contex
     {
         ArgumentNullException.ThrowIfNull(crl);
         ArgumentNullException.ThrowIfNull(audit);
-        using var turn = await gate.EnterAsync(cancellationToken);
+        await using var turn = await gate.EnterAsync(cancellationToken);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         // Delta CRLs are stored under their own key; their numbers come from the authority's sequence.
         // Read without the previous CRL's bytes: only the numbers decide.
