@@ -107,7 +107,6 @@ public sealed class EfIssuanceLedger(IDbContextFactory<MiniCaDbContext> contexts
         }
 
         await using var turn = await gate.EnterAsync(cancellationToken);
-
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await db.LockKeyAsync(certificate.PublicKeySha256, cancellationToken);
         if (await db.FindBlockedKeyAsync(certificate.PublicKeySha256, cancellationToken) is { } blocked)
@@ -158,7 +157,6 @@ public sealed class EfIssuanceLedger(IDbContextFactory<MiniCaDbContext> contexts
         }
 
         await using var turn = await gate.EnterAsync(cancellationToken);
-
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         // The hot path updates in place instead of loading both rows. The WHERE clauses are the entities' guards
         // (CertificateEntity.MarkIssued, CertificateRequestEntity.MarkIssued): only a certificate being signed and
