@@ -103,9 +103,9 @@ public sealed class CrlPublisher(
                     wake = deltaDue < wake ? deltaDue : wake;
                 }
             }
-            catch (CaException ex)
+            catch (Exception ex) when (ex is CaException || DatabaseFailure.IsUnavailable(ex))
             {
-                logger.LogError("The CRL of {Authority} could not be generated: {Reason}", authority, ex.Message);
+                logger.LogError("The CRL of {Authority} could not be generated: {Reason}", authority, ex is CaException ? ex.Message : ex.GetBaseException().Message);
                 var retry = time.GetUtcNow() + RetryAfterFailure;
                 wake = retry < wake ? retry : wake;
             }

@@ -185,6 +185,62 @@ public sealed class PostgresTests(PostgresFixture postgres) : IClassFixture<Post
     }
 
     [Fact]
+    public async Task WebHost_DatabaseServerStoppedAndStarted_StaysUpSaysSoAndGoesOn()
+    {
+        var openssl = Prerequisites.RequireProgram("openssl", "openssl");
+        await postgres.Server.CreateDatabaseAsync("outage");
+        using var directory = new TempDirectory("minica-pg-outage");
+        Minica.WriteConfig(directory.Path, $$"""
+            { "DataDirectory": "data",
+              "Database": { "Provider": "Postgres", "ConnectionString": "{{postgres.Server.ConnectionString("outage")}}" } }
+            """);
+        await using var host = WebHostProcess.Start(directory.Path, FreePort.Next());
+        await host.WaitUntilHealthyAsync();
+        var environment = new Dictionary<string, string?> { ["MINICA_PublicBaseUrl"] = host.BaseAddress.AbsoluteUri };
+        async Task<string> IssueAsync(string name)
+        {
+            var csr = await ProcessRunner.RunAsync(openssl, [
+                "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", name + ".key",
+                "-subj", "/CN=" + name, "-addext", "subjectAltName=DNS:" + name, "-out", name + ".csr"], workingDirectory: directory.Path);
+            Assert.True(csr.ExitCode == 0, csr.Combined);
+            var issue = await Minica.RunAsync(directory.Path, ["issue", "--csr", name + ".csr", "--profile", "tls-server", "--out", name + ".pem"], environment);
+            Assert.True(issue.ExitCode == 0, issue.Combined);
+            return name + ".pem";
+        }
+
+        Task<ProcessResult> OcspAsync(string certificate) => ProcessRunner.RunAsync(openssl, [
+            "ocsp", "-issuer", "data/ca/issuing.pem", "-cert", certificate, "-url", new Uri(host.BaseAddress, "ocsp").AbsoluteUri, "-CAfile", "data/ca/root.pem", "-no_nonce"], workingDirectory: directory.Path);
+        var known = await IssueAsync("known.example.internal");
+        var unknown = await IssueAsync("unknown.example.internal");
+        Assert.Contains(": good", (await OcspAsync(known)).StandardOutput, StringComparison.Ordinal);
+
+        await postgres.Server.StopAsync();
+        try
+        {
+            // The background work (OCSP pre-signing every second, the revocation poll) meets the outage.
+            await Task.Delay(TimeSpan.FromSeconds(4));
+            Assert.False(host.HasExited, "the web host stopped when the database did: " + host.Output);
+            using var health = await host.Client.GetAsync("healthz");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
+            Assert.Contains("the database does not answer", await health.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            // A cached answer is served; a certificate never asked about gets OCSP's tryLater, never a server error.
+            Assert.Contains("known.example.internal.pem: good", (await OcspAsync(known)).StandardOutput, StringComparison.Ordinal);
+            Assert.Contains("Responder Error: trylater (3)", (await OcspAsync(unknown)).Combined, StringComparison.Ordinal);
+            Assert.DoesNotContain("Unhandled exception", host.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await postgres.Server.StartAgainAsync();
+        }
+
+        await host.WaitUntilHealthyAsync(TimeSpan.FromSeconds(30));
+        var later = await IssueAsync("later.example.internal");
+        Assert.Contains(": good", (await OcspAsync(later)).StandardOutput, StringComparison.Ordinal);
+        Assert.Contains(": good", (await OcspAsync(unknown)).StandardOutput, StringComparison.Ordinal);
+        Assert.False(host.HasExited);
+    }
+
+    [Fact]
     public async Task Cli_OnPostgres_ConcurrentIssuanceRevocationAndCrl_OpenSslAgrees()
     {
         var openssl = Prerequisites.RequireProgram("openssl", "openssl");

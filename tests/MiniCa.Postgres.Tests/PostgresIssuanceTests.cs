@@ -152,6 +152,33 @@ public sealed class PostgresIssuanceTests(PostgresCaFixture ca) : IClassFixture<
     }
 
     [Fact]
+    public async Task ServerRestarted_IssuanceRefusedWhileDown_ThenGoesOnWithoutRestartingTheCa()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var hsm = ca.Services.GetRequiredService<MiniCa.Hsm.HsmCluster>();
+        // Issuances at once leave several connections in the pool, which the restart then ends.
+        Assert.All(await Task.WhenAll(Enumerable.Range(0, 8).Select(i => SubmitAsync($"before-{i}.restart.example.com", key))), o => Assert.Equal(RequestStatus.Issued, o.Status));
+
+        await ca.Server.StopAsync();
+        try
+        {
+            var operations = hsm.Operations;
+            var down = await Assert.ThrowsAsync<CaException>(() => SubmitAsync("down.restart.example.com", key));
+            Assert.Equal(CaErrorKind.StorageFailed, down.Kind);
+            Assert.Equal(operations, hsm.Operations);
+        }
+        finally
+        {
+            await ca.Server.StartAgainAsync();
+        }
+
+        // Back: issuance goes on at once, the CA not restarted; no request meets a connection the restart ended.
+        var after = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => SubmitAsync($"after-{i}.restart.example.com", key)));
+        Assert.All(after, o => Assert.Equal(RequestStatus.Issued, o.Status));
+        Assert.Equal("0", await ca.Server.QueryAsync(PostgresCaFixture.Database, "SELECT count(*) FROM \"Certificates\" WHERE \"Subject\" = 'CN=down.restart.example.com'"));
+    }
+
+    [Fact]
     public async Task RecordingACertificateAndBlockingItsKey_WaitForTheKeysLock()
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);

@@ -84,7 +84,10 @@ catch (CaException ex)
 // its own 4xx status as a problem document, in every environment, never a 500.
 app.UseExceptionHandler(new ExceptionHandlerOptions
 {
-    StatusCodeSelector = exception => exception is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+    StatusCodeSelector = exception => exception is BadHttpRequestException bad ? bad.StatusCode
+        // The issuance database does not answer (a PostgreSQL server stopped or failing over): try again later.
+        : DatabaseFailure.IsUnavailable(exception) ? StatusCodes.Status503ServiceUnavailable
+        : StatusCodes.Status500InternalServerError,
 });
 app.UseStatusCodePages();
 app.UseOcspLane();

@@ -49,6 +49,7 @@ public sealed class OcspResponder : IDisposable
     private static readonly byte[] Malformed = new OcspResp(new OcspResponse(new OcspResponseStatus(OcspResponseStatus.MalformedRequest), null)).GetEncoded();
     private static readonly byte[] Unauthorized = new OcspResp(new OcspResponse(new OcspResponseStatus(OcspResponseStatus.Unauthorized), null)).GetEncoded();
     private static readonly byte[] InternalError = new OcspResp(new OcspResponse(new OcspResponseStatus(OcspResponseStatus.InternalError), null)).GetEncoded();
+    private static readonly byte[] TryLater = new OcspResp(new OcspResponse(new OcspResponseStatus(OcspResponseStatus.TryLater), null)).GetEncoded();
 
     private readonly IAuthorityReader _authorities;
     private readonly IIssuanceReader _certificates;
@@ -62,6 +63,9 @@ public sealed class OcspResponder : IDisposable
     private readonly Dictionary<string, DateTimeOffset> _seen = new(StringComparer.Ordinal);
     private DateTimeOffset _revokedWatermark;
     private long _nextPollTicks;
+
+    /// <summary>1 while the issuance database does not answer (logged once).</summary>
+    private int _databaseDown;
     private readonly ConcurrentDictionary<string, OcspAnswer> _cache = new(StringComparer.Ordinal);
 
     // The CertID each cached answer was made for, so the pre-signer can sign it again without a request.
@@ -179,6 +183,12 @@ public sealed class OcspResponder : IDisposable
             }
 
             return await SignAsync(requests.Select(r => r.GetCertID()).ToArray(), nonce, cancellationToken);
+        }
+        catch (Exception ex) when (DatabaseFailure.IsUnavailable(ex))
+        {
+            // RFC 6960 §4.2.1: tryLater, "the server is unable to process the request at this time".
+            DatabaseDown(ex);
+            return new OcspAnswer(TryLater, null, null);
         }
         catch (CaException ex)
         {
@@ -343,7 +353,24 @@ public sealed class OcspResponder : IDisposable
             Interlocked.Exchange(ref _nextPollTicks, (now + RevocationPollInterval).UtcTicks);
             // Overlap the window a little: a revocation committed while the last poll ran is not missed.
             var since = _revokedWatermark - RevocationPollInterval;
-            foreach (var (serial, changedAt) in await _ledger.RevokedSinceAsync(since, cancellationToken))
+            IReadOnlyList<(string Serial, DateTimeOffset ChangedAt)> changed;
+            try
+            {
+                changed = await _ledger.RevokedSinceAsync(since, cancellationToken);
+            }
+            catch (Exception ex) when (DatabaseFailure.IsUnavailable(ex))
+            {
+                // No revocation is recorded while the database is down; the next poll looks again from the same mark.
+                DatabaseDown(ex);
+                return;
+            }
+
+            if (Interlocked.Exchange(ref _databaseDown, 0) == 1)
+            {
+                _logger.LogInformation("OCSP: the issuance database answers again");
+            }
+
+            foreach (var (serial, changedAt) in changed)
             {
                 // The overlap finds the newest changes again on the next look; act on each one once (a reason raised
                 // later is a change of its own).
@@ -364,6 +391,15 @@ public sealed class OcspResponder : IDisposable
         finally
         {
             _pollLock.Release();
+        }
+    }
+
+    /// <summary>Logs the database's outage once, not at every request or poll while it lasts.</summary>
+    private void DatabaseDown(Exception ex)
+    {
+        if (Interlocked.Exchange(ref _databaseDown, 1) == 0)
+        {
+            _logger.LogError("OCSP: the issuance database does not answer ({Reason}); cached answers are served and others are told tryLater until it does", ex.GetBaseException().Message);
         }
     }
 

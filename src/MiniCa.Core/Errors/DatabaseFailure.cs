@@ -1,0 +1,31 @@
+using System.Data.Common;
+
+namespace MiniCa.Core.Errors;
+
+/// <summary>
+/// Whether an exception is a failure of the issuance database itself (a PostgreSQL server stopped, failing over or
+/// out of connections; a statement it refused): ADO.NET's <see cref="DbException"/>, a timeout, or EF Core's
+/// <see cref="InvalidOperationException"/> or a store's <see cref="CaException"/> around either. Background work
+/// tries again later, and a request is told to (HTTP 503, OCSP tryLater), instead of the host stopping or a 500.
+/// </summary>
+public static class DatabaseFailure
+{
+    /// <summary>True when <paramref name="exception"/> is, or wraps, a failure to reach the database.</summary>
+    public static bool IsUnavailable(Exception? exception)
+    {
+        for (var depth = 0; exception is not null && depth < 8; depth++, exception = exception.InnerException)
+        {
+            if (exception is DbException or TimeoutException)
+            {
+                return true;
+            }
+
+            if (exception is not (InvalidOperationException or CaException))
+            {
+                return false;
+            }
+        }
+
+        return false;
+    }
+}

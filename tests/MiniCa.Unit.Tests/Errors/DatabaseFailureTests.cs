@@ -1,0 +1,29 @@
+using System.Data.Common;
+using MiniCa.Core.Errors;
+
+namespace MiniCa.Unit.Tests.Errors;
+
+public sealed class DatabaseFailureTests
+{
+    private sealed class ServerGone() : DbException("the server closed the connection");
+
+    [Fact]
+    public void IsUnavailable_DatabaseFailuresAndTheirWrappers_True()
+    {
+        Assert.True(DatabaseFailure.IsUnavailable(new ServerGone()));
+        Assert.True(DatabaseFailure.IsUnavailable(new TimeoutException()));
+        // EF Core's "likely due to a transient failure", and a store's own error around the provider's.
+        Assert.True(DatabaseFailure.IsUnavailable(new InvalidOperationException("transient", new ServerGone())));
+        Assert.True(DatabaseFailure.IsUnavailable(new CaException(CaErrorKind.StorageFailed, "could not record", new InvalidOperationException("transient", new ServerGone()))));
+    }
+
+    [Fact]
+    public void IsUnavailable_OtherFailures_False()
+    {
+        Assert.False(DatabaseFailure.IsUnavailable(null));
+        Assert.False(DatabaseFailure.IsUnavailable(new InvalidOperationException("a bug")));
+        Assert.False(DatabaseFailure.IsUnavailable(new CaException(CaErrorKind.Malformed, "bad CSR")));
+        // Only through the wrappers above: an argument error that happens to hold a database error is a bug, not an outage.
+        Assert.False(DatabaseFailure.IsUnavailable(new ArgumentException("bad", new ServerGone())));
+    }
+}
