@@ -160,6 +160,12 @@ public static class AcmeEndpoints
         {
             await WriteProblemAsync(http, ex);
         }
+        catch (Exception ex) when (DatabaseFailure.IsUnavailable(ex))
+        {
+            // The issuance database does not answer (a PostgreSQL server stopped or failing over): a client retries.
+            services.GetRequiredService<ILoggerFactory>().CreateLogger("MiniCa.Acme").LogWarning("ACME request {Path} failed: the database does not answer ({Reason})", http.Request.Path, ex.GetBaseException().Message);
+            await WriteProblemAsync(http, new AcmeException("serverInternal", "The CA's database does not answer now; try again later.", 503));
+        }
         catch (CaException ex)
         {
             // Inside errors reach the edge only as ACME problems; internal detail stays in the log.

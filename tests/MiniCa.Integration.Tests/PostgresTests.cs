@@ -226,6 +226,9 @@ public sealed class PostgresTests(PostgresFixture postgres) : IClassFixture<Post
             // A cached answer is served; a certificate never asked about gets OCSP's tryLater, never a server error.
             Assert.Contains("known.example.internal.pem: good", (await OcspAsync(known)).StandardOutput, StringComparison.Ordinal);
             Assert.Contains("Responder Error: trylater (3)", (await OcspAsync(unknown)).Combined, StringComparison.Ordinal);
+            // ACME's nonces live in the database: a client is told to come back (503), not a server error.
+            using var nonce = await host.Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "acme/new-nonce"));
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, nonce.StatusCode);
             Assert.DoesNotContain("Unhandled exception", host.Output, StringComparison.Ordinal);
         }
         finally
@@ -234,6 +237,11 @@ public sealed class PostgresTests(PostgresFixture postgres) : IClassFixture<Post
         }
 
         await host.WaitUntilHealthyAsync(TimeSpan.FromSeconds(30));
+        using (var nonce = await host.Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "acme/new-nonce")))
+        {
+            Assert.Equal(HttpStatusCode.OK, nonce.StatusCode);
+        }
+
         var later = await IssueAsync("later.example.internal");
         Assert.Contains(": good", (await OcspAsync(later)).StandardOutput, StringComparison.Ordinal);
         Assert.Contains(": good", (await OcspAsync(unknown)).StandardOutput, StringComparison.Ordinal);
