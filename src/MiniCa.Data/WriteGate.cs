@@ -5,9 +5,9 @@ namespace MiniCa.Data;
 /// ACME state change, a revocation, the CRL's number). The stores were written against SQLite, which admits one
 /// writer at a time; Microsoft.Data.Sqlite answers a busy database by sleeping and retrying, so this process's
 /// writers queue here instead. PostgreSQL runs writers side by side, so there the turn is also a lock in the
-/// database (a session-level advisory lock on a connection of its own), held for the turn, so that every process sharing the database takes turns
-/// and the stores' read-then-write steps stay whole. The issuance hot path on PostgreSQL takes no turn: its writes
-/// are single guarded statements under the key's lock.
+/// database (a session-level advisory lock on a connection of its own), so that every process sharing the database
+/// takes turns and the stores' read-then-write steps stay whole. The issuance hot path on PostgreSQL takes no turn:
+/// its writes are single guarded statements under the key's lock.
 /// </summary>
 public sealed class WriteGate : IDisposable
 {

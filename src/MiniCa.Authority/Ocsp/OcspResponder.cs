@@ -46,6 +46,9 @@ public sealed class OcspResponder : IDisposable
 
     private const int CacheLimit = 200_000;
     private static readonly TimeSpan RevocationPollInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often the database is polled while it does not answer.</summary>
+    private static readonly TimeSpan OutagePollInterval = TimeSpan.FromSeconds(2);
     private static readonly byte[] Malformed = new OcspResp(new OcspResponse(new OcspResponseStatus(OcspResponseStatus.MalformedRequest), null)).GetEncoded();
     private static readonly byte[] Unauthorized = new OcspResp(new OcspResponse(new OcspResponseStatus(OcspResponseStatus.Unauthorized), null)).GetEncoded();
     private static readonly byte[] InternalError = new OcspResp(new OcspResponse(new OcspResponseStatus(OcspResponseStatus.InternalError), null)).GetEncoded();
@@ -251,6 +254,13 @@ public sealed class OcspResponder : IDisposable
 
     private async Task<OcspAnswer> SignAsync(CertificateID[] ids, byte[]? nonce, CancellationToken cancellationToken)
     {
+        if (Volatile.Read(ref _databaseDown) == 1)
+        {
+            // The last poll found the database down: no wait for its connection timeout at every request. The next
+            // poll (every OutagePollInterval) finds out when it answers again.
+            throw new TimeoutException("The issuance database did not answer the last poll.");
+        }
+
         var responder = await _responder.GetAsync(cancellationToken);
         var now = Org.BouncyCastle.Utilities.Date.DateTimeUtilities.WithPrecisionSecond(_time.GetUtcNow().UtcDateTime);
         var nextUpdate = now.AddHours(_options.Ocsp.ValidityHours);
@@ -360,7 +370,9 @@ public sealed class OcspResponder : IDisposable
             }
             catch (Exception ex) when (DatabaseFailure.IsUnavailable(ex))
             {
-                // No revocation is recorded while the database is down; the next poll looks again from the same mark.
+                // No revocation is recorded while the database is down; the next poll looks again from the same mark,
+                // less often, and meanwhile cached answers are served without waiting for it.
+                Interlocked.Exchange(ref _nextPollTicks, (now + OutagePollInterval).UtcTicks);
                 DatabaseDown(ex);
                 return;
             }
