@@ -5,7 +5,7 @@ namespace MiniCa.Core.Errors;
 /// <summary>
 /// Whether an exception is a failure of the issuance database itself (a PostgreSQL server stopped, failing over or
 /// out of connections; a statement it refused): ADO.NET's <see cref="DbException"/>, a timeout, or EF Core's
-/// <see cref="InvalidOperationException"/> or a store's <see cref="CaException"/> around either. Background work
+/// <see cref="InvalidOperationException"/> or a store's <see cref="CaErrorKind.StorageFailed"/> around either. Background work
 /// tries again later, and a request is told to (HTTP 503, OCSP tryLater), instead of the host stopping or a 500.
 /// </summary>
 public static class DatabaseFailure
@@ -20,7 +20,9 @@ public static class DatabaseFailure
                 return true;
             }
 
-            if (exception is not (InvalidOperationException or CaException))
+            // Only through EF Core's wrapper and a store's StorageFailed: a store's AlreadyExists around a unique
+            // violation, say, is an answer of the database, not a failure of it.
+            if (exception is not (InvalidOperationException or CaException { Kind: CaErrorKind.StorageFailed }))
             {
                 return false;
             }

@@ -25,5 +25,7 @@ public sealed class DatabaseFailureTests
         Assert.False(DatabaseFailure.IsUnavailable(new CaException(CaErrorKind.Malformed, "bad CSR")));
         // Only through the wrappers above: an argument error that happens to hold a database error is a bug, not an outage.
         Assert.False(DatabaseFailure.IsUnavailable(new ArgumentException("bad", new ServerGone())));
+        // The database's answer, in a store's own words: a serial already taken is a conflict, not an outage.
+        Assert.False(DatabaseFailure.IsUnavailable(new CaException(CaErrorKind.AlreadyExists, "The serial number is already taken.", new ServerGone())));
     }
 }
