@@ -44,6 +44,9 @@ internal static class PostgresIssuanceWriter
             audit.Actor, audit.Action, $"certificate:{certificate.SerialHex}", Details(audit));
         try
         {
+            // Prepared once per pooled connection (Npgsql keeps it across the pool's reuse): the server parses and
+            // plans these statements once instead of on every issuance.
+            await batch.PrepareAsync(cancellationToken);
             await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
             await reader.NextResultAsync(cancellationToken);
             if (await reader.ReadAsync(cancellationToken))
@@ -104,6 +107,7 @@ internal static class PostgresIssuanceWriter
         (long Certificates, long Requests) changed;
         try
         {
+            await batch.PrepareAsync(cancellationToken);
             await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
             changed = await reader.ReadAsync(cancellationToken) ? (reader.GetInt64(0), reader.GetInt64(1)) : (0, 0);
             // Read to the end: the commit's outcome.
