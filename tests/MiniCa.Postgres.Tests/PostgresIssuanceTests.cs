@@ -258,4 +258,84 @@ public sealed class PostgresIssuanceTests(PostgresCaFixture ca) : IClassFixture<
         Assert.Equal(RequestStatus.Rejected, again.Status);
         Assert.Contains(again.Problems, p => p.Contains("reported compromised", StringComparison.Ordinal));
     }
+
+    private IIssuanceLedger Ledger => ca.Services.GetRequiredService<IIssuanceLedger>();
+
+    private static RequestDraft Request(string name) => new() { Profile = "tls-server", Requester = "group-commit", Source = "test", Identifiers = ["dns:" + name] };
+
+    private static CertificateDraft Certificate(string serial, string name, string? publicKeySha256 = null) => new()
+    {
+        SerialHex = serial,
+        IssuerName = "issuing",
+        Subject = "CN=" + name,
+        Identifiers = ["dns:" + name],
+        Profile = "tls-server",
+        NotBefore = DateTimeOffset.UtcNow,
+        NotAfter = DateTimeOffset.UtcNow.AddDays(30),
+        TbsDer = RandomNumberGenerator.GetBytes(64),
+        PublicKeySha256 = publicKeySha256 ?? Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)),
+    };
+
+    private static string NewSerial() => "7" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(15));
+
+    private static AuditEntry Audit(string action) => new("group-commit", action, string.Empty, "test");
+
+    [Fact]
+    public async Task RecordSigning_ConcurrentWritesWithATakenSerialAndABlockedKey_OnlyThoseTwoFail()
+    {
+        // The writes share batches (one transaction each): the server's refusal of one (the taken serial) rolls its
+        // batch back, which then runs write by write; a blocked key is the guard's answer, and the batch commits.
+        var taken = NewSerial();
+        await Ledger.RecordSigningAsync(Request("taken.batch.example.com"), null, Certificate(taken, "taken.batch.example.com"), Audit("certificate.signing"));
+        var blockedKey = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+        await ca.Services.GetRequiredService<IRevocationLedger>().BlockKeyAsync(
+            new BlockedKey { PublicKeySha256 = blockedKey, Reason = "keyCompromise", Source = "report", BlockedAt = DateTimeOffset.UtcNow, BlockedBy = "officer-ann" },
+            new AuditEntry("officer-ann", "key.blocked", $"key:{blockedKey}", "test"));
+        var serials = Enumerable.Range(0, 60).Select(_ => NewSerial()).ToList();
+        serials.Insert(30, taken);
+
+        var writes = serials.Select((serial, i) => Task.Run(() => Ledger.RecordSigningAsync(
+            Request($"b{i}.batch.example.com"), null, Certificate(serial, $"b{i}.batch.example.com", i == 45 ? blockedKey : null), Audit("certificate.signing")))).ToList();
+        await Task.WhenAll(writes).ContinueWith(_ => { }, TaskScheduler.Default);
+
+        Assert.Equal(CaErrorKind.AlreadyExists, Assert.IsType<CaException>(writes[30].Exception!.InnerException).Kind);
+        var blocked = Assert.IsType<CaException>(writes[45].Exception!.InnerException);
+        Assert.Equal(CaErrorKind.PolicyViolation, blocked.Kind);
+        Assert.Contains("reported compromised", blocked.Message, StringComparison.Ordinal);
+        Assert.Equal(59, writes.Count(w => w.IsCompletedSuccessfully));
+        Assert.Equal(59, writes.Where(w => w.IsCompletedSuccessfully).Select(w => w.Result.CertificateId).Distinct().Count());
+        Assert.Equal("59", await ca.Server.QueryAsync(PostgresCaFixture.Database,
+            "SELECT count(*) FROM \"Certificates\" c JOIN \"Requests\" r ON r.\"Id\" = c.\"RequestId\" WHERE c.\"Subject\" LIKE 'CN=b%.batch.example.com' AND c.\"Status\" = 'Signing' AND r.\"Status\" = 'Approved' AND length(c.\"TbsDer\") = 64"));
+        // Neither refused write left a request, and no write of a batch that ran again was recorded twice.
+        Assert.Equal("0", await ca.Server.QueryAsync(PostgresCaFixture.Database,
+            "SELECT count(*) FROM \"Requests\" WHERE \"Identifiers\" IN ('dns:b30.batch.example.com', 'dns:b45.batch.example.com')"));
+        Assert.Equal("59|59", await ca.Server.QueryAsync(PostgresCaFixture.Database,
+            "SELECT count(*), count(DISTINCT \"Subject\") FROM \"AuditEvents\" WHERE \"Subject\" IN (" + string.Join(", ", serials.Where((_, i) => i is not (30 or 45)).Select(s => $"'certificate:{s}'")) + ")"));
+    }
+
+    [Fact]
+    public async Task RecordIssued_OneCertificateNotBeingSigned_FailsAloneAndChangesNothing()
+    {
+        var recorded = new List<(string Serial, long RequestId, long CertificateId)>();
+        for (var i = 0; i < 20; i++)
+        {
+            var serial = NewSerial();
+            var (requestId, certificateId) = await Ledger.RecordSigningAsync(Request($"i{i}.batch.example.com"), null, Certificate(serial, $"i{i}.batch.example.com"), Audit("certificate.signing"));
+            recorded.Add((serial, requestId, certificateId));
+        }
+
+        // The 10th names a certificate of another request: its guard must refuse it inside the shared batch.
+        var writes = recorded.Select((r, i) => Task.Run(() => Ledger.RecordIssuedAsync(r.RequestId, i == 10 ? recorded[11].CertificateId : r.CertificateId, [0x30, 0x00], Audit("certificate.issued")))).ToList();
+        await Task.WhenAll(writes).ContinueWith(_ => { }, TaskScheduler.Default);
+
+        Assert.Equal(CaErrorKind.InvalidState, Assert.IsType<CaException>(writes[10].Exception!.InnerException).Kind);
+        Assert.Equal(19, writes.Count(w => w.IsCompletedSuccessfully));
+        for (var i = 0; i < recorded.Count; i++)
+        {
+            var row = await ca.Reader.FindCertificateAsync(recorded[i].Serial);
+            Assert.Equal(i == 10 ? CertificateStatus.Signing : CertificateStatus.Issued, row!.Status);
+            Assert.Equal(i == 10 ? null : [0x30, 0x00], row.Der);
+            Assert.Equal(i == 10 ? RequestStatus.Approved : RequestStatus.Issued, (await ca.Reader.FindRequestAsync(recorded[i].RequestId))!.Status);
+        }
+    }
 }

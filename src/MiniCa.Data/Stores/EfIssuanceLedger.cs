@@ -10,8 +10,9 @@ public sealed class EfIssuanceLedger(IDbContextFactory<MiniCaDbContext> contexts
 {
     private readonly Lock _commitLock = new();
     private SqliteGroupCommit? _groupCommit;
+    private PostgresGroupCommit? _postgresCommit;
     private bool _disposed;
-    private bool _notSqlite;
+    private bool _providerKnown;
     private int _issuing;
 
     /// <inheritdoc />
@@ -24,27 +25,43 @@ public sealed class EfIssuanceLedger(IDbContextFactory<MiniCaDbContext> contexts
     /// <summary>The SQLite group commit of the issuance hot path, opened on first use; <see langword="null"/> on other providers.</summary>
     private async ValueTask<SqliteGroupCommit?> GroupCommitAsync(CancellationToken cancellationToken)
     {
-        if (Volatile.Read(ref _groupCommit) is { } open)
-        {
-            return open;
-        }
+        await OpenGroupCommitAsync(cancellationToken);
+        return Volatile.Read(ref _groupCommit);
+    }
 
-        if (_notSqlite)
+    /// <summary>The PostgreSQL group commit of the issuance hot path, opened on first use; <see langword="null"/> on other providers.</summary>
+    private async ValueTask<PostgresGroupCommit?> PostgresCommitAsync(CancellationToken cancellationToken)
+    {
+        await OpenGroupCommitAsync(cancellationToken);
+        return Volatile.Read(ref _postgresCommit);
+    }
+
+    private async ValueTask OpenGroupCommitAsync(CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _providerKnown))
         {
-            return null;
+            return;
         }
 
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        if (!db.Database.IsSqlite())
-        {
-            _notSqlite = true;
-            return null;
-        }
-
         lock (_commitLock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            return _groupCommit ??= new SqliteGroupCommit(db.Database.GetConnectionString()!, gate, () => Volatile.Read(ref _issuing));
+            if (_providerKnown)
+            {
+                return;
+            }
+
+            if (db.Database.IsSqlite())
+            {
+                _groupCommit = new SqliteGroupCommit(db.Database.GetConnectionString()!, gate, () => Volatile.Read(ref _issuing));
+            }
+            else if (db.IsPostgres)
+            {
+                _postgresCommit = new PostgresGroupCommit(contexts.CreateDbContext);
+            }
+
+            Volatile.Write(ref _providerKnown, true);
         }
     }
 
@@ -56,6 +73,8 @@ public sealed class EfIssuanceLedger(IDbContextFactory<MiniCaDbContext> contexts
             _disposed = true;
             _groupCommit?.Dispose();
             _groupCommit = null;
+            _postgresCommit?.Dispose();
+            _postgresCommit = null;
         }
     }
 
@@ -98,14 +117,13 @@ public sealed class EfIssuanceLedger(IDbContextFactory<MiniCaDbContext> contexts
             return await commit.RunAsync(batch => SqliteIssuanceWriter.RecordSigning(batch, newRequest, certificate, audit, now), cancellationToken);
         }
 
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        if (newRequest is not null && db.IsPostgres)
+        if (newRequest is not null && await PostgresCommitAsync(cancellationToken) is { } postgres)
         {
-            // No writer's turn: one guarded batch under the key's lock.
-            await db.Database.OpenConnectionAsync(cancellationToken);
-            return await PostgresIssuanceWriter.RecordSigningAsync(db.Database.GetDbConnection(), newRequest, certificate, audit, now, cancellationToken);
+            // No writer's turn: guarded statements under the key's lock, in the next batch.
+            return await postgres.RunAsync(PostgresIssuanceWriter.RecordSigning(newRequest, certificate, audit, now, cancellationToken));
         }
 
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         await using var turn = await gate.EnterAsync(cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await db.LockKeyAsync(certificate.PublicKeySha256, cancellationToken);
@@ -147,15 +165,14 @@ public sealed class EfIssuanceLedger(IDbContextFactory<MiniCaDbContext> contexts
             return;
         }
 
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        if (db.IsPostgres)
+        if (await PostgresCommitAsync(cancellationToken) is { } postgres)
         {
-            // No writer's turn: one guarded statement.
-            await db.Database.OpenConnectionAsync(cancellationToken);
-            await PostgresIssuanceWriter.RecordIssuedAsync(db.Database.GetDbConnection(), requestId, certificateId, certificateDer, audit, now, cancellationToken);
+            // No writer's turn: one guarded statement, in the next batch.
+            await postgres.RunAsync(PostgresIssuanceWriter.RecordIssued(requestId, certificateId, certificateDer, audit, now, cancellationToken));
             return;
         }
 
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         await using var turn = await gate.EnterAsync(cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         // The hot path updates in place instead of loading both rows. The WHERE clauses are the entities' guards
