@@ -95,9 +95,9 @@ internal static class IssuanceBenchmark
         var root = MiniCa.TestSupport.RepositoryPaths.Root;
         var directory = Path.Combine(Path.GetTempPath(), "minica-bench-issuance-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
-        // With PostgreSQL (issuance through EF Core, no group commit) the server's processes inherit this process's
-        // pinning: they share its cores with the CA and the bare loop.
-        await using var server = postgres ? await MiniCa.TestSupport.PostgresServer.StartAsync() : null;
+        // With PostgreSQL the server's processes inherit this process's pinning: they share its cores with the CA and
+        // the bare loop. Its commits are flushed to disk (fsync on), as SQLite's are (synchronous=FULL).
+        await using var server = postgres ? await MiniCa.TestSupport.PostgresServer.StartAsync(durable: true) : null;
         try
         {
             var database = "\"Provider\": \"Sqlite\"";

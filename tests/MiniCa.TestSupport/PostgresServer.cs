@@ -3,8 +3,8 @@ namespace MiniCa.TestSupport;
 /// <summary>
 /// A throw-away PostgreSQL server from Debian's package: its own data folder (initdb) and a Unix socket in a temp
 /// directory, no TCP listener, trust authentication, stopped and deleted on dispose. The server refuses to run as
-/// root; as root it runs as the <c>postgres</c> account the package creates. Durability is off (fsync), as nothing
-/// here outlives the test run.
+/// root; as root it runs as the <c>postgres</c> account the package creates. Durability is off (fsync) for tests, as
+/// nothing here outlives the test run, and on for benchmarks, whose commits must cost what a real server's do.
 /// </summary>
 public sealed class PostgresServer : IAsyncDisposable
 {
@@ -15,9 +15,11 @@ public sealed class PostgresServer : IAsyncDisposable
     private readonly string _bin;
     private readonly string? _runAs;
     private readonly int _port;
+    private readonly bool _durable;
 
-    private PostgresServer(TempDirectory directory, string bin, string? runAs, int port)
+    private PostgresServer(TempDirectory directory, string bin, string? runAs, int port, bool durable)
     {
+        _durable = durable;
         _directory = directory;
         _bin = bin;
         _runAs = runAs;
@@ -29,8 +31,11 @@ public sealed class PostgresServer : IAsyncDisposable
     /// <summary>Npgsql's connection string for <paramref name="database"/> (no password: the server trusts the socket).</summary>
     public string ConnectionString(string database) => $"Host={_directory.Path};Port={_port};Username={User};Database={database};Pooling=true";
 
-    /// <summary>Starts a new server; fails naming the package to install when PostgreSQL is missing.</summary>
-    public static async Task<PostgresServer> StartAsync()
+    /// <summary>
+    /// Starts a new server, <paramref name="durable"/> (fsync on: every commit is flushed to disk) or not; fails naming
+    /// the package to install when PostgreSQL is missing.
+    /// </summary>
+    public static async Task<PostgresServer> StartAsync(bool durable = false)
     {
         var bin = Directory.Exists("/usr/lib/postgresql")
             ? Directory.GetDirectories("/usr/lib/postgresql").Select(d => Path.Combine(d, "bin")).Where(d => File.Exists(Path.Combine(d, "initdb"))).Order(StringComparer.Ordinal).LastOrDefault()
@@ -42,7 +47,7 @@ public sealed class PostgresServer : IAsyncDisposable
 
         var directory = new TempDirectory("minica-pg");
         var runAs = Environment.UserName == "root" ? "postgres" : null;
-        var server = new PostgresServer(directory, bin, runAs, FreePort.Next());
+        var server = new PostgresServer(directory, bin, runAs, FreePort.Next(), durable);
         try
         {
             if (runAs is not null)
@@ -67,7 +72,7 @@ public sealed class PostgresServer : IAsyncDisposable
     /// <summary>Starts the stopped server again, on the same socket and port.</summary>
     public Task StartAgainAsync() => Check(RunServerToolAsync("pg_ctl", [
         "-D", Data, "-l", _directory.Combine("server.log"), "-w", "-t", "60",
-        "-o", $"-p {_port} -k {_directory.Path} -c listen_addresses= -c fsync=off -c max_connections=200", "start"]), "pg_ctl start");
+        "-o", $"-p {_port} -k {_directory.Path} -c listen_addresses= -c fsync={(_durable ? "on" : "off")} -c max_connections=200", "start"]), "pg_ctl start");
 
     /// <summary>Creates an empty database.</summary>
     public Task CreateDatabaseAsync(string name) =>
