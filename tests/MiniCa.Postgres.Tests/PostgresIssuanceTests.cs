@@ -2,11 +2,14 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using MiniCa.Authority.Issuance;
 using MiniCa.Authority.Revocation;
 using MiniCa.Core.Errors;
 using MiniCa.Core.Ledger;
+using MiniCa.Data;
+using MiniCa.Data.Stores;
 using MiniCa.Hosting;
 using MiniCa.TestSupport;
 using Org.BouncyCastle.X509;
@@ -337,5 +340,36 @@ public sealed class PostgresIssuanceTests(PostgresCaFixture ca) : IClassFixture<
             Assert.Equal(i == 10 ? null : [0x30, 0x00], row.Der);
             Assert.Equal(i == 10 ? RequestStatus.Approved : RequestStatus.Issued, (await ca.Reader.FindRequestAsync(recorded[i].RequestId))!.Status);
         }
+    }
+
+    [Fact]
+    public async Task GroupCommit_WritesArrivingWhileABatchWaits_GoTogetherInTheNextBatch()
+    {
+        var contexts = ca.Services.GetRequiredService<IDbContextFactory<MiniCaDbContext>>();
+        using var commit = new PostgresGroupCommit(contexts.CreateDbContext);
+        var key = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+        var lockId = System.Buffers.Binary.BinaryPrimitives.ReadInt64BigEndian(Convert.FromHexString(key[..16]));
+        // Another session holds the first write's key lock for two seconds, so its batch waits in the server.
+        var holder = ca.Server.QueryAsync(PostgresCaFixture.Database, $"BEGIN; SELECT pg_advisory_xact_lock({lockId}); SELECT pg_sleep(2); COMMIT;");
+        while (await ca.Server.QueryAsync(PostgresCaFixture.Database, $"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = {lockId & 0xFFFFFFFF}") == "0")
+        {
+            Assert.False(holder.IsCompleted, "the lock holder ended before its lock was seen");
+            await Task.Delay(50);
+        }
+
+        Task<(long RequestId, long CertificateId)> Write(string name, string? publicKeySha256 = null) =>
+            commit.RunAsync(PostgresIssuanceWriter.RecordSigning(Request(name), Certificate(NewSerial(), name, publicKeySha256), Audit("certificate.signing"), DateTimeOffset.UtcNow, CancellationToken.None));
+
+        var first = Write("first.grouped.example.com", key);
+        await Task.Delay(500);
+        Assert.False(first.IsCompleted, "the first write did not wait for its key's lock");
+        var rest = Enumerable.Range(0, 40).Select(i => Write($"g{i}.grouped.example.com")).ToList();
+        await holder;
+        var recorded = await Task.WhenAll(rest.Prepend(first));
+
+        // One batch for the first write, one for the forty that queued behind it.
+        Assert.Equal(2, commit.Batches);
+        Assert.Equal(41, recorded.Select(r => r.CertificateId).Distinct().Count());
+        Assert.Equal("41", await ca.Server.QueryAsync(PostgresCaFixture.Database, "SELECT count(*) FROM \"Certificates\" WHERE \"Subject\" LIKE 'CN=%.grouped.example.com' AND \"Status\" = 'Signing'"));
     }
 }
