@@ -11,31 +11,28 @@ namespace MiniCa.Hosting;
 /// <param name="Certificates">Subscriber certificates recorded in the copy.</param>
 /// <param name="TokenFiles">Files of the embedded token store copied (0 with a configured HSM).</param>
 /// <param name="StartsAsIs">Whether a CA started on the copied configuration file runs on the copy: its data folder,
-/// database and profiles lie under the configuration's folder, at the same relative paths.</param>
+/// SQLite database and profiles lie under the configuration's folder, at the same relative paths (a PostgreSQL
+/// dump is restored with pg_restore first).</param>
 public sealed record BackupSummary(string Directory, string Database, long Authorities, long Certificates, int TokenFiles, bool StartsAsIs);
 
 /// <summary>
 /// A consistent copy of a CA, taken while it runs: the issuance database through SQLite's online backup (a snapshot
-/// of one moment, whatever the server writes meanwhile), and with the embedded HSM its token store and PIN files,
+/// of one moment, whatever the server writes meanwhile), or on PostgreSQL through pg_dump from one snapshot
+/// (<see cref="MiniCa.Data.Postgres.PostgresDump"/>), and with the embedded HSM its token store and PIN files,
 /// together, since the token files are encrypted under the PIN. The copy is laid out as a data directory (with the
 /// configuration file beside it), so a CA starts from it wherever it is put.
 /// </summary>
 public static class CaBackup
 {
     /// <summary>Writes the backup of the CA configured by <paramref name="loaded"/> into the new folder <paramref name="target"/>.</summary>
-    /// <exception cref="CaException">The folder exists and is not empty, the database is not SQLite, or a copy failed.</exception>
+    /// <exception cref="CaException">The folder exists and is not empty, or a copy (or pg_dump) failed.</exception>
     public static async Task<BackupSummary> CreateAsync(LoadedConfiguration loaded, string target, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(loaded);
         ArgumentException.ThrowIfNullOrWhiteSpace(target);
         var options = loaded.Options;
-        if (!string.Equals(options.Database.Provider, "Sqlite", StringComparison.OrdinalIgnoreCase))
-        {
-            throw new CaException(CaErrorKind.Configuration, $"minica backup copies a SQLite CA; with {options.Database.Provider}, back the database up with its own tools (pg_dump) and {options.DataDirectory} (token store, PIN files, CA files) with the configuration and the profiles, together.");
-        }
-
-        var source = new SqliteConnectionStringBuilder(options.Database.ConnectionString).DataSource;
-        if (!File.Exists(source))
+        var source = options.Database.IsPostgres ? null : new SqliteConnectionStringBuilder(options.Database.ConnectionString).DataSource;
+        if (source is not null && !File.Exists(source))
         {
             throw new CaException(CaErrorKind.NotFound, $"The issuance database {source} does not exist; there is nothing to back up.");
         }
@@ -49,7 +46,8 @@ public static class CaBackup
         // The copy keeps the paths the configuration gives relative to its folder, so it starts as it is.
         var dataRelative = RelativeInside(loaded.BaseDirectory, options.DataDirectory);
         var policiesRelative = RelativeInside(loaded.BaseDirectory, options.PoliciesDirectory);
-        var startsAsIs = dataRelative is not null && policiesRelative is not null && RelativeInside(options.DataDirectory, source) is not null;
+        // A PostgreSQL database is restored with pg_restore, into a database the configuration then names.
+        var startsAsIs = dataRelative is not null && policiesRelative is not null && (source is null || RelativeInside(options.DataDirectory, source) is not null);
         var data = Path.Combine(target, dataRelative ?? "data");
         EmbeddedSoftHsm.CreatePrivateDirectory(target);
         EmbeddedSoftHsm.CreatePrivateDirectory(data);
@@ -68,25 +66,9 @@ public static class CaBackup
                 CopyPrivateFile(from.ConfigFile, to.ConfigFile);
             }
 
-            var database = Path.Combine(data, Path.GetFileName(source));
-            await using (var from = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = source, Pooling = false }.ToString()))
-            await using (var to = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = database, Pooling = false }.ToString()))
-            {
-                await from.OpenAsync(cancellationToken);
-                await to.OpenAsync(cancellationToken);
-                from.BackupDatabase(to);
-                // One self-contained file (no -wal or -shm beside it); a CA started on it turns the log on again.
-                await using var journal = to.CreateCommand();
-                journal.CommandText = "PRAGMA journal_mode=DELETE";
-                await journal.ExecuteNonQueryAsync(cancellationToken);
-            }
-
-            if (!OperatingSystem.IsWindows())
-            {
-                File.SetUnixFileMode(database, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            }
-
-            var (authorities, certificates) = await CheckAsync(database, cancellationToken);
+            var (database, authorities, certificates) = source is null
+                ? await DumpAsync(loaded, data, cancellationToken)
+                : await CopyAsync(source, data, cancellationToken);
             var certificateFiles = Path.Combine(options.DataDirectory, "ca");
             if (Directory.Exists(certificateFiles))
             {
@@ -106,6 +88,49 @@ public static class CaBackup
         {
             throw new CaException(CaErrorKind.StorageFailed, $"The backup into {target} failed: {ex.Message} The folder is incomplete; remove it.", ex);
         }
+        catch (CaException ex) when (source is null)
+        {
+            throw new CaException(ex.Kind, $"The backup into {target} failed: {ex.Message} The folder is incomplete; remove it.", ex);
+        }
+    }
+
+    /// <summary>The SQLite database through its online backup, as one self-contained file, integrity-checked.</summary>
+    private static async Task<(string Database, long Authorities, long Certificates)> CopyAsync(string source, string data, CancellationToken cancellationToken)
+    {
+        var database = Path.Combine(data, Path.GetFileName(source));
+        await using (var from = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = source, Pooling = false }.ToString()))
+        await using (var to = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = database, Pooling = false }.ToString()))
+        {
+            await from.OpenAsync(cancellationToken);
+            await to.OpenAsync(cancellationToken);
+            from.BackupDatabase(to);
+            // One self-contained file (no -wal or -shm beside it); a CA started on it turns the log on again.
+            await using var journal = to.CreateCommand();
+            journal.CommandText = "PRAGMA journal_mode=DELETE";
+            await journal.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(database, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        var (authorities, certificates) = await CheckAsync(database, cancellationToken);
+        return (database, authorities, certificates);
+    }
+
+    /// <summary>The PostgreSQL database through pg_dump, from one snapshot, as <c>minica.pgdump</c> (custom format).</summary>
+    private static async Task<(string Database, long Authorities, long Certificates)> DumpAsync(LoadedConfiguration loaded, string data, CancellationToken cancellationToken)
+    {
+        var options = loaded.Options;
+        var password = options.Database.PasswordSource is { } passwordSource ? PinSource.Resolve(passwordSource, loaded.BaseDirectory, "Database:PasswordSource") : null;
+        var dump = await MiniCa.Data.Postgres.PostgresDump.CreateAsync(options.Database.ConnectionString!, password, Path.Combine(data, "minica.pgdump"), cancellationToken);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(dump.File, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        return (dump.File, dump.Authorities, dump.Certificates);
     }
 
     /// <summary><paramref name="path"/> relative to <paramref name="folder"/> when it lies inside it, else <see langword="null"/>.</summary>

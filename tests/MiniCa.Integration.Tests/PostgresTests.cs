@@ -336,10 +336,62 @@ public sealed class PostgresTests(PostgresFixture postgres) : IClassFixture<Post
             }
         }
 
-        // The backup command copies SQLite CAs; on PostgreSQL it says what to do instead, and writes nothing.
+        // The backup: pg_dump from one snapshot, with the token store and its PINs. Restored into another database,
+        // the copy is the same CA: it knows the revocation and the blocked key, and signs with the copied token.
         var backup = await Minica.RunAsync(directory.Path, ["backup", "--out", "backup"]);
-        Assert.Equal(1, backup.ExitCode);
-        Assert.Contains("pg_dump", backup.StandardError, StringComparison.Ordinal);
-        Assert.False(Directory.Exists(directory.Combine("backup")));
+        Assert.True(backup.ExitCode == 0, backup.Combined);
+        var certificates = await postgres.Server.QueryAsync("cli", "SELECT count(*) FROM \"Certificates\"");
+        Assert.Contains($"(pg_dump from one snapshot holding 2 authorities, {certificates} certificates; pg_restore reads it), the embedded token store", backup.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("pg_restore --no-owner --dbname=NAME", backup.StandardOutput, StringComparison.Ordinal);
+        var copy = directory.Combine("backup");
+        var dump = Path.Combine(copy, "data", "minica.pgdump");
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(dump));
+        Assert.True(File.Exists(Path.Combine(copy, "data", "secrets", "hsm-user-pin")));
+
+        await postgres.Server.CreateDatabaseAsync("restored");
+        await postgres.Server.RestoreAsync("restored", dump);
+        Minica.WriteConfig(copy, $$"""
+            { "DataDirectory": "data", "PublicBaseUrl": "http://ca.example.test/",
+              "Database": { "Provider": "Postgres", "ConnectionString": "{{postgres.Server.ConnectionString("restored")}}" } }
+            """);
+        Assert.Equal("Revoked", await postgres.Server.QueryAsync("restored", $"SELECT \"Status\" FROM \"Certificates\" WHERE \"SerialHex\" = '{serials["pg-1"]}'"));
+        var fromCopy = await Minica.RunAsync(copy, ["issue", "--csr", directory.Combine("pg-3.csr"), "--profile", "tls-server", "--out", "copy.pem"]);
+        Assert.True(fromCopy.ExitCode == 0, fromCopy.Combined);
+        var copyVerified = await ProcessRunner.RunAsync(openssl, ["verify", "-x509_strict", "-CAfile", directory.Combine("data", "ca", "root.pem"), "-untrusted", directory.Combine("data", "ca", "issuing.pem"), Path.Combine(copy, "copy.pem")]);
+        Assert.True(copyVerified.ExitCode == 0, copyVerified.Combined);
+        var blockedInCopy = await Minica.RunAsync(copy, ["issue", "--csr", directory.Combine("pg-1.csr"), "--profile", "tls-server"]);
+        Assert.Equal(1, blockedInCopy.ExitCode);
+        Assert.Contains("reported compromised", blockedInCopy.StandardError, StringComparison.Ordinal);
+        Assert.Equal("1", await postgres.Server.QueryAsync("cli", "SELECT count(*) FROM \"Certificates\" WHERE \"Subject\" = 'CN=pg-3.example.internal'"));
+    }
+
+    [Fact]
+    public async Task Backup_PgDumpMissingOrServerDown_SaysWhatToDo()
+    {
+        await postgres.Server.CreateDatabaseAsync("nodump");
+        using var directory = new TempDirectory("minica-pg-nodump");
+        Minica.WriteConfig(directory.Path, $$"""
+            { "DataDirectory": "data",
+              "Database": { "Provider": "Postgres", "ConnectionString": "{{postgres.Server.ConnectionString("nodump")}}" } }
+            """);
+        var init = await Minica.RunAsync(directory.Path, ["init"]);
+        Assert.True(init.ExitCode == 0, init.Combined);
+
+        // Without PostgreSQL's client tools on the PATH.
+        var missing = await Minica.RunAsync(directory.Path, ["backup", "--out", "b1"], new Dictionary<string, string?> { ["PATH"] = "/nonexistent" });
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("pg_dump was not found: install PostgreSQL's client tools", missing.StandardError, StringComparison.Ordinal);
+        Assert.Contains("The folder is incomplete; remove it.", missing.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", missing.Combined, StringComparison.Ordinal);
+
+        // A database that does not exist: the server's own words, no stack trace.
+        Minica.WriteConfig(directory.Path, $$"""
+            { "DataDirectory": "data",
+              "Database": { "Provider": "Postgres", "ConnectionString": "{{postgres.Server.ConnectionString("no-such-database")}}" } }
+            """);
+        var down = await Minica.RunAsync(directory.Path, ["backup", "--out", "b2"]);
+        Assert.Equal(1, down.ExitCode);
+        Assert.Contains("no-such-database", down.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", down.Combined, StringComparison.Ordinal);
     }
 }

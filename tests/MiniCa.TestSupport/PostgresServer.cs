@@ -78,6 +78,10 @@ public sealed class PostgresServer : IAsyncDisposable
     public Task CreateDatabaseAsync(string name) =>
         Check(ProcessRunner.RunAsync(Path.Combine(_bin, "psql"), ["-h", _directory.Path, "-p", _port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-U", User, "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-c", $"CREATE DATABASE \"{name}\""]), "CREATE DATABASE");
 
+    /// <summary>Restores a dump (custom format) into <paramref name="database"/> with pg_restore, as this server's superuser.</summary>
+    public Task RestoreAsync(string database, string dump) =>
+        Check(ProcessRunner.RunAsync(Path.Combine(_bin, "pg_restore"), ["--no-owner", "--exit-on-error", "-h", _directory.Path, "-p", _port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-U", User, "-d", database, dump]), "pg_restore");
+
     /// <summary>Runs a query with psql and returns its unaligned, tuples-only output.</summary>
     public async Task<string> QueryAsync(string database, string sql)
     {

@@ -25,12 +25,25 @@ internal sealed class BackupCommand : AsyncCommand<BackupCommand.Settings>
     {
         var loaded = MiniCaConfiguration.Load(CliContext.RawArguments);
         var backup = await CaBackup.CreateAsync(loaded, settings.Out!, cancellationToken);
+        var postgres = loaded.Options.Database.IsPostgres;
         Console.WriteLine(
-            $"Backup written to {backup.Directory}: database {backup.Database} ({backup.Authorities} authorities, {backup.Certificates} certificates; integrity ok)" +
+            $"Backup written to {backup.Directory}: " +
+            (postgres
+                ? $"database dump {backup.Database} (pg_dump from one snapshot holding {backup.Authorities} authorities, {backup.Certificates} certificates; pg_restore reads it)"
+                : $"database {backup.Database} ({backup.Authorities} authorities, {backup.Certificates} certificates; integrity ok)") +
             (backup.TokenFiles > 0 ? $", the embedded token store ({backup.TokenFiles} files) and its PINs." : "; the keys are in the configured HSM: back them up with its own tools."));
         if (backup.TokenFiles > 0)
         {
             Console.WriteLine("It holds the token and the PINs that open it: keep it as secret as the HSM.");
+        }
+
+        if (postgres)
+        {
+            var restore = $"To restore, create an empty database, run pg_restore --no-owner --dbname=NAME {backup.Database}, and ";
+            Console.WriteLine(backup.StartsAsIs
+                ? restore + $"start the CA on {(loaded.ConfigFile is null ? $"the built-in defaults in {backup.Directory}" : Path.Combine(backup.Directory, Path.GetFileName(loaded.ConfigFile)))} with Database:ConnectionString naming that database, wherever the folder is put."
+                : restore + $"put the backup's copies at the paths the configuration names ({loaded.Options.DataDirectory}, {loaded.Options.PoliciesDirectory}), with Database:ConnectionString naming that database.");
+            return 0;
         }
 
         Console.WriteLine(backup.StartsAsIs

@@ -1,0 +1,157 @@
+using System.ComponentModel;
+using System.Data;
+using System.Diagnostics;
+using Microsoft.EntityFrameworkCore;
+using MiniCa.Core.Errors;
+using Npgsql;
+
+namespace MiniCa.Data.Postgres;
+
+/// <summary>What <see cref="PostgresDump.CreateAsync"/> wrote: the dump and what it records, counted in its snapshot.</summary>
+public sealed record PostgresDumpSummary(string File, long Authorities, long Certificates);
+
+/// <summary>
+/// A backup of the issuance database on PostgreSQL: <c>pg_dump</c> (custom format) from a snapshot this process
+/// exports, so the counts it reports are the dump's own, and under the key ceremony's database lock, so that no
+/// process sharing the database and the HSM makes keys meanwhile. The dump is then read back with
+/// <c>pg_restore --list</c>. PostgreSQL's own tools, not a copy by hand: <c>pg_restore</c> restores it anywhere.
+/// </summary>
+public static class PostgresDump
+{
+    /// <summary>Dumps the database of <paramref name="connectionString"/> into <paramref name="file"/>.</summary>
+    /// <param name="connectionString">Npgsql's connection string, without a password.</param>
+    /// <param name="password">The password, from its configured source, or <see langword="null"/>.</param>
+    /// <param name="file">The dump to write (it must not exist).</param>
+    /// <param name="cancellationToken">Cancels the dump.</param>
+    /// <exception cref="CaException">pg_dump is missing, the database does not answer, or the dump failed.</exception>
+    public static async Task<PostgresDumpSummary> CreateAsync(string connectionString, string? password, string file, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(file);
+        var builder = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false, ApplicationName = "minica-backup" };
+        if (password is not null)
+        {
+            builder.Password = password;
+        }
+
+        var options = new DbContextOptionsBuilder<MiniCaDbContext>();
+        PostgresDatabase.Use(options, builder.ConnectionString);
+        await using var db = new MiniCaDbContext(options.Options);
+        try
+        {
+            await using var ceremony = await PostgresDatabase.HoldCeremonyLockAsync(db, TimeSpan.FromMinutes(10), () => { }, cancellationToken)
+                ?? throw new CaException(CaErrorKind.InvalidState, "Another process sharing the database has held the key ceremony for 10 minutes; back up when it has finished.");
+            var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+            await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
+            string snapshot;
+            await using (var export = new NpgsqlCommand("SELECT pg_export_snapshot()", connection, transaction))
+            {
+                snapshot = (string)(await export.ExecuteScalarAsync(cancellationToken))!;
+            }
+
+            long authorities, certificates;
+            await using (var count = new NpgsqlCommand("SELECT (SELECT count(*) FROM \"Authorities\"), (SELECT count(*) FROM \"Certificates\")", connection, transaction))
+            await using (var reader = await count.ExecuteReaderAsync(cancellationToken))
+            {
+                await reader.ReadAsync(cancellationToken);
+                (authorities, certificates) = (reader.GetInt64(0), reader.GetInt64(1));
+            }
+
+            // The snapshot stays valid while this transaction is open: pg_dump reads exactly what was counted.
+            await RunAsync("pg_dump", ["--format=custom", "--no-password", $"--snapshot={snapshot}", $"--file={file}", .. Target(builder)], Environment(builder), cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+
+            var list = await RunAsync("pg_restore", ["--list", file], [], cancellationToken);
+            if (!list.Contains("TABLE DATA public Certificates", StringComparison.Ordinal))
+            {
+                throw new CaException(CaErrorKind.StorageFailed, $"pg_restore --list {file} does not list the Certificates table's data; the dump is not usable.");
+            }
+
+            return new PostgresDumpSummary(file, authorities, certificates);
+        }
+        catch (NpgsqlException ex)
+        {
+            throw new CaException(CaErrorKind.StorageFailed, $"The issuance database did not answer the backup ({ex.Message}).", ex);
+        }
+    }
+
+    /// <summary>libpq's options for the server and database that Npgsql's connection string names.</summary>
+    private static IEnumerable<string> Target(NpgsqlConnectionStringBuilder builder)
+    {
+        if (builder.Host is { Length: > 0 } host)
+        {
+            yield return $"--host={host}";
+        }
+
+        yield return $"--port={builder.Port}";
+        if (builder.Username is { Length: > 0 } user)
+        {
+            yield return $"--username={user}";
+        }
+
+        if (builder.Database is { Length: > 0 } database)
+        {
+            yield return $"--dbname={database}";
+        }
+    }
+
+    /// <summary>The password and TLS settings, as libpq's environment variables (never on a command line).</summary>
+    private static Dictionary<string, string> Environment(NpgsqlConnectionStringBuilder builder)
+    {
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal) { ["PGAPPNAME"] = "minica-backup" };
+        if (!string.IsNullOrEmpty(builder.Password))
+        {
+            environment["PGPASSWORD"] = builder.Password;
+        }
+
+        environment["PGSSLMODE"] = builder.SslMode switch
+        {
+            SslMode.Disable => "disable",
+            SslMode.Allow => "allow",
+            SslMode.Require => "require",
+            SslMode.VerifyCA => "verify-ca",
+            SslMode.VerifyFull => "verify-full",
+            _ => "prefer",
+        };
+        if (!string.IsNullOrEmpty(builder.RootCertificate))
+        {
+            environment["PGSSLROOTCERT"] = builder.RootCertificate;
+        }
+
+        return environment;
+    }
+
+    /// <summary>Runs one of PostgreSQL's client tools; returns its output, or throws with its error output.</summary>
+    private static async Task<string> RunAsync(string tool, IEnumerable<string> arguments, Dictionary<string, string> environment, CancellationToken cancellationToken)
+    {
+        var start = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
+        Process process;
+        try
+        {
+            process = Process.Start(start)!;
+        }
+        catch (Win32Exception ex)
+        {
+            throw new CaException(CaErrorKind.Configuration, $"{tool} was not found: install PostgreSQL's client tools, of the server's major version or newer (Debian: apt-get install postgresql-client).", ex);
+        }
+
+        using (process)
+        {
+            var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
+            var error = process.StandardError.ReadToEndAsync(cancellationToken);
+            await process.WaitForExitAsync(cancellationToken);
+            return process.ExitCode == 0
+                ? await output
+                : throw new CaException(CaErrorKind.StorageFailed, $"{tool} failed (exit code {process.ExitCode}): {(await error).Trim()}");
+        }
+    }
+}
