@@ -36,10 +36,12 @@ public sealed class EfIssuanceLedger(IDbContextFactory<MiniCaDbContext> contexts
         return Volatile.Read(ref _postgresCommit);
     }
 
+    /// <summary>Opens the provider's group commit once (none on a provider without one); refused once disposed.</summary>
     private async ValueTask OpenGroupCommitAsync(CancellationToken cancellationToken)
     {
         if (Volatile.Read(ref _providerKnown))
         {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
             return;
         }
 
