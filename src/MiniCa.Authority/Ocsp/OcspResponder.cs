@@ -124,7 +124,17 @@ public sealed class OcspResponder : IDisposable
 
     private async ValueTask<OcspAnswer> RespondSlowlyAsync(byte[] request, byte[]? requestKey, CancellationToken cancellationToken)
     {
-        await PollRevocationsAsync(cancellationToken);
+        if (Volatile.Read(ref _databaseDown) == 1)
+        {
+            // While the database is down no revocation can be recorded, so no request waits for the poll that looks
+            // whether it is back: over a network an unanswered connection takes Npgsql's connect timeout (15 s).
+            PollInBackground();
+        }
+        else
+        {
+            await PollRevocationsAsync(cancellationToken);
+        }
+
         if (requestKey is not null && _byRequest.TryGetValue(requestKey, out var hit)
             && hit.Epoch == Interlocked.Read(ref _revocationEpoch) && IsFresh(hit.Answer))
         {
@@ -404,6 +414,29 @@ public sealed class OcspResponder : IDisposable
         {
             _pollLock.Release();
         }
+    }
+
+    /// <summary>Starts a due poll without waiting for it; its failure is logged, never thrown at a request.</summary>
+    private void PollInBackground()
+    {
+        if (_time.GetUtcNow().UtcTicks < Interlocked.Read(ref _nextPollTicks))
+        {
+            return;
+        }
+
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await PollRevocationsAsync(CancellationToken.None);
+            }
+#pragma warning disable CA1031 // Nobody awaits this poll: whatever it meets is logged, and the next one tries again.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                _logger.LogWarning(ex, "OCSP: the revocation poll failed");
+            }
+        });
     }
 
     /// <summary>Logs the database's outage once, not at every request or poll while it lasts.</summary>
