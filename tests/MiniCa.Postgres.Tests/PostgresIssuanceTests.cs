@@ -342,34 +342,62 @@ public sealed class PostgresIssuanceTests(PostgresCaFixture ca) : IClassFixture<
         }
     }
 
+    private static Task<(long RequestId, long CertificateId)> WriteAsync(PostgresGroupCommit commit, string name, string? publicKeySha256 = null) =>
+        commit.RunAsync(PostgresIssuanceWriter.RecordSigning(Request(name), Certificate(NewSerial(), name, publicKeySha256), Audit("certificate.signing"), DateTimeOffset.UtcNow, CancellationToken.None));
+
+    /// <summary>Runs <paramref name="sql"/> in a psql session's transaction, then sleeps there 2 s; returns once it sleeps.</summary>
+    private async Task<Task<string>> HoldAsync(string sql, string tag)
+    {
+        var holder = ca.Server.QueryAsync(PostgresCaFixture.Database, $"BEGIN; {sql}; SELECT pg_sleep(2) /* {tag} */; COMMIT;");
+        while (await ca.Server.QueryAsync(PostgresCaFixture.Database, $"SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%pg_sleep(2) /* {tag} */%' AND pid <> pg_backend_pid()") == "0")
+        {
+            Assert.False(holder.IsCompleted, "the holding session ended before it was seen holding");
+            await Task.Delay(50);
+        }
+
+        return holder;
+    }
+
     [Fact]
     public async Task GroupCommit_WritesArrivingWhileABatchWaits_GoTogetherInTheNextBatch()
     {
         var contexts = ca.Services.GetRequiredService<IDbContextFactory<MiniCaDbContext>>();
         using var commit = new PostgresGroupCommit(contexts.CreateDbContext);
+        var (requestId, certificateId) = await WriteAsync(commit, "first.grouped.example.com");
+        var batches = commit.Batches;
+        // Another session holds the request's row, so the batch recording its certificate waits in the server.
+        var holder = await HoldAsync($"SELECT 1 FROM \"Requests\" WHERE \"Id\" = {requestId} FOR UPDATE", "grouped");
+        var issued = commit.RunAsync(PostgresIssuanceWriter.RecordIssued(requestId, certificateId, [0x30, 0x00], Audit("certificate.issued"), DateTimeOffset.UtcNow, CancellationToken.None));
+        await Task.Delay(500);
+        Assert.False(issued.IsCompleted, "the write did not wait for the request's row");
+        var rest = Enumerable.Range(0, 40).Select(i => WriteAsync(commit, $"g{i}.grouped.example.com")).ToList();
+        await holder;
+        Assert.True(await issued);
+        var recorded = await Task.WhenAll(rest);
+
+        // One batch for the waiting write, one for the forty that queued behind it.
+        Assert.Equal(batches + 2, commit.Batches);
+        Assert.Equal(40, recorded.Select(r => r.CertificateId).Distinct().Count());
+        Assert.Equal("40", await ca.Server.QueryAsync(PostgresCaFixture.Database, "SELECT count(*) FROM \"Certificates\" WHERE \"Subject\" LIKE 'CN=g%.grouped.example.com' AND \"Status\" = 'Signing'"));
+    }
+
+    [Fact]
+    public async Task GroupCommit_AKeysLockHeldElsewhere_HoldsUpOnlyThatKeysWrite()
+    {
+        var contexts = ca.Services.GetRequiredService<IDbContextFactory<MiniCaDbContext>>();
+        using var commit = new PostgresGroupCommit(contexts.CreateDbContext);
         var key = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
         var lockId = System.Buffers.Binary.BinaryPrimitives.ReadInt64BigEndian(Convert.FromHexString(key[..16]));
-        // Another session holds the first write's key lock for two seconds, so its batch waits in the server.
-        var holder = ca.Server.QueryAsync(PostgresCaFixture.Database, $"BEGIN; SELECT pg_advisory_xact_lock({lockId}); SELECT pg_sleep(2); COMMIT;");
-        while (await ca.Server.QueryAsync(PostgresCaFixture.Database, $"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = {lockId & 0xFFFFFFFF}") == "0")
-        {
-            Assert.False(holder.IsCompleted, "the lock holder ended before its lock was seen");
-            await Task.Delay(50);
-        }
+        // As a revocation or a block of that key in another process would.
+        var holder = await HoldAsync($"SELECT pg_advisory_xact_lock({lockId})", "key-lock");
 
-        Task<(long RequestId, long CertificateId)> Write(string name, string? publicKeySha256 = null) =>
-            commit.RunAsync(PostgresIssuanceWriter.RecordSigning(Request(name), Certificate(NewSerial(), name, publicKeySha256), Audit("certificate.signing"), DateTimeOffset.UtcNow, CancellationToken.None));
-
-        var first = Write("first.grouped.example.com", key);
-        await Task.Delay(500);
-        Assert.False(first.IsCompleted, "the first write did not wait for its key's lock");
-        var rest = Enumerable.Range(0, 40).Select(i => Write($"g{i}.grouped.example.com")).ToList();
+        var locked = WriteAsync(commit, "locked.held.example.com", key);
+        var others = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => WriteAsync(commit, $"o{i}.held.example.com")));
+        Assert.Equal(20, others.Select(r => r.CertificateId).Distinct().Count());
+        Assert.False(holder.IsCompleted, "the other keys' writes took as long as the lock was held");
+        Assert.False(locked.IsCompleted, "the write went on without its key's lock");
         await holder;
-        var recorded = await Task.WhenAll(rest.Prepend(first));
-
-        // One batch for the first write, one for the forty that queued behind it.
-        Assert.Equal(2, commit.Batches);
-        Assert.Equal(41, recorded.Select(r => r.CertificateId).Distinct().Count());
-        Assert.Equal("41", await ca.Server.QueryAsync(PostgresCaFixture.Database, "SELECT count(*) FROM \"Certificates\" WHERE \"Subject\" LIKE 'CN=%.grouped.example.com' AND \"Status\" = 'Signing'"));
+        var (_, lockedId) = await locked;
+        Assert.Equal("1", await ca.Server.QueryAsync(PostgresCaFixture.Database, $"SELECT count(*) FROM \"Certificates\" WHERE \"Id\" = {lockedId} AND \"PublicKeySha256\" = '{key}'"));
     }
 }

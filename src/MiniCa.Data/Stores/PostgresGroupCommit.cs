@@ -15,9 +15,10 @@ namespace MiniCa.Data.Stores;
 /// transaction, so that only that write is refused. A write's own guard that finds nothing to change (a blocked
 /// key, a certificate no longer being signed) is an answer, not a failure: the others commit.
 /// <para>
-/// Key locks are taken in ascending order within a batch, so that two processes' batches cannot deadlock on them.
-/// Each batch takes a pooled connection of its own, so an outage fails the writes waiting, and the next batch after
-/// it connects again.
+/// A write that needs a lock another session holds (a key's, while that key is revoked or blocked) does not hold up
+/// its batch: it only tries the lock there, changes nothing without it, and then runs alone on a connection of its
+/// own, waiting for the lock. Each batch takes a pooled connection of its own, so an outage fails the writes
+/// waiting, and the next batch after it connects again.
 /// </para>
 /// </summary>
 internal sealed class PostgresGroupCommit : IDisposable
@@ -106,17 +107,15 @@ internal sealed class PostgresGroupCommit : IDisposable
 
     private void Commit(List<Write> batch)
     {
-        // Stable: writes of the same order keep their arrival order.
-        var ordered = batch.OrderBy(w => w.LockOrder).ToList();
         try
         {
-            Send(ordered);
+            Send(batch);
         }
-        catch (DbException ex) when (ex.SqlState is not null && ordered.Count > 1)
+        catch (DbException ex) when (ex.SqlState is not null && batch.Count > 1)
         {
             // The server refused a statement, and the transaction rolled back: nothing of the batch was recorded.
             // Each write runs again alone, so that only the one refused fails.
-            foreach (var write in ordered)
+            foreach (var write in batch)
             {
                 Commit([write]);
             }
@@ -127,7 +126,7 @@ internal sealed class PostgresGroupCommit : IDisposable
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            foreach (var write in ordered)
+            foreach (var write in batch)
             {
                 write.Fail(ex is DbException db ? write.Refused(db) : new CaException(CaErrorKind.StorageFailed, $"The issuance database could not record the write ({ex.Message}); nothing of it was recorded.", ex));
             }
@@ -135,9 +134,17 @@ internal sealed class PostgresGroupCommit : IDisposable
             return;
         }
 
-        foreach (var write in ordered)
+        foreach (var write in batch)
         {
-            write.Complete();
+            if (write.RunAloneAndWait())
+            {
+                // Beside the writer, so that the next batches go on while it waits for its lock.
+                _ = Task.Run(() => Commit([write]));
+            }
+            else
+            {
+                write.Complete();
+            }
         }
     }
 
@@ -217,9 +224,6 @@ internal sealed class PostgresGroupCommit : IDisposable
     /// <summary>One write: its statements, how it reads their answers, and its outcome.</summary>
     internal abstract class Write
     {
-        /// <summary>Where the write goes in its batch: the key lock it takes (ascending), or last when it takes none.</summary>
-        public abstract long LockOrder { get; }
-
         public abstract bool IsCancelled { get; }
 
         /// <summary>Adds the write's statements, each of which answers with rows.</summary>
@@ -227,6 +231,12 @@ internal sealed class PostgresGroupCommit : IDisposable
 
         /// <summary>Reads the answer of the write's <paramref name="statement"/>-th statement.</summary>
         public abstract void Read(int statement, DbDataReader reader);
+
+        /// <summary>
+        /// After its batch: whether the write changed nothing for want of a lock another session held, and must run
+        /// again alone, waiting for it (it then waits when it runs).
+        /// </summary>
+        public virtual bool RunAloneAndWait() => false;
 
         /// <summary>The caller's error when the database refused the write.</summary>
         public abstract Exception Refused(DbException exception);

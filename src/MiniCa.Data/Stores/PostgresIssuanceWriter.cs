@@ -35,20 +35,28 @@ internal static class PostgresIssuanceWriter
     private sealed class SigningWrite(RequestDraft request, CertificateDraft certificate, AuditEntry audit, DateTimeOffset at, CancellationToken cancellationToken)
         : PostgresGroupCommit.Write<(long RequestId, long CertificateId)>(cancellationToken)
     {
+        private readonly long _lockId = MiniCaDbContext.KeyLockId(certificate.PublicKeySha256);
+        private bool _waitForLock;
+        private bool _locked;
         private BlockedKey? _blocked;
         private (long RequestId, long CertificateId)? _recorded;
-
-        public override long LockOrder { get; } = MiniCaDbContext.KeyLockId(certificate.PublicKeySha256);
 
         public override void Add(DbBatch batch)
         {
             var names = RequestNameEntity.For(request.Identifiers);
-            Statement(batch, "SELECT pg_advisory_xact_lock($1)", LockOrder);
+            // In a shared batch the key's lock is only tried: a lock held by another session (a revocation or a block
+            // of this key) must not hold up the other writes. The statements after it read the outcome from a
+            // transaction-local setting, so that without the lock nothing is inserted, and the write then runs
+            // alone, waiting for the lock. Each statement reads a snapshot taken after the lock was taken.
+            Statement(batch, _waitForLock
+                ? "SELECT set_config('minica.key_locked', 'true', true) FROM (SELECT pg_advisory_xact_lock($1)) AS l"
+                : "SELECT set_config('minica.key_locked', pg_try_advisory_xact_lock($1)::text, true)", _lockId);
             Statement(batch, "SELECT \"Source\", \"Reason\", \"BlockedAt\", \"BlockedBy\" FROM \"BlockedKeys\" WHERE \"PublicKeySha256\" = $1", certificate.PublicKeySha256);
-            // One statement for the four inserts; it inserts nothing when the key is blocked (the look-up above says why).
+            // One statement for the four inserts; it inserts nothing without the key's lock, or when the key is blocked
+            // (the look-up above says why).
             Statement(batch,
                 "WITH r AS (INSERT INTO \"Requests\" (\"Profile\", \"Requester\", \"Source\", \"Status\", \"CsrDer\", \"Subject\", \"Identifiers\", \"KeyDescription\", \"Problems\", \"RequiredApprovals\", \"CreatedAt\", \"UpdatedAt\") " +
-                "SELECT $1, $2, $3, 'Approved', $4::bytea, $5, $6, $7, '', $8, $9, $9 WHERE NOT EXISTS (SELECT 1 FROM \"BlockedKeys\" WHERE \"PublicKeySha256\" = $14) RETURNING \"Id\"), " +
+                "SELECT $1, $2, $3, 'Approved', $4::bytea, $5, $6, $7, '', $8, $9, $9 WHERE current_setting('minica.key_locked') = 'true' AND NOT EXISTS (SELECT 1 FROM \"BlockedKeys\" WHERE \"PublicKeySha256\" = $14) RETURNING \"Id\"), " +
                 "n AS (INSERT INTO \"RequestNames\" (\"RequestId\", \"Name\", \"ReversedName\") SELECT r.\"Id\", x.name, x.reversed FROM r, unnest($10::text[], $11::text[]) AS x(name, reversed)), " +
                 "c AS (INSERT INTO \"Certificates\" (\"SerialHex\", \"IssuerName\", \"Subject\", \"Identifiers\", \"Profile\", \"Status\", \"NotBefore\", \"NotAfter\", \"TbsDer\", \"PublicKeySha256\", \"RequestId\", \"CreatedAt\") " +
                 "SELECT $12, $13, $15, $16, $1, 'Signing', $17, $18, $19, $14, r.\"Id\", $9 FROM r RETURNING \"Id\", \"RequestId\"), " +
@@ -66,6 +74,9 @@ internal static class PostgresIssuanceWriter
         {
             switch (statement)
             {
+                case 0:
+                    _locked = reader.Read() && reader.GetString(0) == "true";
+                    break;
                 case 1:
                     _blocked = reader.Read()
                         ? new BlockedKey
@@ -84,6 +95,13 @@ internal static class PostgresIssuanceWriter
             }
         }
 
+        public override bool RunAloneAndWait()
+        {
+            // A blocked key is refused whether or not its lock was free: the block is committed.
+            _waitForLock = !_locked && _blocked is null;
+            return _waitForLock;
+        }
+
         protected override (long RequestId, long CertificateId) Result() =>
             _blocked is { } key ? throw new CaException(CaErrorKind.PolicyViolation, key.Problem)
             : _recorded ?? throw new CaException(CaErrorKind.StorageFailed, "The issuance database recorded no certificate before signing.");
@@ -98,9 +116,6 @@ internal static class PostgresIssuanceWriter
         : PostgresGroupCommit.Write<bool>(cancellationToken)
     {
         private (long Certificates, long Requests) _changed;
-
-        // Takes no key lock: after every write that does.
-        public override long LockOrder => long.MaxValue;
 
         public override void Add(DbBatch batch)
         {
