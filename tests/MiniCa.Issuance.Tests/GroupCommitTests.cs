@@ -1,7 +1,8 @@
-using System.Security.Cryptography;
 using Microsoft.Extensions.DependencyInjection;
 using MiniCa.Core.Errors;
 using MiniCa.Core.Ledger;
+using MiniCa.Tests.Shared;
+using static MiniCa.Tests.Shared.LedgerWrites;
 
 namespace MiniCa.Issuance.Tests;
 
@@ -13,25 +14,6 @@ namespace MiniCa.Issuance.Tests;
 public sealed class GroupCommitTests(IssuanceFixture ca)
 {
     private IIssuanceLedger Ledger => ca.Services.GetRequiredService<IIssuanceLedger>();
-
-    private static RequestDraft Request(string name) => new() { Profile = "tls-server", Requester = "group-commit", Source = "test", Identifiers = ["dns:" + name] };
-
-    private static CertificateDraft Certificate(string serial, string name) => new()
-    {
-        SerialHex = serial,
-        IssuerName = "issuing",
-        Subject = "CN=" + name,
-        Identifiers = ["dns:" + name],
-        Profile = "tls-server",
-        NotBefore = DateTimeOffset.UtcNow,
-        NotAfter = DateTimeOffset.UtcNow.AddDays(30),
-        TbsDer = RandomNumberGenerator.GetBytes(64),
-        PublicKeySha256 = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)),
-    };
-
-    private static string NewSerial() => "7" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(15));
-
-    private static AuditEntry Audit(string action) => new("group-commit", action, string.Empty, "test");
 
     [Fact]
     public async Task RecordSigning_ConcurrentWritesWithOneTakenSerial_OnlyThatOneFails()
@@ -64,28 +46,6 @@ public sealed class GroupCommitTests(IssuanceFixture ca)
     }
 
     [Fact]
-    public async Task RecordIssued_OneCertificateNotBeingSigned_FailsAloneAndChangesNothing()
-    {
-        var recorded = new List<(string Serial, long RequestId, long CertificateId)>();
-        for (var i = 0; i < 20; i++)
-        {
-            var serial = NewSerial();
-            var (requestId, certificateId) = await Ledger.RecordSigningAsync(Request($"i{i}.example.com"), null, Certificate(serial, $"i{i}.example.com"), Audit("certificate.signing"));
-            recorded.Add((serial, requestId, certificateId));
-        }
-
-        // The 10th names a certificate of another request: its guard must refuse it inside the shared batch.
-        var writes = recorded.Select((r, i) => Task.Run(() => Ledger.RecordIssuedAsync(r.RequestId, i == 10 ? recorded[11].CertificateId : r.CertificateId, [0x30, 0x00], Audit("certificate.issued")))).ToList();
-        await Task.WhenAll(writes).ContinueWith(_ => { }, TaskScheduler.Default);
-
-        var error = Assert.IsType<CaException>(writes[10].Exception!.InnerException);
-        Assert.Equal(CaErrorKind.InvalidState, error.Kind);
-        for (var i = 0; i < recorded.Count; i++)
-        {
-            var row = await ca.Reader.FindCertificateAsync(recorded[i].Serial);
-            Assert.Equal(i == 10 ? CertificateStatus.Signing : CertificateStatus.Issued, row!.Status);
-            Assert.Equal(i == 10 ? null : [0x30, 0x00], row.Der);
-            Assert.Equal(i == 10 ? RequestStatus.Approved : RequestStatus.Issued, (await ca.Reader.FindRequestAsync(recorded[i].RequestId))!.Status);
-        }
-    }
+    public Task RecordIssued_OneCertificateNotBeingSigned_FailsAloneAndChangesNothing() =>
+        LedgerWrites.RecordIssued_OneCertificateNotBeingSigned_FailsAloneAndChangesNothing(Ledger, ca.Reader, "i");
 }

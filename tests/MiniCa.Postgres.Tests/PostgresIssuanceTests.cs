@@ -11,6 +11,8 @@ using MiniCa.Core.Ledger;
 using MiniCa.Data;
 using MiniCa.Data.Stores;
 using MiniCa.Hosting;
+using MiniCa.Tests.Shared;
+using static MiniCa.Tests.Shared.LedgerWrites;
 using MiniCa.TestSupport;
 using Org.BouncyCastle.X509;
 
@@ -264,25 +266,6 @@ public sealed class PostgresIssuanceTests(PostgresCaFixture ca) : IClassFixture<
 
     private IIssuanceLedger Ledger => ca.Services.GetRequiredService<IIssuanceLedger>();
 
-    private static RequestDraft Request(string name) => new() { Profile = "tls-server", Requester = "group-commit", Source = "test", Identifiers = ["dns:" + name] };
-
-    private static CertificateDraft Certificate(string serial, string name, string? publicKeySha256 = null) => new()
-    {
-        SerialHex = serial,
-        IssuerName = "issuing",
-        Subject = "CN=" + name,
-        Identifiers = ["dns:" + name],
-        Profile = "tls-server",
-        NotBefore = DateTimeOffset.UtcNow,
-        NotAfter = DateTimeOffset.UtcNow.AddDays(30),
-        TbsDer = RandomNumberGenerator.GetBytes(64),
-        PublicKeySha256 = publicKeySha256 ?? Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)),
-    };
-
-    private static string NewSerial() => "7" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(15));
-
-    private static AuditEntry Audit(string action) => new("group-commit", action, string.Empty, "test");
-
     [Fact]
     public async Task RecordSigning_ConcurrentWritesWithATakenSerialAndABlockedKey_OnlyThoseTwoFail()
     {
@@ -317,30 +300,8 @@ public sealed class PostgresIssuanceTests(PostgresCaFixture ca) : IClassFixture<
     }
 
     [Fact]
-    public async Task RecordIssued_OneCertificateNotBeingSigned_FailsAloneAndChangesNothing()
-    {
-        var recorded = new List<(string Serial, long RequestId, long CertificateId)>();
-        for (var i = 0; i < 20; i++)
-        {
-            var serial = NewSerial();
-            var (requestId, certificateId) = await Ledger.RecordSigningAsync(Request($"i{i}.batch.example.com"), null, Certificate(serial, $"i{i}.batch.example.com"), Audit("certificate.signing"));
-            recorded.Add((serial, requestId, certificateId));
-        }
-
-        // The 10th names a certificate of another request: its guard must refuse it inside the shared batch.
-        var writes = recorded.Select((r, i) => Task.Run(() => Ledger.RecordIssuedAsync(r.RequestId, i == 10 ? recorded[11].CertificateId : r.CertificateId, [0x30, 0x00], Audit("certificate.issued")))).ToList();
-        await Task.WhenAll(writes).ContinueWith(_ => { }, TaskScheduler.Default);
-
-        Assert.Equal(CaErrorKind.InvalidState, Assert.IsType<CaException>(writes[10].Exception!.InnerException).Kind);
-        Assert.Equal(19, writes.Count(w => w.IsCompletedSuccessfully));
-        for (var i = 0; i < recorded.Count; i++)
-        {
-            var row = await ca.Reader.FindCertificateAsync(recorded[i].Serial);
-            Assert.Equal(i == 10 ? CertificateStatus.Signing : CertificateStatus.Issued, row!.Status);
-            Assert.Equal(i == 10 ? null : [0x30, 0x00], row.Der);
-            Assert.Equal(i == 10 ? RequestStatus.Approved : RequestStatus.Issued, (await ca.Reader.FindRequestAsync(recorded[i].RequestId))!.Status);
-        }
-    }
+    public Task RecordIssued_OneCertificateNotBeingSigned_FailsAloneAndChangesNothing() =>
+        LedgerWrites.RecordIssued_OneCertificateNotBeingSigned_FailsAloneAndChangesNothing(Ledger, ca.Reader, "i.batch");
 
     private static Task<(long RequestId, long CertificateId)> WriteAsync(PostgresGroupCommit commit, string name, string? publicKeySha256 = null) =>
         commit.RunAsync(PostgresIssuanceWriter.RecordSigning(Request(name), Certificate(NewSerial(), name, publicKeySha256), Audit("certificate.signing"), DateTimeOffset.UtcNow, CancellationToken.None));
