@@ -74,6 +74,22 @@ public static class PostgresDump
         }
     }
 
+    /// <summary>
+    /// Throws, naming the package, when pg_dump or pg_restore is not on the PATH: checked before a backup writes
+    /// anything, so a missing tool leaves no half-made folder.
+    /// </summary>
+    public static void RequireTools()
+    {
+        var path = System.Environment.GetEnvironmentVariable("PATH")?.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries) ?? [];
+        foreach (var tool in new[] { "pg_dump", "pg_restore" })
+        {
+            if (!path.Any(folder => File.Exists(Path.Combine(folder, tool))))
+            {
+                throw new CaException(CaErrorKind.Configuration, $"{tool} was not found on the PATH: install PostgreSQL's client tools, of the server's major version or newer (Debian: apt-get install postgresql-client).");
+            }
+        }
+    }
+
     /// <summary>libpq's options for the server and database that Npgsql's connection string names.</summary>
     private static IEnumerable<string> Target(NpgsqlConnectionStringBuilder builder)
     {

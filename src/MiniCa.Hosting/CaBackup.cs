@@ -32,6 +32,11 @@ public static class CaBackup
         ArgumentException.ThrowIfNullOrWhiteSpace(target);
         var options = loaded.Options;
         var source = options.Database.IsPostgres ? null : new SqliteConnectionStringBuilder(options.Database.ConnectionString).DataSource;
+        if (source is null)
+        {
+            MiniCa.Data.Postgres.PostgresDump.RequireTools();
+        }
+
         if (source is not null && !File.Exists(source))
         {
             throw new CaException(CaErrorKind.NotFound, $"The issuance database {source} does not exist; there is nothing to back up.");

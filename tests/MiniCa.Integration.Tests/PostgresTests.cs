@@ -377,12 +377,12 @@ public sealed class PostgresTests(PostgresFixture postgres) : IClassFixture<Post
         var init = await Minica.RunAsync(directory.Path, ["init"]);
         Assert.True(init.ExitCode == 0, init.Combined);
 
-        // Without PostgreSQL's client tools on the PATH.
+        // Without PostgreSQL's client tools on the PATH: said before anything is written.
         var missing = await Minica.RunAsync(directory.Path, ["backup", "--out", "b1"], new Dictionary<string, string?> { ["PATH"] = "/nonexistent" });
         Assert.Equal(1, missing.ExitCode);
-        Assert.Contains("pg_dump was not found: install PostgreSQL's client tools", missing.StandardError, StringComparison.Ordinal);
-        Assert.Contains("The folder is incomplete; remove it.", missing.StandardError, StringComparison.Ordinal);
+        Assert.Contains("pg_dump was not found on the PATH: install PostgreSQL's client tools", missing.StandardError, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", missing.Combined, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(directory.Combine("b1")));
 
         // A database that does not exist: the server's own words, no stack trace.
         Minica.WriteConfig(directory.Path, $$"""
