@@ -55,16 +55,16 @@ public static class ServiceCollectionExtensions
             var password = new Lazy<string?>(() => options.Database.PasswordSource is { } source
                 ? PinSource.Resolve(source, configuration.BaseDirectory, "Database:PasswordSource")
                 : null);
-            services.AddPooledDbContextFactory<MiniCaDbContext>(db => MiniCa.Data.Postgres.PostgresDatabase.Use(db, options.Database.ConnectionString!, password.Value));
+            services.AddPooledDbContextFactory<MiniCaDbContext>(db => QuietFailures(MiniCa.Data.Postgres.PostgresDatabase.Use(db, options.Database.ConnectionString!, password.Value)));
         }
         else
         {
             var pragmas = new SqlitePragmas();
             // The compiled model (src/MiniCa.Data/CompiledModel, `dotnet ef dbcontext optimize`) spares every process
             // about 0.6 s of model building; a unit test fails when it no longer matches the model the code builds.
-            services.AddPooledDbContextFactory<MiniCaDbContext>(db => db.UseSqlite(options.Database.ConnectionString)
+            services.AddPooledDbContextFactory<MiniCaDbContext>(db => QuietFailures(db.UseSqlite(options.Database.ConnectionString)
                 .UseModel(MiniCa.Data.CompiledModel.MiniCaDbContextModel.Instance)
-                .AddInterceptors(pragmas));
+                .AddInterceptors(pragmas)));
         }
 
         // One writer at a time: this process's on SQLite, every process's sharing the database on PostgreSQL.
@@ -103,6 +103,19 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<ClusterOperations>();
         return services;
     }
+
+    /// <summary>
+    /// EF Core logs a failed query, command, connection or save as an error with its stack trace, then throws it to
+    /// the caller, which answers for it: a refusal with its reason, a 503 and one line for an outage. During a
+    /// PostgreSQL outage that was two stack traces every two seconds (the OCSP poll) and more per request; those
+    /// logs go to Debug.
+    /// </summary>
+    private static DbContextOptionsBuilder QuietFailures(DbContextOptionsBuilder builder) =>
+        builder.ConfigureWarnings(warnings => warnings.Log(
+            (Microsoft.EntityFrameworkCore.Diagnostics.CoreEventId.QueryIterationFailed, Microsoft.Extensions.Logging.LogLevel.Debug),
+            (Microsoft.EntityFrameworkCore.Diagnostics.CoreEventId.SaveChangesFailed, Microsoft.Extensions.Logging.LogLevel.Debug),
+            (Microsoft.EntityFrameworkCore.Diagnostics.RelationalEventId.CommandError, Microsoft.Extensions.Logging.LogLevel.Debug),
+            (Microsoft.EntityFrameworkCore.Diagnostics.RelationalEventId.ConnectionError, Microsoft.Extensions.Logging.LogLevel.Debug)));
 
     /// <summary>
     /// Password and lockout policy of portal accounts. Length over composition rules (NIST SP 800-63B §3.1.1.2:

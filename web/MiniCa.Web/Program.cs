@@ -88,6 +88,8 @@ app.UseExceptionHandler(new ExceptionHandlerOptions
         // The issuance database does not answer (a PostgreSQL server stopped or failing over): try again later.
         : DatabaseFailure.IsUnavailable(exception) ? StatusCodes.Status503ServiceUnavailable
         : StatusCodes.Status500InternalServerError,
+    // An outage is logged once where it is found (OCSP, the pre-signer, /healthz), not with a stack trace per request.
+    SuppressDiagnosticsCallback = context => DatabaseFailure.IsUnavailable(context.Exception),
 });
 app.UseStatusCodePages();
 app.UseOcspLane();
