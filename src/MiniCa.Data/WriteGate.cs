@@ -7,7 +7,7 @@ namespace MiniCa.Data;
 /// writers queue here instead. PostgreSQL runs writers side by side, so there the turn is also a lock in the
 /// database (a session-level advisory lock on a connection of its own), so that every process sharing the database
 /// takes turns and the stores' read-then-write steps stay whole. The issuance hot path on PostgreSQL takes no turn:
-/// its writes are single guarded statements under the key's lock.
+/// its writes are guarded statements under the key's lock, in <see cref="Stores.PostgresGroupCommit"/>'s batches.
 /// </summary>
 public sealed class WriteGate : IDisposable
 {

@@ -68,13 +68,7 @@ public sealed class PostgresIssuanceTests(PostgresCaFixture ca) : IClassFixture<
 
         // Another session holds the writer's turn for three seconds, as another host's decision or revocation would.
         const string held = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = 1298744161 AND objid = 3";
-        var holder = ca.Server.QueryAsync(PostgresCaFixture.Database, "SELECT pg_advisory_lock(1298744161, 3); SELECT pg_sleep(3);");
-        while (await ca.Server.QueryAsync(PostgresCaFixture.Database, held) == "0")
-        {
-            Assert.False(holder.IsCompleted, "the lock holder ended before its lock was seen");
-            await Task.Delay(20);
-        }
-
+        var holder = await HoldAsync("SELECT pg_advisory_lock(1298744161, 3)", "writers-turn", seconds: 3);
         var decision = ca.Issuance.DecideAsync(pending.RequestId, "oscar", true, "checked");
         await Task.Delay(1000);
         Assert.False(decision.IsCompleted, "the decision went on while another process had the writer's turn");
@@ -191,16 +185,10 @@ public sealed class PostgresIssuanceTests(PostgresCaFixture ca) : IClassFixture<
         var lockId = System.Buffers.Binary.BinaryPrimitives.ReadInt64BigEndian(Convert.FromHexString(fingerprint[..16]));
         var first = await SubmitAsync("locked-1.example.com", key);
 
-        async Task<T> WhileTheKeyIsLockedAsync<T>(Func<Task<T>> action)
+        async Task<T> WhileTheKeyIsLockedAsync<T>(Func<Task<T>> action, string tag)
         {
             // Another session holds the key's lock for three seconds (as a block of the key in another process would).
-            var holder = ca.Server.QueryAsync(PostgresCaFixture.Database, $"BEGIN; SELECT pg_advisory_xact_lock({lockId}); SELECT pg_sleep(3); COMMIT;");
-            while (await ca.Server.QueryAsync(PostgresCaFixture.Database, $"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = {lockId & 0xFFFFFFFF}") == "0")
-            {
-                Assert.False(holder.IsCompleted, "the lock holder ended before its lock was seen");
-                await Task.Delay(50);
-            }
-
+            var holder = await HoldAsync($"SELECT pg_advisory_xact_lock({lockId})", tag, seconds: 3);
             var started = action();
             await Task.Delay(TimeSpan.FromSeconds(1));
             Assert.False(started.IsCompleted, "the CA went on without waiting for the key's lock");
@@ -208,15 +196,15 @@ public sealed class PostgresIssuanceTests(PostgresCaFixture ca) : IClassFixture<
             return await started;
         }
 
-        var issued = await WhileTheKeyIsLockedAsync(() => SubmitAsync("locked-2.example.com", key));
+        var issued = await WhileTheKeyIsLockedAsync(() => SubmitAsync("locked-2.example.com", key), "locked-issue");
         Assert.Equal(RequestStatus.Issued, issued.Status);
-        var revoked = await WhileTheKeyIsLockedAsync(() => ca.Revocation.RevokeAsync(first.SerialHex!, "keyCompromise", null, "officer-ann"));
+        var revoked = await WhileTheKeyIsLockedAsync(() => ca.Revocation.RevokeAsync(first.SerialHex!, "keyCompromise", null, "officer-ann"), "locked-revoke");
         Assert.Equal("keyCompromise", revoked.RevocationReason);
         Assert.Equal(CertificateStatus.Revoked, (await ca.Reader.FindCertificateAsync(issued.SerialHex!))!.Status);
 
         // A certificate of another key does not wait for it.
         using var other = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var holder = ca.Server.QueryAsync(PostgresCaFixture.Database, $"BEGIN; SELECT pg_advisory_xact_lock({lockId}); SELECT pg_sleep(3); COMMIT;");
+        var holder = await HoldAsync($"SELECT pg_advisory_xact_lock({lockId})", "locked-other", seconds: 3);
         Assert.Equal(RequestStatus.Issued, (await SubmitAsync("unlocked.example.com", other)).Status);
         Assert.False(holder.IsCompleted, "the other key's certificate took as long as the lock was held");
         await holder;
@@ -306,11 +294,14 @@ public sealed class PostgresIssuanceTests(PostgresCaFixture ca) : IClassFixture<
     private static Task<(long RequestId, long CertificateId)> WriteAsync(PostgresGroupCommit commit, string name, string? publicKeySha256 = null) =>
         commit.RunAsync(PostgresIssuanceWriter.RecordSigning(Request(name), Certificate(NewSerial(), name, publicKeySha256), Audit("certificate.signing"), DateTimeOffset.UtcNow, CancellationToken.None));
 
-    /// <summary>Runs <paramref name="sql"/> in a psql session's transaction, then sleeps there 2 s; returns once it sleeps.</summary>
-    private async Task<Task<string>> HoldAsync(string sql, string tag)
+    /// <summary>
+    /// Runs <paramref name="sql"/> (taking a lock) in a psql session's transaction, then sleeps there
+    /// <paramref name="seconds"/>; returns the session's run once it is seen sleeping, so holding what it took.
+    /// </summary>
+    private async Task<Task<string>> HoldAsync(string sql, string tag, int seconds = 2)
     {
-        var holder = ca.Server.QueryAsync(PostgresCaFixture.Database, $"BEGIN; {sql}; SELECT pg_sleep(2) /* {tag} */; COMMIT;");
-        while (await ca.Server.QueryAsync(PostgresCaFixture.Database, $"SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%pg_sleep(2) /* {tag} */%' AND pid <> pg_backend_pid()") == "0")
+        var holder = ca.Server.QueryAsync(PostgresCaFixture.Database, $"BEGIN; {sql}; SELECT pg_sleep({seconds}) /* {tag} */; COMMIT;");
+        while (await ca.Server.QueryAsync(PostgresCaFixture.Database, $"SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%pg_sleep({seconds}) /* {tag} */%' AND pid <> pg_backend_pid()") == "0")
         {
             Assert.False(holder.IsCompleted, "the holding session ended before it was seen holding");
             await Task.Delay(50);

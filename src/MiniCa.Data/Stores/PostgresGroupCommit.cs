@@ -200,27 +200,6 @@ internal sealed class PostgresGroupCommit : IDisposable
         _writer.Join(TimeSpan.FromSeconds(30));
     }
 
-    /// <summary>Adds a statement with positional parameters ($1, $2, ...); a null value is sent as SQL NULL.</summary>
-    internal static void Add(DbBatch batch, string sql, params object?[] values)
-    {
-        var command = batch.CreateBatchCommand();
-        command.CommandText = sql;
-        foreach (var value in values)
-        {
-            var parameter = command.CreateParameter();
-            parameter.Value = value ?? DBNull.Value;
-            if (value is null)
-            {
-                // Typed even when null, so that the prepared statement's parameter types never change.
-                parameter.DbType = DbType.Binary;
-            }
-
-            command.Parameters.Add(parameter);
-        }
-
-        batch.BatchCommands.Add(command);
-    }
-
     /// <summary>One write: its statements, how it reads their answers, and its outcome.</summary>
     internal abstract class Write
     {
@@ -228,6 +207,30 @@ internal sealed class PostgresGroupCommit : IDisposable
 
         /// <summary>Adds the write's statements, each of which answers with rows.</summary>
         public abstract void Add(DbBatch batch);
+
+        /// <summary>
+        /// Adds a statement with positional parameters ($1, $2, ...). A null is sent as a bytea NULL (the hot path's
+        /// one nullable value is the CSR), typed so that the prepared statement's parameter types never change.
+        /// </summary>
+        protected static void Statement(DbBatch batch, string sql, params object?[] values)
+        {
+            ArgumentNullException.ThrowIfNull(batch);
+            var command = batch.CreateBatchCommand();
+            command.CommandText = sql;
+            foreach (var value in values)
+            {
+                var parameter = command.CreateParameter();
+                parameter.Value = value ?? DBNull.Value;
+                if (value is null)
+                {
+                    parameter.DbType = DbType.Binary;
+                }
+
+                command.Parameters.Add(parameter);
+            }
+
+            batch.BatchCommands.Add(command);
+        }
 
         /// <summary>Reads the answer of the write's <paramref name="statement"/>-th statement.</summary>
         public abstract void Read(int statement, DbDataReader reader);

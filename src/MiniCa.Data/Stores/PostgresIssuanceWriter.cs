@@ -30,8 +30,6 @@ internal static class PostgresIssuanceWriter
 
     private static string Details(AuditEntry audit) => audit.Details.Length <= 8192 ? audit.Details : audit.Details[..8192];
 
-    private static void Statement(DbBatch batch, string sql, params object?[] values) => PostgresGroupCommit.Add(batch, sql, values);
-
     private sealed class SigningWrite(RequestDraft request, CertificateDraft certificate, AuditEntry audit, DateTimeOffset at, CancellationToken cancellationToken)
         : PostgresGroupCommit.Write<(long RequestId, long CertificateId)>(cancellationToken)
     {
