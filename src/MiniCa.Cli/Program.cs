@@ -56,6 +56,8 @@ app.Configure(config =>
         {
             CaException ca => ca.Message,
             CommandParseException or CommandRuntimeException => exception.Message,
+            // EF Core's DbUpdateException says only to see its inner exception: the database's words are the reason.
+            _ when DatabaseFailure.Reason(exception) is { } reason => $"The issuance database failed: {reason}.",
             _ => $"{exception.GetType().Name}: {exception.Message}",
         };
         Console.Error.WriteLine("minica: error: " + message.ReplaceLineEndings(" "));

@@ -278,6 +278,13 @@ public sealed class IssuanceService(
                 // The key is blocked (BR §6.1.1.3 (4)); that write recorded nothing, so the request is recorded now.
                 return await RecordBlockedAsync(draft, existingRequestId, actor, ex.Message, cancellationToken);
             }
+            catch (CaException ex) when (ex.Kind == CaErrorKind.StorageFailed)
+            {
+                // Nothing was recorded and nothing signed; the caller is told to try again later, the operator why.
+                logger.LogError("A {Profile} certificate for {Identifiers}, asked by {Actor}, was not recorded, so not signed: {Reason}",
+                    profile.Name, string.Join(", ", draft.Identifiers), actor, ex.Message);
+                throw;
+            }
 
             // Step 5b: sign the same bytes in the HSM, check, commit. The wait for a signature slot does not take the
             // cancellation token: the attempt is recorded, so it goes on to a signature or a recorded failure.

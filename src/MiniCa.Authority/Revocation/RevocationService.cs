@@ -60,10 +60,10 @@ public sealed class RevocationService(
                 BlockedBy = actor,
             }
             : null;
-        var revoked = await ledger.RecordRevocationAsync(serialHex, reason, invalidityDate,
+        var revoked = await RecordAsync($"The revocation of certificate {serialHex} by {actor}", () => ledger.RecordRevocationAsync(serialHex, reason, invalidityDate,
             new AuditEntry(actor, "certificate.revoked", $"certificate:{serialHex}",
                 $"reason {RevocationReasons.Name(reason)}" + (invalidityDate is { } d ? $", invalid since {d.UtcDateTime.ToString("u", CultureInfo.InvariantCulture)}" : string.Empty)),
-            block, cancellationToken);
+            block, cancellationToken));
         logger.LogInformation("Certificate {Serial} revoked by {Actor}: {Reason}", serialHex, actor, RevocationReasons.Name(reason));
         if (revoked.Count > 1)
         {
@@ -100,7 +100,7 @@ public sealed class RevocationService(
             BlockedAt = time.GetUtcNow(),
             BlockedBy = actor,
         };
-        var outcome = await ledger.BlockKeyAsync(block, new AuditEntry(actor, "key.blocked", $"key:{keySha256}", note), cancellationToken);
+        var outcome = await RecordAsync($"The block of key {keySha256} by {actor}", () => ledger.BlockKeyAsync(block, new AuditEntry(actor, "key.blocked", $"key:{keySha256}", note), cancellationToken));
         logger.LogWarning("Key {Key} blocked by {Actor}; {Count} certificate(s) of it revoked", keySha256, actor, outcome.Revoked.Count);
         foreach (var certificate in outcome.Revoked)
         {
@@ -129,10 +129,24 @@ public sealed class RevocationService(
             throw new CaException(CaErrorKind.Malformed, $"'{keySha256}' is not a SHA-256 fingerprint (64 hex digits, as 'minica blocked-keys list' shows).");
         }
 
-        var lifted = await ledger.UnblockKeyAsync(fingerprint, new AuditEntry(actor, "key.unblocked", $"key:{fingerprint}", note), cancellationToken)
+        var lifted = await RecordAsync($"The lifting of the block of key {fingerprint} by {actor}", () => ledger.UnblockKeyAsync(fingerprint, new AuditEntry(actor, "key.unblocked", $"key:{fingerprint}", note), cancellationToken))
             ?? throw new CaException(CaErrorKind.NotFound, $"Key {fingerprint} is not blocked.");
         logger.LogWarning("Block of key {Key} lifted by {Actor}: {Note}", fingerprint, actor, note);
         return lifted;
+    }
+
+    /// <summary>Runs a write of the ledger; one the database could not record is logged with its reason, then thrown.</summary>
+    private async Task<T> RecordAsync<T>(string what, Func<Task<T>> write)
+    {
+        try
+        {
+            return await write();
+        }
+        catch (CaException ex) when (ex.Kind == CaErrorKind.StorageFailed)
+        {
+            logger.LogError("{What} was not recorded: {Reason}", what, ex.Message);
+            throw;
+        }
     }
 
     /// <summary>Serials as stored: lowercase hex, no separators, no leading zeros.</summary>

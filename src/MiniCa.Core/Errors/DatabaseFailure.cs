@@ -30,4 +30,21 @@ public static class DatabaseFailure
 
         return false;
     }
+
+    /// <summary>
+    /// The database's own words for a failure (e.g. <c>SQLite Error 13: 'database or disk is full'</c>), from the
+    /// first <see cref="DbException"/> in <paramref name="exception"/>'s chain; <see langword="null"/> when there is none.
+    /// </summary>
+    public static string? Reason(Exception? exception)
+    {
+        for (var depth = 0; exception is not null && depth < 8; depth++, exception = exception.InnerException)
+        {
+            if (exception is DbException)
+            {
+                return exception.Message.TrimEnd('.');
+            }
+        }
+
+        return null;
+    }
 }

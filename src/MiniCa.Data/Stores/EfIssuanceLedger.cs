@@ -326,7 +326,7 @@ public sealed class EfIssuanceLedger(IDbContextFactory<MiniCaDbContext> contexts
         }
         catch (DbUpdateException ex)
         {
-            throw new CaException(CaErrorKind.StorageFailed, $"The issuance database could not {what} ({SqliteGroupCommit.Reason(ex)}).", ex);
+            throw new CaException(CaErrorKind.StorageFailed, $"The issuance database could not {what} ({StoreFailures.Reason(ex)}).", ex);
         }
     }
 

@@ -19,111 +19,115 @@ public sealed class EfRevocationLedger(IDbContextFactory<MiniCaDbContext> contex
     private const int FingerprintBatch = 1000;
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<CertificateRecord>> RecordRevocationAsync(string serialHex, RevocationReason reason, DateTimeOffset? invalidityDate, AuditEntry audit, BlockedKey? block = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(audit);
-        if (block is not null)
+    public Task<IReadOnlyList<CertificateRecord>> RecordRevocationAsync(string serialHex, RevocationReason reason, DateTimeOffset? invalidityDate, AuditEntry audit, BlockedKey? block = null, CancellationToken cancellationToken = default) =>
+        StoreFailures.WriteAsync<IReadOnlyList<CertificateRecord>>("record the revocation", async () =>
         {
-            // Older rows' fingerprints first, a turn per batch, so that issuance is not held for all of them.
-            await FillKeyFingerprintsAsync(cancellationToken);
-        }
-
-        await using var turn = await gate.EnterAsync(cancellationToken);
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        if (block is not null)
-        {
-            await FillAllKeyFingerprintsAsync(db, cancellationToken);
-        }
-
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        if (block is not null)
-        {
-            await db.LockKeyAsync(block.PublicKeySha256, cancellationToken);
-        }
-
-        var certificate = await db.Certificates.SingleOrDefaultAsync(c => c.SerialHex == serialHex, cancellationToken)
-            ?? throw new CaException(CaErrorKind.NotFound, $"No certificate with serial {serialHex} was issued by this CA.");
-        var now = time.GetUtcNow();
-        var reasonName = RevocationReasons.Name(reason);
-        Revoke(db, certificate, reasonName, invalidityDate, now, audit);
-
-        var revoked = new List<CertificateEntity> { certificate };
-        if (block is not null)
-        {
-            await AddBlockAsync(db, block, cancellationToken);
-            revoked.AddRange(await RevokeOthersOfKeyAsync(db, block.PublicKeySha256, certificate.Id, reasonName, invalidityDate, now,
-                audit with { Details = $"{audit.Details}; the key of certificate {serialHex}" }, cancellationToken));
-        }
-
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return revoked.Select(c => c.ToRecord()).ToList();
-    }
-
-    /// <inheritdoc />
-    public async Task<KeyBlockOutcome> BlockKeyAsync(BlockedKey block, AuditEntry audit, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(block);
-        ArgumentNullException.ThrowIfNull(audit);
-        await FillKeyFingerprintsAsync(cancellationToken);
-        await using var turn = await gate.EnterAsync(cancellationToken);
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        await FillAllKeyFingerprintsAsync(db, cancellationToken);
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        await db.LockKeyAsync(block.PublicKeySha256, cancellationToken);
-        var now = time.GetUtcNow();
-        var earlier = await AddBlockAsync(db, block, cancellationToken);
-        db.AuditEvents.Add(new AuditEventEntity { At = now, Actor = audit.Actor, Action = audit.Action, Subject = audit.Subject, Details = audit.Details });
-        var revoked = await RevokeOthersOfKeyAsync(db, block.PublicKeySha256, null, RevocationReasons.Name(RevocationReason.KeyCompromise), null, now,
-            new AuditEntry(audit.Actor, "certificate.revoked", string.Empty, $"reason keyCompromise; its key was blocked: {audit.Details}"), cancellationToken);
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return new KeyBlockOutcome(earlier ?? block, earlier is null, revoked.Select(c => c.ToRecord()).ToList());
-    }
-
-    /// <inheritdoc />
-    public async Task<BlockedKey?> UnblockKeyAsync(string publicKeySha256, AuditEntry audit, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(audit);
-        await using var turn = await gate.EnterAsync(cancellationToken);
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var row = await db.BlockedKeys.SingleOrDefaultAsync(b => b.PublicKeySha256 == publicKeySha256, cancellationToken);
-        if (row is null)
-        {
-            return null;
-        }
-
-        var lifted = row.ToDomain();
-        db.BlockedKeys.Remove(row);
-        db.AuditEvents.Add(new AuditEventEntity
-        {
-            At = time.GetUtcNow(),
-            Actor = audit.Actor,
-            Action = audit.Action,
-            Subject = audit.Subject,
-            Details = $"{audit.Details}; it was blocked on {lifted.BlockedAt.UtcDateTime.ToString("u", System.Globalization.CultureInfo.InvariantCulture)} by {lifted.BlockedBy} ({lifted.Source})",
-        });
-        await db.SaveChangesAsync(cancellationToken);
-        return lifted;
-    }
-
-    /// <inheritdoc />
-    public async Task<int> FillKeyFingerprintsAsync(CancellationToken cancellationToken = default)
-    {
-        var filled = 0;
-        while (true)
-        {
-            // A turn per batch, so that issuance goes on between batches.
-            await using var turn = await gate.EnterAsync(cancellationToken);
-            var batch = await FillKeyFingerprintBatchAsync(cancellationToken);
-            if (batch == 0)
+            ArgumentNullException.ThrowIfNull(audit);
+            if (block is not null)
             {
-                return filled;
+                // Older rows' fingerprints first, a turn per batch, so that issuance is not held for all of them.
+                await FillKeyFingerprintsAsync(cancellationToken);
             }
 
-            filled += batch;
-        }
-    }
+            await using var turn = await gate.EnterAsync(cancellationToken);
+            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+            if (block is not null)
+            {
+                await FillAllKeyFingerprintsAsync(db, cancellationToken);
+            }
+
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            if (block is not null)
+            {
+                await db.LockKeyAsync(block.PublicKeySha256, cancellationToken);
+            }
+
+            var certificate = await db.Certificates.SingleOrDefaultAsync(c => c.SerialHex == serialHex, cancellationToken)
+                ?? throw new CaException(CaErrorKind.NotFound, $"No certificate with serial {serialHex} was issued by this CA.");
+            var now = time.GetUtcNow();
+            var reasonName = RevocationReasons.Name(reason);
+            Revoke(db, certificate, reasonName, invalidityDate, now, audit);
+
+            var revoked = new List<CertificateEntity> { certificate };
+            if (block is not null)
+            {
+                await AddBlockAsync(db, block, cancellationToken);
+                revoked.AddRange(await RevokeOthersOfKeyAsync(db, block.PublicKeySha256, certificate.Id, reasonName, invalidityDate, now,
+                    audit with { Details = $"{audit.Details}; the key of certificate {serialHex}" }, cancellationToken));
+            }
+
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return revoked.Select(c => c.ToRecord()).ToList();
+        });
+
+    /// <inheritdoc />
+    public Task<KeyBlockOutcome> BlockKeyAsync(BlockedKey block, AuditEntry audit, CancellationToken cancellationToken = default) =>
+        StoreFailures.WriteAsync("record the block of the key", async () =>
+        {
+            ArgumentNullException.ThrowIfNull(block);
+            ArgumentNullException.ThrowIfNull(audit);
+            await FillKeyFingerprintsAsync(cancellationToken);
+            await using var turn = await gate.EnterAsync(cancellationToken);
+            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+            await FillAllKeyFingerprintsAsync(db, cancellationToken);
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            await db.LockKeyAsync(block.PublicKeySha256, cancellationToken);
+            var now = time.GetUtcNow();
+            var earlier = await AddBlockAsync(db, block, cancellationToken);
+            db.AuditEvents.Add(new AuditEventEntity { At = now, Actor = audit.Actor, Action = audit.Action, Subject = audit.Subject, Details = audit.Details });
+            var revoked = await RevokeOthersOfKeyAsync(db, block.PublicKeySha256, null, RevocationReasons.Name(RevocationReason.KeyCompromise), null, now,
+                new AuditEntry(audit.Actor, "certificate.revoked", string.Empty, $"reason keyCompromise; its key was blocked: {audit.Details}"), cancellationToken);
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return new KeyBlockOutcome(earlier ?? block, earlier is null, revoked.Select(c => c.ToRecord()).ToList());
+        });
+
+    /// <inheritdoc />
+    public Task<BlockedKey?> UnblockKeyAsync(string publicKeySha256, AuditEntry audit, CancellationToken cancellationToken = default) =>
+        StoreFailures.WriteAsync("lift the block of the key", async () =>
+        {
+            ArgumentNullException.ThrowIfNull(audit);
+            await using var turn = await gate.EnterAsync(cancellationToken);
+            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+            var row = await db.BlockedKeys.SingleOrDefaultAsync(b => b.PublicKeySha256 == publicKeySha256, cancellationToken);
+            if (row is null)
+            {
+                return null;
+            }
+
+            var lifted = row.ToDomain();
+            db.BlockedKeys.Remove(row);
+            db.AuditEvents.Add(new AuditEventEntity
+            {
+                At = time.GetUtcNow(),
+                Actor = audit.Actor,
+                Action = audit.Action,
+                Subject = audit.Subject,
+                Details = $"{audit.Details}; it was blocked on {lifted.BlockedAt.UtcDateTime.ToString("u", System.Globalization.CultureInfo.InvariantCulture)} by {lifted.BlockedBy} ({lifted.Source})",
+            });
+            await db.SaveChangesAsync(cancellationToken);
+            return lifted;
+        });
+
+    /// <inheritdoc />
+    public Task<int> FillKeyFingerprintsAsync(CancellationToken cancellationToken = default) =>
+        StoreFailures.WriteAsync("record key fingerprints", async () =>
+        {
+            var filled = 0;
+            while (true)
+            {
+                // A turn per batch, so that issuance goes on between batches.
+                await using var turn = await gate.EnterAsync(cancellationToken);
+                var batch = await FillKeyFingerprintBatchAsync(cancellationToken);
+                if (batch == 0)
+                {
+                    return filled;
+                }
+
+                filled += batch;
+            }
+        });
 
     /// <summary>Fills up to <see cref="FingerprintBatch"/> rows without a key fingerprint; the caller holds the write gate.</summary>
     private async Task<int> FillKeyFingerprintBatchAsync(CancellationToken cancellationToken)
@@ -292,95 +296,97 @@ public sealed class EfRevocationLedger(IDbContextFactory<MiniCaDbContext> contex
     }
 
     /// <inheritdoc />
-    public async Task<long> ReserveCrlNumberAsync(string authority, CancellationToken cancellationToken = default)
-    {
-        await using var turn = await gate.EnterAsync(cancellationToken);
-        for (var attempt = 1; ; attempt++)
+    public Task<long> ReserveCrlNumberAsync(string authority, CancellationToken cancellationToken = default) =>
+        StoreFailures.WriteAsync("reserve a CRL number", async () =>
         {
-            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-            try
+            await using var turn = await gate.EnterAsync(cancellationToken);
+            for (var attempt = 1; ; attempt++)
             {
-                // Incremented in place and read back in the same transaction (the row stays locked until the
-                // commit), never loading the row: it holds the latest CRL, 50 MB for a million entries.
-                await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+                await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+                try
                 {
-                    var updated = await db.CrlStates.Where(s => s.Authority == authority)
-                        .ExecuteUpdateAsync(u => u.SetProperty(s => s.LastNumber, s => s.LastNumber + 1), cancellationToken);
-                    if (updated == 1)
+                    // Incremented in place and read back in the same transaction (the row stays locked until the
+                    // commit), never loading the row: it holds the latest CRL, 50 MB for a million entries.
+                    await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
                     {
-                        var number = await db.CrlStates.Where(s => s.Authority == authority).Select(s => s.LastNumber).SingleAsync(cancellationToken);
-                        await transaction.CommitAsync(cancellationToken);
-                        return number;
+                        var updated = await db.CrlStates.Where(s => s.Authority == authority)
+                            .ExecuteUpdateAsync(u => u.SetProperty(s => s.LastNumber, s => s.LastNumber + 1), cancellationToken);
+                        if (updated == 1)
+                        {
+                            var number = await db.CrlStates.Where(s => s.Authority == authority).Select(s => s.LastNumber).SingleAsync(cancellationToken);
+                            await transaction.CommitAsync(cancellationToken);
+                            return number;
+                        }
                     }
-                }
 
-                db.CrlStates.Add(new CrlStateEntity { Authority = authority, LastNumber = 1 });
-                await db.SaveChangesAsync(cancellationToken);
-                return 1;
+                    db.CrlStates.Add(new CrlStateEntity { Authority = authority, LastNumber = 1 });
+                    await db.SaveChangesAsync(cancellationToken);
+                    return 1;
+                }
+                catch (DbUpdateException) when (attempt < ReserveAttempts)
+                {
+                    // Another node reserved a number (or created the row) first: read again and take the next one.
+                }
             }
-            catch (DbUpdateException) when (attempt < ReserveAttempts)
-            {
-                // Another node reserved a number (or created the row) first: read again and take the next one.
-            }
-        }
-    }
+        });
 
     /// <inheritdoc />
-    public async Task RecordCrlAsync(CrlRecord crl, AuditEntry audit, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(crl);
-        ArgumentNullException.ThrowIfNull(audit);
-        await using var turn = await gate.EnterAsync(cancellationToken);
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        // Delta CRLs are stored under their own key; their numbers come from the authority's sequence.
-        // Read without the previous CRL's bytes: only the numbers decide.
-        var state = await db.CrlStates.Where(s => s.Authority == crl.Authority)
-            .Select(s => new CrlStateEntity { Authority = s.Authority, LastNumber = s.LastNumber, PublishedNumber = s.PublishedNumber })
-            .AsNoTracking()
-            .SingleOrDefaultAsync(cancellationToken);
-        if (state is null)
+    public Task RecordCrlAsync(CrlRecord crl, AuditEntry audit, CancellationToken cancellationToken = default) =>
+        StoreFailures.WriteAsync("record the CRL", async () =>
         {
-            state = new CrlStateEntity { Authority = crl.Authority, LastNumber = crl.Number };
-            db.CrlStates.Add(state);
-        }
-
-        if (crl.Number <= state.PublishedNumber)
-        {
-            // A newer CRL was published meanwhile (another node): keep it.
-            return;
-        }
-
-        db.AuditEvents.Add(new AuditEventEntity { At = time.GetUtcNow(), Actor = audit.Actor, Action = audit.Action, Subject = audit.Subject, Details = audit.Details });
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        if (db.Entry(state).State == EntityState.Added)
-        {
-            state.PublishedNumber = crl.Number;
-            state.ThisUpdate = crl.ThisUpdate;
-            state.NextUpdate = crl.NextUpdate;
-            state.Entries = crl.Entries;
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        else
-        {
-            // An update in place: a tracked 50 MB CRL would be copied for change detection.
-            await db.SaveChangesAsync(cancellationToken);
-            var updated = await db.CrlStates
-                .Where(s => s.Authority == crl.Authority && s.PublishedNumber < crl.Number)
-                .ExecuteUpdateAsync(u => u
-                    .SetProperty(s => s.PublishedNumber, crl.Number)
-                    .SetProperty(s => s.ThisUpdate, crl.ThisUpdate)
-                    .SetProperty(s => s.NextUpdate, crl.NextUpdate)
-                    .SetProperty(s => s.Entries, crl.Entries), cancellationToken);
-            if (updated == 0)
+            ArgumentNullException.ThrowIfNull(crl);
+            ArgumentNullException.ThrowIfNull(audit);
+            await using var turn = await gate.EnterAsync(cancellationToken);
+            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+            // Delta CRLs are stored under their own key; their numbers come from the authority's sequence.
+            // Read without the previous CRL's bytes: only the numbers decide.
+            var state = await db.CrlStates.Where(s => s.Authority == crl.Authority)
+                .Select(s => new CrlStateEntity { Authority = s.Authority, LastNumber = s.LastNumber, PublishedNumber = s.PublishedNumber })
+                .AsNoTracking()
+                .SingleOrDefaultAsync(cancellationToken);
+            if (state is null)
             {
-                await transaction.CommitAsync(cancellationToken);
+                state = new CrlStateEntity { Authority = crl.Authority, LastNumber = crl.Number };
+                db.CrlStates.Add(state);
+            }
+
+            if (crl.Number <= state.PublishedNumber)
+            {
+                // A newer CRL was published meanwhile (another node): keep it.
                 return;
             }
-        }
 
-        await WriteDerAsync(db, crl, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-    }
+            db.AuditEvents.Add(new AuditEventEntity { At = time.GetUtcNow(), Actor = audit.Actor, Action = audit.Action, Subject = audit.Subject, Details = audit.Details });
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            if (db.Entry(state).State == EntityState.Added)
+            {
+                state.PublishedNumber = crl.Number;
+                state.ThisUpdate = crl.ThisUpdate;
+                state.NextUpdate = crl.NextUpdate;
+                state.Entries = crl.Entries;
+                await db.SaveChangesAsync(cancellationToken);
+            }
+            else
+            {
+                // An update in place: a tracked 50 MB CRL would be copied for change detection.
+                await db.SaveChangesAsync(cancellationToken);
+                var updated = await db.CrlStates
+                    .Where(s => s.Authority == crl.Authority && s.PublishedNumber < crl.Number)
+                    .ExecuteUpdateAsync(u => u
+                        .SetProperty(s => s.PublishedNumber, crl.Number)
+                        .SetProperty(s => s.ThisUpdate, crl.ThisUpdate)
+                        .SetProperty(s => s.NextUpdate, crl.NextUpdate)
+                        .SetProperty(s => s.Entries, crl.Entries), cancellationToken);
+                if (updated == 0)
+                {
+                    await transaction.CommitAsync(cancellationToken);
+                    return;
+                }
+            }
+
+            await WriteDerAsync(db, crl, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        });
 
     /// <summary>
     /// Stores the CRL's bytes in their own row. On SQLite they are streamed into a zero-filled blob (incremental

@@ -338,7 +338,7 @@ internal sealed class SqliteGroupCommit : IDisposable
                 {
                     Execute("ROLLBACK TO write");
                     Execute("RELEASE write");
-                    write.Fail(ex is SqliteException sqlite ? new CaException(CaErrorKind.StorageFailed, $"The issuance database refused the write ({Reason(sqlite)}); nothing of it was recorded.", sqlite) : ex);
+                    write.Fail(ex is SqliteException sqlite ? new CaException(CaErrorKind.StorageFailed, $"The issuance database refused the write ({StoreFailures.Reason(sqlite)}); nothing of it was recorded.", sqlite) : ex);
                 }
             }
 
@@ -346,7 +346,7 @@ internal sealed class SqliteGroupCommit : IDisposable
         }
         catch (Exception ex) when (ex is SqliteException or InvalidOperationException)
         {
-            var failure = new CaException(CaErrorKind.StorageFailed, $"The issuance database could not commit ({Reason(ex)}); nothing of this write was recorded.", ex);
+            var failure = new CaException(CaErrorKind.StorageFailed, $"The issuance database could not commit ({StoreFailures.Reason(ex)}); nothing of this write was recorded.", ex);
             foreach (var write in batch)
             {
                 write.Fail(failure);
@@ -367,9 +367,6 @@ internal sealed class SqliteGroupCommit : IDisposable
 
         return true;
     }
-
-    /// <summary>The database's own words for a failure (e.g. <c>SQLite Error 13: 'database or disk is full'</c>), for the operator's log.</summary>
-    internal static string Reason(Exception ex) => (ex.InnerException is SqliteException inner ? inner : ex).Message.TrimEnd('.');
 
     /// <summary>Stops taking writes, lets the queued ones commit, and closes the connection.</summary>
     public void Dispose()

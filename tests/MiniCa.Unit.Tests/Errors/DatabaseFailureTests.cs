@@ -28,4 +28,14 @@ public sealed class DatabaseFailureTests
         // The database's answer, in a store's own words: a serial already taken is a conflict, not an outage.
         Assert.False(DatabaseFailure.IsUnavailable(new CaException(CaErrorKind.AlreadyExists, "The serial number is already taken.", new ServerGone())));
     }
+
+    [Fact]
+    public void Reason_TheDatabasesOwnWordsFromInsideWrappers()
+    {
+        // As EF Core's DbUpdateException ("see the inner exception") holds the provider's.
+        Assert.Equal("the server closed the connection", DatabaseFailure.Reason(new InvalidOperationException("see the inner exception", new ServerGone())));
+        Assert.Equal("the server closed the connection", DatabaseFailure.Reason(new ServerGone()));
+        Assert.Null(DatabaseFailure.Reason(new InvalidOperationException("a bug")));
+        Assert.Null(DatabaseFailure.Reason(null));
+    }
 }

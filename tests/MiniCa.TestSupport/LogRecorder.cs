@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
-namespace MiniCa.Web.Tests;
+namespace MiniCa.TestSupport;
 
-/// <summary>Keeps every log entry of warning level or above that the web host writes, with its category.</summary>
+/// <summary>Keeps every log entry of warning level or above written through it, with its category.</summary>
 public sealed class LogRecorder : ILoggerProvider
 {
     private readonly ConcurrentQueue<LogEntry> _entries = new();
