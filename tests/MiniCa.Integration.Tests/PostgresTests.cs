@@ -266,6 +266,10 @@ public sealed class PostgresTests(PostgresFixture postgres) : IClassFixture<Post
         Assert.Contains(": good", await AnsweredAsync(later), StringComparison.Ordinal);
         Assert.Contains(": good", await AnsweredAsync(unknown), StringComparison.Ordinal);
         Assert.False(host.HasExited);
+        // /healthz, polled through the outage and after it, logged the change each way once.
+        Assert.Single(host.Output.Split('\n'), l => l.Contains("Health: database is unhealthy: the database does not answer", StringComparison.Ordinal));
+        Assert.Single(host.Output.Split('\n'), l => l.Contains("Health: database is healthy again", StringComparison.Ordinal));
+        Assert.DoesNotContain("Microsoft.Extensions.Diagnostics.HealthChecks", host.Output, StringComparison.Ordinal);
     }
 
     [Fact]

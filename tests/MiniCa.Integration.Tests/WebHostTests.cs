@@ -76,6 +76,14 @@ public sealed class WebHostTests
             var database = JsonDocument.Parse(await health.Content.ReadAsStringAsync()).RootElement.GetProperty("checks").GetProperty("database");
             Assert.Equal("Degraded", database.GetProperty("status").GetString());
             Assert.Contains("the disk holding the database has", database.GetProperty("description").GetString(), StringComparison.Ordinal);
+
+            // A monitor polling /healthz does not fill the log: the change is logged once, not each poll.
+            using (await again.Client.GetAsync("healthz"))
+            {
+            }
+
+            Assert.Single(again.Output.Split('\n'), l => l.Contains("Health: database is degraded: ", StringComparison.Ordinal));
+            Assert.DoesNotContain("Microsoft.Extensions.Diagnostics.HealthChecks", again.Output, StringComparison.Ordinal);
         }
     }
 

@@ -54,6 +54,7 @@ builder.Services.AddMiniCaMetrics();
 // Static web assets (MudBlazor's CSS and JS) are served from the build output in every environment, so
 // `dotnet run` in Production works as well as a published app.
 builder.WebHost.UseStaticWebAssets();
+builder.Services.AddSingleton<HealthTransitions>();
 builder.Services.AddHealthChecks()
     .AddCheck<HsmHealthCheck>("hsm")
     .AddCheck<DatabaseHealthCheck>("database");
