@@ -13,6 +13,9 @@ public static class RepositoryPaths
 
     public static string WebAssembly => Built("web/MiniCa.Web", "MiniCa.Web.dll");
 
+    /// <summary>A CA process issuing under load until killed (the crash tests').</summary>
+    public static string LoadDriverAssembly => Built("tests/MiniCa.LoadDriver", "MiniCa.LoadDriver.dll");
+
     private static string Built(string project, string assembly)
     {
         var path = Path.Combine(Root, project, "bin", Configuration, "net10.0", assembly);

@@ -1,0 +1,148 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Data.Sqlite;
+using MiniCa.TestSupport;
+
+namespace MiniCa.Integration.Tests;
+
+/// <summary>
+/// The CA killed (SIGKILL) while it issues under load, as by the OOM killer or a lost container: every certificate
+/// it handed out is in the database as issued, the database is sound, and the CA starts and issues again. What a
+/// kill checks is the order of things (a certificate goes out only after its commit) and SQLite's recovery of its
+/// write-ahead log; the page cache survives a kill, so the flush to the disk is not what is tested here. A kill
+/// lands at a moment the scheduler picks: a group commit changed to complete its writes 5 ms before committing them
+/// failed this test in 2 of 3 runs, and in 1 of 3 with three kills instead of five.
+/// </summary>
+public sealed class CrashTests
+{
+    [Fact]
+    public async Task KilledUnderLoad_EveryCertificateHandedOutIsRecorded_TheDatabaseIsSound_TheCaIssuesAgain()
+    {
+        var openssl = Prerequisites.RequireProgram("openssl", "openssl");
+        Prerequisites.RequireSoftHsm();
+        using var directory = new TempDirectory("minica-crash");
+        Minica.WriteConfig(directory.Path, """{ "DataDirectory": "data" }""");
+
+        // Killed five times, each time once it has handed out 400 more certificates, and started again on the same
+        // folder: 64 requests in flight, so that each kill lands among group commits of many writes each.
+        var handedOut = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
+        for (var kill = 1; kill <= 5; kill++)
+        {
+            var log = await RunUntilKilledAsync(directory.Path, handedOut, 400 * kill);
+            Assert.True(File.Exists(directory.Combine("data", "minica.db-wal")), "the kill left no write-ahead log: it did not kill a running writer. " + log);
+
+            // The next connection to the database recovers its write-ahead log.
+            var rows = await CertificateRowsAsync(directory.Combine("data", "minica.db"));
+            Assert.All(handedOut, certificate =>
+            {
+                Assert.True(rows.TryGetValue(certificate.Key, out var row), $"certificate {certificate.Key} was handed out but has no row (kill {kill})");
+                Assert.Equal("Issued", row.Status);
+                Assert.Equal(certificate.Value, Convert.ToHexStringLower(SHA256.HashData(row.Der!)));
+            });
+
+            // Issuances cut short by a kill stay recorded as being signed, with the TBS the HSM was given: each may have
+            // been signed, so OCSP answers for it and it can be revoked.
+            Assert.All(rows.Values.Where(r => r.Status != "Issued"), row =>
+            {
+                Assert.Equal("Signing", row.Status);
+                Assert.Null(row.Der);
+                Assert.NotEmpty(row.Tbs);
+            });
+        }
+
+        // The CA starts again on the same folder and issues.
+        var csr = await ProcessRunner.RunAsync(openssl, [
+            "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "after.key",
+            "-subj", "/CN=after.example.internal", "-addext", "subjectAltName=DNS:after.example.internal", "-out", "after.csr"], workingDirectory: directory.Path);
+        Assert.True(csr.ExitCode == 0, csr.Combined);
+        var issue = await Minica.RunAsync(directory.Path, ["issue", "--csr", "after.csr", "--profile", "tls-server", "--out", "after.pem"]);
+        Assert.True(issue.ExitCode == 0, issue.Combined);
+        var verify = await ProcessRunner.RunAsync(openssl, [
+            "verify", "-x509_strict", "-purpose", "sslserver", "-CAfile", "data/ca/root.pem", "-untrusted", "data/ca/issuing.pem", "after.pem"], workingDirectory: directory.Path);
+        Assert.True(verify.ExitCode == 0, verify.Combined);
+    }
+
+    /// <summary>
+    /// Runs the load driver in <paramref name="directory"/> until <paramref name="handedOut"/> holds
+    /// <paramref name="until"/> certificates, then kills it (SIGKILL) and reads its output to the end; returns the
+    /// rest of its output.
+    /// </summary>
+    private static async Task<string> RunUntilKilledAsync(string directory, ConcurrentDictionary<string, string> handedOut, int until)
+    {
+        var other = new StringBuilder();
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(RepositoryPaths.LoadDriverAssembly);
+        start.ArgumentList.Add("64");
+        ProcessRunner.ApplyEnvironment(start, new Dictionary<string, string?>
+        {
+            ["SOFTHSM2_CONF"] = null,
+            ["MINICA_CONFIG"] = null,
+            ["MINICA_PoliciesDirectory"] = Path.Combine(RepositoryPaths.Root, "policies"),
+        });
+        using var driver = Process.Start(start)!;
+        driver.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data?.Split(' ') is ["issued", var serial, var sha256])
+            {
+                handedOut[serial] = sha256;
+                if (handedOut.Count == until)
+                {
+                    // At once, right after a certificate went out: the moment a write completed too early would be lost.
+                    driver.Kill();
+                }
+            }
+            else if (e.Data is not null)
+            {
+                lock (other)
+                {
+                    other.AppendLine(e.Data);
+                }
+            }
+        };
+        driver.ErrorDataReceived += (_, e) =>
+        {
+            lock (other)
+            {
+                other.AppendLine(e.Data);
+            }
+        };
+        driver.BeginOutputReadLine();
+        driver.BeginErrorReadLine();
+        var deadline = DateTime.UtcNow.AddMinutes(3);
+        while (handedOut.Count < until && !driver.HasExited && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.True(handedOut.Count >= until, $"only {handedOut.Count} certificates of {until} in 3 minutes: {other}");
+        driver.Kill(entireProcessTree: true);
+        // To the output's end, so that every line the driver wrote before the kill is read.
+        driver.WaitForExit();
+        Assert.Equal(137, driver.ExitCode);
+        lock (other)
+        {
+            return other.ToString();
+        }
+    }
+
+    private static async Task<Dictionary<string, (string Status, byte[]? Der, byte[] Tbs)>> CertificateRowsAsync(string database)
+    {
+        var rows = new Dictionary<string, (string Status, byte[]? Der, byte[] Tbs)>(StringComparer.Ordinal);
+        await using var db = new SqliteConnection($"Data Source={database};Pooling=False");
+        await db.OpenAsync();
+        await using var integrity = db.CreateCommand();
+        integrity.CommandText = "PRAGMA integrity_check";
+        Assert.Equal("ok", await integrity.ExecuteScalarAsync());
+        await using var query = db.CreateCommand();
+        query.CommandText = "SELECT SerialHex, Status, Der, TbsDer FROM Certificates";
+        await using var reader = await query.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            rows[reader.GetString(0)] = (reader.GetString(1), reader.IsDBNull(2) ? null : (byte[])reader[2], (byte[])reader[3]);
+        }
+
+        return rows;
+    }
+}
