@@ -20,21 +20,50 @@ public sealed class CrashTests
     [Fact]
     public async Task KilledUnderLoad_EveryCertificateHandedOutIsRecorded_TheDatabaseIsSound_TheCaIssuesAgain()
     {
-        var openssl = Prerequisites.RequireProgram("openssl", "openssl");
-        Prerequisites.RequireSoftHsm();
         using var directory = new TempDirectory("minica-crash");
         Minica.WriteConfig(directory.Path, """{ "DataDirectory": "data" }""");
+        var database = directory.Combine("data", "minica.db");
+        await KillRepeatedlyUnderLoadAsync(directory.Path, async () =>
+        {
+            Assert.True(File.Exists(database + "-wal"), "the kill left no write-ahead log: it did not kill a running writer");
+            // This connection, the next to the database, recovers its write-ahead log.
+            var rows = new Dictionary<string, CertificateRow>(StringComparer.Ordinal);
+            await using var db = new SqliteConnection($"Data Source={database};Pooling=False");
+            await db.OpenAsync();
+            await using var integrity = db.CreateCommand();
+            integrity.CommandText = "PRAGMA integrity_check";
+            Assert.Equal("ok", await integrity.ExecuteScalarAsync());
+            await using var query = db.CreateCommand();
+            query.CommandText = "SELECT SerialHex, Status, Der, TbsDer FROM Certificates";
+            await using var reader = await query.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                rows[reader.GetString(0)] = new CertificateRow(reader.GetString(1), reader.IsDBNull(2) ? null : (byte[])reader[2], (byte[])reader[3]);
+            }
+
+            return rows;
+        });
+    }
+
+    /// <summary>A certificate's row as the database holds it.</summary>
+    internal sealed record CertificateRow(string Status, byte[]? Der, byte[] Tbs);
+
+    /// <summary>
+    /// Kills the CA of the ca.config.json in <paramref name="directory"/> five times under load and checks after each
+    /// kill, through <paramref name="readRows"/>, that every certificate it handed out is recorded; then the CLI issues.
+    /// </summary>
+    internal static async Task KillRepeatedlyUnderLoadAsync(string directory, Func<Task<Dictionary<string, CertificateRow>>> readRows)
+    {
+        var openssl = Prerequisites.RequireProgram("openssl", "openssl");
+        Prerequisites.RequireSoftHsm();
 
         // Killed five times, each time once it has handed out 400 more certificates, and started again on the same
         // folder: 64 requests in flight, so that each kill lands among group commits of many writes each.
         var handedOut = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
         for (var kill = 1; kill <= 5; kill++)
         {
-            var log = await RunUntilKilledAsync(directory.Path, handedOut, 400 * kill);
-            Assert.True(File.Exists(directory.Combine("data", "minica.db-wal")), "the kill left no write-ahead log: it did not kill a running writer. " + log);
-
-            // The next connection to the database recovers its write-ahead log.
-            var rows = await CertificateRowsAsync(directory.Combine("data", "minica.db"));
+            await RunUntilKilledAsync(directory, handedOut, 400 * kill);
+            var rows = await readRows();
             Assert.All(handedOut, certificate =>
             {
                 Assert.True(rows.TryGetValue(certificate.Key, out var row), $"certificate {certificate.Key} was handed out but has no row (kill {kill})");
@@ -55,21 +84,20 @@ public sealed class CrashTests
         // The CA starts again on the same folder and issues.
         var csr = await ProcessRunner.RunAsync(openssl, [
             "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "after.key",
-            "-subj", "/CN=after.example.internal", "-addext", "subjectAltName=DNS:after.example.internal", "-out", "after.csr"], workingDirectory: directory.Path);
+            "-subj", "/CN=after.example.internal", "-addext", "subjectAltName=DNS:after.example.internal", "-out", "after.csr"], workingDirectory: directory);
         Assert.True(csr.ExitCode == 0, csr.Combined);
-        var issue = await Minica.RunAsync(directory.Path, ["issue", "--csr", "after.csr", "--profile", "tls-server", "--out", "after.pem"]);
+        var issue = await Minica.RunAsync(directory, ["issue", "--csr", "after.csr", "--profile", "tls-server", "--out", "after.pem"]);
         Assert.True(issue.ExitCode == 0, issue.Combined);
         var verify = await ProcessRunner.RunAsync(openssl, [
-            "verify", "-x509_strict", "-purpose", "sslserver", "-CAfile", "data/ca/root.pem", "-untrusted", "data/ca/issuing.pem", "after.pem"], workingDirectory: directory.Path);
+            "verify", "-x509_strict", "-purpose", "sslserver", "-CAfile", "data/ca/root.pem", "-untrusted", "data/ca/issuing.pem", "after.pem"], workingDirectory: directory);
         Assert.True(verify.ExitCode == 0, verify.Combined);
     }
 
     /// <summary>
     /// Runs the load driver in <paramref name="directory"/> until <paramref name="handedOut"/> holds
-    /// <paramref name="until"/> certificates, then kills it (SIGKILL) and reads its output to the end; returns the
-    /// rest of its output.
+    /// <paramref name="until"/> certificates, then kills it (SIGKILL) and reads its output to the end.
     /// </summary>
-    private static async Task<string> RunUntilKilledAsync(string directory, ConcurrentDictionary<string, string> handedOut, int until)
+    private static async Task RunUntilKilledAsync(string directory, ConcurrentDictionary<string, string> handedOut, int until)
     {
         var other = new StringBuilder();
         var start = new ProcessStartInfo("dotnet") { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -120,29 +148,6 @@ public sealed class CrashTests
         driver.Kill(entireProcessTree: true);
         // To the output's end, so that every line the driver wrote before the kill is read.
         driver.WaitForExit();
-        Assert.Equal(137, driver.ExitCode);
-        lock (other)
-        {
-            return other.ToString();
-        }
-    }
-
-    private static async Task<Dictionary<string, (string Status, byte[]? Der, byte[] Tbs)>> CertificateRowsAsync(string database)
-    {
-        var rows = new Dictionary<string, (string Status, byte[]? Der, byte[] Tbs)>(StringComparer.Ordinal);
-        await using var db = new SqliteConnection($"Data Source={database};Pooling=False");
-        await db.OpenAsync();
-        await using var integrity = db.CreateCommand();
-        integrity.CommandText = "PRAGMA integrity_check";
-        Assert.Equal("ok", await integrity.ExecuteScalarAsync());
-        await using var query = db.CreateCommand();
-        query.CommandText = "SELECT SerialHex, Status, Der, TbsDer FROM Certificates";
-        await using var reader = await query.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-        {
-            rows[reader.GetString(0)] = (reader.GetString(1), reader.IsDBNull(2) ? null : (byte[])reader[2], (byte[])reader[3]);
-        }
-
-        return rows;
+        Assert.True(driver.ExitCode == 137, $"the load driver ended with {driver.ExitCode}, not by the kill: {other}");
     }
 }

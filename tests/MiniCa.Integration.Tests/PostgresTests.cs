@@ -185,6 +185,32 @@ public sealed class PostgresTests(PostgresFixture postgres) : IClassFixture<Post
     }
 
     [Fact]
+    public async Task KilledUnderLoad_OnPostgres_EveryCertificateHandedOutIsRecorded_TheCaIssuesAgain()
+    {
+        await postgres.Server.CreateDatabaseAsync("crash");
+        using var directory = new TempDirectory("minica-pg-crash");
+        Minica.WriteConfig(directory.Path, $$"""
+            { "DataDirectory": "data",
+              "Database": { "Provider": "Postgres", "ConnectionString": "{{postgres.Server.ConnectionString("crash")}}" } }
+            """);
+        await CrashTests.KillRepeatedlyUnderLoadAsync(directory.Path, async () =>
+        {
+            var rows = new Dictionary<string, CrashTests.CertificateRow>(StringComparer.Ordinal);
+            await using var connection = new Npgsql.NpgsqlConnection(postgres.Server.ConnectionString("crash"));
+            await connection.OpenAsync();
+            await using var query = connection.CreateCommand();
+            query.CommandText = "SELECT \"SerialHex\", \"Status\", \"Der\", \"TbsDer\" FROM \"Certificates\"";
+            await using var reader = await query.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                rows[reader.GetString(0)] = new CrashTests.CertificateRow(reader.GetString(1), reader.IsDBNull(2) ? null : (byte[])reader[2], (byte[])reader[3]);
+            }
+
+            return rows;
+        });
+    }
+
+    [Fact]
     public async Task WebHost_DatabaseServerStoppedAndStarted_StaysUpSaysSoAndGoesOn()
     {
         var openssl = Prerequisites.RequireProgram("openssl", "openssl");
