@@ -30,6 +30,9 @@ public sealed class FaultTests(IssuanceFixture ca)
 
         public Task RecordFailedAsync(long requestId, long? certificateId, string reason, AuditEntry audit, CancellationToken cancellationToken = default) =>
             failAt == "issued+failed" ? throw Fault() : inner.RecordFailedAsync(requestId, certificateId, reason, audit, cancellationToken);
+
+        public Task<IReadOnlyList<string>> SettleInterruptedAsync(DateTimeOffset recordedBefore, CancellationToken cancellationToken = default) =>
+            inner.SettleInterruptedAsync(recordedBefore, cancellationToken);
     }
 
     private IssuanceService ServiceFailingAt(string step) =>

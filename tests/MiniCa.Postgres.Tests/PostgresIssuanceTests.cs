@@ -255,6 +255,22 @@ public sealed class PostgresIssuanceTests(PostgresCaFixture ca) : IClassFixture<
     private IIssuanceLedger Ledger => ca.Services.GetRequiredService<IIssuanceLedger>();
 
     [Fact]
+    public async Task SettleInterrupted_FailsTheRequestOfACertificateBeingSignedSinceBeforeTheCutOffOnly()
+    {
+        var serial = NewSerial();
+        var (requestId, _) = await Ledger.RecordSigningAsync(Request("interrupted.batch.example.com"), null, Certificate(serial, "interrupted.batch.example.com"), Audit("certificate.signing"));
+
+        Assert.DoesNotContain(serial, await Ledger.SettleInterruptedAsync(DateTimeOffset.UtcNow.AddMinutes(-10)));
+        Assert.Equal(RequestStatus.Approved, (await ca.Reader.FindRequestAsync(requestId))!.Status);
+        Assert.Contains(serial, await Ledger.SettleInterruptedAsync(DateTimeOffset.UtcNow.AddMinutes(1)));
+        var request = (await ca.Reader.FindRequestAsync(requestId))!;
+        Assert.Equal(RequestStatus.Failed, request.Status);
+        Assert.Contains(request.Problems, p => p.Contains(serial, StringComparison.Ordinal));
+        Assert.Equal(CertificateStatus.Signing, (await ca.Reader.FindCertificateAsync(serial))!.Status);
+        Assert.DoesNotContain(serial, await Ledger.SettleInterruptedAsync(DateTimeOffset.UtcNow.AddMinutes(1)));
+    }
+
+    [Fact]
     public async Task RecordSigning_ConcurrentWritesWithATakenSerialAndABlockedKey_OnlyThoseTwoFail()
     {
         // The writes share batches (one transaction each): the server's refusal of one (the taken serial) rolls its

@@ -47,6 +47,7 @@ builder.Services.AddSingleton<CrlCache>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<CrlPublisher>());
 builder.Services.AddHostedService<OcspPreSigner>();
 builder.Services.AddHostedService<KeyFingerprintBackfill>();
+builder.Services.AddHostedService<InterruptedIssuances>();
 builder.Services.AddProblemDetails();
 builder.Services.AddPortal();
 builder.Services.AddMiniCaAcme();

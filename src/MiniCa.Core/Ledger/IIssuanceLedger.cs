@@ -30,6 +30,14 @@ public interface IIssuanceLedger
 
     /// <summary>Marks a signing attempt (and its request) failed.</summary>
     Task RecordFailedAsync(long requestId, long? certificateId, string reason, AuditEntry audit, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Marks failed each approved request whose certificate has been recorded as being signed since before
+    /// <paramref name="recordedBefore"/>: an issuance that a stop or a crash cut short, which would otherwise stay
+    /// approved for ever. The certificate's row stays as it is, being signed: it may have been signed, so OCSP
+    /// answers for it and it can be revoked. Returns the serials of those certificates.
+    /// </summary>
+    Task<IReadOnlyList<string>> SettleInterruptedAsync(DateTimeOffset recordedBefore, CancellationToken cancellationToken = default);
 }
 
 /// <summary>Reads requests and certificates.</summary>

@@ -230,6 +230,34 @@ public sealed class EfIssuanceLedger(IDbContextFactory<MiniCaDbContext> contexts
     }
 
     /// <inheritdoc />
+    public async Task<IReadOnlyList<string>> SettleInterruptedAsync(DateTimeOffset recordedBefore, CancellationToken cancellationToken = default)
+    {
+        await using var turn = await gate.EnterAsync(cancellationToken);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var interrupted = await db.Certificates
+            .Where(c => c.Status == CertificateStatus.Signing && c.CreatedAt < recordedBefore)
+            .Join(db.Requests.Where(r => r.Status == RequestStatus.Approved), c => c.RequestId, r => r.Id, (c, r) => new { Certificate = c.SerialHex, Request = r })
+            .Take(1000)
+            .ToListAsync(cancellationToken);
+        if (interrupted.Count == 0)
+        {
+            return [];
+        }
+
+        var now = time.GetUtcNow();
+        foreach (var row in interrupted)
+        {
+            var reason = $"The CA stopped while it was signing certificate {row.Certificate} for this request, so it was never handed out; submit the request again. " +
+                         "The certificate stays recorded as being signed: OCSP answers for it, and it can be revoked.";
+            row.Request.MarkFailed(reason, now);
+            db.AuditEvents.Add(Audit(new AuditEntry("minica", "request.interrupted", $"request:{row.Request.Id}", $"certificate {row.Certificate} was still being signed"), now));
+        }
+
+        await SaveAsync(db, "record the interrupted issuances", cancellationToken);
+        return interrupted.Select(row => row.Certificate).ToList();
+    }
+
+    /// <inheritdoc />
     public async Task<BlockedKey?> FindBlockedKeyAsync(string publicKeySha256, CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
