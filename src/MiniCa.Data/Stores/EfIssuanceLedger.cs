@@ -236,7 +236,8 @@ public sealed class EfIssuanceLedger(IDbContextFactory<MiniCaDbContext> contexts
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var interrupted = await db.Certificates
             .Where(c => c.Status == CertificateStatus.Signing && c.CreatedAt < recordedBefore)
-            .Join(db.Requests.Where(r => r.Status == RequestStatus.Approved), c => c.RequestId, r => r.Id, (c, r) => new { Certificate = c.SerialHex, Request = r })
+            .Join(db.Requests.Where(r => r.Status == RequestStatus.Approved), c => c.RequestId, r => r.Id, (c, r) => new { c.Id, Certificate = c.SerialHex, Request = r })
+            .OrderBy(row => row.Id)
             .Take(1000)
             .ToListAsync(cancellationToken);
         if (interrupted.Count == 0)
