@@ -48,6 +48,12 @@ public sealed class InterruptedIssuances(IIssuanceLedger ledger, CaOptions optio
                 {
                     // The outage is logged where it is found; the next pass settles what is left.
                 }
+#pragma warning disable CA1031 // A failure here must not stop the CA (a background service's exception stops the host): the next pass tries again.
+                catch (Exception ex) when (ex is not OperationCanceledException)
+#pragma warning restore CA1031
+                {
+                    logger.LogWarning("Could not settle the issuances cut short now: {Reason}", ex.Message);
+                }
             }
             while (await timer.WaitForNextTickAsync(stoppingToken));
         }

@@ -248,7 +248,7 @@ public sealed class EfIssuanceLedger(IDbContextFactory<MiniCaDbContext> contexts
         var now = time.GetUtcNow();
         foreach (var row in interrupted)
         {
-            var reason = $"The CA stopped while it was signing certificate {row.Certificate} for this request, so it was never handed out; submit the request again. " +
+            var reason = $"The CA stopped while it was signing certificate {row.Certificate} for this request, before recording it issued; submit the request again. " +
                          "The certificate stays recorded as being signed: OCSP answers for it, and it can be revoked.";
             row.Request.MarkFailed(reason, now);
             db.AuditEvents.Add(Audit(new AuditEntry("minica", "request.interrupted", $"request:{row.Request.Id}", $"certificate {row.Certificate} was still being signed"), now));

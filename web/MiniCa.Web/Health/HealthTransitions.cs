@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace MiniCa.Web.Health;
@@ -10,17 +9,21 @@ namespace MiniCa.Web.Health;
 /// </summary>
 internal sealed class HealthTransitions(ILogger<HealthTransitions> logger)
 {
-    private readonly ConcurrentDictionary<string, HealthStatus> _last = new(StringComparer.Ordinal);
+    // Under its own lock: two polls at once must not both log the same change.
+    private readonly Dictionary<string, HealthStatus> _last = new(StringComparer.Ordinal);
 
     public void Observe(HealthReport report)
     {
         foreach (var (name, entry) in report.Entries)
         {
-            var previous = _last.TryGetValue(name, out var seen) ? seen : HealthStatus.Healthy;
-            _last[name] = entry.Status;
-            if (entry.Status == previous)
+            lock (_last)
             {
-                continue;
+                var previous = _last.TryGetValue(name, out var seen) ? seen : HealthStatus.Healthy;
+                _last[name] = entry.Status;
+                if (entry.Status == previous)
+                {
+                    continue;
+                }
             }
 
             var description = entry.Description ?? entry.Exception?.Message ?? string.Empty;
