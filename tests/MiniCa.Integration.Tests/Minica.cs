@@ -27,6 +27,21 @@ internal static class Minica
         return ProcessRunner.RunAsync("dotnet", [RepositoryPaths.CliAssembly, .. args], env, workingDirectory);
     }
 
+    /// <summary>
+    /// Makes a P-256 key and a CSR for the DNS name <paramref name="name"/> with OpenSSL, and issues it under tls-server
+    /// with the CLI in <paramref name="directory"/>; returns the certificate's file, NAME.pem (relative to the folder).
+    /// </summary>
+    public static async Task<string> IssueForNewKeyAsync(string directory, string name, IReadOnlyDictionary<string, string?>? environment = null)
+    {
+        var csr = await ProcessRunner.RunAsync(Prerequisites.RequireProgram("openssl", "openssl"), [
+            "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", name + ".key",
+            "-subj", "/CN=" + name, "-addext", "subjectAltName=DNS:" + name, "-out", name + ".csr"], workingDirectory: directory);
+        Assert.True(csr.ExitCode == 0, csr.Combined);
+        var issue = await RunAsync(directory, ["issue", "--csr", name + ".csr", "--profile", "tls-server", "--out", name + ".pem"], environment);
+        Assert.True(issue.ExitCode == 0, issue.Combined);
+        return name + ".pem";
+    }
+
     /// <summary>Writes <paramref name="json"/> as the directory's ca.config.json and returns its path.</summary>
     public static string WriteConfig(string directory, string json)
     {

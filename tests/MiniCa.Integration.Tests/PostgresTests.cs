@@ -29,6 +29,12 @@ public sealed class PostgresFixture : IAsyncLifetime
 /// </summary>
 public sealed class PostgresTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>
 {
+    /// <summary>Writes a ca.config.json in <paramref name="directory"/> for a CA on the test server's <paramref name="database"/>.</summary>
+    private void WriteConfigOn(string directory, string database) => Minica.WriteConfig(directory, $$"""
+        { "DataDirectory": "data",
+          "Database": { "Provider": "Postgres", "ConnectionString": "{{postgres.Server.ConnectionString(database)}}" } }
+        """);
+
     [Fact]
     public async Task Migrations_OnAnEmptyDatabase_BuildTheModelWithNothingPending()
     {
@@ -73,10 +79,7 @@ public sealed class PostgresTests(PostgresFixture postgres) : IClassFixture<Post
         var openssl = Prerequisites.RequireProgram("openssl", "openssl");
         await postgres.Server.CreateDatabaseAsync("web");
         using var directory = new TempDirectory("minica-pg-web");
-        Minica.WriteConfig(directory.Path, $$"""
-            { "DataDirectory": "data",
-              "Database": { "Provider": "Postgres", "ConnectionString": "{{postgres.Server.ConnectionString("web")}}" } }
-            """);
+        WriteConfigOn(directory.Path, "web");
         var password = "a-long-enough-password-for-pg";
         var added = await Minica.RunAsync(directory.Path, ["user", "add", "--name", "audrey", "--role", "Auditor"], new Dictionary<string, string?> { ["MINICA_USER_PASSWORD"] = password });
         Assert.True(added.ExitCode == 0, added.Combined);
@@ -189,10 +192,7 @@ public sealed class PostgresTests(PostgresFixture postgres) : IClassFixture<Post
     {
         await postgres.Server.CreateDatabaseAsync("crash");
         using var directory = new TempDirectory("minica-pg-crash");
-        Minica.WriteConfig(directory.Path, $$"""
-            { "DataDirectory": "data",
-              "Database": { "Provider": "Postgres", "ConnectionString": "{{postgres.Server.ConnectionString("crash")}}" } }
-            """);
+        WriteConfigOn(directory.Path, "crash");
         await CrashTests.KillRepeatedlyUnderLoadAsync(directory.Path, async () =>
         {
             var rows = new Dictionary<string, CrashTests.CertificateRow>(StringComparer.Ordinal);
@@ -216,23 +216,11 @@ public sealed class PostgresTests(PostgresFixture postgres) : IClassFixture<Post
         var openssl = Prerequisites.RequireProgram("openssl", "openssl");
         await postgres.Server.CreateDatabaseAsync("outage");
         using var directory = new TempDirectory("minica-pg-outage");
-        Minica.WriteConfig(directory.Path, $$"""
-            { "DataDirectory": "data",
-              "Database": { "Provider": "Postgres", "ConnectionString": "{{postgres.Server.ConnectionString("outage")}}" } }
-            """);
+        WriteConfigOn(directory.Path, "outage");
         await using var host = WebHostProcess.Start(directory.Path, FreePort.Next());
         await host.WaitUntilHealthyAsync();
         var environment = new Dictionary<string, string?> { ["MINICA_PublicBaseUrl"] = host.BaseAddress.AbsoluteUri };
-        async Task<string> IssueAsync(string name)
-        {
-            var csr = await ProcessRunner.RunAsync(openssl, [
-                "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", name + ".key",
-                "-subj", "/CN=" + name, "-addext", "subjectAltName=DNS:" + name, "-out", name + ".csr"], workingDirectory: directory.Path);
-            Assert.True(csr.ExitCode == 0, csr.Combined);
-            var issue = await Minica.RunAsync(directory.Path, ["issue", "--csr", name + ".csr", "--profile", "tls-server", "--out", name + ".pem"], environment);
-            Assert.True(issue.ExitCode == 0, issue.Combined);
-            return name + ".pem";
-        }
+        Task<string> IssueAsync(string name) => Minica.IssueForNewKeyAsync(directory.Path, name, environment);
 
         Task<ProcessResult> OcspAsync(string certificate) => ProcessRunner.RunAsync(openssl, [
             "ocsp", "-issuer", "data/ca/issuing.pem", "-cert", certificate, "-url", new Uri(host.BaseAddress, "ocsp").AbsoluteUri, "-CAfile", "data/ca/root.pem", "-no_nonce"], workingDirectory: directory.Path);
@@ -404,10 +392,7 @@ public sealed class PostgresTests(PostgresFixture postgres) : IClassFixture<Post
     {
         await postgres.Server.CreateDatabaseAsync("nodump");
         using var directory = new TempDirectory("minica-pg-nodump");
-        Minica.WriteConfig(directory.Path, $$"""
-            { "DataDirectory": "data",
-              "Database": { "Provider": "Postgres", "ConnectionString": "{{postgres.Server.ConnectionString("nodump")}}" } }
-            """);
+        WriteConfigOn(directory.Path, "nodump");
         var init = await Minica.RunAsync(directory.Path, ["init"]);
         Assert.True(init.ExitCode == 0, init.Combined);
 
@@ -419,10 +404,7 @@ public sealed class PostgresTests(PostgresFixture postgres) : IClassFixture<Post
         Assert.False(Directory.Exists(directory.Combine("b1")));
 
         // A database that does not exist: the server's own words, no stack trace.
-        Minica.WriteConfig(directory.Path, $$"""
-            { "DataDirectory": "data",
-              "Database": { "Provider": "Postgres", "ConnectionString": "{{postgres.Server.ConnectionString("no-such-database")}}" } }
-            """);
+        WriteConfigOn(directory.Path, "no-such-database");
         var down = await Minica.RunAsync(directory.Path, ["backup", "--out", "b2"]);
         Assert.Equal(1, down.ExitCode);
         Assert.Contains("no-such-database", down.StandardError, StringComparison.Ordinal);

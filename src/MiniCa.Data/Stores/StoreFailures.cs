@@ -29,17 +29,12 @@ internal static class StoreFailures
     }
 
     /// <inheritdoc cref="WriteAsync{T}"/>
-    public static async Task WriteAsync(string what, Func<Task> write)
-    {
-        try
+    public static Task WriteAsync(string what, Func<Task> write) =>
+        WriteAsync(what, async () =>
         {
             await write();
-        }
-        catch (Exception ex) when (ex is DbException or DbUpdateException)
-        {
-            throw Refusal(what, ex);
-        }
-    }
+            return true;
+        });
 
     private static CaException Refusal(string what, Exception ex) =>
         new(CaErrorKind.StorageFailed, $"The issuance database could not {what} ({Reason(ex)}); nothing of it was recorded.", ex);
