@@ -8,7 +8,8 @@ cd "$(dirname "$0")"
 # Chromium (the portal's browser tests, driven by Playwright), Roboto (the portal's font, for screenshots), the
 # ACME clients lego and certbot, pebble (its challtestsrv is the test DNS server; Pebble is the benchmark peer), and
 # p11-kit (its server serves a SoftHSM2 token out of process, so an HSM cluster member can really be killed), and
-# PostgreSQL (the tests start throw-away servers of their own for Database:Provider Postgres).
+# PostgreSQL (the tests start throw-away servers of their own for Database:Provider Postgres), and gcc with the C
+# library's headers (the power-cut test compiles its write recorder, which it preloads into the CA process).
 declare -A needs=(
   [softhsm2]=/usr/lib/softhsm/libsofthsm2.so
   [opensc]=/usr/bin/pkcs11-tool
@@ -23,6 +24,8 @@ declare -A needs=(
   [p11-kit]=/usr/bin/p11-kit
   [p11-kit-modules]=/usr/lib/x86_64-linux-gnu/pkcs11/p11-kit-client.so
   [postgresql]=/usr/share/doc/postgresql/copyright
+  [gcc]=/usr/bin/gcc
+  [libc6-dev]=/usr/include/dlfcn.h
 )
 missing=()
 for package in "${!needs[@]}"; do
