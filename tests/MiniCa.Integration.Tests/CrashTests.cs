@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using MiniCa.TestSupport;
 
 namespace MiniCa.Integration.Tests;
@@ -28,6 +29,30 @@ public sealed class CrashTests
             Assert.True(File.Exists(database + "-wal"), "the kill left no write-ahead log: it did not kill a running writer");
             return await ReadRowsAsync(database);
         });
+
+        // The CLI alone settles the issuances the kills cut short, once they are old enough to belong to no running
+        // issuance (10 minutes: their rows are moved back 11): `minica requests` fails their requests and says so.
+        await using (var db = new SqliteConnection($"Data Source={database};Pooling=False"))
+        {
+            await db.OpenAsync();
+            var instants = new DateTimeOffsetToBinaryConverter();
+            var now = DateTimeOffset.UtcNow;
+            await using var back = db.CreateCommand();
+            back.CommandText = "UPDATE Certificates SET CreatedAt = CreatedAt - $delta WHERE Status = 'Signing'";
+            back.Parameters.AddWithValue("$delta", (long)instants.ConvertToProvider(now)! - (long)instants.ConvertToProvider(now.AddMinutes(-11))!);
+            Assert.True(await back.ExecuteNonQueryAsync() > 0, "the kills left no issuance cut short");
+        }
+
+        var requests = await Minica.RunAsync(directory.Path, ["requests"]);
+        Assert.True(requests.ExitCode == 0, requests.Combined);
+        Assert.Contains("cut short by a stop or a crash", requests.StandardOutput, StringComparison.Ordinal);
+        await using (var db = new SqliteConnection($"Data Source={database};Pooling=False"))
+        {
+            await db.OpenAsync();
+            await using var unsettled = db.CreateCommand();
+            unsettled.CommandText = "SELECT count(*) FROM Certificates c JOIN Requests r ON r.Id = c.RequestId WHERE c.Status = 'Signing' AND r.Status <> 'Failed'";
+            Assert.Equal(0L, await unsettled.ExecuteScalarAsync());
+        }
     }
 
     /// <summary>A certificate's row as the database holds it.</summary>

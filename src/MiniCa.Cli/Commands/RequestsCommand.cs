@@ -8,7 +8,11 @@ using Spectre.Console.Cli;
 
 namespace MiniCa.Cli.Commands;
 
-/// <summary><c>minica requests</c>: the most recent certificate requests.</summary>
+/// <summary>
+/// <c>minica requests</c>: the most recent certificate requests. It first settles the issuances a stop or a crash cut
+/// short, as the web host does every minute (<see cref="InterruptedIssuances"/>), so that a CA run only through the
+/// CLI does not list their requests as approved for ever.
+/// </summary>
 internal sealed class RequestsCommand : AsyncCommand<RequestsCommand.Settings>
 {
     internal sealed class Settings : CommandSettings
@@ -30,6 +34,7 @@ internal sealed class RequestsCommand : AsyncCommand<RequestsCommand.Settings>
     {
         await using var services = CliContext.BuildServices();
         await services.GetRequiredService<CaBootstrapper>().PrepareDatabaseAsync(cancellationToken);
+        await ActivatorUtilities.CreateInstance<InterruptedIssuances>(services).SettleOnceAsync(cancellationToken);
         var requests = await services.GetRequiredService<IIssuanceReader>().ListRequestsAsync(settings.Limit, cancellationToken);
 
         var table = new Table().AddColumns("Id", "Received (UTC)", "Profile", "Requester", "Status", "Identifiers", "Serial", "Reasons");
