@@ -154,49 +154,38 @@ static int opened(int fd, char *path, int flags)
     return fd;
 }
 
-static mode_t mode_of(int flags, va_list arguments)
-{
-    return ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) ? (mode_t)va_arg(arguments, int) : 0;
-}
+/* Declares mode: the third argument of an open call when its flags say there is one. */
+#define MODE_OF(flags)                                                          \
+    mode_t mode = 0;                                                            \
+    if (((flags) & O_CREAT) || ((flags) & O_TMPFILE) == O_TMPFILE) {            \
+        va_list arguments;                                                      \
+        va_start(arguments, flags);                                             \
+        mode = (mode_t)va_arg(arguments, int);                                  \
+        va_end(arguments);                                                      \
+    }
 
 int open(const char *path, int flags, ...)
 {
-    va_list arguments;
-    va_start(arguments, flags);
-    mode_t mode = mode_of(flags, arguments);
-    va_end(arguments);
-    char *watch = watch_path(AT_FDCWD, path);
-    return opened(real_open(path, flags, mode), watch, flags);
+    MODE_OF(flags);
+    return opened(real_open(path, flags, mode), watch_path(AT_FDCWD, path), flags);
 }
 
 int open64(const char *path, int flags, ...)
 {
-    va_list arguments;
-    va_start(arguments, flags);
-    mode_t mode = mode_of(flags, arguments);
-    va_end(arguments);
-    char *watch = watch_path(AT_FDCWD, path);
-    return opened(real_open64(path, flags, mode), watch, flags);
+    MODE_OF(flags);
+    return opened(real_open64(path, flags, mode), watch_path(AT_FDCWD, path), flags);
 }
 
 int openat(int dirfd, const char *path, int flags, ...)
 {
-    va_list arguments;
-    va_start(arguments, flags);
-    mode_t mode = mode_of(flags, arguments);
-    va_end(arguments);
-    char *watch = watch_path(dirfd, path);
-    return opened(real_openat(dirfd, path, flags, mode), watch, flags);
+    MODE_OF(flags);
+    return opened(real_openat(dirfd, path, flags, mode), watch_path(dirfd, path), flags);
 }
 
 int openat64(int dirfd, const char *path, int flags, ...)
 {
-    va_list arguments;
-    va_start(arguments, flags);
-    mode_t mode = mode_of(flags, arguments);
-    va_end(arguments);
-    char *watch = watch_path(dirfd, path);
-    return opened(real_openat64(dirfd, path, flags, mode), watch, flags);
+    MODE_OF(flags);
+    return opened(real_openat64(dirfd, path, flags, mode), watch_path(dirfd, path), flags);
 }
 
 int close(int fd)
