@@ -17,13 +17,14 @@ internal sealed record PemBlock(string Label, string? Body)
             return null;
         }
 
+        // The label ends on the BEGIN line: dashes found only on a later line (the END line's, say) do not end it.
         var labelEnd = text.IndexOf("-----", begin + 11, StringComparison.Ordinal);
-        if (labelEnd < 0)
+        if (labelEnd < 0 || text.AsSpan(begin + 11, labelEnd - begin - 11).ContainsAny('\r', '\n'))
         {
             return new PemBlock(string.Empty, null);
         }
 
-        var end = text.IndexOf("-----END ", labelEnd, StringComparison.Ordinal);
+        var end = text.IndexOf("-----END ", labelEnd + 5, StringComparison.Ordinal);
         return new PemBlock(text[(begin + 11)..labelEnd], end < 0 ? null : text[(labelEnd + 5)..end]);
     }
 

@@ -30,6 +30,59 @@ public sealed class BadInputTests(PortalFixture fixture)
         Assert.Equal(RequestStatus.Rejected, recorded!.Request.Status);
     }
 
+    /// <summary>
+    /// CSRs the fuzzer (MiniCa.Unit.Tests, CsrFuzzTests) found to escape the parser as exceptions, each answered
+    /// now like any bad CSR: 422 with its reasons. Before, the API answered each with a 500.
+    /// </summary>
+    [Theory]
+    [InlineData("ec-point-encoding", "the public key")]
+    [InlineData("signature-pad-bits", "signature does not verify")]
+    [InlineData("pem-empty", "the PEM block is empty")]
+    [InlineData("pem-begin-line", "BEGIN line")]
+    public async Task Api_CsrsTheFuzzerFound_422WithTheReason(string kind, string reason)
+    {
+        var pem = PortalFixture.CsrPem("fuzz.example.com");
+        var der = Convert.FromBase64String(string.Concat(pem.Split('\n').Where(l => !l.StartsWith("-----", StringComparison.Ordinal))));
+        var csr = kind switch
+        {
+            // The uncompressed point's 0x04 after the key's BIT STRING header (03 42 00) made 0x6E: no point encoding.
+            "ec-point-encoding" => Pem(Patch(der, [0x03, 0x42, 0x00, 0x04], 3, 0x6E)),
+            // The signature's BIT STRING (after ecdsa-with-SHA256) with one unused bit: not whole octets.
+            "signature-pad-bits" => Pem(Patch(der, [0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x03, 0x02, 0x03], 10, 0x01)),
+            "pem-empty" => "-----BEGIN CERTIFICATE REQUEST-----\n-----END CERTIFICATE REQUEST-----\n",
+            _ => pem.Replace("-----BEGIN CERTIFICATE REQUEST-----", "-----BEGIN CERTIFICATE REQ", StringComparison.Ordinal),
+        };
+        using var client = await ApiAsync("rita");
+        using var response = await client.PostAsJsonAsync("/api/v1/requests", new { profile = "tls-server", csr });
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == (HttpStatusCode)422, $"{(int)response.StatusCode}: {body}");
+        Assert.Contains(reason, body, StringComparison.Ordinal);
+
+        static byte[] Patch(byte[] der, byte[] marker, int offset, byte value)
+        {
+            var at = der.AsSpan().LastIndexOf(marker);
+            Assert.True(at >= 0, "the marker is not in the CSR");
+            var patched = (byte[])der.Clone();
+            patched[at + offset] = value;
+            return patched;
+        }
+
+        static string Pem(byte[] der) => $"-----BEGIN CERTIFICATE REQUEST-----\n{Convert.ToBase64String(der, Base64FormattingOptions.InsertLineBreaks)}\n-----END CERTIFICATE REQUEST-----\n";
+    }
+
+    /// <summary>A key file the fuzzer (PublicKeyFileFuzzTests) found to escape as an exception: before, a 500.</summary>
+    [Theory]
+    [InlineData("-----BEGIN PUBLIC KEY-----\n\n-----END PUBLIC KEY-----\n")]
+    [InlineData("-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n")]
+    public async Task Api_BlockedKeyFromAnEmptyPemBlock_400SaysItIsEmpty(string key)
+    {
+        using var client = await ApiAsync("oscar");
+        using var response = await client.PostAsJsonAsync("/api/v1/blocked-keys", new { key, note = "fuzz" });
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {body}");
+        Assert.Contains("is empty", body, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("{ not json", "application/json")]
     [InlineData("{\"profile\": 5, \"csr\": []}", "application/json")]

@@ -50,6 +50,11 @@ public static class PublicKeyFile
         }
 
         var der = block.Decode() ?? throw new CaException(CaErrorKind.Malformed, $"{name}: the PEM block '{label}' is not valid base64.");
+        if (der.Length == 0)
+        {
+            throw new CaException(CaErrorKind.Malformed, $"{name}: the PEM block '{label}' is empty.");
+        }
+
         return FromDer(der, label, name);
     }
 
@@ -58,7 +63,7 @@ public static class PublicKeyFile
         Asn1Sequence sequence;
         try
         {
-            sequence = Asn1Sequence.GetInstance(Asn1Object.FromByteArray(der));
+            sequence = Asn1Sequence.GetInstance(Asn1Object.FromByteArray(der) ?? throw new IOException("no ASN.1 object"));
         }
         catch (Exception ex) when (ex is IOException or ArgumentException or InvalidCastException or Asn1ParsingException)
         {

@@ -55,7 +55,7 @@ public static class CsrParser
         Pkcs10CertificationRequest request;
         try
         {
-            var asn1 = Asn1Object.FromByteArray(der);
+            var asn1 = Asn1Object.FromByteArray(der) ?? throw new FormatException("no ASN.1 object");
             request = new Pkcs10CertificationRequest(CertificationRequest.GetInstance(asn1).GetEncoded(Asn1Encodable.Der));
             _ = request.GetCertificationRequestInfo().SubjectPublicKeyInfo.Algorithm;
         }
@@ -112,6 +112,12 @@ public static class CsrParser
             return null;
         }
 
+        if (block.Label.Length == 0)
+        {
+            problem = "the PEM BEGIN line does not end in '-----'";
+            return null;
+        }
+
         if (block.Label is not (PemLabel or "NEW " + PemLabel))
         {
             problem = $"the PEM block is '{block.Label}', not '{PemLabel}'";
@@ -125,8 +131,8 @@ public static class CsrParser
         }
 
         var der = block.Decode();
-        problem = der is null ? "the PEM block is not valid base64" : null;
-        return der;
+        problem = der is null ? "the PEM block is not valid base64" : der.Length == 0 ? "the PEM block is empty" : null;
+        return problem is null ? der : null;
     }
 
     /// <summary>
@@ -140,7 +146,8 @@ public static class CsrParser
         {
             key = PublicKeyFactory.CreateKey(spki);
         }
-        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or SecurityUtilityException or IOException or InvalidCastException)
+        // BouncyCastle reports an EC point that is not a point's encoding as a FormatException.
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or SecurityUtilityException or IOException or InvalidCastException or FormatException)
         {
             problems.Add($"the public key ({spki.Algorithm.Algorithm.Id}) cannot be read or is of an unsupported type");
             return (null, spki.Algorithm.Algorithm.Id);
@@ -223,10 +230,11 @@ public static class CsrParser
     private static bool VerifySignature(Pkcs10CertificationRequest request, AsymmetricKeyParameter publicKey)
     {
         var signed = request.GetCertificationRequestInfo().GetEncoded(Asn1Encodable.Der);
-        var signature = request.GetSignatureOctets();
         var algorithm = request.SignatureAlgorithm.Algorithm;
         try
         {
+            // A signature (or key) BIT STRING that is not whole octets cannot verify: BouncyCastle throws an IOException.
+            var signature = request.GetSignatureOctets();
             var hash = HashFor(algorithm);
             if (hash is { } h && publicKey is ECPublicKeyParameters ec && algorithm.Id.StartsWith("1.2.840.10045.4.3.", StringComparison.Ordinal))
             {
@@ -250,7 +258,7 @@ public static class CsrParser
 
             return request.Verify(publicKey);
         }
-        catch (Exception ex) when (ex is CryptographicException or InvalidKeyException or SignatureException or ArgumentException or SecurityUtilityException or InvalidOperationException)
+        catch (Exception ex) when (ex is CryptographicException or InvalidKeyException or SignatureException or ArgumentException or SecurityUtilityException or InvalidOperationException or IOException)
         {
             return false;
         }

@@ -34,7 +34,12 @@ internal static class Csrs
     public static byte[] Der(string subject, IEnumerable<GeneralName>? sans = null, AsymmetricCipherKeyPair? key = null)
     {
         key ??= P256;
-        var algorithm = key.Private is RsaKeyParameters ? "SHA256WITHRSA" : "SHA256WITHECDSA";
+        var algorithm = key.Private switch
+        {
+            RsaKeyParameters => "SHA256WITHRSA",
+            Ed25519PrivateKeyParameters => "Ed25519",
+            _ => "SHA256WITHECDSA",
+        };
         DerSet? attributes = null;
         var names = sans?.ToArray() ?? [];
         if (names.Length > 0)
