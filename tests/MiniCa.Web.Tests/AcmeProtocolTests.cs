@@ -130,6 +130,55 @@ public sealed class AcmeProtocolTests(PortalFixture fixture)
         Assert.Equal(type, reply.ProblemType);
     }
 
+    /// <summary>
+    /// Account keys and headers the fuzzer (MiniCa.Unit.Tests, JwsFuzzTests) found to escape as exceptions: each
+    /// is now an ACME problem. Before, the RSA exponent and the Ed25519 point were a 500.
+    /// </summary>
+    [Theory]
+    [InlineData("rsa-empty-exponent", "badPublicKey")]
+    [InlineData("ed25519-off-curve", "badPublicKey")]
+    [InlineData("header-not-utf8", "malformed")]
+    public async Task NewAccount_KeysAndHeadersTheFuzzerFound_ProblemNotA500(string kind, string type)
+    {
+        using var client = new AcmeTestClient(fixture.BaseAddress);
+        await client.InitializeAsync();
+        AcmeReply reply;
+        if (kind == "header-not-utf8")
+        {
+            // A protected header whose member name is the byte 0xFF: base64url carries it, JSON reads it, UTF-8 refuses it.
+            var header = AcmeTestClient.B64([.. "{\"alg\":\"ES256\",\""u8, 0xFF, .. "\":1}"u8]);
+            reply = await client.SendRawAsync(client.Url("newAccount"), $$"""{"protected":"{{header}}","payload":"","signature":"AA"}""");
+        }
+        else
+        {
+            var (alg, jwk) = kind == "rsa-empty-exponent"
+                ? ("RS256", new JsonObject { ["kty"] = "RSA", ["n"] = AcmeTestClient.B64([.. Enumerable.Repeat((byte)0xC5, 256)]), ["e"] = "" })
+                : ("EdDSA", new JsonObject { ["kty"] = "OKP", ["crv"] = "Ed25519", ["x"] = AcmeTestClient.B64(OffCurveEd25519()) });
+            reply = await client.PostAsync(client.Url("newAccount"), new { termsOfServiceAgreed = true }, header => header["jwk"] = jwk, alg: alg);
+        }
+
+        Assert.True(reply.Status == HttpStatusCode.BadRequest, $"{(int)reply.Status}: {reply.Body}");
+        Assert.Equal(type, reply.ProblemType);
+    }
+
+    /// <summary>32 bytes that decode to no point of Ed25519 (about half of all values do not).</summary>
+    private static byte[] OffCurveEd25519()
+    {
+        for (byte first = 2; ; first++)
+        {
+            var x = new byte[32];
+            x[0] = first;
+            try
+            {
+                _ = new Org.BouncyCastle.Crypto.Parameters.Ed25519PublicKeyParameters(x);
+            }
+            catch (ArgumentException)
+            {
+                return x;
+            }
+        }
+    }
+
     [Fact]
     public async Task Body_OneMegabytePayload_413Problem()
     {

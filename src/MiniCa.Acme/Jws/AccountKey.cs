@@ -68,7 +68,25 @@ internal sealed class AccountKey
                     throw new AcmeException("badPublicKey", $"RSA keys must be 2048 to 8192 bits; this one is about {bits}.");
                 }
 
-                return new AccountKey("RSA", null, n.SkipWhile(x => x == 0).ToArray(), e.SkipWhile(x => x == 0).ToArray());
+                var modulus = n.SkipWhile(x => x == 0).ToArray();
+                var exponent = e.SkipWhile(x => x == 0).ToArray();
+                // RFC 8017 §3.1: an odd modulus, and an odd exponent of at least 3 (here at most 32 bits, as OpenSSL's).
+                if (modulus.Length == 0 || exponent.Length is 0 or > 4 || (exponent[^1] & 1) == 0 || exponent is [1] || (modulus[^1] & 1) == 0)
+                {
+                    throw new AcmeException("badPublicKey", "The RSA key is not valid: its modulus and its public exponent (3 to 2^32) must be odd.");
+                }
+
+                var rsaKey = new AccountKey("RSA", null, modulus, exponent);
+                try
+                {
+                    _ = rsaKey.SubjectPublicKeyInfo();
+                }
+                catch (CryptographicException ex)
+                {
+                    throw new AcmeException("badPublicKey", "The RSA key is not valid.", 400, null, ex);
+                }
+
+                return rsaKey;
             }
 
             case "EC":
@@ -100,7 +118,22 @@ internal sealed class AccountKey
                 }
 
                 var x = Base64Url.Decode(String(jwk, "x"), "jwk.x");
-                return x.Length == 32 ? new AccountKey("OKP", "Ed25519", x, null) : throw new AcmeException("badPublicKey", "An Ed25519 key is 32 bytes.");
+                if (x.Length != 32)
+                {
+                    throw new AcmeException("badPublicKey", "An Ed25519 key is 32 bytes.");
+                }
+
+                try
+                {
+                    // RFC 8032 §5.1.3: the 32 bytes must decode to a point of the curve.
+                    _ = new Ed25519PublicKeyParameters(x);
+                }
+                catch (ArgumentException ex)
+                {
+                    throw new AcmeException("badPublicKey", "The Ed25519 key is not a point of the curve.", 400, null, ex);
+                }
+
+                return new AccountKey("OKP", "Ed25519", x, null);
             }
 
             default:
@@ -206,6 +239,6 @@ internal sealed class AccountKey
 
     private static string String(JsonElement jwk, string name) =>
         jwk.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
-            ? value.GetString()!
+            ? JwsMessage.Text(value, $"jwk.{name}")
             : throw new AcmeException("malformed", $"The jwk has no string member '{name}'.");
 }

@@ -48,6 +48,12 @@ internal sealed class JwsMessage
     /// <summary>Parses the request body; any deviation is <c>malformed</c> (or <c>badSignatureAlgorithm</c>).</summary>
     public static JwsMessage Parse(ReadOnlySpan<byte> body)
     {
+        // RFC 8259 §8.1: JSON text is UTF-8. The JSON reader checks a string's bytes only when it reads them as text.
+        if (!System.Text.Unicode.Utf8.IsValid(body))
+        {
+            throw new AcmeException("malformed", "The request body is not UTF-8.");
+        }
+
         JsonDocument document;
         try
         {
@@ -84,6 +90,11 @@ internal sealed class JwsMessage
         var payloadText = Member(root, "payload");
         var signatureText = Member(root, "signature");
         var headerBytes = Base64Url.Decode(protectedText, "The protected header");
+        if (!System.Text.Unicode.Utf8.IsValid(headerBytes))
+        {
+            throw new AcmeException("malformed", "The protected header is not UTF-8.");
+        }
+
         JsonElement header;
         try
         {
@@ -186,11 +197,27 @@ internal sealed class JwsMessage
 
     private static string Member(JsonElement root, string name) =>
         root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
-            ? value.GetString()!
+            ? Text(value, $"The JWS member '{name}'")
             : throw new AcmeException("malformed", $"The JWS has no string member '{name}'.");
 
     private static string? OptionalString(JsonElement element, string name) =>
         element.TryGetProperty(name, out var value)
-            ? value.ValueKind == JsonValueKind.String ? value.GetString() : throw new AcmeException("malformed", $"'{name}' in the protected header is not a string.")
+            ? value.ValueKind == JsonValueKind.String ? Text(value, $"'{name}' in the protected header") : throw new AcmeException("malformed", $"'{name}' in the protected header is not a string.")
             : null;
+
+    /// <summary>
+    /// A JSON string's text. The JSON reader accepts a string's bytes before they are read as text, so a string that
+    /// is not UTF-8 is refused here (the reader throws InvalidOperationException).
+    /// </summary>
+    internal static string Text(JsonElement value, string what)
+    {
+        try
+        {
+            return value.GetString()!;
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new AcmeException("malformed", $"{what} is not valid UTF-8.", 400, null, ex);
+        }
+    }
 }

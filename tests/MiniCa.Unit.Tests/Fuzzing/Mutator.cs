@@ -98,7 +98,7 @@ internal sealed class FuzzFailures
         {
             // Where it was thrown, and where MiniCa's code called into it.
             var frames = (ex.StackTrace ?? string.Empty).Split('\n').Select(f => f.Trim()).ToList();
-            var where = string.Join(" <- ", frames.Take(1).Concat(frames.Where(f => f.Contains("MiniCa.Core", StringComparison.Ordinal)).Take(2)).Distinct());
+            var where = string.Join(" <- ", frames.Take(1).Concat(frames.Where(f => f.StartsWith("at MiniCa.", StringComparison.Ordinal) && !f.Contains("Tests", StringComparison.Ordinal)).Take(2)).Distinct());
             _seen.TryAdd($"{ex.GetType().Name}: {ex.Message.Split('\n')[0]} {where}", Convert.ToHexString(input));
         }
     }
