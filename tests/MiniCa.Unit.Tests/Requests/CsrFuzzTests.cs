@@ -1,7 +1,6 @@
 using MiniCa.Core.Profiles;
 using MiniCa.Core.Requests;
 using MiniCa.TestSupport;
-using MiniCa.Unit.Tests.Fuzzing;
 using Org.BouncyCastle.Asn1;
 using Org.BouncyCastle.Asn1.Pkcs;
 using Org.BouncyCastle.Asn1.X509;
@@ -56,7 +55,7 @@ public sealed class CsrFuzzTests
             });
         }
 
-        failures.AssertNone();
+        Assert.True(failures.Summary is null, failures.Summary);
         Assert.True(rejected > Rounds / 2, $"only {rejected} of {Rounds} mutated CSRs were refused: the mutations did not reach the parser's checks");
     }
 
@@ -81,7 +80,7 @@ public sealed class CsrFuzzTests
             });
         }
 
-        failures.AssertNone();
+        Assert.True(failures.Summary is null, failures.Summary);
         // Re-signing let mutated requests through the parser to the profiles' policy: 343-367 of 6,000 in three runs.
         Assert.True(reachedPolicy > Rounds / 30, $"only {reachedPolicy} of {Rounds} mutated requests reached the policy");
     }

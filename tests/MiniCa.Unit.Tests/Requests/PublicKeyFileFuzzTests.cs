@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using MiniCa.Core.Errors;
 using MiniCa.Core.Keys;
-using MiniCa.Unit.Tests.Fuzzing;
+using MiniCa.TestSupport;
 
 namespace MiniCa.Unit.Tests.Requests;
 
@@ -55,7 +55,7 @@ public sealed class PublicKeyFileFuzzTests
             });
         }
 
-        failures.AssertNone();
+        Assert.True(failures.Summary is null, failures.Summary);
         // Both answers were reached: a change where it does not matter still gives the key.
         Assert.True(read > Mutator.Rounds / 50 && refused > Mutator.Rounds / 4, $"{read} read, {refused} refused of {Mutator.Rounds}");
     }

@@ -1,13 +1,13 @@
 using System.Text;
 
-namespace MiniCa.Unit.Tests.Fuzzing;
+namespace MiniCa.TestSupport;
 
 /// <summary>
 /// Random changes of valid inputs, for the fuzz tests of what MiniCa reads from outside: bits, bytes, lengths, cuts,
 /// insertions, and splices from other valid inputs. <c>MINICA_FUZZ_ROUNDS</c> runs a longer campaign than the suite's
 /// rounds, and <c>MINICA_FUZZ_SEED</c> another random sequence.
 /// </summary>
-internal static class Mutator
+public static class Mutator
 {
     /// <summary>Rounds per fuzz test: 6,000 in the suite.</summary>
     public static int Rounds { get; } = int.TryParse(Environment.GetEnvironmentVariable("MINICA_FUZZ_ROUNDS"), out var rounds) && rounds > 0 ? rounds : 6000;
@@ -81,13 +81,14 @@ internal static class Mutator
 }
 
 /// <summary>Distinct failures of a fuzz test (by exception type, message and place), each with its first input.</summary>
-internal sealed class FuzzFailures
+public sealed class FuzzFailures
 {
     private readonly Dictionary<string, string> _seen = new(StringComparer.Ordinal);
 
     /// <summary>Runs <paramref name="action"/> on <paramref name="input"/>; any exception it lets out is a finding.</summary>
     public void Check(byte[] input, Action action)
     {
+        ArgumentNullException.ThrowIfNull(action);
         try
         {
             action();
@@ -96,21 +97,51 @@ internal sealed class FuzzFailures
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            // Where it was thrown, and where MiniCa's code called into it.
-            var frames = (ex.StackTrace ?? string.Empty).Split('\n').Select(f => f.Trim()).ToList();
-            var where = string.Join(" <- ", frames.Take(1).Concat(frames.Where(f => f.StartsWith("at MiniCa.", StringComparison.Ordinal) && !f.Contains("Tests", StringComparison.Ordinal)).Take(2)).Distinct());
-            _seen.TryAdd($"{ex.GetType().Name}: {ex.Message.Split('\n')[0]} {where}", Convert.ToHexString(input));
+            Record(input, ex);
         }
     }
 
-    public void AssertNone()
+    private void Record(byte[] input, Exception ex)
     {
-        var report = new StringBuilder();
-        foreach (var (failure, input) in _seen)
-        {
-            report.AppendLine(failure).Append("  input: ").AppendLine(input);
-        }
+        // Where it was thrown, and where MiniCa's code called into it.
+        var frames = (ex.StackTrace ?? string.Empty).Split('\n').Select(f => f.Trim()).ToList();
+        var where = string.Join(" <- ", frames.Take(1).Concat(frames.Where(f => f.StartsWith("at MiniCa.", StringComparison.Ordinal) && !f.Contains("Tests", StringComparison.Ordinal)).Take(2)).Distinct());
+        _seen.TryAdd($"{ex.GetType().Name}: {ex.Message.Split('\n')[0]} {where}", Convert.ToHexString(input));
+    }
 
-        Assert.True(_seen.Count == 0, $"{_seen.Count} kind(s) of failure:\n{report}");
+    /// <summary>As <see cref="Check"/>, for work that awaits.</summary>
+    public async Task CheckAsync(byte[] input, Func<Task> action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        try
+        {
+            await action();
+        }
+#pragma warning disable CA1031 // Every exception is the finding, as in Check.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Record(input, ex);
+        }
+    }
+
+    /// <summary>Each kind of failure with its first input, for the test's assertion; <see langword="null"/> when none.</summary>
+    public string? Summary
+    {
+        get
+        {
+            if (_seen.Count == 0)
+            {
+                return null;
+            }
+
+            var report = new StringBuilder().AppendLine($"{_seen.Count} kind(s) of failure:");
+            foreach (var (failure, input) in _seen)
+            {
+                report.AppendLine(failure).Append("  input: ").AppendLine(input);
+            }
+
+            return report.ToString();
+        }
     }
 }
