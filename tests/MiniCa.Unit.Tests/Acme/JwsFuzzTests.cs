@@ -12,9 +12,9 @@ namespace MiniCa.Unit.Tests.Acme;
 /// <summary>
 /// Mutation fuzzing of what an ACME client sends first: the JWS (RFC 8555 §6.2) and the account key in its header
 /// (RFC 7517), read as the server reads them (<see cref="JwsMessage.Parse(ReadOnlySpan{byte})"/>, then
-/// <see cref="AccountKey.Parse"/>, the signature's verification, the key's thumbprint and SubjectPublicKeyInfo).
-/// Valid JWSs of every accepted key type are changed at three depths: the body's bytes, the protected header's JSON,
-/// and the key's own numbers (a point off its curve, a modulus or exponent cut short). Each must be read, or refused
+/// <see cref="AccountKey.Parse"/>, the signature's verification, the key's thumbprint and SubjectPublicKeyInfo, and
+/// the payload as a newAccount's). Valid JWSs of every accepted key type are changed at four depths: the body's
+/// bytes, the protected header's JSON, the payload's JSON, and the key's own numbers (a point off its curve, a modulus or exponent cut short). Each must be read, or refused
 /// with an ACME problem: nothing else may escape, as it would be a 500 instead of a problem document.
 /// </summary>
 public sealed class JwsFuzzTests
@@ -30,10 +30,11 @@ public sealed class JwsFuzzTests
         for (var round = 0; round < Mutator.Rounds; round++)
         {
             var seed = seeds[random.Next(seeds.Length)];
-            var body = random.Next(3) switch
+            var body = random.Next(4) switch
             {
                 0 => Mutator.Mutate(Encoding.UTF8.GetBytes(seed.Body(seed.Header)), splices, random),
                 1 => Encoding.UTF8.GetBytes(seed.Body(Encoding.UTF8.GetString(Mutator.Mutate(Encoding.UTF8.GetBytes(seed.Header), splices, random)))),
+                2 => Encoding.UTF8.GetBytes(seed.Body(seed.Header, Mutator.Mutate(Seed.Payload, splices, random))),
                 _ => Encoding.UTF8.GetBytes(seed.Body(MutateKeyNumber(seed.Header, splices, random))),
             };
             failures.Check(body, () =>
@@ -48,6 +49,8 @@ public sealed class JwsFuzzTests
                         Assert.NotEmpty(key.Thumbprint);
                         Assert.NotEmpty(key.SubjectPublicKeyInfo());
                     }
+
+                    _ = jws.PayloadAs<MiniCa.Acme.Wire.NewAccountPayload>();
                 }
                 catch (AcmeException ex)
                 {
@@ -79,12 +82,12 @@ public sealed class JwsFuzzTests
     /// <summary>A JWS's header and a way to sign any header text with its key (the payload stays the same).</summary>
     private sealed record Seed(string Header, Func<byte[], byte[]> Sign)
     {
-        private const string Payload = """{"termsOfServiceAgreed":true,"contact":["mailto:ops@example.com"]}""";
+        public static readonly byte[] Payload = """{"termsOfServiceAgreed":true,"contact":["mailto:ops@example.com"]}"""u8.ToArray();
 
-        public string Body(string header)
+        public string Body(string header, byte[]? payload = null)
         {
             var protectedPart = Base64Url.Encode(Encoding.UTF8.GetBytes(header));
-            var payloadPart = Base64Url.Encode(Encoding.UTF8.GetBytes(Payload));
+            var payloadPart = Base64Url.Encode(payload ?? Payload);
             var signature = Sign(Encoding.ASCII.GetBytes(protectedPart + "." + payloadPart));
             return $$"""{"protected":"{{protectedPart}}","payload":"{{payloadPart}}","signature":"{{Base64Url.Encode(signature)}}"}""";
         }
