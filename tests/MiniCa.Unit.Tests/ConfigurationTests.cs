@@ -96,6 +96,47 @@ public sealed class ConfigurationTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// Mutation fuzzing of ca.config.json (the repository's file with PostgreSQL, a configured HSM, OCSP and ACME
+    /// sections added): each mutated file loads, or the start fails with a configuration error that names the file.
+    /// Nothing else may escape: the CLI and the web host would print a stack trace instead of the file and field.
+    /// </summary>
+    [Fact]
+    public void Load_MutatedConfigFiles_LoadOrFailNamingTheFile()
+    {
+        var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(RepositoryPaths.Root, "ca.config.json")))!.AsObject();
+        var rich = node.DeepClone().AsObject();
+        rich["Database"] = System.Text.Json.Nodes.JsonNode.Parse("""{ "Provider": "Postgres", "ConnectionString": "Host=db.internal;Database=minica;Username=minica", "PasswordSource": "env:MINICA_DB_PASSWORD" }""");
+        rich["Hsm"] = System.Text.Json.Nodes.JsonNode.Parse("""{ "Members": [ { "Name": "a", "ModulePath": "/usr/lib/softhsm/libsofthsm2.so", "TokenLabel": "ca", "PinSource": "file:/run/secrets/pin" } ], "MaxSessions": 8, "OperationTimeoutSeconds": 30 }""");
+        var seeds = new[] { node.ToJsonString(), rich.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) }.Select(System.Text.Encoding.UTF8.GetBytes).ToArray();
+        var random = Mutator.Random(2030);
+        var failures = new FuzzFailures();
+        var (loaded, refused) = (0, 0);
+        var rounds = Math.Min(Mutator.Rounds, 2000);
+        for (var round = 0; round < rounds; round++)
+        {
+            var input = Mutator.Mutate(seeds[random.Next(seeds.Length)], seeds, random, most: 2);
+            var file = _directory.Combine("ca.config.json");
+            File.WriteAllBytes(file, input);
+            failures.Check(input, () =>
+            {
+                try
+                {
+                    MiniCaConfiguration.Load(["--config", file]);
+                    loaded++;
+                }
+                catch (CaException ex) when (ex.Kind == CaErrorKind.Configuration)
+                {
+                    Assert.Contains(file, ex.Message, StringComparison.Ordinal);
+                    refused++;
+                }
+            });
+        }
+
+        Assert.True(failures.Summary is null, failures.Summary);
+        Assert.True(loaded > 0 && refused > rounds / 4, $"{loaded} loaded, {refused} refused of {rounds}");
+    }
+
     [Fact]
     public void Load_MissingExplicitFile_FailsNamingIt()
     {
