@@ -188,7 +188,13 @@ public static class ProfilePolicy
                     return;
                 }
 
-                var address = IPAddress.Parse(identifier.Value);
+                // Callers pass addresses read from a CSR's octets or checked by ACME, but the rule does not rely on it.
+                if (!IPAddress.TryParse(identifier.Value, out var address))
+                {
+                    problems.Add($"{identifier}: is not an IP address");
+                    return;
+                }
+
                 if (!rules.Ip.Allow.Any(n => IPNetwork.Parse(n).Contains(address)) || rules.Ip.Deny.Any(n => IPNetwork.Parse(n).Contains(address)))
                 {
                     problems.Add($"{identifier}: is not in the networks profile '{profile.Name}' allows");
