@@ -17,8 +17,7 @@ namespace MiniCa.Issuance.Tests;
 /// SHA-256 CertIDs, one or several, with and without a nonce, for an issued, an unknown and another issuer's serial)
 /// changed at random, answered by the CA's own responder with its real database and HSM. Every answer must be an
 /// OCSPResponse that parses: successful (its signature verified here, up to the issuing CA), malformedRequest or
-/// unauthorized.
-/// Nothing may escape as an exception, which the OCSP endpoint would turn into a 500.
+/// unauthorized. Nothing may escape as an exception, which the OCSP endpoint would turn into a 500.
 /// </summary>
 [Collection(IssuanceCollection.Name)]
 public sealed class OcspFuzzTests(IssuanceFixture ca)
@@ -40,7 +39,7 @@ public sealed class OcspFuzzTests(IssuanceFixture ca)
         var random = Mutator.Random(2029);
         var failures = new FuzzFailures();
         var statuses = new int[7];
-        var rounds = Math.Min(Mutator.Rounds, 3000);
+        var rounds = Mutator.RoundsOr(3000);
         for (var round = 0; round < rounds; round++)
         {
             var input = Mutator.Mutate(seeds[random.Next(seeds.Length)], seeds, random);

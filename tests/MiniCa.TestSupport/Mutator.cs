@@ -10,7 +10,11 @@ namespace MiniCa.TestSupport;
 public static class Mutator
 {
     /// <summary>Rounds per fuzz test: 6,000 in the suite.</summary>
-    public static int Rounds { get; } = int.TryParse(Environment.GetEnvironmentVariable("MINICA_FUZZ_ROUNDS"), out var rounds) && rounds > 0 ? rounds : 6000;
+    public static int Rounds => RoundsOr(6000);
+
+    /// <summary>The rounds <c>MINICA_FUZZ_ROUNDS</c> asks for, or <paramref name="suite"/> (a test whose rounds cost more).</summary>
+    public static int RoundsOr(int suite) =>
+        int.TryParse(Environment.GetEnvironmentVariable("MINICA_FUZZ_ROUNDS"), out var rounds) && rounds > 0 ? rounds : suite;
 
     /// <summary>The random sequence of a test, shifted by <c>MINICA_FUZZ_SEED</c>.</summary>
     public static Random Random(int test) =>

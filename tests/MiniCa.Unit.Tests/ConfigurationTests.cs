@@ -112,7 +112,7 @@ public sealed class ConfigurationTests : IDisposable
         var random = Mutator.Random(2030);
         var failures = new FuzzFailures();
         var (loaded, refused) = (0, 0);
-        var rounds = Math.Min(Mutator.Rounds, 2000);
+        var rounds = Mutator.RoundsOr(2000);
         for (var round = 0; round < rounds; round++)
         {
             var input = Mutator.Mutate(seeds[random.Next(seeds.Length)], seeds, random, most: 2);
