@@ -78,10 +78,6 @@ public static class Mutator
 
         return [.. result];
     }
-
-    /// <summary>The DER bytes as a PEM block with <paramref name="label"/>.</summary>
-    public static byte[] Pem(byte[] der, string label) =>
-        Encoding.ASCII.GetBytes($"-----BEGIN {label}-----\n{Convert.ToBase64String(der, Base64FormattingOptions.InsertLineBreaks)}\n-----END {label}-----\n");
 }
 
 /// <summary>Distinct failures of a fuzz test (by exception type, message and place), each with its first input.</summary>

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Identity;
@@ -42,7 +43,7 @@ public sealed class BadInputTests(PortalFixture fixture)
     public async Task Api_CsrsTheFuzzerFound_422WithTheReason(string kind, string reason)
     {
         var pem = PortalFixture.CsrPem("fuzz.example.com");
-        var der = Convert.FromBase64String(string.Concat(pem.Split('\n').Where(l => !l.StartsWith("-----", StringComparison.Ordinal))));
+        var der = Convert.FromBase64String(pem[PemEncoding.Find(pem).Base64Data]);
         var csr = kind switch
         {
             // The uncompressed point's 0x04 after the key's BIT STRING header (03 42 00) made 0x6E: no point encoding.
@@ -67,7 +68,7 @@ public sealed class BadInputTests(PortalFixture fixture)
             return patched;
         }
 
-        static string Pem(byte[] der) => $"-----BEGIN CERTIFICATE REQUEST-----\n{Convert.ToBase64String(der, Base64FormattingOptions.InsertLineBreaks)}\n-----END CERTIFICATE REQUEST-----\n";
+        static string Pem(byte[] der) => PemEncoding.WriteString("CERTIFICATE REQUEST", der);
     }
 
     /// <summary>A key file the fuzzer (PublicKeyFileFuzzTests) found to escape as an exception: before, a 500.</summary>

@@ -36,8 +36,8 @@ public sealed class PublicKeyFileFuzzTests
             var input = random.Next(3) switch
             {
                 0 => Mutator.Mutate(der, splices, random),
-                1 => Mutator.Pem(Mutator.Mutate(der, splices, random), label),
-                _ => Mutator.Mutate(Mutator.Pem(der, label), splices, random),
+                1 => Pem(Mutator.Mutate(der, splices, random), label),
+                _ => Mutator.Mutate(Pem(der, label), splices, random),
             };
             failures.Check(input, () =>
             {
@@ -59,4 +59,6 @@ public sealed class PublicKeyFileFuzzTests
         // Both answers were reached: a change where it does not matter still gives the key.
         Assert.True(read > Mutator.Rounds / 50 && refused > Mutator.Rounds / 4, $"{read} read, {refused} refused of {Mutator.Rounds}");
     }
+
+    private static byte[] Pem(byte[] der, string label) => System.Text.Encoding.ASCII.GetBytes(PemEncoding.WriteString(label, der));
 }
