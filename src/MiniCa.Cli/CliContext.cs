@@ -14,8 +14,11 @@ internal static class CliContext
     {
         var configuration = MiniCaConfiguration.Load(RawArguments);
         var services = new ServiceCollection();
+        // Log lines go to standard error: standard output is the command's answer, which may be a certificate chain
+        // piped to a file (`minica issue --csr r.csr --profile tls-server > chain.pem`).
         services.AddLogging(logging => logging
             .AddSimpleConsole(o => o.SingleLine = true)
+            .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace)
             .SetMinimumLevel(LogLevel.Warning));
         services.AddMiniCa(configuration);
         return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });

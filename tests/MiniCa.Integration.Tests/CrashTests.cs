@@ -31,28 +31,67 @@ public sealed class CrashTests
         });
 
         // The CLI alone settles the issuances the kills cut short, once they are old enough to belong to no running
-        // issuance (10 minutes: their rows are moved back 11): `minica requests` fails their requests and says so.
-        await using (var db = new SqliteConnection($"Data Source={database};Pooling=False"))
-        {
-            await db.OpenAsync();
-            var instants = new DateTimeOffsetToBinaryConverter();
-            var now = DateTimeOffset.UtcNow;
-            await using var back = db.CreateCommand();
-            back.CommandText = "UPDATE Certificates SET CreatedAt = CreatedAt - $delta WHERE Status = 'Signing'";
-            back.Parameters.AddWithValue("$delta", (long)instants.ConvertToProvider(now)! - (long)instants.ConvertToProvider(now.AddMinutes(-11))!);
-            Assert.True(await back.ExecuteNonQueryAsync() > 0, "the kills left no issuance cut short");
-        }
-
+        // issuance (10 minutes: their rows are moved back 11). `minica requests` fails the requests of the first half
+        // of them and says so; `minica issue` the rest, on standard error, its standard output still the chain alone.
+        var cutShort = await CountAsync(database, "SELECT count(*) FROM Certificates WHERE Status = 'Signing'");
+        Assert.True(cutShort >= 2, $"the kills left {cutShort} issuance(s) cut short");
+        await MoveBackAsync(database, $"Id IN (SELECT Id FROM Certificates WHERE Status = 'Signing' ORDER BY Id LIMIT {cutShort / 2})");
         var requests = await Minica.RunAsync(directory.Path, ["requests"]);
         Assert.True(requests.ExitCode == 0, requests.Combined);
-        Assert.Contains("cut short by a stop or a crash", requests.StandardOutput, StringComparison.Ordinal);
-        await using (var db = new SqliteConnection($"Data Source={database};Pooling=False"))
+        Assert.Contains($"{cutShort / 2} issuance(s) cut short by a stop or a crash", requests.StandardError, StringComparison.Ordinal);
+        Assert.Equal(cutShort - (cutShort / 2), await CountAsync(database, Unsettled));
+
+        await MoveBackAsync(database, "Id IN (SELECT c.Id FROM Certificates c JOIN Requests r ON r.Id = c.RequestId WHERE r.Status <> 'Failed')");
+        var csr = await ProcessRunner.RunAsync(Prerequisites.RequireProgram("openssl", "openssl"), [
+            "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "settle.key",
+            "-subj", "/CN=settle.example.internal", "-addext", "subjectAltName=DNS:settle.example.internal", "-out", "settle.csr"], workingDirectory: directory.Path);
+        Assert.True(csr.ExitCode == 0, csr.Combined);
+        var issue = await Minica.RunAsync(directory.Path, ["issue", "--csr", "settle.csr", "--profile", "tls-server"]);
+        Assert.True(issue.ExitCode == 0, issue.Combined);
+        Assert.Contains($"{cutShort - (cutShort / 2)} issuance(s) cut short by a stop or a crash", issue.StandardError, StringComparison.Ordinal);
+        Assert.Equal(0L, await CountAsync(database, Unsettled));
+        Assert.Equal(2, CertificatesAlone(issue.StandardOutput));
+    }
+
+    /// <summary>How many PEM certificates <paramref name="text"/> holds; it fails on any other text than white space between them.</summary>
+    private static int CertificatesAlone(string text)
+    {
+        var count = 0;
+        var rest = text.AsSpan();
+        while (PemEncoding.TryFind(rest, out var block))
         {
-            await db.OpenAsync();
-            await using var unsettled = db.CreateCommand();
-            unsettled.CommandText = "SELECT count(*) FROM Certificates c JOIN Requests r ON r.Id = c.RequestId WHERE c.Status = 'Signing' AND r.Status <> 'Failed'";
-            Assert.Equal(0L, await unsettled.ExecuteScalarAsync());
+            Assert.True(rest[..block.Location.Start].IsWhiteSpace(), $"standard output holds more than the chain: {text}");
+            Assert.Equal("CERTIFICATE", rest[block.Label].ToString());
+            rest = rest[block.Location.End..];
+            count++;
         }
+
+        Assert.True(rest.IsWhiteSpace(), $"standard output holds more than the chain: {text}");
+        return count;
+    }
+
+    private const string Unsettled = "SELECT count(*) FROM Certificates c JOIN Requests r ON r.Id = c.RequestId WHERE c.Status = 'Signing' AND r.Status <> 'Failed'";
+
+    private static async Task<long> CountAsync(string database, string sql)
+    {
+        await using var db = new SqliteConnection($"Data Source={database};Pooling=False");
+        await db.OpenAsync();
+        await using var count = db.CreateCommand();
+        count.CommandText = sql;
+        return (long)(await count.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>Moves the rows still being signed that <paramref name="where"/> selects 11 minutes back.</summary>
+    private static async Task MoveBackAsync(string database, string where)
+    {
+        await using var db = new SqliteConnection($"Data Source={database};Pooling=False");
+        await db.OpenAsync();
+        var instants = new DateTimeOffsetToBinaryConverter();
+        var now = DateTimeOffset.UtcNow;
+        await using var back = db.CreateCommand();
+        back.CommandText = $"UPDATE Certificates SET CreatedAt = CreatedAt - $delta WHERE Status = 'Signing' AND {where}";
+        back.Parameters.AddWithValue("$delta", (long)instants.ConvertToProvider(now)! - (long)instants.ConvertToProvider(now.AddMinutes(-11))!);
+        Assert.True(await back.ExecuteNonQueryAsync() > 0, $"no row still being signed where {where}");
     }
 
     /// <summary>A certificate's row as the database holds it.</summary>

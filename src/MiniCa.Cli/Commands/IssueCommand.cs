@@ -12,7 +12,10 @@ using Spectre.Console.Cli;
 
 namespace MiniCa.Cli.Commands;
 
-/// <summary><c>minica issue --csr FILE --profile NAME [--out FILE]</c>: the issuance pipeline from the command line.</summary>
+/// <summary>
+/// <c>minica issue --csr FILE --profile NAME [--out FILE]</c>: the issuance pipeline from the command line. It first
+/// settles the issuances a stop or a crash cut short (<see cref="InterruptedIssuances"/>), as <c>minica requests</c> does.
+/// </summary>
 internal sealed class IssueCommand : AsyncCommand<IssueCommand.Settings>
 {
     internal sealed class Settings : CommandSettings
@@ -62,6 +65,9 @@ internal sealed class IssueCommand : AsyncCommand<IssueCommand.Settings>
 
         await using var services = CliContext.BuildServices();
         await services.GetRequiredService<CaBootstrapper>().PrepareSigningAsync(cancellationToken);
+        // As `minica requests` and the web host do: a CA run only through the CLI settles the issuances a stop or a
+        // crash cut short, so that their requests do not stay approved for ever.
+        await ActivatorUtilities.CreateInstance<InterruptedIssuances>(services).SettleOnceAsync(cancellationToken);
         var outcome = await services.GetRequiredService<IssuanceService>().SubmitAsync(
             new IssuanceSubmission
             {
