@@ -31,7 +31,7 @@ public sealed class MetricsTests(PortalFixture fixture)
 
         var text = string.Empty;
         // The exporter caches a scrape briefly; the counter shows up on a later one.
-        for (var i = 0; i < 50 && !(text.Contains("minica_requests_total{", StringComparison.Ordinal) && text.Contains("http_server_request_duration_seconds", StringComparison.Ordinal) && text.Contains("minica_ocsp_requests_total", StringComparison.Ordinal)); i++)
+        for (var i = 0; i < 50 && !(text.Contains("minica_requests_total{", StringComparison.Ordinal) && text.Contains("http_server_request_duration_seconds", StringComparison.Ordinal) && text.Contains("minica_ocsp_requests_total", StringComparison.Ordinal) && text.Contains("minica_issuance_writer_seconds", StringComparison.Ordinal)); i++)
         {
             await Task.Delay(200);
             text = await client.GetStringAsync("/metrics");
@@ -43,5 +43,12 @@ public sealed class MetricsTests(PortalFixture fixture)
         Assert.Contains("minica_requests_pending", text, StringComparison.Ordinal);
         Assert.Contains("http_server_request_duration_seconds", text, StringComparison.Ordinal);
         Assert.Contains("minica_ocsp_requests_total", text, StringComparison.Ordinal);
+
+        // The issuance database's writer: the issuance above ran statements on it (both providers), so that state's
+        // total is above zero.
+        var statements = System.Text.RegularExpressions.Regex.Match(text, "minica_issuance_writer_seconds_total\\{[^}]*state=\"statements\"[^}]*\\} ([0-9.eE+-]+)");
+        Assert.True(statements.Success, "no writer time in /metrics:\n" + text);
+        Assert.True(double.Parse(statements.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) > 0, statements.Value);
+        Assert.Contains("state=\"idle\"", text, StringComparison.Ordinal);
     }
 }

@@ -19,9 +19,6 @@ public static class MiniCaMetrics
     /// <summary>Revocations by reason.</summary>
     public static Counter<long> Revocations { get; } = Meter.CreateCounter<long>("minica_revocations", description: "Certificates revoked, by RFC 5280 reason.");
 
-
-
-
     /// <summary>OCSP requests answered (kept out of the per-route HTTP histograms, which cost a fifth of the OCSP throughput).</summary>
     public static Counter<long> OcspRequests { get; } = Meter.CreateCounter<long>("minica_ocsp_requests", description: "OCSP requests answered.");
 
@@ -33,5 +30,12 @@ public static class MiniCaMetrics
     {
         ArgumentNullException.ThrowIfNull(observe);
         Meter.CreateObservableGauge(name, observe, description: description);
+    }
+
+    /// <summary>Registers an observable counter (a running total read when the metrics are collected).</summary>
+    public static void ObserveCounter(string name, Func<IEnumerable<Measurement<double>>> observe, string unit, string description)
+    {
+        ArgumentNullException.ThrowIfNull(observe);
+        Meter.CreateObservableCounter(name, observe, unit, description);
     }
 }

@@ -2,6 +2,7 @@ using System.Data;
 using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
 using MiniCa.Core.Errors;
+using MiniCa.Core.Telemetry;
 
 namespace MiniCa.Data.Stores;
 
@@ -69,6 +70,7 @@ internal sealed class PostgresGroupCommit : IDisposable
     private void Run()
     {
         var batch = new List<Write>(MaxBatch);
+        var mark = WriterTime.Start();
         while (true)
         {
             lock (_queue)
@@ -77,6 +79,8 @@ internal sealed class PostgresGroupCommit : IDisposable
                 {
                     Monitor.Wait(_queue);
                 }
+
+                WriterTime.Spent(WriterState.Idle, ref mark);
 
                 if (_queue.Count == 0)
                 {
@@ -99,6 +103,7 @@ internal sealed class PostgresGroupCommit : IDisposable
             if (batch.Count > 0)
             {
                 Commit(batch);
+                WriterTime.Spent(WriterState.Statements, ref mark);
             }
 
             batch.Clear();
