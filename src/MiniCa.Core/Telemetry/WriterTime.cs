@@ -20,6 +20,9 @@ public enum WriterState
 
     /// <summary>Committing a batch: the write-ahead log written and flushed to the disk (SQLite).</summary>
     Commit,
+
+    /// <summary>Copying the write-ahead log's pages into the database file and flushing it (SQLite's checkpoint).</summary>
+    Checkpoint,
 }
 
 /// <summary>
@@ -36,7 +39,7 @@ public static class WriterTime
         "minica_issuance_writer_seconds",
         () => Enum.GetValues<WriterState>().Select(state => new Measurement<double>(Seconds(state), new KeyValuePair<string, object?>("state", state.ToString().ToLowerInvariant()))),
         "s",
-        "Time the issuance database's writer thread spent, by state: idle, holding, turn, statements, commit.");
+        "Time the issuance database's writer thread spent, by state: idle, holding, turn, statements, commit, checkpoint.");
 
     /// <summary>A writer thread's first mark (a <see cref="Stopwatch"/> timestamp); the counter is registered by then.</summary>
     public static long Start() => Stopwatch.GetTimestamp();

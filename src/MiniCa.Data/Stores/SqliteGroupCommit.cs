@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 using MiniCa.Core.Errors;
 using MiniCa.Core.Telemetry;
+using SQLitePCL;
 
 namespace MiniCa.Data.Stores;
 
@@ -31,6 +32,9 @@ internal sealed class SqliteGroupCommit : IDisposable
     /// <summary>Bounds one transaction (and so the latency the first write in it waits for the last).</summary>
     private const int MaxBatch = 256;
 
+    /// <summary>Log frames between two checkpoints: SQLite's default for its automatic checkpoint.</summary>
+    private const int CheckpointFrames = 1000;
+
     /// <summary>
     /// How often a held-back writer looks whether the process still keeps at least half of its cores busy. The
     /// kernel adds a running thread's CPU time to the process's at its scheduler tick (every 4 ms at 250 Hz, 10 ms at
@@ -59,8 +63,10 @@ internal sealed class SqliteGroupCommit : IDisposable
     private volatile bool _holding;
     private long _batches;
 
-    // The writer thread's last mark for WriterTime (a Stopwatch timestamp): only the writer thread touches it.
+    // The writer thread's last mark for WriterTime (a Stopwatch timestamp) and the log frames its commits wrote since
+    // its last checkpoint: only the writer thread touches them.
     private long _mark;
+    private long _framesSinceCheckpoint;
 
     // Measured by the writer (moving averages): writes arriving per second and seconds per commit. Their product is
     // how many writes arrive while one commit runs: that many issuances may still be computing when a held batch
@@ -90,8 +96,9 @@ internal sealed class SqliteGroupCommit : IDisposable
         using (var pragma = _connection.CreateCommand())
         {
             // As SqlitePragmas: every commit fsyncs the write-ahead log before it returns. The savepoints' statement
-            // journals stay in memory: on disk, SQLite created and unlinked a temporary file for every batch.
-            pragma.CommandText = "PRAGMA synchronous=FULL; PRAGMA temp_store=MEMORY;";
+            // journals stay in memory: on disk, SQLite created and unlinked a temporary file for every batch. The
+            // writer checkpoints the log itself, after the commit (CheckpointIfDue).
+            pragma.CommandText = "PRAGMA synchronous=FULL; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=0;";
             pragma.ExecuteNonQuery();
         }
 
@@ -200,6 +207,7 @@ internal sealed class SqliteGroupCommit : IDisposable
 
             var taken = Stopwatch.GetTimestamp();
             CommitBatch(batch);
+            CheckpointIfDue();
             if (_holdForCompanions)
             {
                 Measure(batch.Count, taken);
@@ -207,6 +215,38 @@ internal sealed class SqliteGroupCommit : IDisposable
 
             batch.Clear();
         }
+    }
+
+    /// <summary>
+    /// After a commit: adds the log frames it wrote (SQLite's count of pages this connection wrote, read and reset)
+    /// and, once <see cref="CheckpointFrames"/> have been written since the last checkpoint, checkpoints the log into
+    /// the database file. SQLite's automatic checkpoint (off on this connection) would do the same inside the commit;
+    /// run here, its time is counted apart (<see cref="WriterState.Checkpoint"/>): with P-256 on two cores it was
+    /// 27-32 % of the writer's time. A checkpoint that finds readers on older pages copies what it can; the next
+    /// one goes on from there.
+    /// </summary>
+    private void CheckpointIfDue()
+    {
+        raw.sqlite3_db_status(_connection.Handle, raw.SQLITE_DBSTATUS_CACHE_WRITE, out var written, out _, 1);
+        _framesSinceCheckpoint += written;
+        if (_framesSinceCheckpoint < CheckpointFrames)
+        {
+            return;
+        }
+
+        _framesSinceCheckpoint = 0;
+        try
+        {
+            using var checkpoint = _connection.CreateCommand();
+            checkpoint.CommandText = "PRAGMA wal_checkpoint(PASSIVE)";
+            checkpoint.ExecuteNonQuery();
+        }
+        catch (SqliteException)
+        {
+            // The log stays as it is, every page of it durable; the next commit's checkpoint tries again.
+        }
+
+        WriterTime.Spent(WriterState.Checkpoint, ref _mark);
     }
 
     private void Measure(int writes, long taken)
