@@ -98,6 +98,34 @@ public sealed class BadInputTests(PortalFixture fixture)
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
     }
 
+    /// <summary>
+    /// A NUL character in a search or in a body's text: no stored text can hold one (PostgreSQL's cannot), so it is
+    /// refused at the door, a search saying why, a body as any body the API cannot read. On PostgreSQL the searches
+    /// answered 503, as if the database were down (ApiFuzzTests).
+    /// </summary>
+    [Theory]
+    [InlineData("GET", "/api/v1/certificates?q=fuzz%00.example.com", null)]
+    [InlineData("GET", "/api/v1/requests?profile=tls%00server", null)]
+    [InlineData("POST", "/api/v1/requests/987654321/reject", "{\"comment\":\"not\\u0000ours\"}")]
+    [InlineData("POST", "/api/v1/blocked-keys/0000000000000000000000000000000000000000000000000000000000000000/lift", "{\"note\":\"\\u0000\"}")]
+    public async Task Api_NulCharacter_400ProblemSaysSo(string method, string path, string? body)
+    {
+        using var client = await ApiAsync("oscar");
+        using var request = new HttpRequestMessage(new HttpMethod(method), path);
+        if (body is not null)
+        {
+            request.Content = new StringContent(body, Encoding.UTF8, "application/json");
+        }
+
+        using var response = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        if (body is null)
+        {
+            Assert.Contains("NUL character", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public async Task Api_OneMegabyteBody_413Problem()
     {

@@ -49,6 +49,7 @@ builder.Services.AddHostedService<OcspPreSigner>();
 builder.Services.AddHostedService<KeyFingerprintBackfill>();
 builder.Services.AddHostedService<InterruptedIssuances>();
 builder.Services.AddProblemDetails();
+builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Converters.Add(new NulRefusal.StringConverter()));
 builder.Services.AddPortal();
 builder.Services.AddMiniCaAcme();
 builder.Services.AddMiniCaMetrics();
@@ -94,6 +95,7 @@ app.UseExceptionHandler(new ExceptionHandlerOptions
     SuppressDiagnosticsCallback = context => DatabaseFailure.IsUnavailable(context.Exception),
 });
 app.UseStatusCodePages();
+app.UseNulRefusal();
 app.UseOcspLane();
 app.UseSecurityHeaders();
 if (loaded.Options.HttpsRedirection)

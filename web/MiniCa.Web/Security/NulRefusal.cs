@@ -1,0 +1,40 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using MiniCa.Web.Api;
+
+namespace MiniCa.Web.Security;
+
+/// <summary>
+/// A NUL character (U+0000) in a request's query string or in a JSON string of an API body is refused with a 400
+/// problem (for a body, the API's usual one for a body it cannot read). No text MiniCa stores or searches may hold one: PostgreSQL's text type cannot, and it refused such a
+/// statement, which the host then answered as a database outage (503; found by <c>ApiFuzzTests</c>). Kestrel refuses
+/// a NUL in the path itself.
+/// </summary>
+internal static class NulRefusal
+{
+    /// <summary>Refuses a query string that holds an encoded NUL (<c>%00</c>, the only way a URL can carry one).</summary>
+    public static IApplicationBuilder UseNulRefusal(this IApplicationBuilder app) => app.Use(async (context, next) =>
+    {
+        if (context.Request.QueryString.Value?.Contains("%00", StringComparison.Ordinal) == true)
+        {
+            await ApiProblems.Problem(400, "malformed", "The query string holds a NUL character (%00), which no text MiniCa keeps can hold.").ExecuteAsync(context);
+            return;
+        }
+
+        await next(context);
+    });
+
+    /// <summary>Reads and writes JSON strings as usual, and refuses one that holds a NUL character (<c>\u0000</c>).</summary>
+    internal sealed class StringConverter : JsonConverter<string>
+    {
+        public override string? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+        {
+            var value = reader.GetString();
+            return value is not null && value.Contains('\0', StringComparison.Ordinal)
+                ? throw new JsonException("A string holds a NUL character (\\u0000), which no text MiniCa keeps can hold.")
+                : value;
+        }
+
+        public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WriteStringValue(value);
+    }
+}
