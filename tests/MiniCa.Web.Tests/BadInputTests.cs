@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Identity;
@@ -124,6 +125,32 @@ public sealed class BadInputTests(PortalFixture fixture)
         {
             Assert.Contains("NUL character", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
+    }
+
+    /// <summary>
+    /// A CSR whose subject holds control characters (a NUL, a line feed) in its CN: refused with its reasons (the CN is
+    /// not among the SANs), and recorded as rejected with the subject's text, its control characters escaped as RFC
+    /// 4514 hex pairs. PostgreSQL's text cannot hold a NUL.
+    /// </summary>
+    [Fact]
+    public async Task Api_CsrSubjectWithControlCharacters_422AndRecordedEscaped()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var subject = new X500DistinguishedNameBuilder();
+        subject.AddCommonName("nul\0line\nname.example.com");
+        var request = new CertificateRequest(subject.Build(), key, HashAlgorithmName.SHA256);
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddDnsName("control.example.com");
+        request.CertificateExtensions.Add(san.Build());
+        var csr = PemEncoding.WriteString("CERTIFICATE REQUEST", request.CreateSigningRequest());
+
+        using var client = await ApiAsync("rita");
+        using var response = await client.PostAsJsonAsync("/api/v1/requests", new { profile = "tls-server", csr });
+        Assert.True(response.StatusCode == (HttpStatusCode)422, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        var recorded = await fixture.Services.GetRequiredService<PortalQueries>().RequestAsync(problem.GetProperty("requestId").GetInt64());
+        Assert.Equal(RequestStatus.Rejected, recorded!.Request.Status);
+        Assert.Contains("nul\\00line\\0Aname.example.com", recorded.Request.Subject, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -16,6 +16,9 @@ public sealed class MetricsTests(PortalFixture fixture)
         var requester = TestUsers.Principal("rita", PortalRoles.Requester);
         var outcome = await fixture.Services.GetRequiredService<RequestService>().SubmitAsync(requester, "tls-server", Encoding.ASCII.GetBytes(PortalFixture.CsrPem("metrics.example.com")), "api", null);
         Assert.Equal(RequestStatus.Issued, outcome.Status);
+        // A name that is no profile is counted as "unknown", not as a series of its own that anyone could add.
+        var unknown = await fixture.Services.GetRequiredService<RequestService>().SubmitAsync(requester, "no-such-profile-7f3a", Encoding.ASCII.GetBytes(PortalFixture.CsrPem("metrics.example.com")), "api", null);
+        Assert.Equal(RequestStatus.Rejected, unknown.Status);
 
         using var client = fixture.Anonymous();
         using (await client.GetAsync("/healthz"))
@@ -39,6 +42,8 @@ public sealed class MetricsTests(PortalFixture fixture)
 
         Assert.Contains("minica_requests_total{", text, StringComparison.Ordinal);
         Assert.Contains("outcome=\"issued\"", text, StringComparison.Ordinal);
+        Assert.Matches("minica_requests_total\\{[^}]*outcome=\"rejected\"[^}]*profile=\"unknown\"", text);
+        Assert.DoesNotContain("no-such-profile-7f3a", text, StringComparison.Ordinal);
         Assert.Matches("minica_hsm_member_up\\{[^}]*member=\"embedded\"[^}]*\\} 1", text);
         Assert.Contains("minica_requests_pending", text, StringComparison.Ordinal);
         Assert.Contains("http_server_request_duration_seconds", text, StringComparison.Ordinal);

@@ -259,6 +259,9 @@ public sealed class ProfileCatalog
     /// <summary>Every profile, by name.</summary>
     public IReadOnlyCollection<CertificateProfile> All => _profiles.Values;
 
+    /// <summary>Whether a profile is called <paramref name="name"/>.</summary>
+    public bool Contains(string name) => _profiles.ContainsKey(name);
+
     /// <summary>The profile called <paramref name="name"/>.</summary>
     /// <exception cref="CaException">No such profile (<see cref="CaErrorKind.NotFound"/>).</exception>
     public CertificateProfile Get(string name) =>

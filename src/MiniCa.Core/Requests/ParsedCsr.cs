@@ -16,6 +16,12 @@ public sealed record ParsedCsr
     /// <summary>The requested subject.</summary>
     public required X509Name Subject { get; init; }
 
+    /// <summary>
+    /// The requested subject as text to show and to record: RFC 4514's string, its control characters escaped
+    /// (<see cref="ControlCharacters.Escape"/>), so that no text stored or shown holds one.
+    /// </summary>
+    public string SubjectText => ControlCharacters.Escape(Subject.ToString());
+
     /// <summary>The CSR's common name, if any.</summary>
     public string? CommonName { get; init; }
 

@@ -39,7 +39,7 @@ public sealed record RequestPreview(string Subject, IReadOnlyList<string> Identi
             identifiers = decision.Identifiers.Select(i => i.ToString()).ToList();
         }
 
-        return new RequestPreview(parsed.Csr?.Subject.ToString() ?? string.Empty, identifiers, parsed.Csr?.KeyDescription ?? string.Empty, problems,
+        return new RequestPreview(parsed.Csr?.SubjectText ?? string.Empty, identifiers, parsed.Csr?.KeyDescription ?? string.Empty, problems,
             profile?.Approval.IsManual == true ? profile.Approval.Approvers : 0);
     }
 }
