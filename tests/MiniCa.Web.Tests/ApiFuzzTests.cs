@@ -3,11 +3,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Microsoft.AspNetCore.Identity;
-using Microsoft.Extensions.DependencyInjection;
-using MiniCa.Data.Entities;
 using MiniCa.TestSupport;
-using MiniCa.Web.Security;
 using Xunit.Abstractions;
 
 namespace MiniCa.Web.Tests;
@@ -134,13 +130,5 @@ public sealed class ApiFuzzTests(PortalFixture fixture, ITestOutputHelper output
         return items.EnumerateArray().First().GetProperty("serial").GetString()!;
     }
 
-    private async Task<HttpClient> ApiAsync(string userName)
-    {
-        await using var scope = fixture.Services.CreateAsyncScope();
-        var user = (await scope.ServiceProvider.GetRequiredService<UserManager<MiniCaUser>>().FindByNameAsync(userName))!;
-        var secret = await fixture.Services.GetRequiredService<ApiTokens>().CreateAsync(user.Id, userName, "api-fuzz", 1);
-        var client = fixture.Anonymous();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", secret);
-        return client;
-    }
+    private Task<HttpClient> ApiAsync(string userName) => fixture.ApiClientAsync(userName, "api-fuzz");
 }

@@ -1,16 +1,12 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
-using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection;
 using MiniCa.Core.Ledger;
-using MiniCa.Data.Entities;
 using MiniCa.Data.Queries;
-using MiniCa.Web.Security;
 
 namespace MiniCa.Web.Tests;
 
@@ -261,13 +257,5 @@ public sealed class BadInputTests(PortalFixture fixture)
         Assert.Contains("samesite=strict", cookie, StringComparison.OrdinalIgnoreCase);
     }
 
-    private async Task<HttpClient> ApiAsync(string userName)
-    {
-        await using var scope = fixture.Services.CreateAsyncScope();
-        var user = (await scope.ServiceProvider.GetRequiredService<UserManager<MiniCaUser>>().FindByNameAsync(userName))!;
-        var secret = await fixture.Services.GetRequiredService<ApiTokens>().CreateAsync(user.Id, userName, "bad-input", 1);
-        var client = fixture.Anonymous();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", secret);
-        return client;
-    }
+    private Task<HttpClient> ApiAsync(string userName) => fixture.ApiClientAsync(userName, "bad-input");
 }

@@ -1,17 +1,13 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
-using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using MiniCa.Authority.Issuance;
 using MiniCa.Authority.Revocation;
 using MiniCa.Core.Ledger;
-using MiniCa.Data.Entities;
 using MiniCa.Hosting.Users;
-using MiniCa.Web.Security;
 
 namespace MiniCa.Web.Tests;
 
@@ -177,15 +173,7 @@ public sealed class BlockedKeysTests(PortalFixture fixture)
             Source = "test",
         });
 
-    private async Task<HttpClient> ApiAsync(string role)
-    {
-        await using var scope = fixture.Services.CreateAsyncScope();
-        var user = (await scope.ServiceProvider.GetRequiredService<UserManager<MiniCaUser>>().FindByNameAsync(PortalFixture.UserOf[role]))!;
-        var token = await fixture.Services.GetRequiredService<ApiTokens>().CreateAsync(user.Id, user.UserName!, "blocked-keys", 1);
-        var client = fixture.Anonymous();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return client;
-    }
+    private Task<HttpClient> ApiAsync(string role) => fixture.ApiClientAsync(PortalFixture.UserOf[role], "blocked-keys");
 
     private static async Task AssertProblemAsync(HttpResponseMessage response, int status, string detail)
     {

@@ -1,15 +1,19 @@
 using System.Net;
+using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using MiniCa.Data.Entities;
 using MiniCa.Hosting.Users;
 using MiniCa.TestSupport;
+using MiniCa.Web.Security;
 
 namespace MiniCa.Web.Tests;
 
@@ -108,6 +112,17 @@ public sealed partial class PortalFixture : IAsyncLifetime, IDisposable
     {
         var handler = new HttpClientHandler { AllowAutoRedirect = false, CookieContainer = new CookieContainer(), UseCookies = true };
         return new HttpClient(handler) { BaseAddress = BaseAddress };
+    }
+
+    /// <summary>An API client of <paramref name="userName"/>, with a personal API token called <paramref name="tokenName"/> (one day).</summary>
+    public async Task<HttpClient> ApiClientAsync(string userName, string tokenName)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        var user = (await scope.ServiceProvider.GetRequiredService<UserManager<MiniCaUser>>().FindByNameAsync(userName))!;
+        var secret = await Services.GetRequiredService<ApiTokens>().CreateAsync(user.Id, userName, tokenName, 1);
+        var client = Anonymous();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", secret);
+        return client;
     }
 
     /// <summary>A client signed in as <paramref name="userName"/> through the real sign-in form.</summary>
