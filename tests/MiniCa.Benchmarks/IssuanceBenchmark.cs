@@ -303,8 +303,8 @@ internal static class IssuanceBenchmark
 
     /// <summary>
     /// The database writer's time over a window, in % of it (<see cref="WriterTime"/>): running a batch's statements
-    /// (its turn among the database's writers included), committing it (the log written and flushed; SQLite's
-    /// automatic checkpoints run there too), holding a batch back, idle (no write waiting). A writer that is never
+    /// (its turn among the database's writers included), committing it (the log written and flushed), checkpointing
+    /// (the log copied into the database file), holding a batch back, idle (no write waiting). A writer that is never
     /// idle sets the pace of issuance.
     /// </summary>
     internal readonly record struct WriterShares(double Statements, double Commit, double Checkpoint, double Holding, double Idle)
