@@ -108,10 +108,10 @@ public static class ServiceCollectionExtensions
     /// EF Core logs a failed query, command, connection or save as an error with its stack trace, then throws it to
     /// the caller, which answers for it: a refusal with its reason, a 503 and one line for an outage. During a
     /// PostgreSQL outage that was two stack traces every two seconds (the OCSP poll) and more per request; those
-    /// logs go to Debug.
+    /// logs go to Debug. Text holding a NUL character is refused before it reaches either database (<see cref="NulTextGuard"/>).
     /// </summary>
     private static DbContextOptionsBuilder QuietFailures(DbContextOptionsBuilder builder) =>
-        builder.ConfigureWarnings(warnings => warnings.Log(
+        builder.AddInterceptors(NulTextGuard.Instance).ConfigureWarnings(warnings => warnings.Log(
             (Microsoft.EntityFrameworkCore.Diagnostics.CoreEventId.QueryIterationFailed, Microsoft.Extensions.Logging.LogLevel.Debug),
             (Microsoft.EntityFrameworkCore.Diagnostics.CoreEventId.SaveChangesFailed, Microsoft.Extensions.Logging.LogLevel.Debug),
             (Microsoft.EntityFrameworkCore.Diagnostics.RelationalEventId.CommandError, Microsoft.Extensions.Logging.LogLevel.Debug),

@@ -1,8 +1,11 @@
 using System.Security.Claims;
 using System.Text;
 using Bunit;
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Rendering;
 using Microsoft.Extensions.DependencyInjection;
 using MiniCa.Authority.Issuance;
+using MiniCa.Core.Errors;
 using MiniCa.Core.Ledger;
 using MiniCa.Core.Profiles;
 using MiniCa.Data.Queries;
@@ -11,6 +14,7 @@ using MiniCa.TestSupport;
 using MiniCa.Web.Components.Pages.Approvals;
 using MiniCa.Web.Components.Pages.Certificates;
 using MiniCa.Web.Components.Pages.Requests;
+using MiniCa.Web.Components.Shared;
 using MiniCa.Web.Portal;
 using MudBlazor;
 using MudBlazor.Services;
@@ -106,6 +110,25 @@ public sealed class ComponentTests(PortalFixture fixture) : IAsyncLifetime, IDis
         Assert.Empty(after.Decisions);
     }
 
+    /// <summary>A comment holding a NUL character: said beside the form (PostgreSQL answered it as an outage), nothing recorded.</summary>
+    [Fact]
+    public async Task ApprovalPanel_RejectWithNulInComment_ErrorInlineNothingRecorded()
+    {
+        var detail = await PendingRequestAsync(PortalFixture.RequesterOfficer);
+        var decided = false;
+        var panel = _context.Render<ApprovalPanel>(p => p
+            .Add(c => c.Request, detail)
+            .Add(c => c.User, User(PortalFixture.UserOf[PortalRoles.Officer], PortalRoles.Officer))
+            .Add(c => c.Decided, _ => decided = true));
+        await panel.Find("textarea").ChangeAsync(new() { Value = "the key\0 leaked" });
+        await panel.Find("[data-testid=reject]").ClickAsync(new());
+        Assert.Contains("NUL character (U+0000)", panel.Find("[data-testid=decision-error]").TextContent, StringComparison.Ordinal);
+        Assert.False(decided);
+        var after = await fixture.Services.GetRequiredService<PortalQueries>().RequestAsync(detail.Request.Id);
+        Assert.Equal(RequestStatus.Pending, after!.Request.Status);
+        Assert.Empty(after.Decisions);
+    }
+
     [Fact]
     public async Task ApprovalPanel_OfficerApproves_DecisionRecordedAndRaised()
     {
@@ -156,7 +179,49 @@ public sealed class ComponentTests(PortalFixture fixture) : IAsyncLifetime, IDis
         Assert.Equal(CertificateStatus.Issued, record!.Certificate.Status);
     }
 
+    /// <summary>
+    /// A page that fails where it does not catch the failure: the layout's boundary says why (a person's mistake in
+    /// its own words, anything else without its inside) in place of the page, and "Back" renders the page again.
+    /// </summary>
+    [Theory]
+    [InlineData(true, "The search holds something it may not.")]
+    [InlineData(false, "This page failed; the operators have the details in the log.")]
+    public void ErrorBoundary_PageFails_SaysWhyAndRecovers(bool callers, string said)
+    {
+        Failing.Fail = callers ? new CaException(CaErrorKind.Malformed, "The search holds something it may not.") : new InvalidCastException("inside detail");
+        var boundary = _context.Render<PortalErrorBoundary>(p => p.AddChildContent<Failing>());
+        Assert.Equal(said, boundary.Find("[data-testid=page-error]").TextContent.Trim());
+        Assert.DoesNotContain("inside detail", boundary.Markup, StringComparison.Ordinal);
+
+        Failing.Fail = null;
+        boundary.Find("[data-testid=page-error-back]").Click();
+        Assert.Equal("rendered", boundary.Find("[data-testid=failing]").TextContent);
+        Assert.Empty(boundary.FindAll("[data-testid=page-error]"));
+    }
+
     private static ClaimsPrincipal User(string name, params string[] roles) => TestUsers.Principal(name, roles);
+
+    /// <summary>A page that throws <see cref="Fail"/> as it starts, when set.</summary>
+    private sealed class Failing : ComponentBase
+    {
+        public static Exception? Fail { get; set; }
+
+        protected override void OnInitialized()
+        {
+            if (Fail is { } failure)
+            {
+                throw failure;
+            }
+        }
+
+        protected override void BuildRenderTree(RenderTreeBuilder builder)
+        {
+            builder.OpenElement(0, "span");
+            builder.AddAttribute(1, "data-testid", "failing");
+            builder.AddContent(2, "rendered");
+            builder.CloseElement();
+        }
+    }
 
     private async Task<RequestDetail> PendingRequestAsync(string requester)
     {

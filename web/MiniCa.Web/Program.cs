@@ -48,7 +48,14 @@ builder.Services.AddHostedService(sp => sp.GetRequiredService<CrlPublisher>());
 builder.Services.AddHostedService<OcspPreSigner>();
 builder.Services.AddHostedService<KeyFingerprintBackfill>();
 builder.Services.AddHostedService<InterruptedIssuances>();
-builder.Services.AddProblemDetails();
+builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
+{
+    // A caller's mistake found only by the database's guard says what it was, as the handlers' own refusals do.
+    if (context.Exception is CaException { Kind: CaErrorKind.Malformed } malformed)
+    {
+        context.ProblemDetails.Detail = malformed.Message;
+    }
+});
 builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Converters.Add(new NulRefusal.StringConverter()));
 builder.Services.AddPortal();
 builder.Services.AddMiniCaAcme();
@@ -88,11 +95,14 @@ catch (CaException ex)
 app.UseExceptionHandler(new ExceptionHandlerOptions
 {
     StatusCodeSelector = exception => exception is BadHttpRequestException bad ? bad.StatusCode
+        // Input no handler caught before the database's guard did (a NUL character, NulTextGuard): the caller's.
+        : exception is CaException { Kind: CaErrorKind.Malformed } ? StatusCodes.Status400BadRequest
         // The issuance database does not answer (a PostgreSQL server stopped or failing over): try again later.
         : DatabaseFailure.IsUnavailable(exception) ? StatusCodes.Status503ServiceUnavailable
         : StatusCodes.Status500InternalServerError,
-    // An outage is logged once where it is found (OCSP, the pre-signer, /healthz), not with a stack trace per request.
-    SuppressDiagnosticsCallback = context => DatabaseFailure.IsUnavailable(context.Exception),
+    // An outage is logged once where it is found (OCSP, the pre-signer, /healthz), not with a stack trace per request;
+    // a caller's mistake is not the host's.
+    SuppressDiagnosticsCallback = context => context.Exception is CaException { Kind: CaErrorKind.Malformed } || DatabaseFailure.IsUnavailable(context.Exception),
 });
 app.UseStatusCodePages();
 app.UseNulRefusal();

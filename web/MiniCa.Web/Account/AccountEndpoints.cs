@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using MiniCa.Core.Ledger;
+using MiniCa.Core.Requests;
 using MiniCa.Data.Entities;
 
 namespace MiniCa.Web.Account;
@@ -33,15 +34,24 @@ internal static class AccountEndpoints
             return Back("missing", target);
         }
 
-        var result = await signIn.PasswordSignInAsync(userName.Trim(), password, isPersistent: false, lockoutOnFailure: true);
+        var name = userName.Trim();
+        if (name.Any(char.IsControl))
+        {
+            // No user name holds a control character (a NUL could not even be looked up on PostgreSQL): a failed
+            // sign-in like any other, recorded with the name's control characters escaped.
+            await audit.RecordAsync(new AuditEntry(ControlCharacters.Escape(name), "user.login-failed", $"user:{ControlCharacters.Escape(name)}", $"from {context.Connection.RemoteIpAddress}"), context.RequestAborted);
+            return Back("failed", target);
+        }
+
+        var result = await signIn.PasswordSignInAsync(name, password, isPersistent: false, lockoutOnFailure: true);
         if (result.Succeeded)
         {
-            await audit.RecordAsync(new AuditEntry(userName.Trim(), "user.login", $"user:{userName.Trim()}", $"from {context.Connection.RemoteIpAddress}"), context.RequestAborted);
+            await audit.RecordAsync(new AuditEntry(name, "user.login", $"user:{name}", $"from {context.Connection.RemoteIpAddress}"), context.RequestAborted);
             return Results.LocalRedirect(target);
         }
 
         // Never say whether the name exists; say only that the account is locked when it is.
-        await audit.RecordAsync(new AuditEntry(userName.Trim(), result.IsLockedOut ? "user.login-locked" : "user.login-failed", $"user:{userName.Trim()}", $"from {context.Connection.RemoteIpAddress}"), context.RequestAborted);
+        await audit.RecordAsync(new AuditEntry(name, result.IsLockedOut ? "user.login-locked" : "user.login-failed", $"user:{name}", $"from {context.Connection.RemoteIpAddress}"), context.RequestAborted);
         return Back(result.IsLockedOut ? "locked" : "failed", target);
     }
 

@@ -1,0 +1,45 @@
+using MiniCa.Core.Errors;
+using MudBlazor;
+
+namespace MiniCa.Web.Portal;
+
+/// <summary>
+/// What a portal page says when its work fails: a person's own mistake (a search holding a NUL character, a name
+/// that is no profile) in the words of the refusal, a database that does not answer as such, and anything else
+/// without its inside. Used by the layout's error boundary and by the grids' loads.
+/// </summary>
+internal static class PageErrors
+{
+    /// <summary>True for a refusal whose message is written for the person who caused it.</summary>
+    public static bool IsCallers(Exception exception) =>
+        exception is CaException { Kind: CaErrorKind.Malformed or CaErrorKind.PolicyViolation or CaErrorKind.NotFound or CaErrorKind.Forbidden or CaErrorKind.InvalidState or CaErrorKind.AlreadyExists };
+
+    /// <summary>The sentence shown for <paramref name="exception"/>.</summary>
+    public static string Explain(Exception exception) =>
+        IsCallers(exception) ? exception.Message
+        : DatabaseFailure.IsUnavailable(exception) ? "The CA's database does not answer now; try again in a moment."
+        : "This page failed; the operators have the details in the log.";
+
+    /// <summary>
+    /// Loads one page of a grid. A refusal of the search or a database that does not answer is handed to
+    /// <paramref name="report"/> (<see langword="null"/> once a load succeeds) and shows no rows: the grids' text
+    /// filters run their load from a debounce timer, where no error boundary sees a failure, and the grid went on
+    /// showing the rows of the search before, as if they matched.
+    /// </summary>
+    public static async Task<GridData<T>> LoadAsync<T>(Func<Task<GridData<T>>> load, Action<string?> report)
+    {
+        ArgumentNullException.ThrowIfNull(load);
+        ArgumentNullException.ThrowIfNull(report);
+        try
+        {
+            var data = await load();
+            report(null);
+            return data;
+        }
+        catch (Exception ex) when (IsCallers(ex) || DatabaseFailure.IsUnavailable(ex))
+        {
+            report(Explain(ex));
+            return new GridData<T> { Items = [], TotalItems = 0 };
+        }
+    }
+}
