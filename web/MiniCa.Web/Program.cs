@@ -50,12 +50,19 @@ builder.Services.AddHostedService<KeyFingerprintBackfill>();
 builder.Services.AddHostedService<InterruptedIssuances>();
 builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
 {
-    // A caller's mistake found only by the database's guard says what it was, as the handlers' own refusals do.
-    if (context.Exception is CaException { Kind: CaErrorKind.Malformed } malformed)
+    // A caller's mistake found only by the database's guard, or a body the JSON reader refused (a NUL character,
+    // a value of the wrong type), says what it was, as the handlers' own refusals do. The reader's words name the
+    // place in the body (e.g. "Path: $.csr | LineNumber: 0 | BytePositionInLine: 12").
+    context.ProblemDetails.Detail = context.Exception switch
     {
-        context.ProblemDetails.Detail = malformed.Message;
-    }
+        CaException { Kind: CaErrorKind.Malformed } malformed => malformed.Message,
+        BadHttpRequestException { InnerException: System.Text.Json.JsonException json } => "The body is not JSON this request can take: " + json.Message,
+        _ => context.ProblemDetails.Detail,
+    };
 });
+// A body the endpoint cannot read reaches the exception handler (above, and below: its own 4xx), so that the problem
+// can say why; without this the API answered a bare "Bad Request".
+builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);
 builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Converters.Add(new NulRefusal.StringConverter()));
 builder.Services.AddPortal();
 builder.Services.AddMiniCaAcme();
@@ -102,7 +109,7 @@ app.UseExceptionHandler(new ExceptionHandlerOptions
         : StatusCodes.Status500InternalServerError,
     // An outage is logged once where it is found (OCSP, the pre-signer, /healthz), not with a stack trace per request;
     // a caller's mistake is not the host's.
-    SuppressDiagnosticsCallback = context => context.Exception is CaException { Kind: CaErrorKind.Malformed } || DatabaseFailure.IsUnavailable(context.Exception),
+    SuppressDiagnosticsCallback = context => context.Exception is BadHttpRequestException or CaException { Kind: CaErrorKind.Malformed } || DatabaseFailure.IsUnavailable(context.Exception),
 });
 app.UseStatusCodePages();
 app.UseNulRefusal();
