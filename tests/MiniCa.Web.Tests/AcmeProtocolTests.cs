@@ -345,6 +345,39 @@ public sealed class AcmeProtocolTests(PortalFixture fixture)
         }
     }
 
+    /// <summary>
+    /// A NUL character (U+0000) in an ACME payload's text: a problem document with a 400, never a 5xx. The
+    /// externalAccountBinding's key id is looked up in the database as given: PostgreSQL refused the look-up, which
+    /// answered 503 as an outage, before the database's guard (NulTextGuard) refused it as malformed.
+    /// </summary>
+    [Fact]
+    public async Task Payloads_NulCharacter_400Problems()
+    {
+        using var client = new AcmeTestClient(fixture.BaseAddress);
+        await client.InitializeAsync();
+        var binding = AcmeTestClient.Jws(client.Key, new JsonObject { ["kid"] = "eab\u0000key", ["url"] = client.Url("newAccount") }, AcmeTestClient.Jwk(client.Key).ToJsonString(), "HS256");
+        var eab = await client.PostAsync(client.Url("newAccount"), "{\"termsOfServiceAgreed\":true,\"externalAccountBinding\":" + binding + "}");
+        Assert.True(eab.Status == HttpStatusCode.BadRequest, $"{(int)eab.Status}: {eab.Body}");
+        Assert.Equal("malformed", eab.ProblemType);
+        Assert.Contains("NUL character", eab.Body, StringComparison.Ordinal);
+
+        var contact = await client.PostAsync(client.Url("newAccount"), new { termsOfServiceAgreed = true, contact = new[] { "mailto:ops\u0000@example.com" } });
+        Assert.True(contact.Status == HttpStatusCode.BadRequest, $"{(int)contact.Status}: {contact.Body}");
+        Assert.NotNull(contact.ProblemType);
+
+        using var account = await NewAccountAsync();
+        foreach (var order in new object[]
+        {
+            new { identifiers = new[] { new { type = "dns", value = "nul\u0000.example.com" } } },
+            new { identifiers = new[] { new { type = "dns", value = "nul.example.com" } }, profile = "tls\u0000server" },
+        })
+        {
+            var reply = await account.PostAsync(account.Url("newOrder"), order);
+            Assert.True((int)reply.Status is >= 400 and < 500, $"{(int)reply.Status}: {reply.Body}");
+            Assert.NotNull(reply.ProblemType);
+        }
+    }
+
     [Fact]
     public async Task Account_DeactivatedThenUsed_Unauthorized()
     {
