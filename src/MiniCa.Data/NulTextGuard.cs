@@ -9,7 +9,7 @@ namespace MiniCa.Data;
 /// Refuses a NUL character (U+0000) in any text the database is given, on every provider alike, before the statement
 /// runs: as <see cref="CaErrorKind.Malformed"/>, which each edge answers as the caller's mistake (HTTP 400, an ACME
 /// <c>malformed</c> problem, a message beside the portal's form). PostgreSQL's text cannot hold a NUL: it refused
-/// the statement, and the refusal read as a database outage (503) or, in the portal, ended the page's circuit.
+/// the statement, and the refusal read as a database outage (503; in the portal's forms, "could not be recorded").
 /// SQLite stored it, so a database moved to PostgreSQL later could not be copied. A save names the entity and field;
 /// any other statement (a search, a sign-in's look-up of a user name) says only that a value holds one.
 /// The issuance hot path writes through its own commands (<c>SqliteIssuanceWriter</c>, <c>PostgresIssuanceWriter</c>)

@@ -184,11 +184,17 @@ public sealed class ComponentTests(PortalFixture fixture) : IAsyncLifetime, IDis
     /// its own words, anything else without its inside) in place of the page, and "Back" renders the page again.
     /// </summary>
     [Theory]
-    [InlineData(true, "The search holds something it may not.")]
-    [InlineData(false, "This page failed; the operators have the details in the log.")]
-    public void ErrorBoundary_PageFails_SaysWhyAndRecovers(bool callers, string said)
+    [InlineData("caller", "The search holds something it may not.")]
+    [InlineData("outage", "The CA's database does not answer now; try again in a moment.")]
+    [InlineData("fault", "This page failed; the operators have the details in the log.")]
+    public void ErrorBoundary_PageFails_SaysWhyAndRecovers(string kind, string said)
     {
-        Failing.Fail = callers ? new CaException(CaErrorKind.Malformed, "The search holds something it may not.") : new InvalidCastException("inside detail");
+        Failing.Fail = kind switch
+        {
+            "caller" => new CaException(CaErrorKind.Malformed, "The search holds something it may not."),
+            "outage" => new CaException(CaErrorKind.StorageFailed, "The issuance database could not read.", new Microsoft.Data.Sqlite.SqliteException("inside detail: disk I/O error", 10)),
+            _ => new InvalidCastException("inside detail"),
+        };
         var boundary = _context.Render<PortalErrorBoundary>(p => p.AddChildContent<Failing>());
         Assert.Equal(said, boundary.Find("[data-testid=page-error]").TextContent.Trim());
         Assert.DoesNotContain("inside detail", boundary.Markup, StringComparison.Ordinal);

@@ -66,8 +66,9 @@ public sealed class PortalNulTests(PortalFixture fixture)
         Assert.Contains(audit.Items, e => e.Action == "user.login-failed" && e.Subject == "user:aud\\0Arey");
     }
 
+    /// <summary>The services behind the API token page and the block dialog (the approval form: ComponentTests).</summary>
     [Fact]
-    public async Task Forms_NulInFreeText_RefusedNamingTheFieldNothingRecorded()
+    public async Task FormServices_NulInFreeText_RefusedNamingTheFieldNothingRecorded()
     {
         var userName = PortalFixture.UserOf[PortalRoles.Officer];
         await using var scope = fixture.Services.CreateAsyncScope();

@@ -37,8 +37,9 @@ internal static class AccountEndpoints
         var name = userName.Trim();
         if (name.Any(char.IsControl))
         {
-            // No user name holds a control character (a NUL could not even be looked up on PostgreSQL): a failed
-            // sign-in like any other, recorded with the name's control characters escaped.
+            // No user name holds a control character (they are letters, digits, '.', '-', '_' and '@'): a failed
+            // sign-in like any other, audited with the name's control characters escaped so that it stays one line.
+            // (ASP.NET Core refuses a form holding a NUL before this handler runs.)
             await audit.RecordAsync(new AuditEntry(ControlCharacters.Escape(name), "user.login-failed", $"user:{ControlCharacters.Escape(name)}", $"from {context.Connection.RemoteIpAddress}"), context.RequestAborted);
             return Back("failed", target);
         }
