@@ -20,6 +20,16 @@ public sealed partial class PortalFixture
             """;
     }
 
+    /// <summary>Stops the server under the running portal, as an outage or a failover would (<see cref="PortalOutageTests"/>).</summary>
+    internal static Task StopDatabaseServerAsync() => _postgres!.StopAsync();
+
+    /// <summary>Starts the server again and drops the pooled connections the outage broke, so the tests after go on.</summary>
+    internal static async Task StartDatabaseServerAgainAsync()
+    {
+        await _postgres!.StartAgainAsync();
+        Npgsql.NpgsqlConnection.ClearAllPools();
+    }
+
     private static async Task StopDatabaseAsync()
     {
         Npgsql.NpgsqlConnection.ClearAllPools();
