@@ -9,8 +9,8 @@ namespace MiniCa.Web.Tests;
 
 /// <summary>
 /// The portal, in Chromium, while its PostgreSQL server is stopped and after it starts again (this project only:
-/// SQLite has no server to stop). A list says the database does not answer, above no rows, and answers again once
-/// it is back; the page's circuit lives through it. Before, the list went on showing the rows of the search before.
+/// SQLite has no server to stop). A list says the database does not answer, in place of its rows, and answers again
+/// once it is back; the page's circuit lives through it.
 /// </summary>
 [Collection(PortalCollection.Name)]
 public sealed class PortalOutageTests(PortalFixture fixture)

@@ -22,9 +22,10 @@ internal static class PageErrors
 
     /// <summary>
     /// Loads one page of a grid. A refusal of the search or a database that does not answer is handed to
-    /// <paramref name="report"/> (<see langword="null"/> once a load succeeds) and shows no rows: the grids' text
-    /// filters run their load from a debounce timer, where no error boundary sees a failure, and the grid went on
-    /// showing the rows of the search before, as if they matched.
+    /// <paramref name="report"/> (<see langword="null"/> once a load succeeds), for the grid's empty content to show
+    /// (<c>GridEmpty</c>), and the grid shows no rows: the grids' text filters run their load from a debounce timer,
+    /// where no error boundary sees a failure, and the grid went on showing the rows of the search before, as if
+    /// they matched.
     /// </summary>
     public static async Task<GridData<T>> LoadAsync<T>(Func<Task<GridData<T>>> load, Action<string?> report)
     {
