@@ -9,8 +9,9 @@ namespace MiniCa.Web.Tests;
 
 /// <summary>
 /// The portal, in Chromium, while its PostgreSQL server is stopped and after it starts again (this project only:
-/// SQLite has no server to stop). A list says the database does not answer, in place of its rows, and answers again
-/// once it is back; the page's circuit lives through it.
+/// SQLite has no server to stop). A list says the database does not answer, in place of its rows; a page that does
+/// not catch the failure (the dashboard) is replaced by the layout's boundary saying the same; both answer again
+/// once the server is back, in the same circuit.
 /// </summary>
 [Collection(PortalCollection.Name)]
 public sealed class PortalOutageTests(PortalFixture fixture)
@@ -38,12 +39,21 @@ public sealed class PortalOutageTests(PortalFixture fixture)
             await Assertions.Expect(officer.Locator("[data-testid=search-error]")).ToContainTextAsync("The CA's database does not answer now");
             await Assertions.Expect(grid.Locator("tbody tr.mud-table-row")).ToHaveCountAsync(0);
             await BrowserSession.ScreenshotAsync(officer, "41-database-outage");
+
+            // A page that does not catch its own failure (the dashboard's counts): the layout's boundary says why.
+            await officer.GetByRole(AriaRole.Link, new() { Name = "Dashboard", Exact = true }).ClickAsync();
+            await Assertions.Expect(officer.Locator("[data-testid=page-error]")).ToContainTextAsync("The CA's database does not answer now");
+            await BrowserSession.ScreenshotAsync(officer, "42-database-outage-page");
         }
         finally
         {
             await PortalFixture.StartDatabaseServerAgainAsync();
         }
 
+        await officer.ClickAsync("[data-testid=page-error-back]");
+        await Assertions.Expect(officer.Locator("[data-testid=count-issued]")).ToBeVisibleAsync();
+        await officer.GetByRole(AriaRole.Link, new() { Name = "Certificates", Exact = true }).ClickAsync();
+        text = officer.Locator("[data-testid=filter-text] input, input[data-testid=filter-text]").First;
         await text.FillAsync("outage.example.com");
         await Assertions.Expect(officer.Locator("[data-testid=search-error]")).ToHaveCountAsync(0);
         await Assertions.Expect(grid).ToContainTextAsync("dns:outage.example.com");
