@@ -40,7 +40,8 @@ internal static class AccountEndpoints
             // No user name holds a control character (they are letters, digits, '.', '-', '_' and '@'): a failed
             // sign-in like any other, audited with the name's control characters escaped so that it stays one line.
             // (ASP.NET Core refuses a form holding a NUL before this handler runs.)
-            await audit.RecordAsync(new AuditEntry(ControlCharacters.Escape(name), "user.login-failed", $"user:{ControlCharacters.Escape(name)}", $"from {context.Connection.RemoteIpAddress}"), context.RequestAborted);
+            var escaped = ControlCharacters.Escape(name);
+            await audit.RecordAsync(new AuditEntry(escaped, "user.login-failed", $"user:{escaped}", $"from {context.Connection.RemoteIpAddress}"), context.RequestAborted);
             return Back("failed", target);
         }
 

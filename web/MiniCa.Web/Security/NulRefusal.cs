@@ -5,10 +5,12 @@ using MiniCa.Web.Api;
 namespace MiniCa.Web.Security;
 
 /// <summary>
-/// A NUL character (U+0000) in a request's query string or in a JSON string of an API body is refused with a 400
-/// problem (for a body, the API's usual one for a body it cannot read). No text MiniCa stores or searches may hold one: PostgreSQL's text type cannot, and it refused such a
-/// statement, which the host then answered as a database outage (503; found by <c>ApiFuzzTests</c>). Kestrel refuses
-/// a NUL in the path itself.
+/// A NUL character (U+0000) in a request's query string or in a JSON string of an API body is refused at the door
+/// with a 400 problem that says so (for a body, through the problem of a body the API cannot read). No text MiniCa
+/// stores or searches may hold one: PostgreSQL's text type cannot (found by <c>ApiFuzzTests</c>: such a search
+/// answered 503). The database's guard (<c>NulTextGuard</c>) refuses it behind every door; this refusal comes first,
+/// before a handler does any work (a reject of a request that does not exist is still this 400, not a 404), and
+/// names where the NUL was. Kestrel refuses a NUL in the path itself.
 /// </summary>
 internal static class NulRefusal
 {
