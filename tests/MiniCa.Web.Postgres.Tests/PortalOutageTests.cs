@@ -10,8 +10,9 @@ namespace MiniCa.Web.Tests;
 /// <summary>
 /// The portal, in Chromium, while its PostgreSQL server is stopped and after it starts again (this project only:
 /// SQLite has no server to stop). A list says the database does not answer, in place of its rows; a page that does
-/// not catch the failure (the dashboard) is replaced by the layout's boundary saying the same; both answer again
-/// once the server is back, in the same circuit.
+/// not catch the failure (the dashboard) is replaced by the layout's boundary saying the same, on a navigation in
+/// the circuit and on a full page load; a sign-in posted meanwhile gets the browser's error page (503, no cookie).
+/// The pages answer again once the server is back, in the same circuits.
 /// </summary>
 [Collection(PortalCollection.Name)]
 public sealed class PortalOutageTests(PortalFixture fixture)
@@ -32,6 +33,12 @@ public sealed class PortalOutageTests(PortalFixture fixture)
         await text.FillAsync("outage.example.com");
         await Assertions.Expect(grid).ToContainTextAsync("dns:outage.example.com");
 
+        // A visitor who has the sign-in form open when the server stops (the form itself needs no database).
+        await using var visitorContext = await officer.Context.Browser!.NewContextAsync(new BrowserNewContextOptions { BaseURL = fixture.BaseAddress.ToString().TrimEnd('/') });
+        var visitor = await visitorContext.NewPageAsync();
+        await visitor.GotoAsync("/account/login");
+        var tab = await officer.Context.NewPageAsync();
+
         await PortalFixture.StopDatabaseServerAsync();
         try
         {
@@ -44,6 +51,23 @@ public sealed class PortalOutageTests(PortalFixture fixture)
             await officer.GetByRole(AriaRole.Link, new() { Name = "Dashboard", Exact = true }).ClickAsync();
             await Assertions.Expect(officer.Locator("[data-testid=page-error]")).ToContainTextAsync("The CA's database does not answer now");
             await BrowserSession.ScreenshotAsync(officer, "42-database-outage-page");
+
+            // A full page load renders its first view on the server, before the circuit: the layout's boundary
+            // catches that render's failure too, and the page comes with the same message.
+            var load = await tab.GotoAsync("/");
+            Assert.Equal(200, load!.Status);
+            Assert.Contains("database does not answer now", await load.TextAsync(), StringComparison.Ordinal);
+            await Assertions.Expect(tab.Locator("[data-testid=page-error]")).ToContainTextAsync("The CA's database does not answer now");
+            await BrowserSession.ScreenshotAsync(tab, "43-database-outage-full-load");
+
+            // Signing in needs the database: the same page, and no session cookie.
+            await visitor.FillAsync("#userName", PortalFixture.UserOf[PortalRoles.Requester]);
+            await visitor.FillAsync("#password", PortalFixture.Password);
+            var posted = await visitor.RunAndWaitForResponseAsync(() => visitor.ClickAsync("button[type=submit]"), response => response.Url.EndsWith("/account/login", StringComparison.Ordinal) && response.Request.Method == "POST");
+            Assert.Equal(503, posted.Status);
+            await Assertions.Expect(visitor.Locator("[data-testid=error-page-reason]")).ToContainTextAsync("The CA's database does not answer now");
+            Assert.DoesNotContain(await visitorContext.CookiesAsync(), cookie => cookie.Name == "minica");
+            await BrowserSession.ScreenshotAsync(visitor, "44-database-outage-sign-in");
         }
         finally
         {
@@ -57,5 +81,10 @@ public sealed class PortalOutageTests(PortalFixture fixture)
         await text.FillAsync("outage.example.com");
         await Assertions.Expect(officer.Locator("[data-testid=search-error]")).ToHaveCountAsync(0);
         await Assertions.Expect(grid).ToContainTextAsync("dns:outage.example.com");
+
+        // The fully loaded page's circuit answers again too.
+        await BrowserSession.WaitInteractiveAsync(tab);
+        await tab.ClickAsync("[data-testid=page-error-back]");
+        await Assertions.Expect(tab.Locator("[data-testid=count-issued]")).ToBeVisibleAsync();
     }
 }

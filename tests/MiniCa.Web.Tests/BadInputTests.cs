@@ -206,6 +206,56 @@ public sealed class BadInputTests(PortalFixture fixture)
     }
 
     [Fact]
+    public async Task SignIn_WithoutAntiforgeryTokenFromABrowser_400PageSaysSo()
+    {
+        using var client = fixture.Anonymous();
+        using var post = new HttpRequestMessage(HttpMethod.Post, "/account/login")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["userName"] = "admin", ["password"] = PortalFixture.AdminPassword }),
+        };
+        post.Headers.Accept.ParseAdd(BrowserAccept);
+        using var response = await client.SendAsync(post);
+        await AssertErrorPageAsync(response, HttpStatusCode.BadRequest, "The portal could not read what this page sent.");
+        Assert.DoesNotContain(response.Headers, h => h.Key == "Set-Cookie" && h.Value.Any(v => v.StartsWith("minica=", StringComparison.Ordinal)));
+        Assert.DoesNotContain("error-page-again", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Browser_NoPageAtTheAddress_404PageForABrowserProblemForOthers()
+    {
+        const string path = "/no-such-page?x=1";
+        // Signed in: a visitor who is not is sent to the sign-in form first.
+        using var client = fixture.Anonymous();
+        (await PortalFixture.SignInAsync(client, "audrey", PortalFixture.Password)).Dispose();
+
+        using (var browser = new HttpRequestMessage(HttpMethod.Get, path))
+        {
+            browser.Headers.Accept.ParseAdd(BrowserAccept);
+            using var page = await client.SendAsync(browser);
+            await AssertErrorPageAsync(page, HttpStatusCode.NotFound, "There is no page at this address.");
+            Assert.Contains($"href=\"{path}\" data-testid=\"error-page-again\"", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        using var api = await client.GetAsync(path);
+        Assert.Equal(HttpStatusCode.NotFound, api.StatusCode);
+        Assert.Equal("application/problem+json", api.Content.Headers.ContentType?.MediaType);
+    }
+
+    /// <summary>What Chromium sends as Accept on a navigation.</summary>
+    private const string BrowserAccept = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8";
+
+    private static async Task AssertErrorPageAsync(HttpResponseMessage response, HttpStatusCode status, string sentence)
+    {
+        Assert.Equal(status, response.StatusCode);
+        Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
+        var html = await response.Content.ReadAsStringAsync();
+        Assert.Contains($"data-status=\"{(int)status}\"", html, StringComparison.Ordinal);
+        Assert.Contains(sentence, html, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", html, StringComparison.Ordinal);
+        Assert.Contains("frame-ancestors 'none'", string.Join(' ', response.Headers.GetValues("Content-Security-Policy")), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task SignIn_ExternalReturnUrl_StaysOnSite()
     {
         using var client = fixture.Anonymous();

@@ -48,6 +48,7 @@ builder.Services.AddHostedService(sp => sp.GetRequiredService<CrlPublisher>());
 builder.Services.AddHostedService<OcspPreSigner>();
 builder.Services.AddHostedService<KeyFingerprintBackfill>();
 builder.Services.AddHostedService<InterruptedIssuances>();
+builder.Services.AddExceptionHandler<BrowserErrorPage>();
 builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
 {
     // A caller's mistake found only by the database's guard, or a body the JSON reader refused (a NUL character,
@@ -101,17 +102,27 @@ catch (CaException ex)
 // its own 4xx status as a problem document, in every environment, never a 500.
 app.UseExceptionHandler(new ExceptionHandlerOptions
 {
-    StatusCodeSelector = exception => exception is BadHttpRequestException bad ? bad.StatusCode
-        // Input no handler caught before the database's guard did (a NUL character, NulTextGuard): the caller's.
-        : exception is CaException { Kind: CaErrorKind.Malformed } ? StatusCodes.Status400BadRequest
-        // The issuance database does not answer (a PostgreSQL server stopped or failing over): try again later.
-        : DatabaseFailure.IsUnavailable(exception) ? StatusCodes.Status503ServiceUnavailable
-        : StatusCodes.Status500InternalServerError,
+    // A caller's mistake (the database's guard refusing a NUL character is one), an outage (try again later: 503),
+    // anything else a fault (500). A browser gets the same status with a page saying why (BrowserErrorPage).
+    StatusCodeSelector = BrowserErrorPage.StatusFor,
     // An outage is logged once where it is found (OCSP, the pre-signer, /healthz), not with a stack trace per request;
     // a caller's mistake is not the host's.
     SuppressDiagnosticsCallback = context => context.Exception is BadHttpRequestException or CaException { Kind: CaErrorKind.Malformed } || DatabaseFailure.IsUnavailable(context.Exception),
 });
-app.UseStatusCodePages();
+// A status without a body (no endpoint at this address, a method it does not take): a page for a browser, the
+// problem document for every other client.
+app.UseStatusCodePages(async pages =>
+{
+    var context = pages.HttpContext;
+    if (BrowserErrorPage.WantsPage(context.Request))
+    {
+        await BrowserErrorPage.WriteStatusAsync(context);
+    }
+    else if (!await context.RequestServices.GetRequiredService<IProblemDetailsService>().TryWriteAsync(new ProblemDetailsContext { HttpContext = context }))
+    {
+        await context.Response.WriteAsync($"Status Code: {context.Response.StatusCode}");
+    }
+});
 app.UseNulRefusal();
 app.UseOcspLane();
 app.UseSecurityHeaders();

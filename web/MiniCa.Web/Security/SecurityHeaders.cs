@@ -12,12 +12,21 @@ internal static class SecurityHeaders
 
     public static IApplicationBuilder UseSecurityHeaders(this IApplicationBuilder app) => app.Use((context, next) =>
     {
+        Apply(context);
+        return next(context);
+    });
+
+    /// <summary>
+    /// Sets the headers on <paramref name="context"/>'s response; also for a page written after the exception
+    /// handler has cleared the response (and with it the headers set on the way in).
+    /// </summary>
+    public static void Apply(HttpContext context)
+    {
         var headers = context.Response.Headers;
         headers.ContentSecurityPolicy = context.Request.Path.StartsWithSegments("/scalar") ? Reference : Portal;
         headers.XContentTypeOptions = "nosniff";
         headers.XFrameOptions = "DENY";
         headers["Referrer-Policy"] = "no-referrer";
         headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()";
-        return next(context);
-    });
+    }
 }

@@ -1,0 +1,99 @@
+using System.Net;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.WebUtilities;
+using MiniCa.Core.Errors;
+using MiniCa.Web.Security;
+
+namespace MiniCa.Web.Portal;
+
+/// <summary>
+/// What a person's browser gets when a request fails outside any page (a page's own failure, on its first render
+/// on the server too, is the layout's error boundary's): a sign-in form posted while the database does not answer,
+/// a form the portal cannot read, or, for a signed-in person, an address where there is no page. A page in the
+/// portal's look saying why, with the status an API client gets, instead of a problem document shown as raw JSON.
+/// API, ACME, OCSP and CRL clients do not ask for HTML and still get their problem documents.
+/// </summary>
+internal sealed class BrowserErrorPage : IExceptionHandler
+{
+    /// <summary>The status of a failed request: a caller's mistake, an outage (try again later) or a fault.</summary>
+    public static int StatusFor(Exception exception) =>
+        exception is BadHttpRequestException bad ? bad.StatusCode
+        // Input no handler caught before the database's guard did (a NUL character, NulTextGuard): the caller's.
+        : exception is CaException { Kind: CaErrorKind.Malformed } ? StatusCodes.Status400BadRequest
+        // The issuance database does not answer (a PostgreSQL server stopped or failing over): try again later.
+        : DatabaseFailure.IsUnavailable(exception) ? StatusCodes.Status503ServiceUnavailable
+        : StatusCodes.Status500InternalServerError;
+
+    /// <summary>
+    /// True for a request from a browser that wants a page: it names HTML among the types it accepts (browsers do on
+    /// every navigation and form post; API and ACME clients, curl and OpenSSL do not).
+    /// </summary>
+    public static bool WantsPage(HttpRequest request) =>
+        request.GetTypedHeaders().Accept.Any(type => type.MediaType.Equals("text/html", StringComparison.OrdinalIgnoreCase));
+
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        if (!WantsPage(httpContext.Request))
+        {
+            return false;
+        }
+
+        var sentence = exception is BadHttpRequestException
+            ? "The portal could not read what this page sent. Load the page again and send it once more."
+            : PageErrors.Explain(exception);
+        await WriteAsync(httpContext, StatusFor(exception), sentence, cancellationToken);
+        return true;
+    }
+
+    /// <summary>A browser's answer for an error status without a body or an exception (no page at this address).</summary>
+    public static async Task WriteStatusAsync(HttpContext context)
+    {
+        var status = context.Response.StatusCode;
+        var sentence = status == StatusCodes.Status404NotFound ? "There is no page at this address." : "The portal cannot answer this request.";
+        await WriteAsync(context, status, sentence, context.RequestAborted);
+    }
+
+    private static async Task WriteAsync(HttpContext context, int status, string sentence, CancellationToken cancellationToken)
+    {
+        var request = context.Request;
+        var response = context.Response;
+        response.StatusCode = status;
+        SecurityHeaders.Apply(context);
+        response.ContentType = "text/html; charset=utf-8";
+        response.Headers.CacheControl = "no-store";
+        if (status == StatusCodes.Status503ServiceUnavailable)
+        {
+            response.Headers.RetryAfter = "5";
+        }
+
+        // "Try again" repeats a page load; a failed form post goes back to the page it came from, not the post.
+        var again = HttpMethods.IsGet(request.Method) ? request.PathBase + request.Path + request.QueryString : null;
+        var title = ReasonPhrases.GetReasonPhrase(status);
+        await response.WriteAsync(
+            $"""
+            <!DOCTYPE html>
+            <html lang="en">
+            <head>
+            <meta charset="utf-8" />
+            <meta name="viewport" content="width=device-width, initial-scale=1.0" />
+            <title>MiniCa: {Encode(title)}</title>
+            <link rel="icon" href="data:," />
+            <link rel="stylesheet" href="{Encode(request.PathBase + "/app.css")}" />
+            </head>
+            <body>
+            <main class="account-page">
+            <div class="account-card" data-testid="error-page" data-status="{status}">
+            <div class="account-brand"><div><h1>MiniCa</h1><p>{status} {Encode(title)}</p></div></div>
+            <p class="account-error" data-testid="error-page-reason">{Encode(sentence)}</p>
+            {(again is null ? "" : $"<a href=\"{Encode(again)}\" data-testid=\"error-page-again\">Try again</a>")}
+            <a href="{Encode(request.PathBase + "/")}" data-testid="error-page-home">The portal's first page</a>
+            </div>
+            </main>
+            </body>
+            </html>
+            """,
+            cancellationToken);
+    }
+
+    private static string Encode(string text) => WebUtility.HtmlEncode(text);
+}
