@@ -94,6 +94,7 @@ public sealed class BadInputTests(PortalFixture fixture)
         using var response = await client.PostAsync("/api/v1/requests", content);
         Assert.InRange((int)response.StatusCode, 400, 415);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("nosniff", response.Headers.GetValues("X-Content-Type-Options").Single());
         if (detail is not null)
         {
             Assert.Contains(detail, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString(), StringComparison.Ordinal);

@@ -60,6 +60,8 @@ builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails 
         BadHttpRequestException { InnerException: System.Text.Json.JsonException json } => "The body is not JSON this request can take: " + json.Message,
         _ => context.ProblemDetails.Detail,
     };
+    // A problem written by the exception handler goes out on a cleared response, without the headers set on the way in.
+    SecurityHeaders.Apply(context.HttpContext);
 });
 // A body the endpoint cannot read reaches the exception handler (above, and below: its own 4xx), so that the problem
 // can say why; without this the API answered a bare "Bad Request".
