@@ -124,6 +124,7 @@ public sealed class BadInputTests(PortalFixture fixture)
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         Assert.Contains("NUL character", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal("nosniff", response.Headers.GetValues("X-Content-Type-Options").Single());
     }
 
     /// <summary>
@@ -240,6 +241,16 @@ public sealed class BadInputTests(PortalFixture fixture)
         using var api = await client.GetAsync(path);
         Assert.Equal(HttpStatusCode.NotFound, api.StatusCode);
         Assert.Equal("application/problem+json", api.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task Browser_NulInTheQuery_400PageSaysSo()
+    {
+        using var client = fixture.Anonymous();
+        using var browser = new HttpRequestMessage(HttpMethod.Get, "/certificates?text=a%00b");
+        browser.Headers.Accept.ParseAdd(BrowserAccept);
+        using var page = await client.SendAsync(browser);
+        await AssertErrorPageAsync(page, HttpStatusCode.BadRequest, "The query string holds a NUL character (%00)");
     }
 
     /// <summary>What Chromium sends as Accept on a navigation.</summary>

@@ -53,7 +53,8 @@ internal sealed class BrowserErrorPage : IExceptionHandler
         await WriteAsync(context, status, sentence, context.RequestAborted);
     }
 
-    private static async Task WriteAsync(HttpContext context, int status, string sentence, CancellationToken cancellationToken)
+    /// <summary>Writes the page for <paramref name="status"/> saying <paramref name="sentence"/>, with the portal's security headers.</summary>
+    public static async Task WriteAsync(HttpContext context, int status, string sentence, CancellationToken cancellationToken)
     {
         var request = context.Request;
         var response = context.Response;

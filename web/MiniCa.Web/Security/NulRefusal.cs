@@ -1,12 +1,14 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using MiniCa.Web.Api;
+using MiniCa.Web.Portal;
 
 namespace MiniCa.Web.Security;
 
 /// <summary>
 /// A NUL character (U+0000) in a request's query string or in a JSON string of an API body is refused at the door
-/// with a 400 problem that says so (for a body, through the problem of a body the API cannot read). No text MiniCa
+/// with a 400 problem that says so (for a body, through the problem of a body the API cannot read; a browser's page
+/// load gets a page saying the same). No text MiniCa
 /// stores or searches may hold one: PostgreSQL's text type cannot (found by <c>ApiFuzzTests</c>: such a search
 /// answered 503). The database's guard (<c>NulTextGuard</c>) refuses it behind every door; this refusal comes first,
 /// before a handler does any work (a reject of a request that does not exist is still this 400, not a 404), and
@@ -19,7 +21,10 @@ internal static class NulRefusal
     {
         if (context.Request.QueryString.Value?.Contains("%00", StringComparison.Ordinal) == true)
         {
-            await ApiProblems.Problem(400, "malformed", "The query string holds a NUL character (%00), which no text MiniCa keeps can hold.").ExecuteAsync(context);
+            const string Reason = "The query string holds a NUL character (%00), which no text MiniCa keeps can hold.";
+            await (BrowserErrorPage.WantsPage(context.Request)
+                ? BrowserErrorPage.WriteAsync(context, StatusCodes.Status400BadRequest, Reason, context.RequestAborted)
+                : ApiProblems.Problem(400, "malformed", Reason).ExecuteAsync(context));
             return;
         }
 
