@@ -253,6 +253,20 @@ public sealed class BadInputTests(PortalFixture fixture)
         await AssertErrorPageAsync(page, HttpStatusCode.BadRequest, "The query string holds a NUL character (%00)");
     }
 
+    [Theory]
+    [InlineData("/api/v1/certificates", 401)]
+    [InlineData("/api/v1/certificates?q=a%00b", 400)]
+    [InlineData("/ocsp", 405)]
+    public async Task Browser_DoorsForPrograms_KeepTheirProblemDocuments(string path, int status)
+    {
+        using var client = fixture.Anonymous();
+        using var browser = new HttpRequestMessage(HttpMethod.Get, path);
+        browser.Headers.Accept.ParseAdd(BrowserAccept);
+        using var response = await client.SendAsync(browser);
+        Assert.Equal(status, (int)response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
     /// <summary>What Chromium sends as Accept on a navigation.</summary>
     private const string BrowserAccept = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8";
 

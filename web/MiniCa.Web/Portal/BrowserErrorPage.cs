@@ -24,12 +24,17 @@ internal sealed class BrowserErrorPage : IExceptionHandler
         : DatabaseFailure.IsUnavailable(exception) ? StatusCodes.Status503ServiceUnavailable
         : StatusCodes.Status500InternalServerError;
 
+    /// <summary>The doors for programs, whose answers are documented as problem documents whoever asks.</summary>
+    private static readonly string[] MachineDoors = ["/api", "/acme", "/ocsp", "/crl", "/ca", "/openapi", "/metrics", "/healthz"];
+
     /// <summary>
-    /// True for a request from a browser that wants a page: it names HTML among the types it accepts (browsers do on
-    /// every navigation and form post; API and ACME clients, curl and OpenSSL do not).
+    /// True for a request to the portal from a browser that wants a page: it names HTML among the types it accepts
+    /// (browsers do on every navigation and form post; API and ACME clients, curl and OpenSSL do not), and it is not
+    /// for one of the doors for programs (a browser opening an API address gets the API's problem document).
     /// </summary>
     public static bool WantsPage(HttpRequest request) =>
-        request.GetTypedHeaders().Accept.Any(type => type.MediaType.Equals("text/html", StringComparison.OrdinalIgnoreCase));
+        !MachineDoors.Any(door => request.Path.StartsWithSegments(door, StringComparison.OrdinalIgnoreCase))
+        && request.GetTypedHeaders().Accept.Any(type => type.MediaType.Equals("text/html", StringComparison.OrdinalIgnoreCase));
 
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
