@@ -244,6 +244,20 @@ public sealed class BadInputTests(PortalFixture fixture)
     }
 
     [Fact]
+    public async Task Browser_NoPageAtAMarkupAddress_TheAddressIsShownAsText()
+    {
+        using var client = fixture.Anonymous();
+        (await PortalFixture.SignInAsync(client, "audrey", PortalFixture.Password)).Dispose();
+        using var browser = new HttpRequestMessage(HttpMethod.Get, "/no-such-page%22%3E%3Cscript%3Ealert(1)%3C%2Fscript%3E?q=%22%3E%3Cscript%3Ealert(2)%3C/script%3E");
+        browser.Headers.Accept.ParseAdd(BrowserAccept);
+        using var page = await client.SendAsync(browser);
+        await AssertErrorPageAsync(page, HttpStatusCode.NotFound, "There is no page at this address.");
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.DoesNotContain("<script", html, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("data-testid=\"error-page-again\"", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Browser_NulInTheQuery_400PageSaysSo()
     {
         using var client = fixture.Anonymous();
