@@ -53,9 +53,10 @@ public sealed class PortalOutageTests(PortalFixture fixture)
             await BrowserSession.ScreenshotAsync(officer, "42-database-outage-page");
 
             // A full page load renders its first view on the server, before the circuit: the layout's boundary
-            // catches that render's failure too, and the page comes with the same message.
+            // catches that render's failure too, and the page comes with the same message and the 503 of an outage.
             var load = await tab.GotoAsync("/");
-            Assert.Equal(200, load!.Status);
+            Assert.Equal(503, load!.Status);
+            Assert.Equal("5", await load.HeaderValueAsync("retry-after"));
             Assert.Contains("database does not answer now", await load.TextAsync(), StringComparison.Ordinal);
             await Assertions.Expect(tab.Locator("[data-testid=page-error]")).ToContainTextAsync("The CA's database does not answer now");
             await BrowserSession.ScreenshotAsync(tab, "43-database-outage-full-load");
@@ -65,6 +66,7 @@ public sealed class PortalOutageTests(PortalFixture fixture)
             await visitor.FillAsync("#password", PortalFixture.Password);
             var posted = await visitor.RunAndWaitForResponseAsync(() => visitor.ClickAsync("button[type=submit]"), response => response.Url.EndsWith("/account/login", StringComparison.Ordinal) && response.Request.Method == "POST");
             Assert.Equal(503, posted.Status);
+            Assert.Equal("5", await posted.HeaderValueAsync("retry-after"));
             await Assertions.Expect(visitor.Locator("[data-testid=error-page-reason]")).ToContainTextAsync("The CA's database does not answer now");
             Assert.DoesNotContain(await visitorContext.CookiesAsync(), cookie => cookie.Name == "minica");
             await BrowserSession.ScreenshotAsync(visitor, "44-database-outage-sign-in");

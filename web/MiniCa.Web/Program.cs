@@ -109,7 +109,7 @@ app.UseExceptionHandler(new ExceptionHandlerOptions
     StatusCodeSelector = BrowserErrorPage.StatusFor,
     // An outage is logged once where it is found (OCSP, the pre-signer, /healthz), not with a stack trace per request;
     // a caller's mistake is not the host's.
-    SuppressDiagnosticsCallback = context => context.Exception is BadHttpRequestException or CaException { Kind: CaErrorKind.Malformed } || DatabaseFailure.IsUnavailable(context.Exception),
+    SuppressDiagnosticsCallback = context => context.Exception is BadHttpRequestException || PageErrors.IsCallers(context.Exception) || DatabaseFailure.IsUnavailable(context.Exception),
 });
 // A status without a body (no endpoint at this address, a method it does not take): a page for a browser, the
 // problem document for every other client.

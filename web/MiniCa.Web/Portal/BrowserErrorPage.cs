@@ -15,14 +15,22 @@ namespace MiniCa.Web.Portal;
 /// </summary>
 internal sealed class BrowserErrorPage : IExceptionHandler
 {
-    /// <summary>The status of a failed request: a caller's mistake, an outage (try again later) or a fault.</summary>
-    public static int StatusFor(Exception exception) =>
-        exception is BadHttpRequestException bad ? bad.StatusCode
-        // Input no handler caught before the database's guard did (a NUL character, NulTextGuard): the caller's.
-        : exception is CaException { Kind: CaErrorKind.Malformed } ? StatusCodes.Status400BadRequest
-        // The issuance database does not answer (a PostgreSQL server stopped or failing over): try again later.
-        : DatabaseFailure.IsUnavailable(exception) ? StatusCodes.Status503ServiceUnavailable
-        : StatusCodes.Status500InternalServerError;
+    /// <summary>
+    /// The status of a failed request or page: a caller's mistake as the API answers it (input no handler caught
+    /// before the database's guard did, a NUL character, is one), an outage (a PostgreSQL server stopped or failing
+    /// over: try again later) or a fault.
+    /// </summary>
+    public static int StatusFor(Exception exception) => exception switch
+    {
+        BadHttpRequestException bad => bad.StatusCode,
+        CaException { Kind: CaErrorKind.Malformed } => StatusCodes.Status400BadRequest,
+        CaException { Kind: CaErrorKind.PolicyViolation } => StatusCodes.Status422UnprocessableEntity,
+        CaException { Kind: CaErrorKind.NotFound } => StatusCodes.Status404NotFound,
+        CaException { Kind: CaErrorKind.Forbidden } => StatusCodes.Status403Forbidden,
+        CaException { Kind: CaErrorKind.AlreadyExists or CaErrorKind.InvalidState } => StatusCodes.Status409Conflict,
+        _ when DatabaseFailure.IsUnavailable(exception) => StatusCodes.Status503ServiceUnavailable,
+        _ => StatusCodes.Status500InternalServerError,
+    };
 
     /// <summary>The doors for programs, whose answers are documented as problem documents whoever asks.</summary>
     private static readonly string[] MachineDoors = ["/api", "/acme", "/ocsp", "/crl", "/ca", "/openapi", "/metrics", "/healthz"];
@@ -58,19 +66,29 @@ internal sealed class BrowserErrorPage : IExceptionHandler
         await WriteAsync(context, status, sentence, context.RequestAborted);
     }
 
-    /// <summary>Writes the page for <paramref name="status"/> saying <paramref name="sentence"/>, with the portal's security headers.</summary>
-    public static async Task WriteAsync(HttpContext context, int status, string sentence, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sets a failure's <paramref name="status"/> on a response not yet started: not to be kept by a cache, and an
+    /// outage's with when to try again.
+    /// </summary>
+    public static void SetStatus(HttpResponse response, int status)
     {
-        var request = context.Request;
-        var response = context.Response;
+        ArgumentNullException.ThrowIfNull(response);
         response.StatusCode = status;
-        SecurityHeaders.Apply(context);
-        response.ContentType = "text/html; charset=utf-8";
         response.Headers.CacheControl = "no-store";
         if (status == StatusCodes.Status503ServiceUnavailable)
         {
             response.Headers.RetryAfter = "5";
         }
+    }
+
+    /// <summary>Writes the page for <paramref name="status"/> saying <paramref name="sentence"/>, with the portal's security headers.</summary>
+    public static async Task WriteAsync(HttpContext context, int status, string sentence, CancellationToken cancellationToken)
+    {
+        var request = context.Request;
+        var response = context.Response;
+        SetStatus(response, status);
+        SecurityHeaders.Apply(context);
+        response.ContentType = "text/html; charset=utf-8";
 
         // "Try again" repeats a page load; a failed form post goes back to the page it came from, not the post.
         var again = HttpMethods.IsGet(request.Method) ? request.PathBase + request.Path + request.QueryString : null;
