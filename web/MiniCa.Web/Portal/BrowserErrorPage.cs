@@ -90,7 +90,7 @@ internal sealed class BrowserErrorPage : IExceptionHandler
         SecurityHeaders.Apply(context);
         response.ContentType = "text/html; charset=utf-8";
 
-        // "Try again" repeats a page load; a failed form post goes back to the page it came from, not the post.
+        // "Try again" repeats a page load; a failed form post gets none (a link cannot post the form again).
         var again = HttpMethods.IsGet(request.Method) ? request.PathBase + request.Path + request.QueryString : null;
         var title = ReasonPhrases.GetReasonPhrase(status);
         await response.WriteAsync(
