@@ -176,10 +176,10 @@ public sealed class ComponentTests(PortalFixture fixture) : IAsyncLifetime, IDis
     /// its own words, anything else without its inside) in place of the page, and "Back" renders the page again.
     /// </summary>
     [Theory]
-    [InlineData("caller", "The search holds something it may not.")]
-    [InlineData("outage", "The CA's database does not answer now; try again in a moment.")]
-    [InlineData("fault", "This page failed; the operators have the details in the log.")]
-    public void ErrorBoundary_PageFails_SaysWhyAndRecovers(string kind, string said)
+    [InlineData("caller", "The search holds something it may not.", 200)]
+    [InlineData("outage", "The CA's database does not answer now; try again in a moment.", 503)]
+    [InlineData("fault", "This page failed; the operators have the details in the log.", 500)]
+    public void ErrorBoundary_PageFails_SaysWhyAndRecovers(string kind, string said, int fullLoadStatus)
     {
         Failing.Fail = kind switch
         {
@@ -190,6 +190,13 @@ public sealed class ComponentTests(PortalFixture fixture) : IAsyncLifetime, IDis
         var boundary = _context.Render<PortalErrorBoundary>(p => p.AddChildContent<Failing>());
         Assert.Equal(said, boundary.Find("[data-testid=page-error]").TextContent.Trim());
         Assert.DoesNotContain("inside detail", boundary.Markup, StringComparison.Ordinal);
+
+        // The same failure while the page's first view renders on the server (a full page load, whose HttpContext
+        // cascades): an outage or a fault sets its status on the response; a person's refusal leaves it.
+        var http = new Microsoft.AspNetCore.Http.DefaultHttpContext();
+        _context.Render<PortalErrorBoundary>(p => p.AddCascadingValue<Microsoft.AspNetCore.Http.HttpContext>(http).AddChildContent<Failing>());
+        Assert.Equal(fullLoadStatus, http.Response.StatusCode);
+        Assert.Equal(fullLoadStatus == 503 ? "5" : string.Empty, http.Response.Headers.RetryAfter.ToString());
 
         Failing.Fail = null;
         boundary.Find("[data-testid=page-error-back]").Click();
