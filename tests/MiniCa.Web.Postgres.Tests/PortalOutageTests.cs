@@ -84,6 +84,14 @@ public sealed class PortalOutageTests(PortalFixture fixture)
         await Assertions.Expect(officer.Locator("[data-testid=search-error]")).ToHaveCountAsync(0);
         await Assertions.Expect(grid).ToContainTextAsync("dns:outage.example.com");
 
+        // The sign-in's error page leads back to the form, and the sign-in goes through.
+        await visitor.ClickAsync("[data-testid=error-page-again]");
+        await visitor.FillAsync("#userName", PortalFixture.UserOf[PortalRoles.Requester]);
+        await visitor.FillAsync("#password", PortalFixture.Password);
+        await visitor.ClickAsync("button[type=submit]");
+        await visitor.WaitForURLAsync(url => !url.Contains("/account/login", StringComparison.Ordinal));
+        Assert.Contains(await visitorContext.CookiesAsync(), cookie => cookie.Name == "minica");
+
         // The fully loaded page's circuit answers again too.
         await BrowserSession.WaitInteractiveAsync(tab);
         await tab.ClickAsync("[data-testid=page-error-back]");

@@ -219,7 +219,7 @@ public sealed class BadInputTests(PortalFixture fixture)
         using var response = await client.SendAsync(post);
         await AssertErrorPageAsync(response, HttpStatusCode.BadRequest, "The portal could not read what this page sent.");
         Assert.DoesNotContain(response.Headers, h => h.Key == "Set-Cookie" && h.Value.Any(v => v.StartsWith("minica=", StringComparison.Ordinal)));
-        Assert.DoesNotContain("error-page-again", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains("<a href=\"/account/login\" data-testid=\"error-page-again\">Back to the sign-in form</a>", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Fact]

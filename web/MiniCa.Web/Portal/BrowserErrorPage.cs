@@ -32,6 +32,9 @@ internal sealed class BrowserErrorPage : IExceptionHandler
         _ => StatusCodes.Status500InternalServerError,
     };
 
+    /// <summary>The sign-in form's address (its post goes to the same address).</summary>
+    private const string SignInForm = "/account/login";
+
     /// <summary>The doors for programs, whose answers are documented as problem documents whoever asks.</summary>
     private static readonly string[] MachineDoors = ["/api", "/acme", "/ocsp", "/crl", "/ca", "/openapi", "/metrics", "/healthz"];
 
@@ -90,8 +93,11 @@ internal sealed class BrowserErrorPage : IExceptionHandler
         SecurityHeaders.Apply(context);
         response.ContentType = "text/html; charset=utf-8";
 
-        // "Try again" repeats a page load; a failed form post gets none (a link cannot post the form again).
-        var again = HttpMethods.IsGet(request.Method) ? request.PathBase + request.Path + request.QueryString : null;
+        // "Try again" repeats a page load. A link cannot post a form again: a failed sign-in (the portal's one form
+        // posted outside a circuit) leads back to the form instead.
+        var again = HttpMethods.IsGet(request.Method) ? ("Try again", request.PathBase + request.Path + request.QueryString)
+            : request.Path.StartsWithSegments(SignInForm, StringComparison.OrdinalIgnoreCase) ? ("Back to the sign-in form", request.PathBase + SignInForm)
+            : default((string Text, string Href)?);
         var title = ReasonPhrases.GetReasonPhrase(status);
         await response.WriteAsync(
             $"""
@@ -109,7 +115,7 @@ internal sealed class BrowserErrorPage : IExceptionHandler
             <div class="account-card" data-testid="error-page" data-status="{status}">
             <div class="account-brand"><div><h1>MiniCa</h1><p>{status} {Encode(title)}</p></div></div>
             <p class="account-error" data-testid="error-page-reason">{Encode(sentence)}</p>
-            {(again is null ? "" : $"<a href=\"{Encode(again)}\" data-testid=\"error-page-again\">Try again</a>")}
+            {(again is { } link ? $"<a href=\"{Encode(link.Href)}\" data-testid=\"error-page-again\">{Encode(link.Text)}</a>" : "")}
             <a href="{Encode(request.PathBase + "/")}" data-testid="error-page-home">The portal's first page</a>
             </div>
             </main>
