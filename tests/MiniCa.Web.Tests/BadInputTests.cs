@@ -230,10 +230,8 @@ public sealed class BadInputTests(PortalFixture fixture)
         using var client = fixture.Anonymous();
         (await PortalFixture.SignInAsync(client, "audrey", PortalFixture.Password)).Dispose();
 
-        using (var browser = new HttpRequestMessage(HttpMethod.Get, path))
+        using (var page = await BrowserGetAsync(client, path))
         {
-            browser.Headers.Accept.ParseAdd(BrowserAccept);
-            using var page = await client.SendAsync(browser);
             await AssertErrorPageAsync(page, HttpStatusCode.NotFound, "There is no page at this address.");
             Assert.Contains($"href=\"{path}\" data-testid=\"error-page-again\"", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
@@ -248,9 +246,7 @@ public sealed class BadInputTests(PortalFixture fixture)
     {
         using var client = fixture.Anonymous();
         (await PortalFixture.SignInAsync(client, "audrey", PortalFixture.Password)).Dispose();
-        using var browser = new HttpRequestMessage(HttpMethod.Get, "/no-such-page%22%3E%3Cscript%3Ealert(1)%3C%2Fscript%3E?q=%22%3E%3Cscript%3Ealert(2)%3C/script%3E");
-        browser.Headers.Accept.ParseAdd(BrowserAccept);
-        using var page = await client.SendAsync(browser);
+        using var page = await BrowserGetAsync(client, "/no-such-page%22%3E%3Cscript%3Ealert(1)%3C%2Fscript%3E?q=%22%3E%3Cscript%3Ealert(2)%3C/script%3E");
         await AssertErrorPageAsync(page, HttpStatusCode.NotFound, "There is no page at this address.");
         var html = await page.Content.ReadAsStringAsync();
         Assert.DoesNotContain("<script", html, StringComparison.OrdinalIgnoreCase);
@@ -261,9 +257,7 @@ public sealed class BadInputTests(PortalFixture fixture)
     public async Task Browser_NulInTheQuery_400PageSaysSo()
     {
         using var client = fixture.Anonymous();
-        using var browser = new HttpRequestMessage(HttpMethod.Get, "/certificates?text=a%00b");
-        browser.Headers.Accept.ParseAdd(BrowserAccept);
-        using var page = await client.SendAsync(browser);
+        using var page = await BrowserGetAsync(client, "/certificates?text=a%00b");
         await AssertErrorPageAsync(page, HttpStatusCode.BadRequest, "The query string holds a NUL character (%00)");
     }
 
@@ -274,15 +268,21 @@ public sealed class BadInputTests(PortalFixture fixture)
     public async Task Browser_DoorsForPrograms_KeepTheirProblemDocuments(string path, int status)
     {
         using var client = fixture.Anonymous();
-        using var browser = new HttpRequestMessage(HttpMethod.Get, path);
-        browser.Headers.Accept.ParseAdd(BrowserAccept);
-        using var response = await client.SendAsync(browser);
+        using var response = await BrowserGetAsync(client, path);
         Assert.Equal(status, (int)response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
     }
 
     /// <summary>What Chromium sends as Accept on a navigation.</summary>
     private const string BrowserAccept = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8";
+
+    /// <summary>GET <paramref name="path"/> as a browser's navigation asks for it.</summary>
+    private static async Task<HttpResponseMessage> BrowserGetAsync(HttpClient client, string path)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Accept.ParseAdd(BrowserAccept);
+        return await client.SendAsync(request);
+    }
 
     private static async Task AssertErrorPageAsync(HttpResponseMessage response, HttpStatusCode status, string sentence)
     {

@@ -13,18 +13,25 @@ internal static class ApiProblems
     public static IResult From(CaException error)
     {
         ArgumentNullException.ThrowIfNull(error);
-        var (status, type, detail) = error.Kind switch
-        {
-            CaErrorKind.Malformed => (400, "malformed", error.Message),
-            CaErrorKind.PolicyViolation => (422, "policy-violation", error.Message),
-            CaErrorKind.NotFound => (404, "not-found", error.Message),
-            CaErrorKind.AlreadyExists => (409, "conflict", error.Message),
-            CaErrorKind.InvalidState => (409, "invalid-state", error.Message),
-            CaErrorKind.Forbidden => (403, "forbidden", error.Message),
-            _ => (503, "unavailable", "The CA cannot complete this request now; the operators have the details in the log."),
-        };
-        return Problem(status, type, detail);
+        return CallersRefusal(error.Kind) is { } refusal
+            ? Problem(refusal.Status, refusal.Type, error.Message)
+            : Problem(503, "unavailable", "The CA cannot complete this request now; the operators have the details in the log.");
     }
+
+    /// <summary>
+    /// The status and problem type of a refusal written for the caller, whose message is theirs to read (the
+    /// portal's pages and error page use the same kinds and statuses); <see langword="null"/> for a failure of the CA.
+    /// </summary>
+    public static (int Status, string Type)? CallersRefusal(CaErrorKind kind) => kind switch
+    {
+        CaErrorKind.Malformed => (400, "malformed"),
+        CaErrorKind.PolicyViolation => (422, "policy-violation"),
+        CaErrorKind.NotFound => (404, "not-found"),
+        CaErrorKind.AlreadyExists => (409, "conflict"),
+        CaErrorKind.InvalidState => (409, "invalid-state"),
+        CaErrorKind.Forbidden => (403, "forbidden"),
+        _ => null,
+    };
 
     public static IResult Problem(int status, string type, string detail, IDictionary<string, object?>? extensions = null) =>
         Results.Problem(statusCode: status, type: TypeBase + type, detail: detail, extensions: extensions);

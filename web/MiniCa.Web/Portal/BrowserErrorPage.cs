@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.WebUtilities;
 using MiniCa.Core.Errors;
+using MiniCa.Web.Api;
 using MiniCa.Web.Security;
 
 namespace MiniCa.Web.Portal;
@@ -23,11 +24,7 @@ internal sealed class BrowserErrorPage : IExceptionHandler
     public static int StatusFor(Exception exception) => exception switch
     {
         BadHttpRequestException bad => bad.StatusCode,
-        CaException { Kind: CaErrorKind.Malformed } => StatusCodes.Status400BadRequest,
-        CaException { Kind: CaErrorKind.PolicyViolation } => StatusCodes.Status422UnprocessableEntity,
-        CaException { Kind: CaErrorKind.NotFound } => StatusCodes.Status404NotFound,
-        CaException { Kind: CaErrorKind.Forbidden } => StatusCodes.Status403Forbidden,
-        CaException { Kind: CaErrorKind.AlreadyExists or CaErrorKind.InvalidState } => StatusCodes.Status409Conflict,
+        CaException error when ApiProblems.CallersRefusal(error.Kind) is { } refusal => refusal.Status,
         _ when DatabaseFailure.IsUnavailable(exception) => StatusCodes.Status503ServiceUnavailable,
         _ => StatusCodes.Status500InternalServerError,
     };

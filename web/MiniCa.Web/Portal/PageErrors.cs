@@ -1,4 +1,5 @@
 using MiniCa.Core.Errors;
+using MiniCa.Web.Api;
 using MudBlazor;
 
 namespace MiniCa.Web.Portal;
@@ -10,9 +11,9 @@ namespace MiniCa.Web.Portal;
 /// </summary>
 internal static class PageErrors
 {
-    /// <summary>True for a refusal whose message is written for the person who caused it.</summary>
+    /// <summary>True for a refusal whose message is written for the person who caused it (the API's caller refusals).</summary>
     public static bool IsCallers(Exception exception) =>
-        exception is CaException { Kind: CaErrorKind.Malformed or CaErrorKind.PolicyViolation or CaErrorKind.NotFound or CaErrorKind.Forbidden or CaErrorKind.InvalidState or CaErrorKind.AlreadyExists };
+        exception is CaException error && ApiProblems.CallersRefusal(error.Kind) is not null;
 
     /// <summary>The sentence shown for <paramref name="exception"/>.</summary>
     public static string Explain(Exception exception) =>
