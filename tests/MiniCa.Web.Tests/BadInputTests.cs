@@ -5,8 +5,10 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
 using MiniCa.Core.Ledger;
 using MiniCa.Data.Queries;
+using MiniCa.Hosting.Users;
 
 namespace MiniCa.Web.Tests;
 
@@ -232,7 +234,7 @@ public sealed class BadInputTests(PortalFixture fixture)
 
         using (var page = await BrowserGetAsync(client, path))
         {
-            await AssertErrorPageAsync(page, HttpStatusCode.NotFound, "There is no page at this address.");
+            await AssertErrorPageAsync(page, HttpStatusCode.NotFound, "There is nothing at this address that you can see.");
             Assert.Contains($"href=\"{path}\" data-testid=\"error-page-again\"", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
 
@@ -241,13 +243,67 @@ public sealed class BadInputTests(PortalFixture fixture)
         Assert.Equal("application/problem+json", api.Content.Headers.ContentType?.MediaType);
     }
 
+    [Theory]
+    [InlineData("/certificates/0DEADBEEF0")]
+    [InlineData("/requests/987654321")]
+    public async Task Browser_NoRecordAtTheAddress_404Page(string path)
+    {
+        // An auditor sees every record: there is none at this address.
+        using var client = await fixture.SignedInAsync(PortalFixture.UserOf[PortalRoles.Auditor]);
+        using var page = await BrowserGetAsync(client, path);
+        await AssertErrorPageAsync(page, HttpStatusCode.NotFound, "There is nothing at this address that you can see.");
+    }
+
+    [Fact]
+    public async Task Browser_SomeoneElsesRecord_404PageForARequesterThePageForItsOwner()
+    {
+        long id;
+        string serial;
+        using (var api = await ApiAsync(PortalFixture.RequesterOfficer))
+        using (var created = await api.PostAsJsonAsync("/api/v1/requests", new { profile = "tls-server", csr = PortalFixture.CsrPem("someone-else.example.com") }))
+        {
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+            var body = await created.Content.ReadFromJsonAsync<JsonElement>();
+            id = body.GetProperty("id").GetInt64();
+            serial = body.GetProperty("certificateSerial").GetString()!;
+        }
+
+        using var requester = await fixture.SignedInAsync(PortalFixture.UserOf[PortalRoles.Requester]);
+        using var owner = await fixture.SignedInAsync(PortalFixture.RequesterOfficer);
+        foreach (var path in new[] { $"/requests/{id}", $"/certificates/{serial}" })
+        {
+            using (var hidden = await BrowserGetAsync(requester, path))
+            {
+                await AssertErrorPageAsync(hidden, HttpStatusCode.NotFound, "There is nothing at this address that you can see.");
+            }
+
+            using var shown = await BrowserGetAsync(owner, path);
+            Assert.Equal(HttpStatusCode.OK, shown.StatusCode);
+            Assert.Contains("someone-else.example.com", await shown.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Portal_NoRecordInARunningPage_ThePageSaysSo()
+    {
+        // Inside the circuit there is no response to answer 404 with: the page shows its own message.
+        await using var browser = await BrowserSession.StartAsync();
+        var page = await browser.SignInAsync(fixture.BaseAddress, PortalFixture.UserOf[PortalRoles.Auditor], PortalFixture.Password);
+        await BrowserSession.GoAsync(page, "/certificates");
+        await page.EvaluateAsync("Blazor.navigateTo('/certificates/0DEADBEEF0')");
+        await Assertions.Expect(page.GetByText("There is no certificate 0DEADBEEF0 that you can see.")).ToBeVisibleAsync();
+        await page.EvaluateAsync("Blazor.navigateTo('/requests/987654321')");
+        await Assertions.Expect(page.GetByText("There is no request 987654321 that you can see.")).ToBeVisibleAsync();
+        Assert.EndsWith("/requests/987654321", page.Url, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Browser_NoPageAtAMarkupAddress_TheAddressIsShownAsText()
     {
         using var client = fixture.Anonymous();
         (await PortalFixture.SignInAsync(client, "audrey", PortalFixture.Password)).Dispose();
         using var page = await BrowserGetAsync(client, "/no-such-page%22%3E%3Cscript%3Ealert(1)%3C%2Fscript%3E?q=%22%3E%3Cscript%3Ealert(2)%3C/script%3E");
-        await AssertErrorPageAsync(page, HttpStatusCode.NotFound, "There is no page at this address.");
+        await AssertErrorPageAsync(page, HttpStatusCode.NotFound, "There is nothing at this address that you can see.");
         var html = await page.Content.ReadAsStringAsync();
         Assert.DoesNotContain("<script", html, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("data-testid=\"error-page-again\"", html, StringComparison.Ordinal);

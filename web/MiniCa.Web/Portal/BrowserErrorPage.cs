@@ -58,11 +58,11 @@ internal sealed class BrowserErrorPage : IExceptionHandler
         return true;
     }
 
-    /// <summary>A browser's answer for an error status without a body or an exception (no page at this address).</summary>
+    /// <summary>A browser's answer for an error status without a body or an exception (no page at this address, or a record the person may not see: <see cref="PageErrors.NotFoundOnFullLoad"/>).</summary>
     public static async Task WriteStatusAsync(HttpContext context)
     {
         var status = context.Response.StatusCode;
-        var sentence = status == StatusCodes.Status404NotFound ? "There is no page at this address." : "The portal cannot answer this request.";
+        var sentence = status == StatusCodes.Status404NotFound ? "There is nothing at this address that you can see." : "The portal cannot answer this request.";
         await WriteAsync(context, status, sentence, context.RequestAborted);
     }
 

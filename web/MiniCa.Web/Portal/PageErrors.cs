@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Components;
 using MiniCa.Core.Errors;
 using MiniCa.Web.Api;
 using MudBlazor;
@@ -20,6 +21,21 @@ internal static class PageErrors
         IsCallers(exception) ? exception.Message
         : DatabaseFailure.IsUnavailable(exception) ? "The CA's database does not answer now; try again in a moment."
         : "This page failed; the operators have the details in the log.";
+
+    /// <summary>
+    /// For a record a page cannot show (there is none, or not one the person may see), on a full page load: the
+    /// response becomes a 404 with the browser's error page, as for an address with no page (Blazor drops a page
+    /// rendered with a 404 for the status page). Inside a running page there is no response to set (no
+    /// <paramref name="http"/>), and the page shows its own message.
+    /// </summary>
+    public static void NotFoundOnFullLoad(HttpContext? http, NavigationManager navigation)
+    {
+        ArgumentNullException.ThrowIfNull(navigation);
+        if (http is { Response.HasStarted: false })
+        {
+            navigation.NotFound();
+        }
+    }
 
     /// <summary>
     /// Loads one page of a grid. A refusal of the search or a database that does not answer is handed to
