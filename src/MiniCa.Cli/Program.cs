@@ -33,6 +33,11 @@ app.Configure(config =>
         blocked.AddCommand<BlockedKeyListCommand>("list").WithDescription("List the blocked keys.");
         blocked.AddCommand<BlockedKeyRemoveCommand>("remove").WithDescription("Lift the block of a key blocked by mistake (its revoked certificates stay revoked).");
     });
+    config.AddBranch("audit", audit =>
+    {
+        audit.SetDescription("The audit log's hash chain.");
+        audit.AddCommand<AuditVerifyCommand>("verify").WithDescription("Check the audit log against anchors taken earlier (--anchor ID:HASH) and print the anchor to keep now.");
+    });
     config.AddCommand<BackupCommand>("backup").WithDescription("Copy the CA while it runs: database (online backup), embedded token store and PINs, CA files, configuration.");
     config.AddBranch("user", user =>
     {

@@ -10,6 +10,8 @@ public sealed class CliParsingTests
     [InlineData(new[] { "revoke", "--serial", "0a1b2c3d4e5f6071", "--reason", "keyCompromise", "--invalidty", "2026-01-01" }, "Unknown option 'invalidty'")]
     [InlineData(new[] { "requests", "--limit", "0" }, "--limit 0 is out of range (1..10000)")]
     [InlineData(new[] { "requests", "--limit", "-5" }, "--limit -5 is out of range (1..10000)")]
+    [InlineData(new[] { "audit", "verify", "--anchor", "12:abc" }, "--anchor '12:abc' is not ID:HASH")]
+    [InlineData(new[] { "audit", "verify", "--settled-for", "-1" }, "--settled-for -1 is out of range (0..31536000)")]
     public async Task BadArguments_AreRefusedBeforeAnythingIsOpened(string[] args, string message)
     {
         using var directory = new TempDirectory("minica-cli-parse");

@@ -358,6 +358,12 @@ public sealed class PostgresTests(PostgresFixture postgres) : IClassFixture<Post
             }
         }
 
+        // The audit chain's anchor now; the restored copy below still matches it.
+        var audit = await Minica.RunAsync(directory.Path, ["audit", "verify", "--settled-for", "0"]);
+        Assert.True(audit.ExitCode == 0, audit.Combined);
+        var anchor = System.Text.RegularExpressions.Regex.Match(audit.StandardOutput, @"^Anchor: (\d+:[0-9a-f]{64})$", System.Text.RegularExpressions.RegexOptions.Multiline).Groups[1].Value;
+        Assert.NotEmpty(anchor);
+
         // The backup: pg_dump from one snapshot, with the token store and its PINs. Restored into another database,
         // the copy is the same CA: it knows the revocation and the blocked key, and signs with the copied token.
         var backup = await Minica.RunAsync(directory.Path, ["backup", "--out", "backup"]);
@@ -385,6 +391,16 @@ public sealed class PostgresTests(PostgresFixture postgres) : IClassFixture<Post
         Assert.Equal(1, blockedInCopy.ExitCode);
         Assert.Contains("reported compromised", blockedInCopy.StandardError, StringComparison.Ordinal);
         Assert.Equal("1", await postgres.Server.QueryAsync("cli", "SELECT count(*) FROM \"Certificates\" WHERE \"Subject\" = 'CN=pg-3.example.internal'"));
+
+        // The copy's audit log, with the events the copy has written since, matches the anchor taken before the
+        // backup; with its first event's details changed it does not.
+        var copyAudit = await Minica.RunAsync(copy, ["audit", "verify", "--anchor", anchor]);
+        Assert.True(copyAudit.ExitCode == 0, copyAudit.Combined);
+        Assert.Contains($"Anchor {anchor} holds", copyAudit.StandardOutput, StringComparison.Ordinal);
+        Assert.Equal("1", await postgres.Server.QueryAsync("restored", "WITH changed AS (UPDATE \"AuditEvents\" SET \"Details\" = \"Details\" || '.' WHERE \"Id\" = (SELECT min(\"Id\") FROM \"AuditEvents\") RETURNING 1) SELECT count(*) FROM changed"));
+        var tampered = await Minica.RunAsync(copy, ["audit", "verify", "--anchor", anchor]);
+        Assert.Equal(1, tampered.ExitCode);
+        Assert.Contains($"The audit log does not match anchor {anchor}", tampered.StandardError, StringComparison.Ordinal);
     }
 
     [Fact]

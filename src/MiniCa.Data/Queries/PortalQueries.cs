@@ -203,6 +203,37 @@ public sealed class PortalQueries(IDbContextFactory<MiniCaDbContext> contexts)
         }
     }
 
+    /// <summary>
+    /// Every audit event, oldest first (for the audit chain), read <paramref name="chunk"/> ids at a time, each
+    /// chunk its own short read: one read left open over a large log would hold back SQLite's checkpoint meanwhile.
+    /// </summary>
+    public async IAsyncEnumerable<AuditRow> StreamAuditInIdOrderAsync(int chunk = 5_000, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(chunk, 1);
+        var after = long.MinValue;
+        while (true)
+        {
+            List<AuditRow> rows;
+            await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
+            {
+                rows = await db.AuditEvents.AsNoTracking().Where(a => a.Id > after).OrderBy(a => a.Id).Take(chunk)
+                    .Select(a => new AuditRow(a.Id, a.At, a.Actor, a.Action, a.Subject, a.Details)).ToListAsync(cancellationToken);
+            }
+
+            foreach (var row in rows)
+            {
+                yield return row;
+            }
+
+            if (rows.Count < chunk)
+            {
+                yield break;
+            }
+
+            after = rows[^1].Id;
+        }
+    }
+
     /// <summary>Lowercase hex without separators or leading zeros (as stored), or <see langword="null"/> when the text is no serial.</summary>
     public static string? NormalizeSerial(string? serial) => SerialText.Normalize(serial);
 
