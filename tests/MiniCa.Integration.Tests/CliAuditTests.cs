@@ -64,6 +64,33 @@ public sealed partial class CliAuditTests
         Assert.Contains("is not ID:HASH", malformed.StandardError, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task WebHost_LogsAnAnchorAtStart_TheCliChecksTheLogAgainstIt()
+    {
+        Prerequisites.RequireSoftHsm();
+        using var directory = new TempDirectory("minica-web-audit");
+        Minica.WriteConfig(directory.Path, """{ "DataDirectory": "data" }""");
+        string anchor;
+        await using (var host = WebHostProcess.Start(directory.Path, FreePort.Next(), new Dictionary<string, string?> { ["MINICA_Audit__AnchorSettledSeconds"] = "0" }))
+        {
+            await host.WaitUntilHealthyAsync();
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (!LoggedAnchor().IsMatch(host.Output) && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(200);
+            }
+
+            anchor = LoggedAnchor().Match(host.Output).Groups[1].Value;
+            Assert.True(anchor.Length > 0, host.Output);
+        }
+
+        var holds = await Minica.RunAsync(directory.Path, ["audit", "verify", "--anchor", anchor]);
+        Assert.True(holds.ExitCode == 0, holds.Combined);
+        Assert.Contains($"Anchor {anchor} holds", holds.StandardOutput, StringComparison.Ordinal);
+        await ExecuteAsync($"Data Source={directory.Combine("data", "minica.db")};Pooling=False", "UPDATE AuditEvents SET Actor = Actor || ' ' WHERE Id = 1");
+        Assert.Equal(1, (await Minica.RunAsync(directory.Path, ["audit", "verify", "--anchor", anchor])).ExitCode);
+    }
+
     /// <summary>
     /// The chain as the README describes it, from the raw rows: EF Core stores a time on SQLite as
     /// ((ticks / 1000) &lt;&lt; 11) | offset in minutes (its DateTimeOffsetToBinaryConverter).
@@ -129,4 +156,7 @@ public sealed partial class CliAuditTests
 
     [GeneratedRegex(@"^Anchor: (\d+:[0-9a-f]{64})$", RegexOptions.Multiline)]
     private static partial Regex AnchorLine();
+
+    [GeneratedRegex(@"Audit chain anchor (\d+:[0-9a-f]{64}) ")]
+    private static partial Regex LoggedAnchor();
 }

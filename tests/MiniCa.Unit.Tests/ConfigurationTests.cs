@@ -177,6 +177,17 @@ public sealed class ConfigurationTests : IDisposable
     }
 
     [Fact]
+    public void Load_AuditAnchorOptionsOutOfRange_FailNamingBoth()
+    {
+        var file = Write("""{ "Audit": { "AnchorLogMinutes": -5, "AnchorSettledSeconds": 86401 } }""");
+
+        var error = Fails("--config", file);
+
+        Assert.Contains("Audit:AnchorLogMinutes: -5 is out of range (0..1440; 0: no anchors logged).", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Audit:AnchorSettledSeconds: 86401 is out of range (0..86400).", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Load_BadValueFromTheCommandLine_NamesTheArgumentNotTheFile()
     {
         var file = Write("""{ "Crl": { "NextUpdateHours": 24 }, "Hsm": { "MaxConcurrentSignatures": -1 } }""");

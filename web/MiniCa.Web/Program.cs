@@ -48,6 +48,7 @@ builder.Services.AddHostedService(sp => sp.GetRequiredService<CrlPublisher>());
 builder.Services.AddHostedService<OcspPreSigner>();
 builder.Services.AddHostedService<KeyFingerprintBackfill>();
 builder.Services.AddHostedService<InterruptedIssuances>();
+builder.Services.AddHostedService<AuditAnchorLog>();
 builder.Services.AddExceptionHandler<BrowserErrorPage>();
 builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
 {

@@ -53,9 +53,7 @@ internal sealed class AuditVerifyCommand : AsyncCommand<AuditVerifyCommand.Setti
         var queries = ActivatorUtilities.CreateInstance<PortalQueries>(services);
         var anchors = settings.Anchors.Select(a => AuditAnchor.Parse(a)!).ToList();
         var settledBefore = services.GetRequiredService<TimeProvider>().GetUtcNow().AddSeconds(-settings.SettledFor);
-        var events = queries.StreamAuditInIdOrderAsync(cancellationToken: cancellationToken)
-            .Select(r => new AuditChainEvent(r.Id, r.At, r.Actor, r.Action, r.Subject, r.Details));
-        var report = await AuditChain.VerifyAsync(events, anchors, settledBefore, cancellationToken);
+        var report = await AuditChain.VerifyAsync(queries.StreamAuditChainAsync(cancellationToken: cancellationToken), anchors, settledBefore, cancellationToken: cancellationToken);
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Audit log: {report.Events:N0} event(s), chained in id order (audit chain v1)."));
         foreach (var check in report.Anchors.Where(c => c.Holds))

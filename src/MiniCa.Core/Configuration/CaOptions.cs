@@ -49,6 +49,9 @@ public sealed class CaOptions
     /// <summary>The ACME server (RFC 8555).</summary>
     public AcmeOptions Acme { get; set; } = new();
 
+    /// <summary>The audit log's hash chain: the anchors the web host logs.</summary>
+    public AuditOptions Audit { get; set; } = new();
+
     /// <summary>
     /// The certificate authorities by name (the <c>{ca}</c> of <c>/ca/{ca}.crt</c>); when empty, <c>root</c> and
     /// <c>issuing</c> with the defaults of <see cref="AuthorityOptions.DefaultRoot"/> and
@@ -230,6 +233,19 @@ public sealed class AcmeValidationOptions
 
     /// <summary>Seconds a validation may take, connection and body included.</summary>
     public int TimeoutSeconds { get; set; } = 10;
+}
+
+/// <summary>The <c>Audit</c> section.</summary>
+public sealed class AuditOptions
+{
+    /// <summary>
+    /// Minutes between the web host's log lines naming the audit chain's anchor (0: none); the first comes at start.
+    /// A log shipper that keeps them outside the CA lets <c>minica audit verify --anchor</c> check the log later.
+    /// </summary>
+    public int AnchorLogMinutes { get; set; } = 60;
+
+    /// <summary>How long ago, at least, the newest event in a logged anchor was written, in seconds (on PostgreSQL a transaction may commit after a later id).</summary>
+    public int AnchorSettledSeconds { get; set; } = 300;
 }
 
 /// <summary>The <c>Ocsp</c> section.</summary>

@@ -60,6 +60,16 @@ public static partial class CaOptionsValidator
             problems.Add($"Crl:RevocationDelaySeconds: {options.Crl.RevocationDelaySeconds} is out of range (0..3600).");
         }
 
+        if (options.Audit.AnchorLogMinutes is < 0 or > 1440)
+        {
+            problems.Add($"Audit:AnchorLogMinutes: {options.Audit.AnchorLogMinutes} is out of range (0..1440; 0: no anchors logged).");
+        }
+
+        if (options.Audit.AnchorSettledSeconds is < 0 or > 86400)
+        {
+            problems.Add($"Audit:AnchorSettledSeconds: {options.Audit.AnchorSettledSeconds} is out of range (0..86400).");
+        }
+
         if (options.Ocsp.ValidityHours is < 1 or > 240)
         {
             problems.Add($"Ocsp:ValidityHours: {options.Ocsp.ValidityHours} is out of range (1..240; BR §4.9.10 allows at most 10 days).");

@@ -76,28 +76,30 @@ public static class AuditChain
     }
 
     /// <summary>
-    /// Runs the chain over <paramref name="events"/> (the whole log, in id order), checks each of
-    /// <paramref name="anchors"/>, and names the settled head: the newest event written at or before
-    /// <paramref name="settledBefore"/>, with the chain's value there, to be kept as the next anchor. (On PostgreSQL a
-    /// transaction may commit after another that took a later id; an anchor at an event some minutes old is not
-    /// overtaken by a late event below it.)
+    /// Runs the chain over <paramref name="events"/> (the whole log, in id order; or, from <paramref name="from"/>, the
+    /// events after its event), checks each of <paramref name="anchors"/>, and names the settled head: the newest
+    /// event written at or before <paramref name="settledBefore"/>, with the chain's value there, to be kept as the
+    /// next anchor (<paramref name="from"/> while no later event is settled). On PostgreSQL a transaction may commit
+    /// after another that took a later id; an anchor at an event some minutes old is not overtaken by a late event
+    /// below it.
     /// </summary>
-    public static async Task<AuditChainReport> VerifyAsync(IAsyncEnumerable<AuditChainEvent> events, IReadOnlyCollection<AuditAnchor> anchors, DateTimeOffset settledBefore, CancellationToken cancellationToken = default)
+    public static async Task<AuditChainReport> VerifyAsync(
+        IAsyncEnumerable<AuditChainEvent> events, IReadOnlyCollection<AuditAnchor> anchors, DateTimeOffset settledBefore, AuditAnchor? from = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(events);
         ArgumentNullException.ThrowIfNull(anchors);
         var wanted = anchors.GroupBy(a => a.EventId).ToDictionary(g => g.Key, g => g.ToList());
         var results = new List<AuditAnchorCheck>();
-        var value = Origin;
+        var value = from is null ? Origin : Convert.FromHexString(from.Hash);
         long count = 0, newer = 0;
-        AuditAnchor? head = null;
+        var head = from;
         DateTimeOffset? headAt = null;
         AuditChainEvent? last = null;
         await foreach (var e in events.WithCancellation(cancellationToken))
         {
-            if (last is not null && e.Id <= last.Id)
+            if (e.Id <= (last?.Id ?? from?.EventId ?? long.MinValue))
             {
-                throw new ArgumentException($"The audit events are not in id order: {e.Id} after {last.Id}.", nameof(events));
+                throw new ArgumentException($"The audit events are not in id order after event {last?.Id ?? from?.EventId}: {e.Id}.", nameof(events));
             }
 
             // An anchor whose event is gone: the chain passed its id without stopping there.
@@ -143,9 +145,9 @@ public static class AuditChain
 }
 
 /// <summary>What <see cref="AuditChain.VerifyAsync"/> found.</summary>
-/// <param name="Events">How many events the log holds.</param>
+/// <param name="Events">How many events the chain ran over.</param>
 /// <param name="Head">The settled head as an anchor to keep; <see langword="null"/> when no event is settled yet.</param>
-/// <param name="HeadAt">When the head's event was written.</param>
+/// <param name="HeadAt">When the head's event was written (<see langword="null"/> while the head is the anchor the chain started from).</param>
 /// <param name="NewerEvents">Events after the head (not settled yet, or none).</param>
 /// <param name="Anchors">Each anchor given, in event order, and whether the log still matches it.</param>
 public sealed record AuditChainReport(long Events, AuditAnchor? Head, DateTimeOffset? HeadAt, long NewerEvents, IReadOnlyList<AuditAnchorCheck> Anchors)

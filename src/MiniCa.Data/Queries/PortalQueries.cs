@@ -204,20 +204,20 @@ public sealed class PortalQueries(IDbContextFactory<MiniCaDbContext> contexts)
     }
 
     /// <summary>
-    /// Every audit event, oldest first (for the audit chain), read <paramref name="chunk"/> ids at a time, each
-    /// chunk its own short read: one read left open over a large log would hold back SQLite's checkpoint meanwhile.
+    /// Every audit event after event <paramref name="after"/>, oldest first (for the audit chain), read
+    /// <paramref name="chunk"/> ids at a time, each chunk its own short read: one read left open over a large log
+    /// would hold back SQLite's checkpoint meanwhile.
     /// </summary>
-    public async IAsyncEnumerable<AuditRow> StreamAuditInIdOrderAsync(int chunk = 5_000, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public async IAsyncEnumerable<AuditChainEvent> StreamAuditChainAsync(long after = long.MinValue, int chunk = 5_000, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(chunk, 1);
-        var after = long.MinValue;
         while (true)
         {
-            List<AuditRow> rows;
+            List<AuditChainEvent> rows;
             await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
             {
                 rows = await db.AuditEvents.AsNoTracking().Where(a => a.Id > after).OrderBy(a => a.Id).Take(chunk)
-                    .Select(a => new AuditRow(a.Id, a.At, a.Actor, a.Action, a.Subject, a.Details)).ToListAsync(cancellationToken);
+                    .Select(a => new AuditChainEvent(a.Id, a.At, a.Actor, a.Action, a.Subject, a.Details)).ToListAsync(cancellationToken);
             }
 
             foreach (var row in rows)

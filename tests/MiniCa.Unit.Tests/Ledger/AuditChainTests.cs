@@ -97,6 +97,23 @@ public sealed class AuditChainTests
     }
 
     [Fact]
+    public async Task Verify_FromAnAnchorOverTheEventsAfterIt_TheSameHeadAsOverTheWholeLog()
+    {
+        var log = Log(10);
+        var earlier = (await VerifyAsync(log.Take(4), DateTimeOffset.MaxValue)).Head!;
+        var whole = await VerifyAsync(log, T0.AddMinutes(9));
+        var onwards = await AuditChain.VerifyAsync(log.Skip(4).ToAsyncEnumerable(), [], T0.AddMinutes(9), earlier);
+        Assert.Equal(whole.Head, onwards.Head);
+        Assert.Equal(whole.HeadAt, onwards.HeadAt);
+        Assert.Equal(6, onwards.Events);
+        Assert.Equal(1, onwards.NewerEvents);
+
+        // Nothing settled since: the anchor it started from; an event at or before it is refused.
+        Assert.Equal(earlier, (await AuditChain.VerifyAsync(log.Skip(4).ToAsyncEnumerable(), [], T0, earlier)).Head);
+        await Assert.ThrowsAsync<ArgumentException>(() => AuditChain.VerifyAsync(log.Skip(3).ToAsyncEnumerable(), [], T0, earlier));
+    }
+
+    [Fact]
     public async Task Verify_NothingSettled_NoHead()
     {
         var report = await VerifyAsync(Log(3), T0);
