@@ -88,7 +88,13 @@ public static class AuditChain
     {
         ArgumentNullException.ThrowIfNull(events);
         ArgumentNullException.ThrowIfNull(anchors);
-        var wanted = anchors.GroupBy(a => a.EventId).ToDictionary(g => g.Key, g => g.ToList());
+        if (from is not null && anchors.Any(a => a.EventId <= from.EventId))
+        {
+            throw new ArgumentException($"An anchor at or before event {from.EventId}, where the chain starts, cannot be checked.", nameof(anchors));
+        }
+
+        // By event id: the smallest first, to tell when the chain has passed an anchor's event.
+        var wanted = new SortedDictionary<long, List<AuditAnchor>>(anchors.GroupBy(a => a.EventId).ToDictionary(g => g.Key, g => g.ToList()));
         var results = new List<AuditAnchorCheck>();
         var value = from is null ? Origin : Convert.FromHexString(from.Hash);
         long count = 0, newer = 0;
@@ -103,9 +109,9 @@ public static class AuditChain
             }
 
             // An anchor whose event is gone: the chain passed its id without stopping there.
-            foreach (var id in wanted.Keys.Where(id => id < e.Id).ToList())
+            while (wanted.Count > 0 && wanted.First() is { Key: var id } passed && id < e.Id)
             {
-                results.AddRange(wanted[id].Select(a => new AuditAnchorCheck(a, false, $"event {id} is no longer in the audit log (removed)")));
+                results.AddRange(passed.Value.Select(a => new AuditAnchorCheck(a, false, $"event {id} is no longer in the audit log (removed)")));
                 wanted.Remove(id);
             }
 

@@ -111,6 +111,8 @@ public sealed class AuditChainTests
         // Nothing settled since: the anchor it started from; an event at or before it is refused.
         Assert.Equal(earlier, (await AuditChain.VerifyAsync(log.Skip(4).ToAsyncEnumerable(), [], T0, earlier)).Head);
         await Assert.ThrowsAsync<ArgumentException>(() => AuditChain.VerifyAsync(log.Skip(3).ToAsyncEnumerable(), [], T0, earlier));
+        // An anchor the chain cannot reach from where it starts is refused, not reported as removed.
+        await Assert.ThrowsAsync<ArgumentException>(() => AuditChain.VerifyAsync(log.Skip(4).ToAsyncEnumerable(), [earlier], T0, earlier));
     }
 
     [Fact]
@@ -171,6 +173,26 @@ public sealed class AuditChainTests
         var check = Assert.Single((await VerifyAsync(log.Take(5), DateTimeOffset.MaxValue, anchor)).Anchors);
         Assert.Equal("the audit log ends at event 10, before event 14 (events removed from its end)", check.Problem);
         Assert.Equal("the audit log is empty", Assert.Single((await VerifyAsync([], DateTimeOffset.MaxValue, anchor)).Anchors).Problem);
+    }
+
+    [Fact]
+    public async Task Verify_SeveralAnchorsSomeEventsRemoved_EachSaysWhatItFound()
+    {
+        var log = Log(10);
+        var anchors = new List<AuditAnchor>();
+        foreach (var n in new[] { 2, 5, 6, 9 })
+        {
+            anchors.Add((await VerifyAsync(log.Take(n), DateTimeOffset.MaxValue)).Head!);
+        }
+
+        // Events 10 and 12 removed: the anchors at 4 holds, at 10 and 12 (its own event gone) do not, at 18 does not.
+        log.RemoveAll(e => e.Id is 10 or 12);
+        var report = await VerifyAsync(log, DateTimeOffset.MaxValue, [.. anchors, anchors[0]]);
+        Assert.Equal([4L, 4L, 10L, 12L, 18L], report.Anchors.Select(a => a.Anchor.EventId));
+        Assert.Equal([true, true, false, false, false], report.Anchors.Select(a => a.Holds));
+        Assert.Equal("event 10 is no longer in the audit log (removed)", report.Anchors[2].Problem);
+        Assert.Equal("event 12 is no longer in the audit log (removed)", report.Anchors[3].Problem);
+        Assert.StartsWith("up to event 18 the log now hashes to ", report.Anchors[4].Problem, StringComparison.Ordinal);
     }
 
     [Fact]
