@@ -75,11 +75,13 @@ public sealed partial class PortalFixture : IAsyncLifetime, IDisposable
         // (pebble-challtestsrv, started by the ACME tests) that answers 127.0.0.1 for every name.
         (AcmeHttpPort, AcmeTlsPort, AcmeDnsPort, AcmeDnsManagementPort) = (FreePort.Next(), FreePort.Next(), FreePort.Next(), FreePort.Next());
         var database = await StartDatabaseAsync();
+        // Audit anchors reach events written just now: the tests' events are seconds old.
         File.WriteAllText(_directory.Combine("ca.config.json"), $$"""
             {
               {{database}}
               "DataDirectory": "data", "PublicBaseUrl": "{{BaseAddress}}", "Urls": "http://localhost:{{port}}",
-              "Acme": { "Validation": { "HttpPort": {{AcmeHttpPort}}, "TlsPort": {{AcmeTlsPort}}, "DnsResolver": "127.0.0.1:{{AcmeDnsPort}}", "TimeoutSeconds": 5 } }
+              "Acme": { "Validation": { "HttpPort": {{AcmeHttpPort}}, "TlsPort": {{AcmeTlsPort}}, "DnsResolver": "127.0.0.1:{{AcmeDnsPort}}", "TimeoutSeconds": 5 } },
+              "Audit": { "AnchorSettledSeconds": 0 }
             }
             """);
         // Program reads its configuration before the host exists, so it is pointed at the file by the environment.

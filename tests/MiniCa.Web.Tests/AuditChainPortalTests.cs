@@ -1,0 +1,73 @@
+using System.Text.RegularExpressions;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+using MiniCa.Data;
+using MiniCa.Hosting.Users;
+
+namespace MiniCa.Web.Tests;
+
+/// <summary>
+/// The audit log page's integrity panel, in Chromium, on both databases: the anchor to keep now, the log checked
+/// against it, a stored event changed and changed back.
+/// </summary>
+[Collection(PortalCollection.Name)]
+public sealed partial class AuditChainPortalTests(PortalFixture fixture)
+{
+    [Fact]
+    public async Task Portal_AuditorChecksTheLogAgainstAnAnchor_AChangedEventShows()
+    {
+        await using var browser = await BrowserSession.StartAsync();
+        var auditor = await browser.SignInAsync(fixture.BaseAddress, PortalFixture.UserOf[PortalRoles.Auditor], PortalFixture.Password);
+        await BrowserSession.GoAsync(auditor, "/audit");
+        var field = auditor.Locator("[data-testid=audit-anchor] input, input[data-testid=audit-anchor]").First;
+        var check = auditor.Locator("[data-testid=audit-check]");
+
+        // No anchor given: the anchor to keep now.
+        await check.ClickAsync();
+        var value = auditor.Locator("[data-testid=audit-anchor-value]");
+        await Assertions.Expect(value).ToHaveTextAsync(AnchorText());
+        var anchor = (await value.TextContentAsync())!.Trim();
+        var eventId = long.Parse(anchor[..anchor.IndexOf(':', StringComparison.Ordinal)], System.Globalization.CultureInfo.InvariantCulture);
+
+        // Checked against it: it holds, while events written since move the anchor on.
+        await field.FillAsync(anchor);
+        await check.ClickAsync();
+        var result = auditor.Locator("[data-testid=audit-anchor-result]");
+        await Assertions.Expect(result).ToHaveTextAsync($"Anchor {eventId} holds: nothing up to event {eventId} changed.");
+        await BrowserSession.ScreenshotAsync(auditor, "45-audit-chain");
+
+        // One stored event changed (as a database administrator could): the anchor no longer holds; changed back, it does.
+        var contexts = fixture.Services.GetRequiredService<IDbContextFactory<MiniCaDbContext>>();
+        string details;
+        await using (var db = await contexts.CreateDbContextAsync())
+        {
+            details = (await db.AuditEvents.SingleAsync(e => e.Id == eventId)).Details;
+            Assert.Equal(1, await db.AuditEvents.Where(e => e.Id == eventId).ExecuteUpdateAsync(u => u.SetProperty(e => e.Details, details + ".")));
+        }
+
+        try
+        {
+            await check.ClickAsync();
+            await Assertions.Expect(result).ToContainTextAsync($"The log does not match anchor {eventId}: up to event {eventId} the log now hashes to ");
+            await Assertions.Expect(result).ToContainTextAsync("was changed, removed or inserted since the anchor was taken");
+        }
+        finally
+        {
+            await using var db = await contexts.CreateDbContextAsync();
+            await db.AuditEvents.Where(e => e.Id == eventId).ExecuteUpdateAsync(u => u.SetProperty(e => e.Details, details));
+        }
+
+        await check.ClickAsync();
+        await Assertions.Expect(result).ToHaveTextAsync($"Anchor {eventId} holds: nothing up to event {eventId} changed.");
+
+        // Not an anchor: said at the field, nothing checked.
+        await field.FillAsync(anchor[..^1]);
+        await check.ClickAsync();
+        await Assertions.Expect(auditor.Locator("[data-testid=audit-chain]")).ToContainTextAsync("Not ID:HASH");
+        await Assertions.Expect(result).ToHaveCountAsync(0);
+    }
+
+    [GeneratedRegex(@"^\s*\d+:[0-9a-f]{64}\s*$")]
+    private static partial Regex AnchorText();
+}
