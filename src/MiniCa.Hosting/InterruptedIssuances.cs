@@ -1,7 +1,5 @@
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using MiniCa.Core.Configuration;
-using MiniCa.Core.Errors;
 using MiniCa.Core.Ledger;
 
 namespace MiniCa.Hosting;
@@ -13,7 +11,7 @@ namespace MiniCa.Hosting;
 /// HSM operation gives up after <c>Hsm:OperationTimeoutSeconds</c>, a database command after 30 s), and a late one
 /// would be refused its commit (its request is no longer approved), so nothing is handed out.
 /// </summary>
-public sealed class InterruptedIssuances(IIssuanceLedger ledger, CaOptions options, TimeProvider time, ILogger<InterruptedIssuances> logger) : BackgroundService
+public sealed class InterruptedIssuances(IIssuanceLedger ledger, CaOptions options, TimeProvider time, ILogger<InterruptedIssuances> logger) : PeriodicPass(time, logger)
 {
     /// <summary>How long a certificate may be recorded as being signed before its issuance counts as cut short.</summary>
     public TimeSpan After => TimeSpan.FromSeconds(Math.Max(600, 10 * options.Hsm.OperationTimeoutSeconds));
@@ -21,10 +19,10 @@ public sealed class InterruptedIssuances(IIssuanceLedger ledger, CaOptions optio
     /// <summary>One pass; returns how many issuances it settled.</summary>
     public async Task<int> SettleOnceAsync(CancellationToken cancellationToken = default)
     {
-        var serials = await ledger.SettleInterruptedAsync(time.GetUtcNow() - After, cancellationToken);
+        var serials = await ledger.SettleInterruptedAsync(Time.GetUtcNow() - After, cancellationToken);
         if (serials.Count > 0)
         {
-            logger.LogWarning(
+            Logger.LogWarning(
                 "{Count} issuance(s) cut short by a stop or a crash: their requests are marked failed, to be submitted again; certificate(s) {Serials} stay recorded as being signed (OCSP answers for them; revoke them if in doubt)",
                 serials.Count, string.Join(", ", serials));
         }
@@ -33,33 +31,11 @@ public sealed class InterruptedIssuances(IIssuanceLedger ledger, CaOptions optio
     }
 
     /// <inheritdoc />
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(TimeSpan.FromMinutes(1), time);
-        try
-        {
-            do
-            {
-                try
-                {
-                    await SettleOnceAsync(stoppingToken);
-                }
-                catch (Exception ex) when (DatabaseFailure.IsUnavailable(ex))
-                {
-                    // The outage is logged where it is found; the next pass settles what is left.
-                }
-#pragma warning disable CA1031 // A failure here must not stop the CA (a background service's exception stops the host): the next pass tries again.
-                catch (Exception ex) when (ex is not OperationCanceledException)
-#pragma warning restore CA1031
-                {
-                    logger.LogWarning("Could not settle the issuances cut short now: {Reason}", ex.Message);
-                }
-            }
-            while (await timer.WaitForNextTickAsync(stoppingToken));
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-            // Stopping.
-        }
-    }
+    protected override TimeSpan? Interval => TimeSpan.FromMinutes(1);
+
+    /// <inheritdoc />
+    protected override string Purpose => "settle the issuances cut short";
+
+    /// <inheritdoc />
+    protected override Task RunPassAsync(CancellationToken cancellationToken) => SettleOnceAsync(cancellationToken);
 }
