@@ -22,8 +22,7 @@ public sealed class AuditAnchorLog(IDbContextFactory<MiniCaDbContext> contexts, 
     public async Task<AuditAnchor?> LogOnceAsync(CancellationToken cancellationToken = default)
     {
         var settledBefore = Time.GetUtcNow().AddSeconds(-options.Audit.AnchorSettledSeconds);
-        var report = await AuditChain.VerifyAsync(
-            _queries.StreamAuditChainAsync(_anchor?.EventId ?? long.MinValue, cancellationToken: cancellationToken), [], settledBefore, _anchor, cancellationToken);
+        var report = await _queries.CheckAuditChainAsync([], settledBefore, _anchor, cancellationToken);
         if (report.Head is { } anchor && anchor != _anchor)
         {
             Logger.LogInformation(

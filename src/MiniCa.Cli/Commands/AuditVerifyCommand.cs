@@ -53,7 +53,7 @@ internal sealed class AuditVerifyCommand : AsyncCommand<AuditVerifyCommand.Setti
         var queries = ActivatorUtilities.CreateInstance<PortalQueries>(services);
         var anchors = settings.Anchors.Select(a => AuditAnchor.Parse(a)!).ToList();
         var settledBefore = services.GetRequiredService<TimeProvider>().GetUtcNow().AddSeconds(-settings.SettledFor);
-        var report = await AuditChain.VerifyAsync(queries.StreamAuditChainAsync(cancellationToken: cancellationToken), anchors, settledBefore, cancellationToken: cancellationToken);
+        var report = await queries.CheckAuditChainAsync(anchors, settledBefore, cancellationToken: cancellationToken);
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Audit log: {report.Events:N0} event(s), chained in id order (audit chain v1)."));
         foreach (var check in report.Anchors.Where(c => c.Holds))

@@ -204,11 +204,18 @@ public sealed class PortalQueries(IDbContextFactory<MiniCaDbContext> contexts)
     }
 
     /// <summary>
+    /// Runs the audit chain (<see cref="AuditChain.VerifyAsync"/>) over the stored log, or, from
+    /// <paramref name="from"/>, over the events after its event.
+    /// </summary>
+    public Task<AuditChainReport> CheckAuditChainAsync(IReadOnlyCollection<AuditAnchor> anchors, DateTimeOffset settledBefore, AuditAnchor? from = null, CancellationToken cancellationToken = default) =>
+        AuditChain.VerifyAsync(StreamAuditChainAsync(from?.EventId ?? long.MinValue, cancellationToken: cancellationToken), anchors, settledBefore, from, cancellationToken);
+
+    /// <summary>
     /// Every audit event after event <paramref name="after"/>, oldest first (for the audit chain), read
     /// <paramref name="chunk"/> ids at a time, each chunk its own short read: one read left open over a large log
     /// would hold back SQLite's checkpoint meanwhile.
     /// </summary>
-    public async IAsyncEnumerable<AuditChainEvent> StreamAuditChainAsync(long after = long.MinValue, int chunk = 5_000, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    private async IAsyncEnumerable<AuditChainEvent> StreamAuditChainAsync(long after = long.MinValue, int chunk = 5_000, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(chunk, 1);
         while (true)
