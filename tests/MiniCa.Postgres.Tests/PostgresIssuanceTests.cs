@@ -356,8 +356,9 @@ public sealed class PostgresIssuanceTests(PostgresCaFixture ca) : IClassFixture<
         using var commit = new PostgresGroupCommit(contexts.CreateDbContext);
         var key = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
         var lockId = System.Buffers.Binary.BinaryPrimitives.ReadInt64BigEndian(Convert.FromHexString(key[..16]));
-        // As a revocation or a block of that key in another process would.
-        var holder = await HoldAsync($"SELECT pg_advisory_xact_lock({lockId})", "key-lock");
+        // As a revocation or a block of that key in another process would. Held for 10 s: twenty writes took more
+        // than 2 s once, on a machine busy building beside the suite.
+        var holder = await HoldAsync($"SELECT pg_advisory_xact_lock({lockId})", "key-lock", seconds: 10);
 
         var locked = WriteAsync(commit, "locked.held.example.com", key);
         var others = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => WriteAsync(commit, $"o{i}.held.example.com")));
