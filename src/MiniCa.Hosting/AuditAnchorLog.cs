@@ -11,9 +11,11 @@ namespace MiniCa.Hosting;
 /// At start and then every <c>Audit:AnchorLogMinutes</c>, logs the audit chain's anchor (<see cref="AuditChain"/>):
 /// a log shipper that keeps the line outside the CA gives <c>minica audit verify --anchor</c> something to check the
 /// stored log against later. The first pass runs the chain over the whole log; each later one goes on from the
-/// last anchor over the events written since. A line is written only when the anchor moved.
+/// last anchor over the events written since. A line is written only when the anchor moved. Each pass also signs
+/// the anchor with the HSM's audit key and stores it in the log (<see cref="AuditLogIntegrity.SignAsync"/>), when
+/// events other than signed anchors were written since the last one.
 /// </summary>
-public sealed class AuditAnchorLog(IDbContextFactory<MiniCaDbContext> contexts, CaOptions options, TimeProvider time, ILogger<AuditAnchorLog> logger) : PeriodicPass(time, logger)
+public sealed class AuditAnchorLog(IDbContextFactory<MiniCaDbContext> contexts, AuditLogIntegrity integrity, CaOptions options, TimeProvider time, ILogger<AuditAnchorLog> logger) : PeriodicPass(time, logger)
 {
     private readonly PortalQueries _queries = new(contexts);
     private AuditAnchor? _anchor;
@@ -29,6 +31,12 @@ public sealed class AuditAnchorLog(IDbContextFactory<MiniCaDbContext> contexts, 
                 "Audit chain anchor {Anchor} (the audit log up to event {EventId}, written {At:yyyy-MM-dd HH:mm:ss} UTC): keep it outside the CA; `minica audit verify --anchor {Anchor}` checks the log against it",
                 anchor, anchor.EventId, report.HeadAt!.Value.UtcDateTime, anchor);
             _anchor = anchor;
+        }
+
+        // Each pass, not only when the anchor moved: a pass whose signing failed (the HSM away) is made good by the next.
+        if (_anchor is not null && await integrity.SignAsync(_anchor, cancellationToken) is { } signed)
+        {
+            Logger.LogInformation("Audit chain anchor {Anchor} signed with the HSM's key '{Key}' ({KeySha256}) and stored in the audit log", signed.Anchor, signed.KeyName, signed.KeySha256);
         }
 
         return _anchor;

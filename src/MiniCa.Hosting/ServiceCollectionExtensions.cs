@@ -101,6 +101,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<KeyCeremony>();
         services.AddSingleton<CaBootstrapper>();
         services.AddSingleton<ClusterOperations>();
+        services.AddSingleton<AuditLogIntegrity>();
         return services;
     }
 

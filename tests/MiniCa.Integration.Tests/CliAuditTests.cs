@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -65,7 +66,106 @@ public sealed partial class CliAuditTests
     }
 
     [Fact]
-    public async Task WebHost_LogsAnAnchorAtStart_TheCliChecksTheLogAgainstIt()
+    public async Task AuditSign_StoresAnAnchorSignedInTheHsm_OpenSslVerifiesIt_VerifyCatchesChangesAndForgeries()
+    {
+        Prerequisites.RequireSoftHsm();
+        var pkcs11Tool = Prerequisites.RequireProgram("pkcs11-tool", "opensc");
+        var openssl = Prerequisites.RequireProgram("openssl", "openssl");
+        using var directory = new TempDirectory("minica-cli-audit-sign");
+        Minica.WriteConfig(directory.Path, """{ "DataDirectory": "data" }""");
+        var init = await Minica.RunAsync(directory.Path, ["init"]);
+        Assert.True(init.ExitCode == 0, init.Combined);
+        await Minica.IssueForNewKeyAsync(directory.Path, "signed.example.com");
+        var database = $"Data Source={directory.Combine("data", "minica.db")};Pooling=False";
+
+        var none = await Minica.RunAsync(directory.Path, ["audit", "verify"]);
+        Assert.True(none.ExitCode == 0, none.Combined);
+        Assert.Contains("Signed anchors: none in the log yet", none.StandardOutput, StringComparison.Ordinal);
+
+        // Signed: the anchor is the rows' chain, and it is stored as the next event.
+        var sign = await Minica.RunAsync(directory.Path, ["audit", "sign", "--settled-for", "0"]);
+        Assert.True(sign.ExitCode == 0, sign.Combined);
+        var signedLine = SignedLine().Match(sign.StandardOutput);
+        Assert.True(signedLine.Success, sign.StandardOutput);
+        var anchor = signedLine.Groups[1].Value;
+        var anchored = long.Parse(anchor[..anchor.IndexOf(':', StringComparison.Ordinal)], CultureInfo.InvariantCulture);
+        Assert.Equal(await ChainUpToAsync(database, anchored), anchor);
+        var holder = anchored + 1;
+        Assert.Equal(holder.ToString(CultureInfo.InvariantCulture), (await ChainOfTheRowsAsync(database)).Split(':')[0]);
+        Assert.Equal("audit.anchor.signed", await ScalarAsync(database, $"SELECT Action FROM AuditEvents WHERE Id = {holder}"));
+        var details = await ScalarAsync(database, $"SELECT Details FROM AuditEvents WHERE Id = {holder}");
+        Assert.StartsWith($"anchor={anchor} signed-at=", details, StringComparison.Ordinal);
+
+        // Nothing but the signed anchor since: nothing new to sign.
+        var again = await Minica.RunAsync(directory.Path, ["audit", "sign", "--settled-for", "0"]);
+        Assert.True(again.ExitCode == 0, again.Combined);
+        Assert.Contains("Nothing new to sign", again.StandardOutput, StringComparison.Ordinal);
+
+        // OpenSSL, given the key read out of the token by pkcs11-tool and the signed bytes as the README lays them
+        // out, verifies the signature; the key is the token's own, sensitive and never extractable.
+        var fields = details.Split(' ').Select(f => f.Split('=', 2)).ToDictionary(f => f[0], f => f[1]);
+        Assert.Equal("audit", fields["key"]);
+        Assert.Equal("EcdsaSha256", fields["algorithm"]);
+        var signedAt = DateTimeOffset.ParseExact(fields["signed-at"], "yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+        using var message = new MemoryStream();
+        message.Write(Encoding.ASCII.GetBytes("MiniCa audit anchor v1"));
+        var number = new byte[8];
+        BinaryPrimitives.WriteInt64BigEndian(number, anchored);
+        message.Write(number);
+        message.Write(Convert.FromHexString(anchor[(anchor.IndexOf(':', StringComparison.Ordinal) + 1)..]));
+        BinaryPrimitives.WriteInt64BigEndian(number, (signedAt.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10);
+        message.Write(number);
+        File.WriteAllBytes(directory.Combine("message.bin"), message.ToArray());
+        File.WriteAllBytes(directory.Combine("signature.der"), Convert.FromBase64String(fields["signature"]));
+        var softHsm = new Dictionary<string, string?> { ["SOFTHSM2_CONF"] = directory.Combine("data", "hsm", "softhsm2.conf") };
+        var pin = File.ReadAllText(directory.Combine("data", "secrets", "hsm-user-pin")).Trim();
+        var read = await ProcessRunner.RunAsync(pkcs11Tool,
+            ["--module", Prerequisites.SoftHsmModule, "--token-label", "MiniCa", "--login", "--pin", pin, "--read-object", "--type", "pubkey", "--label", "audit", "--output-file", directory.Combine("audit-key.der")], softHsm);
+        Assert.True(read.ExitCode == 0, read.StandardError);
+        Assert.Equal(fields["key-sha256"], Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(directory.Combine("audit-key.der")))));
+        var verified = await ProcessRunner.RunAsync(openssl,
+            ["dgst", "-sha256", "-verify", directory.Combine("audit-key.der"), "-keyform", "DER", "-signature", directory.Combine("signature.der"), directory.Combine("message.bin")]);
+        Assert.True(verified.ExitCode == 0, verified.StandardOutput + verified.StandardError);
+        Assert.Contains("Verified OK", verified.StandardOutput, StringComparison.Ordinal);
+        var objects = await ProcessRunner.RunAsync(pkcs11Tool,
+            ["--module", Prerequisites.SoftHsmModule, "--token-label", "MiniCa", "--login", "--pin", pin, "--list-objects", "--type", "privkey"], softHsm);
+        var block = objects.StandardOutput.Split("Private Key Object").Single(b => b.Contains("label:      audit\n", StringComparison.Ordinal));
+        Assert.Contains("Access:     sensitive, always sensitive, never extractable, local", block, StringComparison.Ordinal);
+
+        var holds = await Minica.RunAsync(directory.Path, ["audit", "verify"]);
+        Assert.True(holds.ExitCode == 0, holds.Combined);
+        Assert.Contains($"Signed anchors: 1, each signed with the HSM's key 'audit' and held by the log; the newest covers it up to event {anchored} (signed ", holds.StandardOutput, StringComparison.Ordinal);
+
+        // An event under the signed anchor changed, as whoever can write to the database could: found with no anchor
+        // kept anywhere else; changed back: it holds again.
+        var original = await ScalarAsync(database, "SELECT Details FROM AuditEvents WHERE Id = 2");
+        await ExecuteAsync(database, "UPDATE AuditEvents SET Details = Details || '.' WHERE Id = 2");
+        var changed = await Minica.RunAsync(directory.Path, ["audit", "verify"]);
+        Assert.Equal(1, changed.ExitCode);
+        Assert.Contains($"minica: error: The audit log does not match the signed anchor {anchor} in event {holder}: up to event {anchored} the log now hashes to ", changed.StandardError, StringComparison.Ordinal);
+        await ExecuteAsync(database, "UPDATE AuditEvents SET Details = $details WHERE Id = 2", ("$details", original));
+        Assert.Equal(0, (await Minica.RunAsync(directory.Path, ["audit", "verify"])).ExitCode);
+
+        // Whoever changes an event and then writes the new chain value into the signed anchor cannot sign it.
+        await ExecuteAsync(database, "UPDATE AuditEvents SET Details = Details || '.' WHERE Id = 2");
+        var anchoredNow = await ChainUpToAsync(database, anchored);
+        Assert.NotEqual(anchor, anchoredNow);
+        await ExecuteAsync(database, $"UPDATE AuditEvents SET Details = $details WHERE Id = {holder}", ("$details", details.Replace(anchor, anchoredNow, StringComparison.Ordinal)));
+        var forged = await Minica.RunAsync(directory.Path, ["audit", "verify"]);
+        Assert.Equal(1, forged.ExitCode);
+        Assert.Contains($"The audit log does not match the signed anchor in event {holder}: its signature does not verify under the HSM's key 'audit'", forged.StandardError, StringComparison.Ordinal);
+
+        // A signed anchor that names another key, or is not one at all, fails too.
+        await ExecuteAsync(database, $"UPDATE AuditEvents SET Details = $details WHERE Id = {holder}", ("$details", details.Replace("key=audit ", "key=issuing ", StringComparison.Ordinal)));
+        Assert.Contains("it names key 'issuing', not the audit key 'audit'", (await Minica.RunAsync(directory.Path, ["audit", "verify"])).StandardError, StringComparison.Ordinal);
+        await ExecuteAsync(database, $"UPDATE AuditEvents SET Details = 'anchor={anchoredNow}' WHERE Id = {holder}");
+        var stripped = await Minica.RunAsync(directory.Path, ["audit", "verify"]);
+        Assert.Equal(1, stripped.ExitCode);
+        Assert.Contains($"The audit log does not match the signed anchor in event {holder}: its details are not a signed anchor (no signed-at=", stripped.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WebHost_LogsAndSignsAnAnchorAtStart_TheCliChecksTheLogAgainstIt()
     {
         Prerequisites.RequireSoftHsm();
         using var directory = new TempDirectory("minica-web-audit");
@@ -82,25 +182,39 @@ public sealed partial class CliAuditTests
 
             anchor = LoggedAnchor().Match(host.Output).Groups[1].Value;
             Assert.True(anchor.Length > 0, host.Output);
+
+            // The same pass signs it and stores it in the log.
+            while (!host.Output.Contains($"Audit chain anchor {anchor} signed with the HSM's key 'audit'", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(200);
+            }
+
+            Assert.Contains($"Audit chain anchor {anchor} signed with the HSM's key 'audit'", host.Output, StringComparison.Ordinal);
         }
 
         var holds = await Minica.RunAsync(directory.Path, ["audit", "verify", "--anchor", anchor]);
         Assert.True(holds.ExitCode == 0, holds.Combined);
         Assert.Contains($"Anchor {anchor} holds", holds.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("Signed anchors: 1, each signed with the HSM's key 'audit' and held by the log; the newest covers it up to event " + anchor[..anchor.IndexOf(':', StringComparison.Ordinal)] + " ", holds.StandardOutput, StringComparison.Ordinal);
         await ExecuteAsync($"Data Source={directory.Combine("data", "minica.db")};Pooling=False", "UPDATE AuditEvents SET Actor = Actor || ' ' WHERE Id = 1");
-        Assert.Equal(1, (await Minica.RunAsync(directory.Path, ["audit", "verify", "--anchor", anchor])).ExitCode);
+        var changed = await Minica.RunAsync(directory.Path, ["audit", "verify", "--anchor", anchor]);
+        Assert.Equal(1, changed.ExitCode);
+        Assert.Contains("(1 more anchor(s) do not match)", changed.StandardError, StringComparison.Ordinal);
     }
 
     /// <summary>
     /// The chain as the README describes it, from the raw rows: EF Core stores a time on SQLite as
     /// ((ticks / 1000) &lt;&lt; 11) | offset in minutes (its DateTimeOffsetToBinaryConverter).
     /// </summary>
-    private static async Task<string> ChainOfTheRowsAsync(string database)
+    private static Task<string> ChainUpToAsync(string database, long lastId) => ChainOfTheRowsAsync(database, lastId);
+
+    private static async Task<string> ChainOfTheRowsAsync(string database, long lastId = long.MaxValue)
     {
         await using var connection = new SqliteConnection(database);
         await connection.OpenAsync();
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT Id, At, Actor, Action, Subject, Details FROM AuditEvents ORDER BY Id";
+        command.CommandText = "SELECT Id, At, Actor, Action, Subject, Details FROM AuditEvents WHERE Id <= $last ORDER BY Id";
+        command.Parameters.AddWithValue("$last", lastId);
         await using var reader = await command.ExecuteReaderAsync();
         var value = SHA256.HashData(Encoding.ASCII.GetBytes("MiniCa audit chain v1"));
         long last = 0;
@@ -156,6 +270,9 @@ public sealed partial class CliAuditTests
 
     [GeneratedRegex(@"^Anchor: (\d+:[0-9a-f]{64})$", RegexOptions.Multiline)]
     private static partial Regex AnchorLine();
+
+    [GeneratedRegex(@"^Signed anchor (\d+:[0-9a-f]{64}) with the HSM's key 'audit' \(SHA-256 [0-9a-f]{64}\) and stored it in the audit log", RegexOptions.Multiline)]
+    private static partial Regex SignedLine();
 
     [GeneratedRegex(@"Audit chain anchor (\d+:[0-9a-f]{64}) ")]
     private static partial Regex LoggedAnchor();

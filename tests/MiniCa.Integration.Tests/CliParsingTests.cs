@@ -12,6 +12,7 @@ public sealed class CliParsingTests
     [InlineData(new[] { "requests", "--limit", "-5" }, "--limit -5 is out of range (1..10000)")]
     [InlineData(new[] { "audit", "verify", "--anchor", "12:abc" }, "--anchor '12:abc' is not ID:HASH")]
     [InlineData(new[] { "audit", "verify", "--settled-for", "-1" }, "--settled-for -1 is out of range (0..31536000)")]
+    [InlineData(new[] { "audit", "sign", "--settled-for", "31536001" }, "--settled-for 31536001 is out of range (0..31536000)")]
     public async Task BadArguments_AreRefusedBeforeAnythingIsOpened(string[] args, string message)
     {
         using var directory = new TempDirectory("minica-cli-parse");

@@ -3,13 +3,14 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using MiniCa.Data;
+using MiniCa.Hosting;
 using MiniCa.Hosting.Users;
 
 namespace MiniCa.Web.Tests;
 
 /// <summary>
 /// The audit log page's integrity panel, in Chromium, on both databases: the anchor to keep now, the log checked
-/// against it, a stored event changed and changed back.
+/// against it and against the signed anchors stored in it, a stored event changed and changed back.
 /// </summary>
 [Collection(PortalCollection.Name)]
 public sealed partial class AuditChainPortalTests(PortalFixture fixture)
@@ -60,6 +61,35 @@ public sealed partial class AuditChainPortalTests(PortalFixture fixture)
 
         await check.ClickAsync();
         await Assertions.Expect(result).ToHaveTextAsync($"Anchor {eventId} holds: nothing up to event {eventId} changed.");
+
+        // The signed anchors stored in the log are checked too: a change under one shows with no anchor given.
+        var integrity = fixture.Services.GetRequiredService<AuditLogIntegrity>();
+        var head = (await integrity.CheckAsync([], DateTimeOffset.UtcNow)).Chain.Head!;
+        await integrity.SignAsync(head);
+        await field.FillAsync(string.Empty);
+        await check.ClickAsync();
+        var signed = auditor.Locator("[data-testid=audit-signed]");
+        await Assertions.Expect(signed).ToContainTextAsync("signed anchor(s) in the log, each signed with the HSM's key 'audit' and held by the log. The newest covers it up to event ");
+        await using (var db = await contexts.CreateDbContextAsync())
+        {
+            details = (await db.AuditEvents.SingleAsync(e => e.Id == 1)).Details;
+            Assert.Equal(1, await db.AuditEvents.Where(e => e.Id == 1).ExecuteUpdateAsync(u => u.SetProperty(e => e.Details, details + ".")));
+        }
+
+        try
+        {
+            await check.ClickAsync();
+            await Assertions.Expect(signed.First).ToContainTextAsync("The log does not match the signed anchor in event ");
+            await Assertions.Expect(signed.First).ToContainTextAsync(": up to event ");
+        }
+        finally
+        {
+            await using var db = await contexts.CreateDbContextAsync();
+            await db.AuditEvents.Where(e => e.Id == 1).ExecuteUpdateAsync(u => u.SetProperty(e => e.Details, details));
+        }
+
+        await check.ClickAsync();
+        await Assertions.Expect(signed).ToContainTextAsync("held by the log");
 
         // Not an anchor: said at the field, nothing checked.
         await field.FillAsync(anchor[..^1]);

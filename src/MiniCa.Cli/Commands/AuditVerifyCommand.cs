@@ -3,7 +3,6 @@ using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using MiniCa.Core.Errors;
 using MiniCa.Core.Ledger;
-using MiniCa.Data.Queries;
 using MiniCa.Hosting;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -12,31 +11,24 @@ namespace MiniCa.Cli.Commands;
 
 /// <summary>
 /// <c>minica audit verify [--anchor ID:HASH]...</c>: runs the audit log's hash chain (<see cref="AuditChain"/>) over
-/// the stored log, checks the anchors taken earlier, and prints the anchor to keep now. Exit 1 when the log no
-/// longer matches an anchor: an event up to it was changed, removed or inserted.
+/// the stored log, checks the anchors taken earlier and the signed anchors stored in the log
+/// (<see cref="AuditLogIntegrity.CheckAsync"/>), and prints the anchor to keep now. Exit 1 when the log no longer
+/// matches an anchor (an event up to it was changed, removed or inserted) or a signed anchor's signature fails.
 /// </summary>
 internal sealed class AuditVerifyCommand : AsyncCommand<AuditVerifyCommand.Settings>
 {
-    internal sealed class Settings : CommandSettings
+    internal sealed class Settings : AuditSettings
     {
-        [CommandOption("--config <PATH>")]
-        [Description("Configuration file.")]
-        public string? Config { get; init; }
-
         [CommandOption("--anchor <ID:HASH>")]
         [Description("An anchor printed by an earlier run (repeatable): the log must still hash to HASH up to event ID.")]
         public string[] Anchors { get; init; } = [];
 
-        [CommandOption("--settled-for <SECONDS>")]
-        [Description("How old the newest event in the printed anchor must be (default 300: on PostgreSQL a transaction may commit after a later id).")]
-        [DefaultValue(300)]
-        public int SettledFor { get; init; } = 300;
-
         public override ValidationResult Validate()
         {
-            if (SettledFor is < 0 or > 31_536_000)
+            var settled = base.Validate();
+            if (!settled.Successful)
             {
-                return ValidationResult.Error($"--settled-for {SettledFor} is out of range (0..31536000).");
+                return settled;
             }
 
             var bad = Anchors.FirstOrDefault(a => AuditAnchor.Parse(a) is null);
@@ -50,34 +42,75 @@ internal sealed class AuditVerifyCommand : AsyncCommand<AuditVerifyCommand.Setti
     {
         await using var services = CliContext.BuildServices();
         await services.GetRequiredService<CaBootstrapper>().PrepareDatabaseAsync(cancellationToken);
-        var queries = ActivatorUtilities.CreateInstance<PortalQueries>(services);
         var anchors = settings.Anchors.Select(a => AuditAnchor.Parse(a)!).ToList();
         var settledBefore = services.GetRequiredService<TimeProvider>().GetUtcNow().AddSeconds(-settings.SettledFor);
-        var report = await queries.CheckAuditChainAsync(anchors, settledBefore, cancellationToken: cancellationToken);
+        var check = await services.GetRequiredService<AuditLogIntegrity>().CheckAsync(anchors, settledBefore, cancellationToken);
+        var report = check.Chain;
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Audit log: {report.Events:N0} event(s), chained in id order (audit chain v1)."));
-        foreach (var check in report.Anchors.Where(c => c.Holds))
+        foreach (var given in check.GivenAnchors.Where(c => c.Holds))
         {
-            Console.WriteLine($"Anchor {check.Anchor} holds: nothing up to event {check.Anchor.EventId.ToString(CultureInfo.InvariantCulture)} changed.");
+            Console.WriteLine($"Anchor {given.Anchor} holds: nothing up to event {given.Anchor.EventId.ToString(CultureInfo.InvariantCulture)} changed.");
         }
 
-        if (report.Head is { } head)
+        if (check.SignedAnchors.Count == 0)
         {
-            var newer = report.NewerEvents == 0 ? string.Empty : string.Create(CultureInfo.InvariantCulture, $"; {report.NewerEvents:N0} newer event(s) not in it yet");
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Head: event {head.EventId} of {report.HeadAt!.Value.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC (written {settings.SettledFor} s or more ago{newer})."));
-            Console.WriteLine($"Anchor: {head}");
+            Console.WriteLine("Signed anchors: none in the log yet (the web host signs one with the HSM's audit key at each anchor it logs; `minica audit sign` signs one now).");
         }
-        else
+        else if (check.SignedAnchors.All(c => c.Holds))
         {
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"No anchor yet: no event was written {settings.SettledFor} s or more ago."));
+            var newest = check.NewestSigned!.Anchor!;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"Signed anchors: {check.SignedAnchors.Count:N0}, each signed with the HSM's key '{newest.KeyName}' and held by the log; the newest covers it up to event {newest.Anchor.EventId} (signed {newest.SignedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC, stored as event {check.NewestSigned.EventId})."));
         }
 
-        if (report.Anchors.FirstOrDefault(c => !c.Holds) is { } broken)
+        PrintHead(report, settings.SettledFor);
+        if (check.GivenAnchors.FirstOrDefault(c => !c.Holds) is { } broken)
         {
-            var more = report.Anchors.Count(c => !c.Holds) - 1;
-            throw new CaException(CaErrorKind.InvalidState, $"The audit log does not match anchor {broken.Anchor}: {broken.Problem}{(more > 0 ? string.Create(CultureInfo.InvariantCulture, $" ({more} more anchor(s) do not match)") : string.Empty)}.");
+            var more = check.GivenAnchors.Count(c => !c.Holds) - 1 + check.SignedAnchors.Count(c => !c.Holds);
+            throw new CaException(CaErrorKind.InvalidState, $"The audit log does not match anchor {broken.Anchor}: {broken.Problem}{More(more)}.");
+        }
+
+        if (check.SignedAnchors.FirstOrDefault(c => !c.Holds) is { } unsigned)
+        {
+            var more = check.SignedAnchors.Count(c => !c.Holds) - 1;
+            var what = unsigned.Anchor is { } a ? $"the signed anchor {a.Anchor} in event {unsigned.EventId.ToString(CultureInfo.InvariantCulture)}" : $"the signed anchor in event {unsigned.EventId.ToString(CultureInfo.InvariantCulture)}";
+            throw new CaException(CaErrorKind.InvalidState, $"The audit log does not match {what}: {unsigned.Problem}{More(more)}.");
         }
 
         return 0;
     }
+
+    internal static void PrintHead(AuditChainReport report, int settledFor)
+    {
+        if (report.Head is { } head)
+        {
+            var newer = report.NewerEvents == 0 ? string.Empty : string.Create(CultureInfo.InvariantCulture, $"; {report.NewerEvents:N0} newer event(s) not in it yet");
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Head: event {head.EventId} of {report.HeadAt!.Value.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC (written {settledFor} s or more ago{newer})."));
+            Console.WriteLine($"Anchor: {head}");
+        }
+        else
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"No anchor yet: no event was written {settledFor} s or more ago."));
+        }
+    }
+
+    private static string More(int more) => more > 0 ? string.Create(CultureInfo.InvariantCulture, $" ({more} more anchor(s) do not match)") : string.Empty;
+}
+
+/// <summary>The options of the <c>audit</c> commands.</summary>
+internal class AuditSettings : CommandSettings
+{
+    [CommandOption("--config <PATH>")]
+    [Description("Configuration file.")]
+    public string? Config { get; init; }
+
+    [CommandOption("--settled-for <SECONDS>")]
+    [Description("How old the newest event in the anchor must be (default 300: on PostgreSQL a transaction may commit after a later id).")]
+    [DefaultValue(300)]
+    public int SettledFor { get; init; } = 300;
+
+    public override ValidationResult Validate() => SettledFor is < 0 or > 31_536_000
+        ? ValidationResult.Error($"--settled-for {SettledFor} is out of range (0..31536000).")
+        : ValidationResult.Success();
 }

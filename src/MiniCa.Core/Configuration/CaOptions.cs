@@ -246,6 +246,12 @@ public sealed class AuditOptions
 
     /// <summary>How long ago, at least, the newest event in a logged anchor was written, in seconds (on PostgreSQL a transaction may commit after a later id).</summary>
     public int AnchorSettledSeconds { get; set; } = 300;
+
+    /// <summary>
+    /// Key algorithm of the audit key (generated in the HSM on first use, named <c>audit</c>), which signs each
+    /// anchor the web host logs and stores it in the audit log (<see cref="Ledger.SignedAuditAnchor"/>).
+    /// </summary>
+    public string KeyAlgorithm { get; set; } = "P-256";
 }
 
 /// <summary>The <c>Ocsp</c> section.</summary>

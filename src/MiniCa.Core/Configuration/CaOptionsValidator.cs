@@ -70,6 +70,11 @@ public static partial class CaOptionsValidator
             problems.Add($"Audit:AnchorSettledSeconds: {options.Audit.AnchorSettledSeconds} is out of range (0..86400).");
         }
 
+        if (!KeyAlgorithm.TryParse(options.Audit.KeyAlgorithm, out _))
+        {
+            problems.Add($"Audit:KeyAlgorithm: '{options.Audit.KeyAlgorithm}' is not one of {string.Join(", ", KeyAlgorithm.All.Select(a => a.Name))}.");
+        }
+
         if (options.Ocsp.ValidityHours is < 1 or > 240)
         {
             problems.Add($"Ocsp:ValidityHours: {options.Ocsp.ValidityHours} is out of range (1..240; BR §4.9.10 allows at most 10 days).");

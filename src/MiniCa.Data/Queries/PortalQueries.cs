@@ -211,6 +211,31 @@ public sealed class PortalQueries(IDbContextFactory<MiniCaDbContext> contexts)
         AuditChain.VerifyAsync(StreamAuditChainAsync(from?.EventId ?? long.MinValue, cancellationToken: cancellationToken), anchors, settledBefore, from, cancellationToken);
 
     /// <summary>
+    /// The events that hold signed anchors (<see cref="SignedAuditAnchor"/>), oldest first. Found through the index
+    /// on the actor, so a million-event log is not read for them.
+    /// </summary>
+    public async Task<IReadOnlyList<AuditRow>> SignedAnchorEventsAsync(CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.AuditEvents.AsNoTracking()
+            .Where(a => a.Actor == SignedAuditAnchor.Actor && a.Action == SignedAuditAnchor.Action)
+            .OrderBy(a => a.Id)
+            .Select(a => new AuditRow(a.Id, a.At, a.Actor, a.Action, a.Subject, a.Details))
+            .ToListAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Whether an event other than a signed anchor's was written after event <paramref name="after"/> and up to event
+    /// <paramref name="upTo"/>: with none, a new signed anchor would only cover the last one.
+    /// </summary>
+    public async Task<bool> HasEventsToAnchorAsync(long after, long upTo, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.AuditEvents.AsNoTracking()
+            .AnyAsync(a => a.Id > after && a.Id <= upTo && (a.Actor != SignedAuditAnchor.Actor || a.Action != SignedAuditAnchor.Action), cancellationToken);
+    }
+
+    /// <summary>
     /// Every audit event after event <paramref name="after"/>, oldest first (for the audit chain), read
     /// <paramref name="chunk"/> ids at a time, each chunk its own short read: one read left open over a large log
     /// would hold back SQLite's checkpoint meanwhile.
