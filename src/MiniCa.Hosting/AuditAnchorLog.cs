@@ -10,8 +10,8 @@ namespace MiniCa.Hosting;
 /// <summary>
 /// At start and then every <c>Audit:AnchorLogMinutes</c>, logs the audit chain's anchor (<see cref="AuditChain"/>):
 /// a log shipper that keeps the line outside the CA gives <c>minica audit verify --anchor</c> something to check the
-/// stored log against later. The first pass runs the chain over the whole log; each later one goes on from the
-/// last anchor over the events written since. A line is written only when the anchor moved. Each pass also signs
+/// stored log against later. The first pass runs the chain over the whole log and logs an error for each signed
+/// anchor the log no longer matches; each later one goes on from the last anchor over the events written since. A line is written only when the anchor moved. Each pass also signs
 /// the anchor with the HSM's audit key and stores it in the log (<see cref="AuditLogIntegrity.SignAsync"/>), when
 /// events other than signed anchors were written since the last one.
 /// </summary>
@@ -24,7 +24,24 @@ public sealed class AuditAnchorLog(IDbContextFactory<MiniCaDbContext> contexts, 
     public async Task<AuditAnchor?> LogOnceAsync(CancellationToken cancellationToken = default)
     {
         var settledBefore = Time.GetUtcNow().AddSeconds(-options.Audit.AnchorSettledSeconds);
-        var report = await _queries.CheckAuditChainAsync([], settledBefore, _anchor, cancellationToken);
+        AuditChainReport report;
+        if (_anchor is null)
+        {
+            // The first pass reads the whole log anyway: it checks the signed anchors in it too, and says so loudly
+            // when the log no longer matches one (signing goes on: the old anchors keep the evidence).
+            var check = await integrity.CheckAsync([], settledBefore, cancellationToken);
+            foreach (var broken in check.SignedAnchors.Where(c => !c.Holds))
+            {
+                Logger.LogError("Audit log integrity: the log does not match the signed anchor in event {EventId}: {Problem}. `minica audit verify` says the same", broken.EventId, broken.Problem);
+            }
+
+            report = check.Chain;
+        }
+        else
+        {
+            report = await _queries.CheckAuditChainAsync([], settledBefore, _anchor, cancellationToken);
+        }
+
         if (report.Head is { } anchor && anchor != _anchor)
         {
             Logger.LogInformation(

@@ -200,6 +200,20 @@ public sealed partial class CliAuditTests
         var changed = await Minica.RunAsync(directory.Path, ["audit", "verify", "--anchor", anchor]);
         Assert.Equal(1, changed.ExitCode);
         Assert.Contains("(1 more anchor(s) do not match)", changed.StandardError, StringComparison.Ordinal);
+
+        // Started again on the changed log, the host says at once that the log no longer matches its signed anchor.
+        await using (var host = WebHostProcess.Start(directory.Path, FreePort.Next(), new Dictionary<string, string?> { ["MINICA_Audit__AnchorSettledSeconds"] = "0" }))
+        {
+            await host.WaitUntilHealthyAsync();
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (!host.Output.Contains("Audit log integrity: the log does not match the signed anchor in event ", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(200);
+            }
+
+            Assert.Contains("Audit log integrity: the log does not match the signed anchor in event ", host.Output, StringComparison.Ordinal);
+            Assert.Contains("the log now hashes to", host.Output, StringComparison.Ordinal);
+        }
     }
 
     /// <summary>
