@@ -1,8 +1,8 @@
 using System.Buffers.Binary;
 using System.Globalization;
+using System.Security.Cryptography;
 using MiniCa.Core.Signing;
 using Org.BouncyCastle.Asn1.X509;
-using Org.BouncyCastle.Security;
 
 namespace MiniCa.Core.Ledger;
 
@@ -29,6 +29,7 @@ public sealed record SignedAuditAnchor(AuditAnchor Anchor, DateTimeOffset Signed
     public const string Actor = "minica";
 
     private const string Format = "yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'";
+    private const string EcPublicKey = "1.2.840.10045.2.1";
     private static readonly byte[] Domain = "MiniCa audit anchor v1"u8.ToArray();
 
     /// <summary>
@@ -62,22 +63,31 @@ public sealed record SignedAuditAnchor(AuditAnchor Anchor, DateTimeOffset Signed
     public bool VerifiesUnder(SubjectPublicKeyInfo publicKey)
     {
         ArgumentNullException.ThrowIfNull(publicKey);
-        if (Keys.PublicKeyFingerprint.Sha256(publicKey) != KeySha256)
+        if (Keys.PublicKeyFingerprint.Sha256(publicKey) != KeySha256 || SignatureAlgorithms.IsEcdsa(Algorithm) != (publicKey.Algorithm.Algorithm.Id == EcPublicKey))
         {
             return false;
         }
 
-        var verifier = SignerUtilities.GetSigner(SignatureAlgorithms.Identifier(Algorithm).Algorithm.Id);
-        verifier.Init(false, PublicKeyFactory.CreateKey(publicKey));
+        // The platform's crypto (OpenSSL): a log of years holds thousands of these.
+        var spki = publicKey.GetEncoded(Org.BouncyCastle.Asn1.Asn1Encodable.Der);
         var message = SignedBytes(Anchor, SignedAt);
-        verifier.BlockUpdate(message, 0, message.Length);
+        var hash = SignatureAlgorithms.Hash(Algorithm);
         try
         {
-            return verifier.VerifySignature(Signature);
+            if (SignatureAlgorithms.IsEcdsa(Algorithm))
+            {
+                using var ec = ECDsa.Create();
+                ec.ImportSubjectPublicKeyInfo(spki, out _);
+                return ec.VerifyData(message, Signature, hash, DSASignatureFormat.Rfc3279DerSequence);
+            }
+
+            using var rsa = RSA.Create();
+            rsa.ImportSubjectPublicKeyInfo(spki, out _);
+            var padding = Algorithm is SignatureAlgorithm.RsaPssSha256 or SignatureAlgorithm.RsaPssSha384 ? RSASignaturePadding.Pss : RSASignaturePadding.Pkcs1;
+            return rsa.VerifyData(message, Signature, hash, padding);
         }
-        catch (Exception e) when (e is Org.BouncyCastle.Crypto.CryptoException or ArgumentException or InvalidOperationException)
+        catch (CryptographicException)
         {
-            // A signature that is not even well-formed does not verify.
             return false;
         }
     }
