@@ -7,7 +7,6 @@ using MiniCa.Core.Ledger;
 using MiniCa.Core.Signing;
 using MiniCa.Data;
 using MiniCa.Data.Queries;
-using Org.BouncyCastle.Asn1.X509;
 
 namespace MiniCa.Hosting;
 
@@ -60,39 +59,54 @@ public sealed class AuditLogIntegrity(IDbContextFactory<MiniCaDbContext> context
         ArgumentNullException.ThrowIfNull(given);
         var checks = new List<(long EventId, SignedAuditAnchor? Anchor, string? Problem)>();
         string? unreachable = null;
-        var auditKey = new Lazy<SubjectPublicKeyInfo?>(() =>
+        AuditAnchorVerifier? auditKey = null;
+        var looked = false;
+        AuditAnchorVerifier? AuditKey()
         {
-            try
+            if (!looked)
             {
-                return keys.KeyExists(KeyName) ? keys.GetSigner(KeyName).PublicKeyInfo : null;
-            }
-            catch (CaException e)
-            {
-                // The HSM away: each signed anchor says its signature was not checked; the chain is still run.
-                unreachable = e.Message;
-                return null;
-            }
-        });
-        foreach (var row in await _queries.SignedAnchorEventsAsync(cancellationToken))
-        {
-            var signed = SignedAuditAnchor.Parse(row.Details, out var problem);
-            if (signed is not null)
-            {
-                var publicKey = signed.KeyName == KeyName ? auditKey.Value : null;
-                problem = signed.Anchor.EventId >= row.Id ? $"it anchors event {signed.Anchor.EventId}, which is not before it"
-                    : signed.KeyName != KeyName ? $"it names key '{signed.KeyName}', not the audit key '{KeyName}'"
-                    : publicKey is null && unreachable is not null ? $"its signature could not be checked: {unreachable.TrimEnd('.')}"
-                    : publicKey is null ? $"the HSM holds no key '{KeyName}' to check its signature with"
-                    : signed.KeySha256 != PublicKeyFingerprint.Sha256(publicKey) ? $"it was signed with a key of SHA-256 {signed.KeySha256}, not the HSM's key '{KeyName}' ({PublicKeyFingerprint.Sha256(publicKey)})"
-                    : !signed.VerifiesUnder(publicKey) ? $"its signature does not verify under the HSM's key '{KeyName}': it was changed, or not signed with that key"
-                    : null;
-            }
-            else
-            {
-                problem = $"its details are not a signed anchor ({problem})";
+                looked = true;
+                try
+                {
+                    auditKey = keys.KeyExists(KeyName) ? new AuditAnchorVerifier(keys.GetSigner(KeyName).PublicKeyInfo) : null;
+                }
+                catch (CaException e)
+                {
+                    // The HSM away: each signed anchor says its signature was not checked; the chain is still run.
+                    unreachable = e.Message;
+                }
             }
 
-            checks.Add((row.Id, problem is null ? signed : null, problem));
+            return auditKey;
+        }
+
+        try
+        {
+            foreach (var row in await _queries.SignedAnchorEventsAsync(cancellationToken))
+            {
+                var signed = SignedAuditAnchor.Parse(row.Details, out var problem);
+                if (signed is not null)
+                {
+                    var verifier = signed.KeyName == KeyName ? AuditKey() : null;
+                    problem = signed.Anchor.EventId >= row.Id ? $"it anchors event {signed.Anchor.EventId}, which is not before it"
+                        : signed.KeyName != KeyName ? $"it names key '{signed.KeyName}', not the audit key '{KeyName}'"
+                        : verifier is null && unreachable is not null ? $"its signature could not be checked: {unreachable.TrimEnd('.')}"
+                        : verifier is null ? $"the HSM holds no key '{KeyName}' to check its signature with"
+                        : signed.KeySha256 != verifier.KeySha256 ? $"it was signed with a key of SHA-256 {signed.KeySha256}, not the HSM's key '{KeyName}' ({verifier.KeySha256})"
+                        : !verifier.Verifies(signed) ? $"its signature does not verify under the HSM's key '{KeyName}': it was changed, or not signed with that key"
+                        : null;
+                }
+                else
+                {
+                    problem = $"its details are not a signed anchor ({problem})";
+                }
+
+                checks.Add((row.Id, problem is null ? signed : null, problem));
+            }
+        }
+        finally
+        {
+            auditKey?.Dispose();
         }
 
         var verified = checks.Where(c => c.Anchor is not null).Select(c => c.Anchor!.Anchor).ToList();
@@ -142,3 +156,4 @@ public sealed record AuditLogCheck(AuditChainReport Chain, IReadOnlyList<AuditAn
 /// <param name="Holds">Its signature verifies and the log still hashes to it.</param>
 /// <param name="Problem">Why not.</param>
 public sealed record SignedAnchorCheck(long EventId, SignedAuditAnchor? Anchor, bool Holds, string? Problem);
+

@@ -29,7 +29,6 @@ public sealed record SignedAuditAnchor(AuditAnchor Anchor, DateTimeOffset Signed
     public const string Actor = "minica";
 
     private const string Format = "yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'";
-    private const string EcPublicKey = "1.2.840.10045.2.1";
     private static readonly byte[] Domain = "MiniCa audit anchor v1"u8.ToArray();
 
     /// <summary>
@@ -57,39 +56,6 @@ public sealed record SignedAuditAnchor(AuditAnchor Anchor, DateTimeOffset Signed
         var algorithm = SignatureAlgorithms.DefaultFor(signer.Algorithm);
         var signature = signer.Sign(algorithm, SignedBytes(anchor, at));
         return new SignedAuditAnchor(anchor, at, signer.KeyName, Keys.PublicKeyFingerprint.Sha256(signer.PublicKeyInfo), algorithm, signature);
-    }
-
-    /// <summary>Whether <see cref="Signature"/> verifies under <paramref name="publicKey"/>, which must be the key named here.</summary>
-    public bool VerifiesUnder(SubjectPublicKeyInfo publicKey)
-    {
-        ArgumentNullException.ThrowIfNull(publicKey);
-        if (Keys.PublicKeyFingerprint.Sha256(publicKey) != KeySha256 || SignatureAlgorithms.IsEcdsa(Algorithm) != (publicKey.Algorithm.Algorithm.Id == EcPublicKey))
-        {
-            return false;
-        }
-
-        // The platform's crypto (OpenSSL): a log of years holds thousands of these.
-        var spki = publicKey.GetEncoded(Org.BouncyCastle.Asn1.Asn1Encodable.Der);
-        var message = SignedBytes(Anchor, SignedAt);
-        var hash = SignatureAlgorithms.Hash(Algorithm);
-        try
-        {
-            if (SignatureAlgorithms.IsEcdsa(Algorithm))
-            {
-                using var ec = ECDsa.Create();
-                ec.ImportSubjectPublicKeyInfo(spki, out _);
-                return ec.VerifyData(message, Signature, hash, DSASignatureFormat.Rfc3279DerSequence);
-            }
-
-            using var rsa = RSA.Create();
-            rsa.ImportSubjectPublicKeyInfo(spki, out _);
-            var padding = Algorithm is SignatureAlgorithm.RsaPssSha256 or SignatureAlgorithm.RsaPssSha384 ? RSASignaturePadding.Pss : RSASignaturePadding.Pkcs1;
-            return rsa.VerifyData(message, Signature, hash, padding);
-        }
-        catch (CryptographicException)
-        {
-            return false;
-        }
     }
 
     /// <summary>
@@ -145,4 +111,56 @@ public sealed record SignedAuditAnchor(AuditAnchor Anchor, DateTimeOffset Signed
     private static long Microseconds(DateTimeOffset at) => (at.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / TimeSpan.TicksPerMicrosecond;
 
     private static string Shorten(string text) => text.Length <= 40 ? text : string.Concat(text.AsSpan(0, 40), "…");
+}
+
+/// <summary>
+/// Checks signed anchors against one public key (the HSM's audit key), imported once into the platform's crypto
+/// (OpenSSL): a log of years holds thousands of signed anchors. Not thread-safe.
+/// </summary>
+public sealed class AuditAnchorVerifier : IDisposable
+{
+    private readonly AsymmetricAlgorithm _key;
+
+    /// <summary>Imports <paramref name="publicKey"/>.</summary>
+    public AuditAnchorVerifier(SubjectPublicKeyInfo publicKey)
+    {
+        ArgumentNullException.ThrowIfNull(publicKey);
+        KeySha256 = Keys.PublicKeyFingerprint.Sha256(publicKey);
+        var spki = publicKey.GetEncoded(Org.BouncyCastle.Asn1.Asn1Encodable.Der);
+        _key = publicKey.Algorithm.Algorithm.Id == "1.2.840.10045.2.1" ? ECDsa.Create() : RSA.Create();
+        _key.ImportSubjectPublicKeyInfo(spki, out _);
+    }
+
+    /// <summary>The SHA-256 of the key's SubjectPublicKeyInfo, lowercase hex.</summary>
+    public string KeySha256 { get; }
+
+    /// <summary>Whether <paramref name="anchor"/> names this key and its signature verifies under it.</summary>
+    public bool Verifies(SignedAuditAnchor anchor)
+    {
+        ArgumentNullException.ThrowIfNull(anchor);
+        if (anchor.KeySha256 != KeySha256)
+        {
+            return false;
+        }
+
+        var message = SignedAuditAnchor.SignedBytes(anchor.Anchor, anchor.SignedAt);
+        var hash = SignatureAlgorithms.Hash(anchor.Algorithm);
+        try
+        {
+            return _key switch
+            {
+                ECDsa ec when SignatureAlgorithms.IsEcdsa(anchor.Algorithm) => ec.VerifyData(message, anchor.Signature, hash, DSASignatureFormat.Rfc3279DerSequence),
+                RSA rsa when !SignatureAlgorithms.IsEcdsa(anchor.Algorithm) => rsa.VerifyData(message, anchor.Signature, hash,
+                    anchor.Algorithm is SignatureAlgorithm.RsaPssSha256 or SignatureAlgorithm.RsaPssSha384 ? RSASignaturePadding.Pss : RSASignaturePadding.Pkcs1),
+                _ => false,
+            };
+        }
+        catch (CryptographicException)
+        {
+            return false;
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _key.Dispose();
 }
