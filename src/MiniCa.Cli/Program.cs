@@ -37,6 +37,7 @@ app.Configure(config =>
     {
         audit.SetDescription("The audit log's hash chain.");
         audit.AddCommand<AuditVerifyCommand>("verify").WithDescription("Check the audit log against anchors taken earlier (--anchor ID:HASH) and the signed anchors stored in it, and print the anchor to keep now.");
+        audit.AddCommand<AuditKeyCommand>("key").WithDescription("Print the public half of the HSM's audit key (PEM), which signs the anchors stored in the audit log.");
         audit.AddCommand<AuditSignCommand>("sign").WithDescription("Sign the audit chain's anchor with the HSM's audit key and store it in the audit log.");
     });
     config.AddCommand<BackupCommand>("backup").WithDescription("Copy the CA while it runs: database (online backup), embedded token store and PINs, CA files, configuration.");

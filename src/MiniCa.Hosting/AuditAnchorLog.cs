@@ -29,7 +29,7 @@ public sealed class AuditAnchorLog(IDbContextFactory<MiniCaDbContext> contexts, 
         {
             // The first pass reads the whole log anyway: it checks the signed anchors in it too, and says so loudly
             // when the log no longer matches one (signing goes on: the old anchors keep the evidence).
-            var check = await integrity.CheckAsync([], settledBefore, cancellationToken);
+            var check = await integrity.CheckAsync([], settledBefore, cancellationToken: cancellationToken);
             foreach (var broken in check.SignedAnchors.Where(c => !c.Holds))
             {
                 Logger.LogError("Audit log integrity: the log does not match the signed anchor in event {EventId}: {Problem}. `minica audit verify` says the same", broken.EventId, broken.Problem);

@@ -7,6 +7,7 @@ using MiniCa.Core.Ledger;
 using MiniCa.Core.Signing;
 using MiniCa.Data;
 using MiniCa.Data.Queries;
+using Org.BouncyCastle.Asn1.X509;
 
 namespace MiniCa.Hosting;
 
@@ -50,16 +51,30 @@ public sealed class AuditLogIntegrity(IDbContextFactory<MiniCaDbContext> context
     }
 
     /// <summary>
+    /// The audit key's public half, for auditors who check signed anchors apart from the CA's HSM
+    /// (<c>minica audit key</c>, then <c>minica audit verify --audit-key</c> or OpenSSL).
+    /// </summary>
+    /// <exception cref="CaException">There is no audit key yet (<see cref="CaErrorKind.NotFound"/>).</exception>
+    public SubjectPublicKeyInfo PublicKey() => keys.KeyExists(KeyName)
+        ? keys.GetSigner(KeyName).PublicKeyInfo
+        : throw new CaException(CaErrorKind.NotFound, $"The HSM holds no audit key '{KeyName}' yet: the web host makes it when it signs its first anchor, and so does `minica audit sign`.");
+
+    /// <summary>
     /// Runs the chain over the whole stored log and checks it against <paramref name="given"/> (anchors kept outside
     /// the CA) and against every signed anchor stored in it. A signed anchor whose details are not one, whose key is
-    /// not the HSM's audit key, or whose signature does not verify, fails as the log not matching it would.
+    /// not the audit key, or whose signature does not verify, fails as the log not matching it would.
     /// </summary>
-    public async Task<AuditLogCheck> CheckAsync(IReadOnlyCollection<AuditAnchor> given, DateTimeOffset settledBefore, CancellationToken cancellationToken = default)
+    /// <param name="given">Anchors kept outside the CA.</param>
+    /// <param name="settledBefore">The newest time the head's event may have.</param>
+    /// <param name="auditKey">The audit key's public half to check signatures with; <see langword="null"/>: the HSM's.</param>
+    /// <param name="cancellationToken">Stops the pass.</param>
+    public async Task<AuditLogCheck> CheckAsync(IReadOnlyCollection<AuditAnchor> given, DateTimeOffset settledBefore, SubjectPublicKeyInfo? auditKey = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(given);
         var checks = new List<(long EventId, SignedAuditAnchor? Anchor, string? Problem)>();
+        var whose = auditKey is null ? "HSM's" : "given";
         string? unreachable = null;
-        AuditAnchorVerifier? auditKey = null;
+        AuditAnchorVerifier? verifierMade = null;
         var looked = false;
         AuditAnchorVerifier? AuditKey()
         {
@@ -68,7 +83,8 @@ public sealed class AuditLogIntegrity(IDbContextFactory<MiniCaDbContext> context
                 looked = true;
                 try
                 {
-                    auditKey = keys.KeyExists(KeyName) ? new AuditAnchorVerifier(keys.GetSigner(KeyName).PublicKeyInfo) : null;
+                    verifierMade = auditKey is not null ? new AuditAnchorVerifier(auditKey)
+                        : keys.KeyExists(KeyName) ? new AuditAnchorVerifier(keys.GetSigner(KeyName).PublicKeyInfo) : null;
                 }
                 catch (CaException e)
                 {
@@ -77,7 +93,7 @@ public sealed class AuditLogIntegrity(IDbContextFactory<MiniCaDbContext> context
                 }
             }
 
-            return auditKey;
+            return verifierMade;
         }
 
         try
@@ -92,8 +108,8 @@ public sealed class AuditLogIntegrity(IDbContextFactory<MiniCaDbContext> context
                         : signed.KeyName != KeyName ? $"it names key '{signed.KeyName}', not the audit key '{KeyName}'"
                         : verifier is null && unreachable is not null ? $"its signature could not be checked: {unreachable.TrimEnd('.')}"
                         : verifier is null ? $"the HSM holds no key '{KeyName}' to check its signature with"
-                        : signed.KeySha256 != verifier.KeySha256 ? $"it was signed with a key of SHA-256 {signed.KeySha256}, not the HSM's key '{KeyName}' ({verifier.KeySha256})"
-                        : !verifier.Verifies(signed) ? $"its signature does not verify under the HSM's key '{KeyName}': it was changed, or not signed with that key"
+                        : signed.KeySha256 != verifier.KeySha256 ? $"it was signed with a key of SHA-256 {signed.KeySha256}, not the {whose} key '{KeyName}' ({verifier.KeySha256})"
+                        : !verifier.Verifies(signed) ? $"its signature does not verify under the {whose} key '{KeyName}': it was changed, or not signed with that key"
                         : null;
                 }
                 else
@@ -106,7 +122,7 @@ public sealed class AuditLogIntegrity(IDbContextFactory<MiniCaDbContext> context
         }
         finally
         {
-            auditKey?.Dispose();
+            verifierMade?.Dispose();
         }
 
         var verified = checks.Where(c => c.Anchor is not null).Select(c => c.Anchor!.Anchor).ToList();

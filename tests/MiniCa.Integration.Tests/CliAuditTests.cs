@@ -81,6 +81,9 @@ public sealed partial class CliAuditTests
         var none = await Minica.RunAsync(directory.Path, ["audit", "verify"]);
         Assert.True(none.ExitCode == 0, none.Combined);
         Assert.Contains("Signed anchors: none in the log yet", none.StandardOutput, StringComparison.Ordinal);
+        var noKey = await Minica.RunAsync(directory.Path, ["audit", "key"]);
+        Assert.NotEqual(0, noKey.ExitCode);
+        Assert.Contains("The HSM holds no audit key 'audit' yet", noKey.StandardError, StringComparison.Ordinal);
 
         // Signed: the anchor is the rows' chain, and it is stored as the next event.
         var sign = await Minica.RunAsync(directory.Path, ["audit", "sign", "--settled-for", "0"]);
@@ -134,7 +137,26 @@ public sealed partial class CliAuditTests
 
         var holds = await Minica.RunAsync(directory.Path, ["audit", "verify"]);
         Assert.True(holds.ExitCode == 0, holds.Combined);
-        Assert.Contains($"Signed anchors: 1, each signed with the HSM's key 'audit' and held by the log; the newest covers it up to event {anchored} (signed ", holds.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains($"Signed anchors: 1, each signed with the HSM's key 'audit' (SHA-256 {fields["key-sha256"]}) and held by the log; the newest covers it up to event {anchored} (signed ", holds.StandardOutput, StringComparison.Ordinal);
+
+        // An auditor away from the HSM: the public key `minica audit key` wrote, which is the token's, checks the same.
+        var exported = await Minica.RunAsync(directory.Path, ["audit", "key", "--out", directory.Combine("audit-key.pem")]);
+        Assert.True(exported.ExitCode == 0, exported.Combined);
+        var pem = await ProcessRunner.RunAsync(openssl, ["pkey", "-pubin", "-in", directory.Combine("audit-key.pem"), "-outform", "DER", "-out", directory.Combine("audit-key-from-pem.der")]);
+        Assert.True(pem.ExitCode == 0, pem.StandardError);
+        Assert.Equal(File.ReadAllBytes(directory.Combine("audit-key.der")), File.ReadAllBytes(directory.Combine("audit-key-from-pem.der")));
+        var withKey = await Minica.RunAsync(directory.Path, ["audit", "verify", "--audit-key", directory.Combine("audit-key.pem")]);
+        Assert.True(withKey.ExitCode == 0, withKey.Combined);
+        Assert.Contains($"Signed anchors: 1, each signed with the key in {directory.Combine("audit-key.pem")}, named 'audit' (SHA-256 {fields["key-sha256"]})", withKey.StandardOutput, StringComparison.Ordinal);
+        var other = await ProcessRunner.RunAsync(openssl, ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", directory.Combine("other.key")]);
+        Assert.True(other.ExitCode == 0, other.StandardError);
+        Assert.Equal(0, (await ProcessRunner.RunAsync(openssl, ["pkey", "-in", directory.Combine("other.key"), "-pubout", "-out", directory.Combine("other.pem")])).ExitCode);
+        var wrongKey = await Minica.RunAsync(directory.Path, ["audit", "verify", "--audit-key", directory.Combine("other.pem")]);
+        Assert.Equal(1, wrongKey.ExitCode);
+        Assert.Contains($"it was signed with a key of SHA-256 {fields["key-sha256"]}, not the given key 'audit' (", wrongKey.StandardError, StringComparison.Ordinal);
+        var privateKey = await Minica.RunAsync(directory.Path, ["audit", "verify", "--audit-key", directory.Combine("other.key")]);
+        Assert.NotEqual(0, privateKey.ExitCode);
+        Assert.Contains("holds a private key; give its public key instead", privateKey.StandardError, StringComparison.Ordinal);
 
         // An event under the signed anchor changed, as whoever can write to the database could: found with no anchor
         // kept anywhere else; changed back: it holds again.
@@ -195,7 +217,8 @@ public sealed partial class CliAuditTests
         var holds = await Minica.RunAsync(directory.Path, ["audit", "verify", "--anchor", anchor]);
         Assert.True(holds.ExitCode == 0, holds.Combined);
         Assert.Contains($"Anchor {anchor} holds", holds.StandardOutput, StringComparison.Ordinal);
-        Assert.Contains("Signed anchors: 1, each signed with the HSM's key 'audit' and held by the log; the newest covers it up to event " + anchor[..anchor.IndexOf(':', StringComparison.Ordinal)] + " ", holds.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("Signed anchors: 1, each signed with the HSM's key 'audit' (SHA-256 ", holds.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains(") and held by the log; the newest covers it up to event " + anchor[..anchor.IndexOf(':', StringComparison.Ordinal)] + " ", holds.StandardOutput, StringComparison.Ordinal);
         await ExecuteAsync($"Data Source={directory.Combine("data", "minica.db")};Pooling=False", "UPDATE AuditEvents SET Actor = Actor || ' ' WHERE Id = 1");
         var changed = await Minica.RunAsync(directory.Path, ["audit", "verify", "--anchor", anchor]);
         Assert.Equal(1, changed.ExitCode);

@@ -69,7 +69,8 @@ public sealed partial class AuditChainPortalTests(PortalFixture fixture)
         await field.FillAsync(string.Empty);
         await check.ClickAsync();
         var signed = auditor.Locator("[data-testid=audit-signed]");
-        await Assertions.Expect(signed).ToContainTextAsync("signed anchor(s) in the log, each signed with the HSM's key 'audit' and held by the log. The newest covers it up to event ");
+        var auditKey = MiniCa.Core.Keys.PublicKeyFingerprint.Sha256(integrity.PublicKey());
+        await Assertions.Expect(signed).ToContainTextAsync($"signed anchor(s) in the log, each signed with the HSM's key 'audit' (SHA-256 {auditKey}; `minica audit key` gives its public half) and held by the log. The newest covers it up to event ");
         await using (var db = await contexts.CreateDbContextAsync())
         {
             details = (await db.AuditEvents.SingleAsync(e => e.Id == 1)).Details;

@@ -2,10 +2,12 @@ using System.ComponentModel;
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using MiniCa.Core.Errors;
+using MiniCa.Core.Keys;
 using MiniCa.Core.Ledger;
 using MiniCa.Hosting;
 using Spectre.Console;
 using Spectre.Console.Cli;
+using Org.BouncyCastle.Asn1.X509;
 
 namespace MiniCa.Cli.Commands;
 
@@ -22,6 +24,10 @@ internal sealed class AuditVerifyCommand : AsyncCommand<AuditVerifyCommand.Setti
         [CommandOption("--anchor <ID:HASH>")]
         [Description("An anchor printed by an earlier run (repeatable): the log must still hash to HASH up to event ID.")]
         public string[] Anchors { get; init; } = [];
+
+        [CommandOption("--audit-key <FILE>")]
+        [Description("The audit key's public key (PEM or DER, as `minica audit key` writes it) to check signed anchors with, instead of the HSM's.")]
+        public string? AuditKey { get; init; }
 
         public override ValidationResult Validate()
         {
@@ -44,7 +50,9 @@ internal sealed class AuditVerifyCommand : AsyncCommand<AuditVerifyCommand.Setti
         await services.GetRequiredService<CaBootstrapper>().PrepareDatabaseAsync(cancellationToken);
         var anchors = settings.Anchors.Select(a => AuditAnchor.Parse(a)!).ToList();
         var settledBefore = services.GetRequiredService<TimeProvider>().GetUtcNow().AddSeconds(-settings.SettledFor);
-        var check = await services.GetRequiredService<AuditLogIntegrity>().CheckAsync(anchors, settledBefore, cancellationToken);
+        // Read before the log: a bad file is said at once.
+        var auditKey = settings.AuditKey is { } file ? ReadKey(file) : null;
+        var check = await services.GetRequiredService<AuditLogIntegrity>().CheckAsync(anchors, settledBefore, auditKey, cancellationToken);
         var report = check.Chain;
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Audit log: {report.Events:N0} event(s), chained in id order (audit chain v1)."));
@@ -60,8 +68,9 @@ internal sealed class AuditVerifyCommand : AsyncCommand<AuditVerifyCommand.Setti
         else if (check.SignedAnchors.All(c => c.Holds))
         {
             var newest = check.NewestSigned!.Anchor!;
+            var whose = auditKey is null ? "the HSM's key" : $"the key in {settings.AuditKey}, named";
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"Signed anchors: {check.SignedAnchors.Count:N0}, each signed with the HSM's key '{newest.KeyName}' and held by the log; the newest covers it up to event {newest.Anchor.EventId} (signed {newest.SignedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC, stored as event {check.NewestSigned.EventId})."));
+                $"Signed anchors: {check.SignedAnchors.Count:N0}, each signed with {whose} '{newest.KeyName}' (SHA-256 {newest.KeySha256}) and held by the log; the newest covers it up to event {newest.Anchor.EventId} (signed {newest.SignedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC, stored as event {check.NewestSigned.EventId})."));
         }
 
         PrintHead(report, settings.SettledFor);
@@ -79,6 +88,17 @@ internal sealed class AuditVerifyCommand : AsyncCommand<AuditVerifyCommand.Setti
         }
 
         return 0;
+    }
+
+    private static SubjectPublicKeyInfo ReadKey(string file)
+    {
+        if (!File.Exists(file))
+        {
+            throw new CaException(CaErrorKind.NotFound, $"--audit-key {file}: no such file.");
+        }
+
+        var (key, kind) = PublicKeyFile.Read(File.ReadAllBytes(file), file);
+        return kind == "public key" ? key : throw new CaException(CaErrorKind.Malformed, $"--audit-key {file} holds a {kind}; give the audit key's public key, as `minica audit key` writes it.");
     }
 
     internal static void PrintHead(AuditChainReport report, int settledFor)
