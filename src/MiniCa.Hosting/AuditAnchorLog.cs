@@ -11,9 +11,10 @@ namespace MiniCa.Hosting;
 /// At start and then every <c>Audit:AnchorLogMinutes</c>, logs the audit chain's anchor (<see cref="AuditChain"/>):
 /// a log shipper that keeps the line outside the CA gives <c>minica audit verify --anchor</c> something to check the
 /// stored log against later. The first pass runs the chain over the whole log and logs an error for each signed
-/// anchor the log no longer matches; each later one goes on from the last anchor over the events written since. A line is written only when the anchor moved. Each pass also signs
-/// the anchor with the HSM's audit key and stores it in the log (<see cref="AuditLogIntegrity.SignAsync"/>), when
-/// events other than signed anchors were written since the last one.
+/// anchor the log no longer matches; each later one goes on from the last anchor over the events written since. A
+/// line is written only when the anchor moved. Each pass also signs the anchor with the HSM's audit key and stores it
+/// in the log (<see cref="AuditLogIntegrity.SignAsync"/>), when events other than signed anchors were written since
+/// the last one.
 /// </summary>
 public sealed class AuditAnchorLog(IDbContextFactory<MiniCaDbContext> contexts, AuditLogIntegrity integrity, CaOptions options, TimeProvider time, ILogger<AuditAnchorLog> logger) : PeriodicPass(time, logger)
 {

@@ -33,8 +33,10 @@ public sealed class AuditLogIntegrity(IDbContextFactory<MiniCaDbContext> context
     public async Task<SignedAuditAnchor?> SignAsync(AuditAnchor head, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(head);
+        // One that claims an event at or after its own is no anchor (the check says so): it must not stop the signing.
         var newest = (await _queries.SignedAnchorEventsAsync(cancellationToken))
-            .Select(row => SignedAuditAnchor.Parse(row.Details, out _)).LastOrDefault(a => a is not null);
+            .Select(row => (row.Id, Anchor: SignedAuditAnchor.Parse(row.Details, out _)))
+            .LastOrDefault(r => r.Anchor is not null && r.Anchor.Anchor.EventId < r.Id).Anchor;
         if (newest is not null && newest.Anchor.EventId >= head.EventId)
         {
             return null;

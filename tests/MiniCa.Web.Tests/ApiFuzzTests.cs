@@ -25,6 +25,7 @@ public sealed class ApiFuzzTests(PortalFixture fixture, ITestOutputHelper output
     {
         using var rita = await ApiAsync("rita");
         using var oscar = await ApiAsync("oscar");
+        using var audrey = await ApiAsync("audrey");
         var csr = PortalFixture.CsrPem("fuzz.example.com", "www.fuzz.example.com");
         using (var issued = await rita.PostAsJsonAsync("/api/v1/requests", new { profile = "tls-server", csr }))
         {
@@ -52,6 +53,8 @@ public sealed class ApiFuzzTests(PortalFixture fixture, ITestOutputHelper output
             (oscar, "GET", p => "/api/v1/" + p, $"certificates/{serial}/chain", false),
             (oscar, "GET", p => "/api/v1/" + p, $"blocked-keys/{sha256}", false),
             (oscar, "GET", p => "/api/v1/" + p, "requests/1", false),
+            (audrey, "GET", q => "/api/v1/audit/events?" + q, "after=3&limit=20", false),
+            (audrey, "GET", q => "/api/v1/audit/integrity?" + q, $"anchor=2:{new string('0', 64)}&anchor=1:{new string('a', 64)}", false),
         };
         var splices = targets.Select(t => Encoding.UTF8.GetBytes(t.Seed)).ToArray();
         var random = Mutator.Random(2031);

@@ -136,7 +136,7 @@ public sealed class AuthorizationMatrixTests(PortalFixture fixture) : IAsyncLife
     public static TheoryData<string, string> ApiCells()
     {
         var data = new TheoryData<string, string>();
-        foreach (var endpoint in new[] { "list-requests", "submit", "get-request", "approve", "reject", "list-certificates", "get-certificate", "download", "revoke", "list-blocked-keys", "get-blocked-key", "block-key", "lift-block" })
+        foreach (var endpoint in new[] { "list-requests", "submit", "get-request", "approve", "reject", "list-certificates", "get-certificate", "download", "revoke", "list-blocked-keys", "get-blocked-key", "block-key", "lift-block", "audit-events", "audit-integrity" })
         {
             foreach (var identity in Identities)
             {
@@ -172,6 +172,8 @@ public sealed class AuthorizationMatrixTests(PortalFixture fixture) : IAsyncLife
             // Not a key, so no cell blocks anything: officers reach the key check (400).
             "block-key" => (Post("/api/v1/blocked-keys", new { key = "not a key", note = "matrix" }), Expect(identity, 403, 400, 403, 403)),
             "lift-block" => (Post($"/api/v1/blocked-keys/{new string('0', 64)}/lift", new { note = "matrix" }), Expect(identity, 403, 404, 403, 403)),
+            "audit-events" => (Get("/api/v1/audit/events?limit=5"), Expect(identity, 403, 403, 200, 200)),
+            "audit-integrity" => (Get("/api/v1/audit/integrity"), Expect(identity, 403, 403, 200, 200)),
             _ => throw new ArgumentOutOfRangeException(nameof(endpoint)),
         };
         using (request)

@@ -5,9 +5,9 @@ using MiniCa.Core.Errors;
 using MiniCa.Core.Keys;
 using MiniCa.Core.Ledger;
 using MiniCa.Hosting;
+using Org.BouncyCastle.Asn1.X509;
 using Spectre.Console;
 using Spectre.Console.Cli;
-using Org.BouncyCastle.Asn1.X509;
 
 namespace MiniCa.Cli.Commands;
 

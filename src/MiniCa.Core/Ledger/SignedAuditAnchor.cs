@@ -122,13 +122,22 @@ public sealed class AuditAnchorVerifier : IDisposable
     private readonly AsymmetricAlgorithm _key;
 
     /// <summary>Imports <paramref name="publicKey"/>.</summary>
+    /// <exception cref="Errors.CaException">It is not an EC or RSA public key (<see cref="Errors.CaErrorKind.Malformed"/>).</exception>
     public AuditAnchorVerifier(SubjectPublicKeyInfo publicKey)
     {
         ArgumentNullException.ThrowIfNull(publicKey);
         KeySha256 = Keys.PublicKeyFingerprint.Sha256(publicKey);
         var spki = publicKey.GetEncoded(Org.BouncyCastle.Asn1.Asn1Encodable.Der);
         _key = publicKey.Algorithm.Algorithm.Id == "1.2.840.10045.2.1" ? ECDsa.Create() : RSA.Create();
-        _key.ImportSubjectPublicKeyInfo(spki, out _);
+        try
+        {
+            _key.ImportSubjectPublicKeyInfo(spki, out _);
+        }
+        catch (CryptographicException e)
+        {
+            _key.Dispose();
+            throw new Errors.CaException(Errors.CaErrorKind.Malformed, $"The audit key (SHA-256 {KeySha256}) is not an EC or RSA public key this platform reads: {e.Message}");
+        }
     }
 
     /// <summary>The SHA-256 of the key's SubjectPublicKeyInfo, lowercase hex.</summary>

@@ -210,6 +210,16 @@ public sealed class PortalQueries(IDbContextFactory<MiniCaDbContext> contexts)
     public Task<AuditChainReport> CheckAuditChainAsync(IReadOnlyCollection<AuditAnchor> anchors, DateTimeOffset settledBefore, AuditAnchor? from = null, CancellationToken cancellationToken = default) =>
         AuditChain.VerifyAsync(StreamAuditChainAsync(from?.EventId ?? long.MinValue, cancellationToken: cancellationToken), anchors, settledBefore, from, cancellationToken);
 
+    /// <summary>Up to <paramref name="limit"/> audit events after event <paramref name="after"/>, oldest first (the API's feed for a SIEM).</summary>
+    public async Task<IReadOnlyList<AuditRow>> AuditEventsAfterAsync(long after, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.AuditEvents.AsNoTracking().Where(a => a.Id > after).OrderBy(a => a.Id).Take(limit)
+            .Select(a => new AuditRow(a.Id, a.At, a.Actor, a.Action, a.Subject, a.Details))
+            .ToListAsync(cancellationToken);
+    }
+
     /// <summary>
     /// The events that hold signed anchors (<see cref="SignedAuditAnchor"/>), oldest first. Found through the index
     /// on the actor, so a million-event log is not read for them.

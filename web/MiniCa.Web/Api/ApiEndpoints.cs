@@ -1,7 +1,9 @@
 using System.Security.Claims;
+using MiniCa.Core.Configuration;
 using MiniCa.Core.Errors;
 using MiniCa.Core.Ledger;
 using MiniCa.Data.Queries;
+using MiniCa.Hosting;
 using MiniCa.Web.Portal;
 using MiniCa.Web.Security;
 
@@ -65,6 +67,12 @@ internal static class ApiEndpoints
             .WithDescription("Every unexpired certificate of the key is revoked for keyCompromise in the same transaction. 201 when blocked now, 200 when it was blocked already.");
         api.MapPost("/blocked-keys/{sha256}/lift", LiftBlockAsync).RequireAuthorization(PortalPolicies.Api(PortalPolicies.Approve))
             .WithSummary("Lift a block made by mistake, with a note (Officers); its revoked certificates stay revoked");
+        api.MapGet("/audit/events", ListAuditEventsAsync).RequireAuthorization(PortalPolicies.Api(PortalPolicies.Audit))
+            .WithSummary("Read the audit log in id order, after an event id (Auditors, Administrators)")
+            .WithDescription("For a SIEM that collects the log: 'after' is the last id read (0 to start), 'limit' 1..1000 (default 100); 'next' is the id to ask after next, null when the log ends here. The fields are those the audit chain hashes (README).");
+        api.MapGet("/audit/integrity", CheckAuditIntegrityAsync).RequireAuthorization(PortalPolicies.Api(PortalPolicies.Audit))
+            .WithSummary("Check the audit log against anchors kept elsewhere and the signed anchors stored in it (Auditors, Administrators)")
+            .WithDescription("'anchor' (ID:HASH, repeatable, at most 100). 'intact' is false when the log no longer matches an anchor given or a signed anchor; 'head' is the anchor to keep now. The log is read whole: seconds for a million events.");
         return app;
     }
 
@@ -190,6 +198,46 @@ internal static class ApiEndpoints
 
     /// <summary>PEM text, or base64 of DER (a JSON string cannot hold raw bytes).</summary>
     private static byte[] CsrBytes(string csr) => PastedDer.Bytes(csr, "'csr' is neither PEM nor base64 DER.");
+
+    private static async Task<IResult> ListAuditEventsAsync(PortalQueries queries, long? after, int? limit, CancellationToken cancellationToken)
+    {
+        if (after is < 0)
+        {
+            return ApiProblems.Problem(400, "malformed", $"'after' {after} is not 0 or an event id.");
+        }
+
+        if (limit is < 1 or > 1000)
+        {
+            return ApiProblems.Problem(400, "malformed", $"'limit' {limit} is out of range (1..1000).");
+        }
+
+        var wanted = limit ?? 100;
+        var rows = await queries.AuditEventsAfterAsync(after ?? 0, wanted, cancellationToken);
+        return Results.Ok(new AuditEventsResource(rows.Select(AuditEventResource.From).ToList(), rows.Count == wanted ? rows[^1].Id : null));
+    }
+
+    private static async Task<IResult> CheckAuditIntegrityAsync(AuditLogIntegrity integrity, CaOptions options, TimeProvider time, [Microsoft.AspNetCore.Mvc.FromQuery] string[]? anchor, CancellationToken cancellationToken)
+    {
+        anchor ??= [];
+        if (anchor.Length > 100)
+        {
+            return ApiProblems.Problem(400, "malformed", $"{anchor.Length} anchors given; at most 100 are checked at once.");
+        }
+
+        var anchors = new List<AuditAnchor>();
+        foreach (var text in anchor)
+        {
+            if (AuditAnchor.Parse(text?.Trim()) is not { } parsed)
+            {
+                return ApiProblems.Problem(400, "malformed", $"'anchor' '{(text is { Length: > 80 } ? text[..80] + "…" : text)}' is not ID:HASH (a decimal event id, a colon and 64 hex digits).");
+            }
+
+            anchors.Add(parsed);
+        }
+
+        var settledBefore = time.GetUtcNow().AddSeconds(-options.Audit.AnchorSettledSeconds);
+        return await Guard(async () => Results.Ok(AuditIntegrityResource.From(await integrity.CheckAsync(anchors, settledBefore, cancellationToken: cancellationToken))));
+    }
 
     private static async Task<IResult> Guard(Func<Task<IResult>> action)
     {

@@ -72,3 +72,62 @@ public sealed record CertificateResource(string Serial, string Issuer, string Su
 
 /// <summary>A page of results.</summary>
 public sealed record PageResource<T>(IReadOnlyList<T> Items, int Total, int Page, int PageSize);
+
+/// <summary>One audit event, with every field the audit chain hashes.</summary>
+public sealed record AuditEventResource(long Id, DateTimeOffset At, string Actor, string Action, string Subject, string Details)
+{
+    internal static AuditEventResource From(AuditRow row) => new(row.Id, row.At, row.Actor, row.Action, row.Subject, row.Details);
+}
+
+/// <summary>A run of the audit log in id order.</summary>
+/// <param name="Events">The events, oldest first.</param>
+/// <param name="Next">The id to ask after next; <see langword="null"/> when the log ends in this run.</param>
+public sealed record AuditEventsResource(IReadOnlyList<AuditEventResource> Events, long? Next);
+
+/// <summary>The audit log checked against anchors given and the signed anchors stored in it.</summary>
+/// <param name="Intact">Every anchor given and every signed anchor holds.</param>
+/// <param name="Events">How many events the chain ran over.</param>
+/// <param name="Head">The anchor to keep now; <see langword="null"/> when no event is settled yet.</param>
+/// <param name="NewerEvents">Events after the head, not settled yet.</param>
+/// <param name="Anchors">Each anchor given.</param>
+/// <param name="SignedAnchors">The signed anchors stored in the log.</param>
+public sealed record AuditIntegrityResource(bool Intact, long Events, AuditHeadResource? Head, long NewerEvents, IReadOnlyList<AuditAnchorResource> Anchors, SignedAnchorsResource SignedAnchors)
+{
+    internal static AuditIntegrityResource From(MiniCa.Hosting.AuditLogCheck check) => new(
+        check.Intact,
+        check.Chain.Events,
+        check.Chain.Head is { } head ? new AuditHeadResource(head.ToString(), head.EventId, check.Chain.HeadAt!.Value) : null,
+        check.Chain.NewerEvents,
+        check.GivenAnchors.Select(a => new AuditAnchorResource(a.Anchor.ToString(), a.Holds, a.Problem)).ToList(),
+        new SignedAnchorsResource(
+            check.SignedAnchors.Count,
+            check.NewestSigned is { Anchor: { } newest } stored ? new SignedAnchorResource(stored.EventId, newest.Anchor.ToString(), newest.SignedAt, newest.KeyName, newest.KeySha256) : null,
+            check.SignedAnchors.Where(c => !c.Holds).Select(c => new SignedAnchorProblemResource(c.EventId, c.Problem!)).ToList()));
+}
+
+/// <summary>The anchor to keep now.</summary>
+/// <param name="Anchor"><c>ID:HASH</c>.</param>
+/// <param name="EventId">The event it stops at.</param>
+/// <param name="At">When that event was written.</param>
+public sealed record AuditHeadResource(string Anchor, long EventId, DateTimeOffset At);
+
+/// <summary>An anchor given, and whether the log still matches it.</summary>
+public sealed record AuditAnchorResource(string Anchor, bool Holds, string? Problem);
+
+/// <summary>The signed anchors stored in the log.</summary>
+/// <param name="Count">How many events hold one.</param>
+/// <param name="Newest">The newest that holds.</param>
+/// <param name="Failing">Those that do not hold, and why.</param>
+public sealed record SignedAnchorsResource(int Count, SignedAnchorResource? Newest, IReadOnlyList<SignedAnchorProblemResource> Failing);
+
+/// <summary>A signed anchor that holds.</summary>
+/// <param name="EventId">The event that stores it.</param>
+/// <param name="Anchor"><c>ID:HASH</c>.</param>
+/// <param name="SignedAt">When it was signed.</param>
+/// <param name="Key">The HSM key's name.</param>
+/// <param name="KeySha256">The SHA-256 of the key's SubjectPublicKeyInfo.</param>
+public sealed record SignedAnchorResource(long EventId, string Anchor, DateTimeOffset SignedAt, string Key, string KeySha256);
+
+/// <summary>A signed anchor that does not hold.</summary>
+public sealed record SignedAnchorProblemResource(long EventId, string Problem);
+
