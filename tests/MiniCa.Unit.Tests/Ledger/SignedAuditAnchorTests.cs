@@ -77,4 +77,17 @@ public sealed class SignedAuditAnchorTests
         Assert.Null(SignedAuditAnchor.Parse(details, out var problem));
         Assert.Equal(expected, problem);
     }
+
+    [Fact]
+    public void Verifier_AKeyNeitherEcNorRsa_IsRefusedNamingIt()
+    {
+        var ed25519 = new Org.BouncyCastle.Asn1.X509.SubjectPublicKeyInfo(
+            new Org.BouncyCastle.Asn1.X509.AlgorithmIdentifier(Org.BouncyCastle.Asn1.EdEC.EdECObjectIdentifiers.id_Ed25519), new byte[32]);
+
+        var error = Assert.Throws<MiniCa.Core.Errors.CaException>(() => new AuditAnchorVerifier(ed25519));
+
+        Assert.Equal(MiniCa.Core.Errors.CaErrorKind.Malformed, error.Kind);
+        Assert.StartsWith("The audit key (SHA-256 ", error.Message, StringComparison.Ordinal);
+        Assert.Contains(") is not an EC or RSA public key this platform reads: ", error.Message, StringComparison.Ordinal);
+    }
 }
