@@ -236,6 +236,17 @@ public sealed partial class CliAuditTests
 
             Assert.Contains("Audit log integrity: the log does not match the signed anchor in event ", host.Output, StringComparison.Ordinal);
             Assert.Contains("the log now hashes to", host.Output, StringComparison.Ordinal);
+
+            // And so does its gauge, for an alert.
+            var metrics = string.Empty;
+            for (var i = 0; i < 50 && !metrics.Contains("minica_audit_signed_anchors_failing", StringComparison.Ordinal); i++)
+            {
+                await Task.Delay(200);
+                metrics = await host.Client.GetStringAsync("/metrics");
+            }
+
+            Assert.Matches(@"(?m)^minica_audit_signed_anchors_failing(\{[^}]*\})? 1$", metrics);
+            Assert.Matches(@"(?m)^minica_audit_last_check_timestamp_seconds(\{[^}]*\})? \d{10}$", metrics);
         }
     }
 

@@ -179,13 +179,14 @@ public sealed class ConfigurationTests : IDisposable
     [Fact]
     public void Load_AuditAnchorOptionsOutOfRange_FailNamingEach()
     {
-        var file = Write("""{ "Audit": { "AnchorLogMinutes": -5, "AnchorSettledSeconds": 86401, "KeyAlgorithm": "P-192" } }""");
+        var file = Write("""{ "Audit": { "AnchorLogMinutes": -5, "AnchorSettledSeconds": 86401, "KeyAlgorithm": "P-192", "CheckHours": 8761 } }""");
 
         var error = Fails("--config", file);
 
         Assert.Contains("Audit:AnchorLogMinutes: -5 is out of range (0..1440; 0: no anchors logged).", error.Message, StringComparison.Ordinal);
         Assert.Contains("Audit:AnchorSettledSeconds: 86401 is out of range (0..86400).", error.Message, StringComparison.Ordinal);
         Assert.Contains("Audit:KeyAlgorithm: 'P-192' is not one of P-256, ", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Audit:CheckHours: 8761 is out of range (0..8760; 0: at start only).", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
+using MiniCa.Core.Configuration;
 using MiniCa.Data;
 using MiniCa.Hosting;
 using MiniCa.Hosting.Users;
@@ -97,6 +98,56 @@ public sealed partial class AuditChainPortalTests(PortalFixture fixture)
         await check.ClickAsync();
         await Assertions.Expect(auditor.Locator("[data-testid=audit-chain]")).ToContainTextAsync("Not ID:HASH");
         await Assertions.Expect(result).ToHaveCountAsync(0);
+    }
+
+    [Fact]
+    public async Task HostPass_ChecksTheWholeLogAgainEveryCheckHours_AndCountsTheSignedAnchorsItFails()
+    {
+        var clock = new Clock { Now = DateTimeOffset.UtcNow };
+        var options = new CaOptions { Audit = new AuditOptions { CheckHours = 1, AnchorSettledSeconds = 0 } };
+        var pass = new AuditAnchorLog(fixture.Services.GetRequiredService<IDbContextFactory<MiniCaDbContext>>(), fixture.Services.GetRequiredService<AuditLogIntegrity>(),
+            options, clock, Microsoft.Extensions.Logging.Abstractions.NullLogger<AuditAnchorLog>.Instance);
+        Assert.Null(pass.State.CheckedAt);
+
+        await pass.LogOnceAsync();
+        var first = pass.State;
+        Assert.Equal(clock.Now, first.CheckedAt);
+        Assert.Equal(0, first.FailingSignedAnchors);
+        Assert.NotNull(first.NewestSignedAt);
+
+        // Under the hour: the pass goes on from its anchor and does not check the whole log again.
+        clock.Now = clock.Now.AddMinutes(59);
+        await pass.LogOnceAsync();
+        Assert.Equal(first.CheckedAt, pass.State.CheckedAt);
+
+        var contexts = fixture.Services.GetRequiredService<IDbContextFactory<MiniCaDbContext>>();
+        string details;
+        await using (var db = await contexts.CreateDbContextAsync())
+        {
+            details = (await db.AuditEvents.SingleAsync(e => e.Id == 1)).Details;
+            Assert.Equal(1, await db.AuditEvents.Where(e => e.Id == 1).ExecuteUpdateAsync(u => u.SetProperty(e => e.Details, details + "!")));
+        }
+
+        try
+        {
+            // The hour past: the whole log again, and the change under the signed anchors shows.
+            clock.Now = clock.Now.AddMinutes(1);
+            await pass.LogOnceAsync();
+            Assert.Equal(clock.Now, pass.State.CheckedAt);
+            Assert.True(pass.State.FailingSignedAnchors >= 1, $"{pass.State}");
+        }
+        finally
+        {
+            await using var db = await contexts.CreateDbContextAsync();
+            await db.AuditEvents.Where(e => e.Id == 1).ExecuteUpdateAsync(u => u.SetProperty(e => e.Details, details));
+        }
+    }
+
+    private sealed class Clock : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; }
+
+        public override DateTimeOffset GetUtcNow() => Now;
     }
 
     [GeneratedRegex(@"^\s*\d+:[0-9a-f]{64}\s*$")]

@@ -33,8 +33,9 @@ public sealed class MetricsTests(PortalFixture fixture)
         }
 
         var text = string.Empty;
-        // The exporter caches a scrape briefly; the counter shows up on a later one.
-        for (var i = 0; i < 50 && !(text.Contains("minica_requests_total{", StringComparison.Ordinal) && text.Contains("http_server_request_duration_seconds", StringComparison.Ordinal) && text.Contains("minica_ocsp_requests_total", StringComparison.Ordinal) && text.Contains("minica_issuance_writer_seconds", StringComparison.Ordinal)); i++)
+        // The exporter caches a scrape briefly; the counter shows up on a later one (and the audit gauges once the
+        // host's first pass over the log has run).
+        for (var i = 0; i < 50 && !(text.Contains("minica_requests_total{", StringComparison.Ordinal) && text.Contains("http_server_request_duration_seconds", StringComparison.Ordinal) && text.Contains("minica_ocsp_requests_total", StringComparison.Ordinal) && text.Contains("minica_issuance_writer_seconds", StringComparison.Ordinal) && text.Contains("minica_audit_newest_signed_anchor_timestamp_seconds", StringComparison.Ordinal)); i++)
         {
             await Task.Delay(200);
             text = await client.GetStringAsync("/metrics");
@@ -55,5 +56,10 @@ public sealed class MetricsTests(PortalFixture fixture)
         Assert.True(statements.Success, "no writer time in /metrics:\n" + text);
         Assert.True(double.Parse(statements.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) > 0, statements.Value);
         Assert.Contains("state=\"idle\"", text, StringComparison.Ordinal);
+
+        // The audit log's full check ran at start and found nothing changed; the host signed an anchor then.
+        Assert.Matches(@"(?m)^minica_audit_signed_anchors_failing(\{[^}]*\})? 0$", text);
+        Assert.Matches(@"(?m)^minica_audit_last_check_timestamp_seconds(\{[^}]*\})? \d{10}$", text);
+        Assert.Matches(@"(?m)^minica_audit_newest_signed_anchor_timestamp_seconds(\{[^}]*\})? \d{10}$", text);
     }
 }

@@ -48,7 +48,8 @@ builder.Services.AddHostedService(sp => sp.GetRequiredService<CrlPublisher>());
 builder.Services.AddHostedService<OcspPreSigner>();
 builder.Services.AddHostedService<KeyFingerprintBackfill>();
 builder.Services.AddHostedService<InterruptedIssuances>();
-builder.Services.AddHostedService<AuditAnchorLog>();
+builder.Services.AddSingleton<AuditAnchorLog>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<AuditAnchorLog>());
 builder.Services.AddExceptionHandler<BrowserErrorPage>();
 builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
 {

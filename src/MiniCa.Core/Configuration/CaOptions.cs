@@ -248,6 +248,13 @@ public sealed class AuditOptions
     public int AnchorSettledSeconds { get; set; } = 300;
 
     /// <summary>
+    /// Hours between the web host's full checks of the audit log against the signed anchors stored in it (the first
+    /// comes at start; 0: at start only). A failing one is an error in the log and the gauge
+    /// <c>minica_audit_signed_anchors_failing</c>.
+    /// </summary>
+    public int CheckHours { get; set; } = 24;
+
+    /// <summary>
     /// Key algorithm of the audit key (generated in the HSM on first use, named <c>audit</c>), which signs each
     /// anchor the web host logs and stores it in the audit log (<see cref="Ledger.SignedAuditAnchor"/>).
     /// </summary>

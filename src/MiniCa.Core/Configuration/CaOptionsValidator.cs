@@ -70,6 +70,11 @@ public static partial class CaOptionsValidator
             problems.Add($"Audit:AnchorSettledSeconds: {options.Audit.AnchorSettledSeconds} is out of range (0..86400).");
         }
 
+        if (options.Audit.CheckHours is < 0 or > 8760)
+        {
+            problems.Add($"Audit:CheckHours: {options.Audit.CheckHours} is out of range (0..8760; 0: at start only).");
+        }
+
         if (!KeyAlgorithm.TryParse(options.Audit.KeyAlgorithm, out _))
         {
             problems.Add($"Audit:KeyAlgorithm: '{options.Audit.KeyAlgorithm}' is not one of {string.Join(", ", KeyAlgorithm.All.Select(a => a.Name))}.");

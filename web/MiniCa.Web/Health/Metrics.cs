@@ -12,7 +12,7 @@ namespace MiniCa.Web.Health;
 /// <summary>
 /// <c>/metrics</c> (Prometheus text format): MiniCa's counters (requests by outcome, revocations, issuance time),
 /// ASP.NET Core's request metrics per route (OCSP, CRL, ACME, API, portal), and gauges read at scrape time: the
-/// HSM member's state and counters, and the pending requests waiting for officers.
+/// HSM member's state and counters, the pending requests waiting for officers, and the audit log's integrity.
 /// </summary>
 internal static class Metrics
 {
@@ -40,6 +40,13 @@ internal static class Metrics
             using var db = contexts.CreateDbContext();
             return [new Measurement<long>(db.Requests.LongCount(r => r.Status == RequestStatus.Pending))];
         }, "Requests waiting for officers.");
+        var audit = app.Services.GetRequiredService<MiniCa.Hosting.AuditAnchorLog>();
+        MiniCaMetrics.ObserveGauge("minica_audit_signed_anchors_failing", () => audit.State.CheckedAt is null ? [] : [new Measurement<long>(audit.State.FailingSignedAnchors)],
+            "Signed anchors in the audit log that the log no longer matches, at the last full check (Audit:CheckHours): anything above 0 is a changed log.");
+        MiniCaMetrics.ObserveGauge("minica_audit_last_check_timestamp_seconds", () => audit.State.CheckedAt is { } at ? [new Measurement<long>(at.ToUnixTimeSeconds())] : [],
+            "When the audit log was last checked whole against its signed anchors (Unix time).");
+        MiniCaMetrics.ObserveGauge("minica_audit_newest_signed_anchor_timestamp_seconds", () => audit.State.NewestSignedAt is { } at ? [new Measurement<long>(at.ToUnixTimeSeconds())] : [],
+            "When the newest signed anchor in the audit log was signed (Unix time): one falling behind means anchors are no longer signed (the HSM away).");
         app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous();
         return app;
     }
