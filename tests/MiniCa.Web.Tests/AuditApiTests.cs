@@ -1,10 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using MiniCa.Core.Ledger;
-using MiniCa.Data;
 
 namespace MiniCa.Web.Tests;
 
@@ -69,15 +67,7 @@ public sealed class AuditApiTests(PortalFixture fixture)
         Assert.True(holds.GetProperty("intact").GetBoolean(), holds.ToString());
         Assert.True(holds.GetProperty("anchors")[0].GetProperty("holds").GetBoolean());
 
-        var contexts = fixture.Services.GetRequiredService<IDbContextFactory<MiniCaDbContext>>();
-        string details;
-        await using (var db = await contexts.CreateDbContextAsync())
-        {
-            details = (await db.AuditEvents.SingleAsync(e => e.Id == 1)).Details;
-            Assert.Equal(1, await db.AuditEvents.Where(e => e.Id == 1).ExecuteUpdateAsync(u => u.SetProperty(e => e.Details, details + " ")));
-        }
-
-        try
+        await using (await ChangedAuditEvent.ChangeAsync(fixture.Services, 1, " "))
         {
             var broken = await audrey.GetFromJsonAsync<JsonElement>($"/api/v1/audit/integrity?anchor={anchor}");
             Assert.False(broken.GetProperty("intact").GetBoolean(), broken.ToString());
@@ -86,11 +76,6 @@ public sealed class AuditApiTests(PortalFixture fixture)
             var failing = broken.GetProperty("signedAnchors").GetProperty("failing");
             Assert.True(failing.GetArrayLength() >= 1, broken.ToString());
             Assert.Contains("the log now hashes to", failing[0].GetProperty("problem").GetString(), StringComparison.Ordinal);
-        }
-        finally
-        {
-            await using var db = await contexts.CreateDbContextAsync();
-            await db.AuditEvents.Where(e => e.Id == 1).ExecuteUpdateAsync(u => u.SetProperty(e => e.Details, details));
         }
 
         Assert.True((await audrey.GetFromJsonAsync<JsonElement>($"/api/v1/audit/integrity?anchor={anchor}")).GetProperty("intact").GetBoolean());

@@ -40,24 +40,11 @@ public sealed partial class AuditChainPortalTests(PortalFixture fixture)
         await BrowserSession.ScreenshotAsync(auditor, "45-audit-chain");
 
         // One stored event changed (as a database administrator could): the anchor no longer holds; changed back, it does.
-        var contexts = fixture.Services.GetRequiredService<IDbContextFactory<MiniCaDbContext>>();
-        string details;
-        await using (var db = await contexts.CreateDbContextAsync())
-        {
-            details = (await db.AuditEvents.SingleAsync(e => e.Id == eventId)).Details;
-            Assert.Equal(1, await db.AuditEvents.Where(e => e.Id == eventId).ExecuteUpdateAsync(u => u.SetProperty(e => e.Details, details + ".")));
-        }
-
-        try
+        await using (await ChangedAuditEvent.ChangeAsync(fixture.Services, eventId, "."))
         {
             await check.ClickAsync();
             await Assertions.Expect(result).ToContainTextAsync($"The log does not match anchor {eventId}: up to event {eventId} the log now hashes to ");
             await Assertions.Expect(result).ToContainTextAsync("was changed, removed or inserted since the anchor was taken");
-        }
-        finally
-        {
-            await using var db = await contexts.CreateDbContextAsync();
-            await db.AuditEvents.Where(e => e.Id == eventId).ExecuteUpdateAsync(u => u.SetProperty(e => e.Details, details));
         }
 
         await check.ClickAsync();
@@ -72,22 +59,11 @@ public sealed partial class AuditChainPortalTests(PortalFixture fixture)
         var signed = auditor.Locator("[data-testid=audit-signed]");
         var auditKey = MiniCa.Core.Keys.PublicKeyFingerprint.Sha256(integrity.PublicKey());
         await Assertions.Expect(signed).ToContainTextAsync($"signed anchor(s) in the log, each signed with the HSM's key 'audit' (SHA-256 {auditKey}; `minica audit key` gives its public half) and held by the log. The newest covers it up to event ");
-        await using (var db = await contexts.CreateDbContextAsync())
-        {
-            details = (await db.AuditEvents.SingleAsync(e => e.Id == 1)).Details;
-            Assert.Equal(1, await db.AuditEvents.Where(e => e.Id == 1).ExecuteUpdateAsync(u => u.SetProperty(e => e.Details, details + ".")));
-        }
-
-        try
+        await using (await ChangedAuditEvent.ChangeAsync(fixture.Services, 1, "."))
         {
             await check.ClickAsync();
             await Assertions.Expect(signed.First).ToContainTextAsync("The log does not match the signed anchor in event ");
             await Assertions.Expect(signed.First).ToContainTextAsync(": up to event ");
-        }
-        finally
-        {
-            await using var db = await contexts.CreateDbContextAsync();
-            await db.AuditEvents.Where(e => e.Id == 1).ExecuteUpdateAsync(u => u.SetProperty(e => e.Details, details));
         }
 
         await check.ClickAsync();
@@ -103,7 +79,11 @@ public sealed partial class AuditChainPortalTests(PortalFixture fixture)
     [Fact]
     public async Task HostPass_ChecksTheWholeLogAgainEveryCheckHours_AndCountsTheSignedAnchorsItFails()
     {
-        var clock = new Clock { Now = DateTimeOffset.UtcNow };
+        // The clock jumps ahead, and the settled window grows with it, so that every pass stops at the events written
+        // before the test began: the pass made while an event is changed finds nothing new to sign (an anchor signed
+        // over the changed log would fail once it is put back, for the tests that come after).
+        var start = DateTimeOffset.UtcNow;
+        var clock = new Clock { Now = start };
         var options = new CaOptions { Audit = new AuditOptions { CheckHours = 1, AnchorSettledSeconds = 0 } };
         var pass = new AuditAnchorLog(fixture.Services.GetRequiredService<IDbContextFactory<MiniCaDbContext>>(), fixture.Services.GetRequiredService<AuditLogIntegrity>(),
             options, clock, Microsoft.Extensions.Logging.Abstractions.NullLogger<AuditAnchorLog>.Instance);
@@ -111,35 +91,26 @@ public sealed partial class AuditChainPortalTests(PortalFixture fixture)
 
         await pass.LogOnceAsync();
         var first = pass.State;
-        Assert.Equal(clock.Now, first.CheckedAt);
+        Assert.Equal(start, first.CheckedAt);
         Assert.Equal(0, first.FailingSignedAnchors);
         Assert.NotNull(first.NewestSignedAt);
 
         // Under the hour: the pass goes on from its anchor and does not check the whole log again.
-        clock.Now = clock.Now.AddMinutes(59);
+        clock.Now = start.AddMinutes(59);
+        options.Audit.AnchorSettledSeconds = 59 * 60;
         await pass.LogOnceAsync();
-        Assert.Equal(first.CheckedAt, pass.State.CheckedAt);
+        Assert.Equal(start, pass.State.CheckedAt);
 
-        var contexts = fixture.Services.GetRequiredService<IDbContextFactory<MiniCaDbContext>>();
-        string details;
-        await using (var db = await contexts.CreateDbContextAsync())
-        {
-            details = (await db.AuditEvents.SingleAsync(e => e.Id == 1)).Details;
-            Assert.Equal(1, await db.AuditEvents.Where(e => e.Id == 1).ExecuteUpdateAsync(u => u.SetProperty(e => e.Details, details + "!")));
-        }
-
-        try
+        await using (await ChangedAuditEvent.ChangeAsync(fixture.Services, 1, "!"))
         {
             // The hour past: the whole log again, and the change under the signed anchors shows.
-            clock.Now = clock.Now.AddMinutes(1);
+            clock.Now = start.AddMinutes(60);
+            options.Audit.AnchorSettledSeconds = 60 * 60;
+            var newest = pass.State.NewestSignedAt;
             await pass.LogOnceAsync();
             Assert.Equal(clock.Now, pass.State.CheckedAt);
             Assert.True(pass.State.FailingSignedAnchors >= 1, $"{pass.State}");
-        }
-        finally
-        {
-            await using var db = await contexts.CreateDbContextAsync();
-            await db.AuditEvents.Where(e => e.Id == 1).ExecuteUpdateAsync(u => u.SetProperty(e => e.Details, details));
+            Assert.Equal(newest, pass.State.NewestSignedAt);
         }
     }
 
