@@ -66,7 +66,9 @@ public sealed partial class AuditChainPortalTests(PortalFixture fixture)
             await Assertions.Expect(signed.First).ToContainTextAsync(": up to event ");
         }
 
+        // Until the new check renders, the two failures above are still on the page.
         await check.ClickAsync();
+        await Assertions.Expect(signed).ToHaveCountAsync(1);
         await Assertions.Expect(signed).ToContainTextAsync("held by the log");
 
         // Not an anchor: said at the field, nothing checked.
