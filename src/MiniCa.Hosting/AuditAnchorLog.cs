@@ -12,10 +12,9 @@ namespace MiniCa.Hosting;
 /// a log shipper that keeps the line outside the CA gives <c>minica audit verify --anchor</c> something to check the
 /// stored log against later. The first pass, and one every <c>Audit:CheckHours</c>, runs the chain over the whole log
 /// and logs an error for each signed anchor the log no longer matches; the others go on from the last anchor over the
-/// events written since. A
-/// line is written only when the anchor moved. Each pass also signs the anchor with the HSM's audit key and stores it
-/// in the log (<see cref="AuditLogIntegrity.SignAsync"/>), when events other than signed anchors were written since
-/// the last one.
+/// events written since. A line is written only when the anchor moved. Each pass also signs the anchor with the HSM's
+/// audit key and stores it in the log (<see cref="AuditLogIntegrity.SignAsync"/>), when events other than signed
+/// anchors were written since the last one.
 /// </summary>
 public sealed class AuditAnchorLog(IDbContextFactory<MiniCaDbContext> contexts, AuditLogIntegrity integrity, CaOptions options, TimeProvider time, ILogger<AuditAnchorLog> logger) : PeriodicPass(time, logger)
 {
@@ -85,4 +84,3 @@ public sealed class AuditAnchorLog(IDbContextFactory<MiniCaDbContext> contexts, 
 /// <param name="FailingSignedAnchors">How many signed anchors that check found the log no longer matches.</param>
 /// <param name="NewestSignedAt">When the newest signed anchor known was signed.</param>
 public sealed record AuditIntegrityState(DateTimeOffset? CheckedAt, int FailingSignedAnchors, DateTimeOffset? NewestSignedAt);
-

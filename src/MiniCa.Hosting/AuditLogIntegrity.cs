@@ -174,4 +174,3 @@ public sealed record AuditLogCheck(AuditChainReport Chain, IReadOnlyList<AuditAn
 /// <param name="Holds">Its signature verifies and the log still hashes to it.</param>
 /// <param name="Problem">Why not.</param>
 public sealed record SignedAnchorCheck(long EventId, SignedAuditAnchor? Anchor, bool Holds, string? Problem);
-

@@ -130,4 +130,3 @@ public sealed record SignedAnchorResource(long EventId, string Anchor, DateTimeO
 
 /// <summary>A signed anchor that does not hold.</summary>
 public sealed record SignedAnchorProblemResource(long EventId, string Problem);
-
