@@ -255,16 +255,10 @@ public sealed class PortalQueries(IDbContextFactory<MiniCaDbContext> contexts)
         ArgumentOutOfRangeException.ThrowIfLessThan(chunk, 1);
         while (true)
         {
-            List<AuditChainEvent> rows;
-            await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
-            {
-                rows = await db.AuditEvents.AsNoTracking().Where(a => a.Id > after).OrderBy(a => a.Id).Take(chunk)
-                    .Select(a => new AuditChainEvent(a.Id, a.At, a.Actor, a.Action, a.Subject, a.Details)).ToListAsync(cancellationToken);
-            }
-
+            var rows = await AuditEventsAfterAsync(after, chunk, cancellationToken);
             foreach (var row in rows)
             {
-                yield return row;
+                yield return new AuditChainEvent(row.Id, row.At, row.Actor, row.Action, row.Subject, row.Details);
             }
 
             if (rows.Count < chunk)
