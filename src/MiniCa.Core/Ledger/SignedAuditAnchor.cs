@@ -127,15 +127,12 @@ public sealed class AuditAnchorVerifier : IDisposable
     {
         ArgumentNullException.ThrowIfNull(publicKey);
         KeySha256 = Keys.PublicKeyFingerprint.Sha256(publicKey);
-        var spki = publicKey.GetEncoded(Org.BouncyCastle.Asn1.Asn1Encodable.Der);
-        _key = publicKey.Algorithm.Algorithm.Id == "1.2.840.10045.2.1" ? ECDsa.Create() : RSA.Create();
         try
         {
-            _key.ImportSubjectPublicKeyInfo(spki, out _);
+            _key = PlatformSignatures.CreateKey(publicKey);
         }
         catch (CryptographicException e)
         {
-            _key.Dispose();
             throw new Errors.CaException(Errors.CaErrorKind.Malformed, $"The audit key (SHA-256 {KeySha256}) is not an EC or RSA public key this platform reads: {e.Message}");
         }
     }
@@ -147,25 +144,18 @@ public sealed class AuditAnchorVerifier : IDisposable
     public bool Verifies(SignedAuditAnchor anchor)
     {
         ArgumentNullException.ThrowIfNull(anchor);
-        if (anchor.KeySha256 != KeySha256)
+        if (anchor.KeySha256 != KeySha256 || SignatureAlgorithms.IsEcdsa(anchor.Algorithm) != (_key is ECDsa))
         {
             return false;
         }
 
-        var message = SignedAuditAnchor.SignedBytes(anchor.Anchor, anchor.SignedAt);
-        var hash = SignatureAlgorithms.Hash(anchor.Algorithm);
         try
         {
-            return _key switch
-            {
-                ECDsa ec when SignatureAlgorithms.IsEcdsa(anchor.Algorithm) => ec.VerifyData(message, anchor.Signature, hash, DSASignatureFormat.Rfc3279DerSequence),
-                RSA rsa when !SignatureAlgorithms.IsEcdsa(anchor.Algorithm) => rsa.VerifyData(message, anchor.Signature, hash,
-                    anchor.Algorithm is SignatureAlgorithm.RsaPssSha256 or SignatureAlgorithm.RsaPssSha384 ? RSASignaturePadding.Pss : RSASignaturePadding.Pkcs1),
-                _ => false,
-            };
+            return PlatformSignatures.Verify(_key, anchor.Algorithm, SignedAuditAnchor.SignedBytes(anchor.Anchor, anchor.SignedAt), anchor.Signature);
         }
         catch (CryptographicException)
         {
+            // A signature that is not even well-formed does not verify.
             return false;
         }
     }
