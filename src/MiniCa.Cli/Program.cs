@@ -40,7 +40,12 @@ app.Configure(config =>
         audit.AddCommand<AuditKeyCommand>("key").WithDescription("Print the public half of the HSM's audit key (PEM), which signs the anchors stored in the audit log.");
         audit.AddCommand<AuditSignCommand>("sign").WithDescription("Sign the audit chain's anchor with the HSM's audit key and store it in the audit log.");
     });
-    config.AddCommand<BackupCommand>("backup").WithDescription("Copy the CA while it runs: database (online backup), embedded token store and PINs, CA files, configuration.");
+    config.AddBranch("backup", backup =>
+    {
+        backup.SetDescription("Copy the CA while it runs (--out DIR): database (online backup), embedded token store and PINs, CA files, configuration, a manifest; check a copy (verify DIR).");
+        backup.SetDefaultCommand<BackupCommand>();
+        backup.AddCommand<BackupVerifyCommand>("verify").WithDescription("Check that a backup would bring the CA back: every file against its manifest, then its configuration, database, keys and audit log on a scratch copy.");
+    });
     config.AddBranch("user", user =>
     {
         user.SetDescription("Portal users and their roles.");

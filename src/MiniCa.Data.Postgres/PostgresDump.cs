@@ -3,12 +3,17 @@ using System.Data;
 using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using MiniCa.Core.Errors;
+using MiniCa.Data.Queries;
 using Npgsql;
 
 namespace MiniCa.Data.Postgres;
 
-/// <summary>What <see cref="PostgresDump.CreateAsync"/> wrote: the dump and what it records, counted in its snapshot.</summary>
-public sealed record PostgresDumpSummary(string File, long Authorities, long Certificates);
+/// <summary>What <see cref="PostgresDump.CreateAsync"/> wrote: the dump and what it records, read in its snapshot.</summary>
+/// <param name="File">The dump.</param>
+/// <param name="Authorities">CA certificates it records.</param>
+/// <param name="Certificates">Subscriber certificates it records.</param>
+/// <param name="ActiveAuthorities">The authorities with a signed certificate: their keys must be in the HSM.</param>
+public sealed record PostgresDumpSummary(string File, long Authorities, long Certificates, IReadOnlyList<RecordedAuthority> ActiveAuthorities);
 
 /// <summary>
 /// A backup of the issuance database on PostgreSQL: <c>pg_dump</c> (custom format) from a snapshot this process
@@ -48,29 +53,30 @@ public static class PostgresDump
                 snapshot = (string)(await export.ExecuteScalarAsync(cancellationToken))!;
             }
 
-            long authorities, certificates;
-            await using (var count = new NpgsqlCommand("SELECT (SELECT count(*) FROM \"Authorities\"), (SELECT count(*) FROM \"Certificates\")", connection, transaction))
-            await using (var reader = await count.ExecuteReaderAsync(cancellationToken))
-            {
-                await reader.ReadAsync(cancellationToken);
-                (authorities, certificates) = (reader.GetInt64(0), reader.GetInt64(1));
-            }
+            var (authorities, certificates) = await BackupQueries.CountsAsync(connection, transaction, cancellationToken);
+            var active = await BackupQueries.ActiveAuthoritiesAsync(connection, transaction, cancellationToken);
 
             // The snapshot stays valid while this transaction is open: pg_dump reads exactly what was counted.
             await RunAsync("pg_dump", ["--format=custom", "--no-password", $"--snapshot={snapshot}", $"--file={file}", .. Target(builder)], Environment(builder), cancellationToken);
             await transaction.CommitAsync(cancellationToken);
 
-            var list = await RunAsync("pg_restore", ["--list", file], [], cancellationToken);
-            if (!list.Contains("TABLE DATA public Certificates", StringComparison.Ordinal))
-            {
-                throw new CaException(CaErrorKind.StorageFailed, $"pg_restore --list {file} does not list the Certificates table's data; the dump is not usable.");
-            }
-
-            return new PostgresDumpSummary(file, authorities, certificates);
+            await CheckListAsync(file, cancellationToken);
+            return new PostgresDumpSummary(file, authorities, certificates, active);
         }
         catch (NpgsqlException ex)
         {
             throw new CaException(CaErrorKind.StorageFailed, $"The issuance database did not answer the backup ({ex.Message}).", ex);
+        }
+    }
+
+    /// <summary>Reads <paramref name="file"/> back with <c>pg_restore --list</c>: it must list the Certificates table's data.</summary>
+    /// <exception cref="CaException">pg_restore cannot read it, or the table's data is not in it.</exception>
+    public static async Task CheckListAsync(string file, CancellationToken cancellationToken = default)
+    {
+        var list = await RunAsync("pg_restore", ["--list", file], [], cancellationToken);
+        if (!list.Contains("TABLE DATA public Certificates", StringComparison.Ordinal))
+        {
+            throw new CaException(CaErrorKind.StorageFailed, $"pg_restore --list {file} does not list the Certificates table's data; the dump is not usable.");
         }
     }
 

@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using MiniCa.Core.Errors;
+using MiniCa.Data.Queries;
 using MiniCa.Hsm;
 
 namespace MiniCa.Hosting;
@@ -13,7 +14,8 @@ namespace MiniCa.Hosting;
 /// <param name="StartsAsIs">Whether a CA started on the copied configuration file runs on the copy: its data folder,
 /// SQLite database and profiles lie under the configuration's folder, at the same relative paths (a PostgreSQL
 /// dump is restored with pg_restore first).</param>
-public sealed record BackupSummary(string Directory, string Database, long Authorities, long Certificates, int TokenFiles, bool StartsAsIs);
+/// <param name="Files">Files listed in the backup's manifest (<see cref="BackupManifest"/>), with their SHA-256.</param>
+public sealed record BackupSummary(string Directory, string Database, long Authorities, long Certificates, int TokenFiles, bool StartsAsIs, int Files);
 
 /// <summary>
 /// A consistent copy of a CA, taken while it runs: the issuance database through SQLite's online backup (a snapshot
@@ -71,7 +73,7 @@ public static class CaBackup
                 CopyPrivateFile(from.ConfigFile, to.ConfigFile);
             }
 
-            var (database, authorities, certificates) = source is null
+            var (database, authorities, certificates, active) = source is null
                 ? await DumpAsync(loaded, data, cancellationToken)
                 : await CopyAsync(source, data, cancellationToken);
             var certificateFiles = Path.Combine(options.DataDirectory, "ca");
@@ -87,7 +89,20 @@ public static class CaBackup
 
             // The certificate profiles are configuration too: a CA does not start without them.
             CopyPrivateTree(options.PoliciesDirectory, Path.Combine(target, policiesRelative ?? "policies"));
-            return new BackupSummary(target, database, authorities, certificates, tokenFiles, startsAsIs);
+
+            // Last: a backup with its manifest is complete, and every file in it can be checked against it.
+            var manifest = new BackupManifest(
+                BackupManifest.CurrentFormat,
+                DateTimeOffset.UtcNow,
+                loaded.ConfigFile is null ? null : Path.GetFileName(loaded.ConfigFile),
+                BackupManifest.RelativePath(target, data),
+                BackupManifest.RelativePath(target, Path.Combine(target, policiesRelative ?? "policies")),
+                options.Hsm.IsEmbedded,
+                new BackupDatabase(source is null ? "Postgres" : "Sqlite", BackupManifest.RelativePath(target, database), authorities, certificates),
+                active,
+                BackupManifest.Describe(target));
+            manifest.Write(target);
+            return new BackupSummary(target, database, authorities, certificates, tokenFiles, startsAsIs, manifest.Files.Count);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or SqliteException)
         {
@@ -100,7 +115,7 @@ public static class CaBackup
     }
 
     /// <summary>The SQLite database through its online backup, as one self-contained file, integrity-checked.</summary>
-    private static async Task<(string Database, long Authorities, long Certificates)> CopyAsync(string source, string data, CancellationToken cancellationToken)
+    private static async Task<(string Database, long Authorities, long Certificates, IReadOnlyList<RecordedAuthority> Active)> CopyAsync(string source, string data, CancellationToken cancellationToken)
     {
         var database = Path.Combine(data, Path.GetFileName(source));
         await using (var from = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = source, Pooling = false }.ToString()))
@@ -120,12 +135,12 @@ public static class CaBackup
             File.SetUnixFileMode(database, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         }
 
-        var (authorities, certificates) = await CheckAsync(database, cancellationToken);
-        return (database, authorities, certificates);
+        var (authorities, certificates, active) = await CheckAsync(database, cancellationToken);
+        return (database, authorities, certificates, active);
     }
 
     /// <summary>The PostgreSQL database through pg_dump, from one snapshot, as <c>minica.pgdump</c> (custom format).</summary>
-    private static async Task<(string Database, long Authorities, long Certificates)> DumpAsync(LoadedConfiguration loaded, string data, CancellationToken cancellationToken)
+    private static async Task<(string Database, long Authorities, long Certificates, IReadOnlyList<RecordedAuthority> Active)> DumpAsync(LoadedConfiguration loaded, string data, CancellationToken cancellationToken)
     {
         var options = loaded.Options;
         var password = options.Database.PasswordSource is { } passwordSource ? PinSource.Resolve(passwordSource, loaded.BaseDirectory, "Database:PasswordSource") : null;
@@ -135,7 +150,7 @@ public static class CaBackup
             File.SetUnixFileMode(dump.File, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         }
 
-        return (dump.File, dump.Authorities, dump.Certificates);
+        return (dump.File, dump.Authorities, dump.Certificates, dump.ActiveAuthorities);
     }
 
     /// <summary><paramref name="path"/> relative to <paramref name="folder"/> when it lies inside it, else <see langword="null"/>.</summary>
@@ -146,26 +161,30 @@ public static class CaBackup
     }
 
     /// <summary>The copy passes SQLite's integrity check; returns what it records.</summary>
-    private static async Task<(long Authorities, long Certificates)> CheckAsync(string database, CancellationToken cancellationToken)
+    private static async Task<(long Authorities, long Certificates, IReadOnlyList<RecordedAuthority> Active)> CheckAsync(string database, CancellationToken cancellationToken)
     {
         await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = database, Pooling = false }.ToString());
         await connection.OpenAsync(cancellationToken);
+        if (await IntegrityProblemAsync(connection, cancellationToken) is { } problem)
+        {
+            throw new CaException(CaErrorKind.StorageFailed, $"The copy of the issuance database {database} fails SQLite's integrity check: {problem}");
+        }
+
+        var (authorities, certificates) = await BackupQueries.CountsAsync(connection, null, cancellationToken);
+        return (authorities, certificates, await BackupQueries.ActiveAuthoritiesAsync(connection, null, cancellationToken));
+    }
+
+    /// <summary>SQLite's integrity check of the open database: <see langword="null"/> when it says ok, else its first finding.</summary>
+    internal static async Task<string?> IntegrityProblemAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
         await using var command = connection.CreateCommand();
         command.CommandText = "PRAGMA integrity_check";
         var integrity = (string?)await command.ExecuteScalarAsync(cancellationToken);
-        if (integrity != "ok")
-        {
-            throw new CaException(CaErrorKind.StorageFailed, $"The copy of the issuance database {database} fails SQLite's integrity check: {integrity}");
-        }
-
-        command.CommandText = "SELECT (SELECT COUNT(*) FROM \"Authorities\"), (SELECT COUNT(*) FROM \"Certificates\")";
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        await reader.ReadAsync(cancellationToken);
-        return (reader.GetInt64(0), reader.GetInt64(1));
+        return integrity == "ok" ? null : integrity;
     }
 
     /// <summary>Copies a folder's files (folders 0700, files 0600); returns how many files.</summary>
-    private static int CopyPrivateTree(string from, string to)
+    internal static int CopyPrivateTree(string from, string to)
     {
         EmbeddedSoftHsm.CreatePrivateDirectory(to);
         var count = 0;

@@ -42,22 +42,43 @@ public static class MiniCaConfiguration
         var (explicitPath, overrides) = SplitArguments(args);
         explicitPath ??= Environment.GetEnvironmentVariable("MINICA_CONFIG");
 
-        string? file;
         if (!string.IsNullOrWhiteSpace(explicitPath))
         {
-            file = Path.GetFullPath(explicitPath);
+            var file = Path.GetFullPath(explicitPath);
+            return LoadFrom(file, Path.GetDirectoryName(file)!, overrides);
+        }
+
+        var candidate = Path.GetFullPath(DefaultFileName);
+        return File.Exists(candidate)
+            ? Build(candidate, Path.GetDirectoryName(candidate)!, overrides)
+            : Build(null, Directory.GetCurrentDirectory(), overrides);
+    }
+
+    /// <summary>
+    /// Loads and validates <paramref name="file"/> (or the built-in defaults when <see langword="null"/>, relative paths
+    /// against <paramref name="baseDirectory"/>), with <c>MINICA_</c> environment variables and then
+    /// <paramref name="overrides"/> (<c>--Section:Key=value</c>) over it: a configuration that is not the process's
+    /// own, such as a backup's (<see cref="CaBackupCheck"/>).
+    /// </summary>
+    /// <exception cref="CaException">The file is missing, unreadable or invalid (<see cref="CaErrorKind.Configuration"/>).</exception>
+    public static LoadedConfiguration LoadFrom(string? file, string baseDirectory, IReadOnlyList<string> overrides)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(baseDirectory);
+        ArgumentNullException.ThrowIfNull(overrides);
+        if (file is not null)
+        {
+            file = Path.GetFullPath(file);
             if (!File.Exists(file))
             {
                 throw new CaException(CaErrorKind.Configuration, $"Configuration file {file} does not exist.");
             }
         }
-        else
-        {
-            var candidate = Path.GetFullPath(DefaultFileName);
-            file = File.Exists(candidate) ? candidate : null;
-        }
 
-        var baseDirectory = file is null ? Directory.GetCurrentDirectory() : Path.GetDirectoryName(file)!;
+        return Build(file, Path.GetFullPath(baseDirectory), overrides);
+    }
+
+    private static LoadedConfiguration Build(string? file, string baseDirectory, IReadOnlyList<string> overrides)
+    {
         var source = SourceName(file);
 
         if (file is not null)

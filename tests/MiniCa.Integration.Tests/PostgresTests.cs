@@ -376,6 +376,13 @@ public sealed class PostgresTests(PostgresFixture postgres) : IClassFixture<Post
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(dump));
         Assert.True(File.Exists(Path.Combine(copy, "data", "secrets", "hsm-user-pin")));
 
+        // The backup checked as it is: the dump reads back, and the copied token holds the CA's keys and signs.
+        var verified = await Minica.RunAsync(directory.Path, ["backup", "verify", copy]);
+        Assert.True(verified.ExitCode == 0, verified.Combined);
+        Assert.Contains($"ok     Database: data/minica.pgdump reads back with pg_restore --list, with the Certificates table's data; it recorded 2 authorities and {certificates} certificates when made.", verified.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("ok     Keys: in the backup's embedded token, opened with its PIN: key 'root' of authority 'root' signs", verified.StandardOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("Audit log", verified.StandardOutput, StringComparison.Ordinal);
+
         await postgres.Server.CreateDatabaseAsync("restored");
         await postgres.Server.RestoreAsync("restored", dump);
         Minica.WriteConfig(copy, $$"""

@@ -37,11 +37,17 @@ internal sealed class AuditVerifyCommand : AsyncCommand<AuditVerifyCommand.Setti
                 return settled;
             }
 
-            var bad = Anchors.FirstOrDefault(a => AuditAnchor.Parse(a) is null);
-            return bad is null
-                ? ValidationResult.Success()
-                : ValidationResult.Error($"--anchor '{bad}' is not ID:HASH (a decimal event id, a colon and 64 hex digits, as `minica audit verify` prints it).");
+            return ValidateAnchors(Anchors);
         }
+    }
+
+    /// <summary>Each <c>--anchor</c> is ID:HASH; the first that is not is named.</summary>
+    internal static ValidationResult ValidateAnchors(IEnumerable<string> anchors)
+    {
+        var bad = anchors.FirstOrDefault(a => AuditAnchor.Parse(a) is null);
+        return bad is null
+            ? ValidationResult.Success()
+            : ValidationResult.Error($"--anchor '{bad}' is not ID:HASH (a decimal event id, a colon and 64 hex digits, as `minica audit verify` prints it).");
     }
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)

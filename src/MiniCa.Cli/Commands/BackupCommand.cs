@@ -37,6 +37,8 @@ internal sealed class BackupCommand : AsyncCommand<BackupCommand.Settings>
             Console.WriteLine("It holds the token and the PINs that open it: keep it as secret as the HSM.");
         }
 
+        Console.WriteLine($"Manifest: {BackupManifest.FileName}, the size and SHA-256 of its {backup.Files} other files; `minica backup verify {backup.Directory}` checks that the backup would bring this CA back.");
+
         if (postgres)
         {
             var restore = $"To restore, create an empty database, run pg_restore --no-owner --dbname=NAME {backup.Database}, and ";
