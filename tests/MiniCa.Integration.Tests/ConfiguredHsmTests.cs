@@ -74,6 +74,32 @@ public sealed class ConfiguredHsmTests
     }
 
     [Fact]
+    public async Task BackupVerify_ConfiguredHsm_ComparesTheKeysThereAndFindsThemMissingOnAnotherToken()
+    {
+        var (directory, environment) = await PrepareStoreAsync(withToken: true);
+        using var _ = directory;
+        Minica.WriteConfig(directory.Path, Config("Operator"));
+        var init = await Minica.RunAsync(directory.Path, ["init"], environment);
+        Assert.True(init.ExitCode == 0, init.Combined);
+        var made = await Minica.RunAsync(directory.Path, ["backup", "--out", "backup"], environment);
+        Assert.True(made.ExitCode == 0, made.Combined);
+        Assert.Contains("the keys are in the configured HSM: back them up with its own tools", made.StandardOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain(MiniCa.Hosting.BackupManifest.Read(directory.Combine("backup")).Files, f => f.Path.Contains("/hsm/", StringComparison.Ordinal));
+
+        var verified = await Minica.RunAsync(directory.Path, ["backup", "verify", "backup"], environment);
+        Assert.True(verified.ExitCode == 0, verified.Combined);
+        Assert.Contains("ok     Keys: in the configured HSM (its keys are not in the backup): key 'root' of authority 'root' is on hsm-a with its certificate's public key; key 'issuing' of authority 'issuing' is on hsm-a with its certificate's public key.", verified.StandardOutput, StringComparison.Ordinal);
+
+        // The same configuration on another store, whose token 'Operator' holds none of the CA's keys.
+        var (elsewhere, otherEnvironment) = await PrepareStoreAsync(withToken: true);
+        using var __ = elsewhere;
+        var missing = await Minica.RunAsync(directory.Path, ["backup", "verify", "backup"], otherEnvironment);
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("FAILED Keys: in the configured HSM (its keys are not in the backup): authority 'root' (serial ", missing.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("): hsm-a does not hold the key 'root' ('root' is not on token 'Operator')", missing.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task HsmStatus_WrongPin_FailsWithOneLineNamingThePin()
     {
         var (directory, environment) = await PrepareStoreAsync(withToken: true);
