@@ -69,6 +69,38 @@ public static class PostgresDump
         }
     }
 
+    /// <summary>
+    /// Restores the dump <paramref name="file"/> with <c>pg_restore --no-owner</c> into the database that
+    /// <paramref name="connectionString"/> names, which must hold no table: nothing in it is overwritten.
+    /// </summary>
+    /// <exception cref="CaException">The database does not answer or is not empty, or pg_restore failed.</exception>
+    public static async Task RestoreAsync(string connectionString, string? password, string file, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(file);
+        var builder = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false, ApplicationName = "minica-backup" };
+        if (password is not null)
+        {
+            builder.Password = password;
+        }
+
+        try
+        {
+            await using var connection = new NpgsqlConnection(builder.ConnectionString);
+            await connection.OpenAsync(cancellationToken);
+            await using var tables = new NpgsqlCommand("SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')", connection);
+            if ((long)(await tables.ExecuteScalarAsync(cancellationToken))! > 0)
+            {
+                throw new CaException(CaErrorKind.AlreadyExists, $"The database {builder.Database} is not empty: a backup is restored into an empty database (CREATE DATABASE name OWNER user), so that nothing in one is overwritten.");
+            }
+        }
+        catch (NpgsqlException ex)
+        {
+            throw new CaException(CaErrorKind.StorageFailed, $"The database {builder.Database} did not answer ({ex.Message}).", ex);
+        }
+
+        await RunAsync("pg_restore", ["--no-owner", "--exit-on-error", "--no-password", .. Target(builder), file], Environment(builder), cancellationToken);
+    }
+
     /// <summary>Reads <paramref name="file"/> back with <c>pg_restore --list</c>: it must list the Certificates table's data.</summary>
     /// <exception cref="CaException">pg_restore cannot read it, or the table's data is not in it.</exception>
     public static async Task CheckListAsync(string file, CancellationToken cancellationToken = default)

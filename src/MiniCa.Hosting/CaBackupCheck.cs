@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Globalization;
 using System.Security.Cryptography;
 using Microsoft.Data.Sqlite;
@@ -20,6 +21,11 @@ namespace MiniCa.Hosting;
 /// <param name="Detail">What was found, in a sentence or two.</param>
 public sealed record BackupCheckItem(string Part, bool Passed, string Detail);
 
+/// <summary>What <see cref="CaBackupCheck.RunAsync"/> is asked besides the backup.</summary>
+/// <param name="Anchors">Anchors of the audit log kept elsewhere: the backup's log must still hash to each.</param>
+/// <param name="RestoreInto">For a PostgreSQL backup: an empty database on the CA's server (same user and password) to restore the dump into and check there; <see langword="null"/> to read the dump back only.</param>
+public sealed record BackupCheckOptions(IReadOnlyCollection<AuditAnchor> Anchors, string? RestoreInto = null);
+
 /// <summary>What <see cref="CaBackupCheck.RunAsync"/> found.</summary>
 /// <param name="Directory">The backup checked.</param>
 /// <param name="Manifest">Its manifest.</param>
@@ -34,21 +40,22 @@ public sealed record BackupCheckReport(string Directory, BackupManifest Manifest
 /// <c>minica backup verify</c>: whether a backup would bring the CA back, checked without starting it and without
 /// changing the backup. Every file against the manifest's SHA-256; then, on a scratch copy, what a start on the backup
 /// does: its configuration and profiles load, its SQLite database passes the integrity check, records what the
-/// manifest says and is brought up to this version's schema (a PostgreSQL dump is read back with pg_restore), each
+/// manifest says and is brought up to this version's schema (a PostgreSQL dump is read back with pg_restore, and
+/// restored into an empty database of the CA's server and checked the same way when one is named), each
 /// authority's key is in the HSM with its certificate's public key (the embedded token opened with the backup's PIN
 /// and made to sign a challenge), and the audit log holds against its signed anchors and any anchor kept elsewhere.
 /// </summary>
 public static class CaBackupCheck
 {
-    /// <summary>What the challenge signed with each CA key starts with: never the start of a DER structure, so never a certificate or CRL.</summary>
+    /// <summary>What the challenge signed with each CA key starts with: not a DER SEQUENCE's tag, so never a certificate, CRL or OCSP response.</summary>
     private static readonly byte[] ChallengePrefix = "MiniCa backup check v1\0"u8.ToArray();
 
-    /// <summary>Checks the backup in <paramref name="directory"/>, and the audit log against <paramref name="anchors"/> kept elsewhere.</summary>
+    /// <summary>Checks the backup in <paramref name="directory"/>.</summary>
     /// <exception cref="CaException">The folder does not exist or holds no readable manifest.</exception>
-    public static async Task<BackupCheckReport> RunAsync(string directory, IReadOnlyCollection<AuditAnchor> anchors, CancellationToken cancellationToken = default)
+    public static async Task<BackupCheckReport> RunAsync(string directory, BackupCheckOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
-        ArgumentNullException.ThrowIfNull(anchors);
+        ArgumentNullException.ThrowIfNull(options);
         directory = Path.GetFullPath(directory);
         if (!Directory.Exists(directory))
         {
@@ -56,13 +63,19 @@ public static class CaBackupCheck
         }
 
         var manifest = BackupManifest.Read(directory);
+        if (options.RestoreInto is not null && manifest.Database.Provider != "Postgres")
+        {
+            throw new CaException(CaErrorKind.InvalidState, $"--restore-into is for a backup of a CA on PostgreSQL; the backup in {directory} holds a SQLite database, checked as it is.");
+        }
+
         var items = new List<BackupCheckItem> { CheckFiles(directory, manifest) };
-        // The CA is started on a copy: SQLite and the embedded token write to their files when opened.
+        // The CA is started on a copy (0700 folders, 0600 files, removed at the end): SQLite and the embedded token
+        // write to their files when opened.
         var scratch = Path.Combine(Path.GetTempPath(), "minica-backup-check-" + Guid.NewGuid().ToString("N"));
         try
         {
             CaBackup.CopyPrivateTree(directory, scratch);
-            await CheckCopyAsync(scratch, manifest, anchors, items, cancellationToken);
+            await CheckCopyAsync(scratch, manifest, options, items, cancellationToken);
         }
         finally
         {
@@ -115,7 +128,7 @@ public static class CaBackupCheck
         return new BackupCheckItem("Files", false, string.Join("; ", problems.Take(5)) + more + ".");
     }
 
-    private static async Task CheckCopyAsync(string scratch, BackupManifest manifest, IReadOnlyCollection<AuditAnchor> anchors, List<BackupCheckItem> items, CancellationToken cancellationToken)
+    private static async Task CheckCopyAsync(string scratch, BackupManifest manifest, BackupCheckOptions options, List<BackupCheckItem> items, CancellationToken cancellationToken)
     {
         var sqlite = manifest.Database.Provider == "Sqlite";
         var database = Path.Combine(scratch, manifest.Database.File);
@@ -149,6 +162,12 @@ public static class CaBackupCheck
                     : "the configuration has the embedded HSM, but the backup was made with a configured one and holds no token store");
             }
 
+            if (options.RestoreInto is { } name)
+            {
+                // The same server and user as the CA's, another database: the CA's own is never touched.
+                loaded.Options.Database.ConnectionString = new Npgsql.NpgsqlConnectionStringBuilder(loaded.Options.Database.ConnectionString) { Database = name }.ConnectionString;
+            }
+
             services.AddMiniCa(loaded);
             profiles = ProfileLoader.LoadDirectory(loaded.Options.PoliciesDirectory);
         }
@@ -162,11 +181,12 @@ public static class CaBackupCheck
             $"{manifest.ConfigurationFile ?? "the built-in defaults"} loads, with the profiles {string.Join(", ", profiles.All.Select(p => p.Name).Order(StringComparer.Ordinal))}."));
 
         await using var provider = services.BuildServiceProvider();
+        var rows = sqlite || options.RestoreInto is not null;
         var databaseReady = sqlite
             ? await CheckSqliteAsync(provider, database, manifest, items, cancellationToken)
-            : await CheckDumpAsync(database, manifest, items, cancellationToken);
+            : await CheckDumpAsync(loaded, database, manifest, options.RestoreInto, provider, items, cancellationToken);
         CheckKeys(provider, manifest, items);
-        if (!sqlite)
+        if (!rows)
         {
             return;
         }
@@ -177,14 +197,12 @@ public static class CaBackupCheck
             return;
         }
 
-        await CheckAuditLogAsync(provider, manifest, anchors, items, cancellationToken);
+        await CheckAuditLogAsync(provider, manifest, options.Anchors, items, cancellationToken);
     }
 
     /// <summary>The SQLite copy passes the integrity check, records what the manifest says, and is brought up to this version's schema.</summary>
     private static async Task<bool> CheckSqliteAsync(ServiceProvider provider, string database, BackupManifest manifest, List<BackupCheckItem> items, CancellationToken cancellationToken)
     {
-        var problems = new List<string>();
-        IReadOnlyList<string> applied;
         try
         {
             await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = database, Mode = SqliteOpenMode.ReadWrite, Pooling = false }.ToString());
@@ -194,7 +212,30 @@ public static class CaBackupCheck
                 items.Add(new BackupCheckItem("Database", false, $"{manifest.Database.File} fails SQLite's integrity check: {integrity}"));
                 return false;
             }
+        }
+        catch (SqliteException ex)
+        {
+            items.Add(new BackupCheckItem("Database", false, $"{manifest.Database.File} cannot be read as a MiniCa database: {ex.Message}"));
+            return false;
+        }
 
+        return await CheckRowsAsync(provider, manifest, $"{manifest.Database.File} passes SQLite's integrity check and", items, cancellationToken);
+    }
+
+    /// <summary>
+    /// The database the provider's context opens (the SQLite copy, or the dump restored) records what the manifest
+    /// says and is brought up to this version's schema, as a start on it would.
+    /// </summary>
+    private static async Task<bool> CheckRowsAsync(ServiceProvider provider, BackupManifest manifest, string opening, List<BackupCheckItem> items, CancellationToken cancellationToken)
+    {
+        var problems = new List<string>();
+        var contexts = provider.GetRequiredService<IDbContextFactory<MiniCaDbContext>>();
+        int pending;
+        try
+        {
+            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+            await db.Database.OpenConnectionAsync(cancellationToken);
+            var connection = db.Database.GetDbConnection();
             var (authorities, certificates) = await BackupQueries.CountsAsync(connection, null, cancellationToken);
             if (authorities != manifest.Database.Authorities || certificates != manifest.Database.Certificates)
             {
@@ -207,26 +248,23 @@ public static class CaBackupCheck
                 problems.Add("its active authorities are not the manifest's");
             }
 
-            applied = await AppliedMigrationsAsync(connection, cancellationToken);
-        }
-        catch (SqliteException ex)
-        {
-            items.Add(new BackupCheckItem("Database", false, $"{manifest.Database.File} cannot be read as a MiniCa database: {ex.Message}"));
-            return false;
-        }
-
-        await using (var db = await provider.GetRequiredService<IDbContextFactory<MiniCaDbContext>>().CreateDbContextAsync(cancellationToken))
-        {
             var known = db.Database.GetMigrations().ToHashSet(StringComparer.Ordinal);
+            var applied = (await db.Database.GetAppliedMigrationsAsync(cancellationToken)).ToList();
             if (applied.FirstOrDefault(m => !known.Contains(m)) is { } newer)
             {
                 items.Add(new BackupCheckItem("Database", false, $"{manifest.Database.File} was made by a newer MiniCa (its migration {newer} is not one this version knows): check it with that version."));
                 return false;
             }
+
+            pending = known.Count(m => !applied.Contains(m));
+        }
+        catch (DbException ex)
+        {
+            items.Add(new BackupCheckItem("Database", false, $"{manifest.Database.File} cannot be read as a MiniCa database: {ex.Message}"));
+            return false;
         }
 
-        // What a start on the backup does first: the schema brought up to this version's (on the scratch copy only).
-        var pending = (await PendingAsync(provider, cancellationToken)).Count;
+        // What a start on the backup does first: the schema brought up to this version's (on the copy only).
         try
         {
             await provider.GetRequiredService<CaBootstrapper>().PrepareDatabaseAsync(cancellationToken);
@@ -242,29 +280,9 @@ public static class CaBackupCheck
             : string.Create(CultureInfo.InvariantCulture, $"its schema took this version's {pending} newer migration(s), as a start on it does");
         items.Add(problems.Count == 0
             ? new BackupCheckItem("Database", true, string.Create(CultureInfo.InvariantCulture,
-                $"{manifest.Database.File} passes SQLite's integrity check and records {manifest.Database.Authorities} authorities and {manifest.Database.Certificates:N0} certificates, as the manifest says; {schema}."))
+                $"{opening} records {manifest.Database.Authorities} authorities and {manifest.Database.Certificates:N0} certificates, as the manifest says; {schema}."))
             : new BackupCheckItem("Database", false, $"{manifest.Database.File}: {string.Join("; ", problems)}."));
         return problems.Count == 0;
-    }
-
-    private static async Task<IReadOnlyList<string>> PendingAsync(ServiceProvider provider, CancellationToken cancellationToken)
-    {
-        await using var db = await provider.GetRequiredService<IDbContextFactory<MiniCaDbContext>>().CreateDbContextAsync(cancellationToken);
-        return (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
-    }
-
-    private static async Task<IReadOnlyList<string>> AppliedMigrationsAsync(SqliteConnection connection, CancellationToken cancellationToken)
-    {
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT \"MigrationId\" FROM \"__EFMigrationsHistory\" ORDER BY \"MigrationId\"";
-        var applied = new List<string>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            applied.Add(reader.GetString(0));
-        }
-
-        return applied;
     }
 
     private static bool SameAuthorities(IReadOnlyList<RecordedAuthority> recorded, IReadOnlyList<RecordedAuthority> listed) =>
@@ -272,13 +290,21 @@ public static class CaBackupCheck
         && recorded.Zip(listed).All(p => p.First.Name == p.Second.Name && p.First.SerialHex == p.Second.SerialHex
             && p.First.KeyUri == p.Second.KeyUri && p.First.CertificateDer.AsSpan().SequenceEqual(p.Second.CertificateDer));
 
-    /// <summary>A PostgreSQL dump is read back with pg_restore; its rows are checked once it is restored.</summary>
-    private static async Task<bool> CheckDumpAsync(string dump, BackupManifest manifest, List<BackupCheckItem> items, CancellationToken cancellationToken)
+    /// <summary>
+    /// A PostgreSQL dump is read back with pg_restore; with <paramref name="restoreInto"/> it is restored into that
+    /// empty database of the CA's server and its rows are checked there (the database is left restored).
+    /// </summary>
+    private static async Task<bool> CheckDumpAsync(LoadedConfiguration loaded, string dump, BackupManifest manifest, string? restoreInto, ServiceProvider provider, List<BackupCheckItem> items, CancellationToken cancellationToken)
     {
         try
         {
             MiniCa.Data.Postgres.PostgresDump.RequireTools();
             await MiniCa.Data.Postgres.PostgresDump.CheckListAsync(dump, cancellationToken);
+            if (restoreInto is not null)
+            {
+                var password = loaded.Options.Database.PasswordSource is { } source ? PinSource.Resolve(source, loaded.BaseDirectory, "Database:PasswordSource") : null;
+                await MiniCa.Data.Postgres.PostgresDump.RestoreAsync(loaded.Options.Database.ConnectionString!, password, dump, cancellationToken);
+            }
         }
         catch (CaException ex)
         {
@@ -286,8 +312,13 @@ public static class CaBackupCheck
             return false;
         }
 
+        if (restoreInto is not null)
+        {
+            return await CheckRowsAsync(provider, manifest, $"{manifest.Database.File} reads back with pg_restore --list and, restored into the database {restoreInto} (left there: start a CA on it, or drop it),", items, cancellationToken);
+        }
+
         items.Add(new BackupCheckItem("Database", true, string.Create(CultureInfo.InvariantCulture,
-            $"{manifest.Database.File} reads back with pg_restore --list, with the Certificates table's data; it recorded {manifest.Database.Authorities} authorities and {manifest.Database.Certificates:N0} certificates when made. Its rows and audit log are checked once restored: pg_restore into an empty database, then `minica audit verify` on it.")));
+            $"{manifest.Database.File} reads back with pg_restore --list, with the Certificates table's data; it recorded {manifest.Database.Authorities} authorities and {manifest.Database.Certificates:N0} certificates when made. Its rows and audit log are checked when it is restored: --restore-into NAME, an empty database on the CA's server.")));
         return true;
     }
 

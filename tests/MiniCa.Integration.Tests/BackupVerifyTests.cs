@@ -122,6 +122,9 @@ public sealed partial class BackupVerifyTests
         Assert.Equal(1, missing.ExitCode);
         Assert.Contains($"minica: error: {directory.Combine("nowhere")} does not exist.", missing.StandardError, StringComparison.Ordinal);
         Assert.Equal(64, (await Minica.RunAsync(ours, ["backup", "verify"])).ExitCode);
+        var restore = await Minica.RunAsync(ours, ["backup", "verify", backup, "--restore-into", "scratch"]);
+        Assert.Equal(1, restore.ExitCode);
+        Assert.Contains("--restore-into is for a backup of a CA on PostgreSQL; the backup in ", restore.StandardError, StringComparison.Ordinal);
     }
 
     /// <summary>Every file's path and bytes' SHA-256, with its mode: what a check must leave as it was.</summary>

@@ -383,6 +383,21 @@ public sealed class PostgresTests(PostgresFixture postgres) : IClassFixture<Post
         Assert.Contains("ok     Keys: in the backup's embedded token, opened with its PIN: key 'root' of authority 'root' signs", verified.StandardOutput, StringComparison.Ordinal);
         Assert.DoesNotContain("Audit log", verified.StandardOutput, StringComparison.Ordinal);
 
+        // Restored into an empty database of the server: its rows and audit log are checked there, against the
+        // anchor taken on the CA; a database that is not empty is refused, and the CA's own is never touched.
+        await postgres.Server.CreateDatabaseAsync("checked");
+        var events = await postgres.Server.QueryAsync("cli", "SELECT count(*) FROM \"AuditEvents\"");
+        var restoredCheck = await Minica.RunAsync(directory.Path, ["backup", "verify", copy, "--restore-into", "checked", "--anchor", anchor]);
+        Assert.True(restoredCheck.ExitCode == 0, restoredCheck.Combined);
+        Assert.Contains($"ok     Database: data/minica.pgdump reads back with pg_restore --list and, restored into the database checked (left there: start a CA on it, or drop it), records 2 authorities and {certificates} certificates, as the manifest says; its schema is this version's.", restoredCheck.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("ok     Audit log: ", restoredCheck.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("the 1 anchor(s) given hold", restoredCheck.StandardOutput, StringComparison.Ordinal);
+        Assert.Equal(certificates, await postgres.Server.QueryAsync("checked", "SELECT count(*) FROM \"Certificates\""));
+        var notEmpty = await Minica.RunAsync(directory.Path, ["backup", "verify", copy, "--restore-into", "checked"]);
+        Assert.Equal(1, notEmpty.ExitCode);
+        Assert.Contains("FAILED Database: The database checked is not empty: a backup is restored into an empty database", notEmpty.StandardOutput, StringComparison.Ordinal);
+        Assert.Equal(events, await postgres.Server.QueryAsync("cli", "SELECT count(*) FROM \"AuditEvents\""));
+
         await postgres.Server.CreateDatabaseAsync("restored");
         await postgres.Server.RestoreAsync("restored", dump);
         Minica.WriteConfig(copy, $$"""

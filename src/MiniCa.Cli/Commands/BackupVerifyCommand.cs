@@ -8,7 +8,7 @@ using Spectre.Console.Cli;
 namespace MiniCa.Cli.Commands;
 
 /// <summary>
-/// <c>minica backup verify DIR [--anchor ID:HASH]...</c>: whether a backup would bring the CA back
+/// <c>minica backup verify DIR [--anchor ID:HASH]... [--restore-into DATABASE]</c>: whether a backup would bring the CA back
 /// (<see cref="CaBackupCheck"/>), without starting it and without changing the backup. Exit 1 when a part fails.
 /// </summary>
 internal sealed class BackupVerifyCommand : AsyncCommand<BackupVerifyCommand.Settings>
@@ -23,12 +23,19 @@ internal sealed class BackupVerifyCommand : AsyncCommand<BackupVerifyCommand.Set
         [Description("An anchor of the audit log kept elsewhere (repeatable): the backup's log must still hash to HASH up to event ID.")]
         public string[] Anchors { get; init; } = [];
 
-        public override ValidationResult Validate() => AuditVerifyCommand.ValidateAnchors(Anchors);
+        [CommandOption("--restore-into <DATABASE>")]
+        [Description("For a backup of a CA on PostgreSQL: an empty database on the CA's server (same user) to restore the dump into, so its rows and audit log are checked too; it is left restored.")]
+        public string? RestoreInto { get; init; }
+
+        public override ValidationResult Validate() =>
+            RestoreInto is { } name && string.IsNullOrWhiteSpace(name)
+                ? ValidationResult.Error("--restore-into names an empty database on the CA's server.")
+                : AuditVerifyCommand.ValidateAnchors(Anchors);
     }
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        var report = await CaBackupCheck.RunAsync(settings.Directory, settings.Anchors.Select(a => AuditAnchor.Parse(a)!).ToList(), cancellationToken);
+        var report = await CaBackupCheck.RunAsync(settings.Directory, new BackupCheckOptions(settings.Anchors.Select(a => AuditAnchor.Parse(a)!).ToList(), settings.RestoreInto), cancellationToken);
         Console.WriteLine($"Backup {report.Directory}, made {report.Manifest.CreatedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC ({report.Manifest.Format}), checked on a scratch copy (the backup is left as it is):");
         foreach (var item in report.Items)
         {
