@@ -339,6 +339,10 @@ public static class MiniCaConfiguration
     {
         options.DataDirectory = Path.GetFullPath(options.DataDirectory, baseDirectory);
         options.PoliciesDirectory = Path.GetFullPath(options.PoliciesDirectory, baseDirectory);
+        if (options.Backup.Directory is { } backups)
+        {
+            options.Backup.Directory = Path.GetFullPath(backups, baseDirectory);
+        }
         if (string.IsNullOrWhiteSpace(options.Database.ConnectionString) && !options.Database.IsPostgres)
         {
             options.Database.ConnectionString = $"Data Source={Path.Combine(options.DataDirectory, "minica.db")}";

@@ -190,6 +190,31 @@ public sealed class ConfigurationTests : IDisposable
     }
 
     [Fact]
+    public void Load_BackupOptionsOutOfRange_FailNamingEach()
+    {
+        var file = Write("""{ "Backup": { "Directory": " ", "IntervalMinutes": 0, "Keep": 1001 } }""");
+
+        var error = Fails("--config", file);
+
+        Assert.Contains("Backup:Directory: is empty; name a folder for scheduled backups, or leave the key out for none.", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Backup:IntervalMinutes: 0 is out of range (1..525600).", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Backup:Keep: 1001 is out of range (1..1000).", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_BackupDirectory_IsResolvedAgainstTheConfigurationsFolder_AndOffByDefault()
+    {
+        var file = Write("""{ "Backup": { "Directory": "../backups" } }""");
+
+        var loaded = MiniCaConfiguration.Load(["--config", file]);
+
+        Assert.Equal(Path.GetFullPath(Path.Combine(Path.GetDirectoryName(file)!, "..", "backups")), loaded.Options.Backup.Directory);
+        Assert.Equal(1440, loaded.Options.Backup.IntervalMinutes);
+        Assert.Equal(7, loaded.Options.Backup.Keep);
+        Assert.Null(MiniCaConfiguration.Load(["--config", Write("{}")]).Options.Backup.Directory);
+    }
+
+    [Fact]
     public void Load_BadValueFromTheCommandLine_NamesTheArgumentNotTheFile()
     {
         var file = Write("""{ "Crl": { "NextUpdateHours": 24 }, "Hsm": { "MaxConcurrentSignatures": -1 } }""");

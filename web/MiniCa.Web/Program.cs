@@ -50,6 +50,8 @@ builder.Services.AddHostedService<KeyFingerprintBackfill>();
 builder.Services.AddHostedService<InterruptedIssuances>();
 builder.Services.AddSingleton<AuditAnchorLog>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<AuditAnchorLog>());
+builder.Services.AddSingleton<ScheduledBackups>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<ScheduledBackups>());
 builder.Services.AddExceptionHandler<BrowserErrorPage>();
 builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
 {

@@ -52,6 +52,9 @@ public sealed class CaOptions
     /// <summary>The audit log's hash chain: the anchors the web host logs.</summary>
     public AuditOptions Audit { get; set; } = new();
 
+    /// <summary>Backups the web host makes on its own (<c>Backup:Directory</c> turns them on).</summary>
+    public BackupOptions Backup { get; set; } = new();
+
     /// <summary>
     /// The certificate authorities by name (the <c>{ca}</c> of <c>/ca/{ca}.crt</c>); when empty, <c>root</c> and
     /// <c>issuing</c> with the defaults of <see cref="AuthorityOptions.DefaultRoot"/> and
@@ -259,6 +262,23 @@ public sealed class AuditOptions
     /// anchor the web host logs and stores it in the audit log (<see cref="Ledger.SignedAuditAnchor"/>).
     /// </summary>
     public string KeyAlgorithm { get; set; } = "P-256";
+}
+
+/// <summary>The <c>Backup</c> section: scheduled backups, as <c>minica backup</c> makes them.</summary>
+public sealed class BackupOptions
+{
+    /// <summary>
+    /// The folder the web host writes a backup into (<c>minica-YYYYMMDDTHHMMSSZ</c>, each checkable with
+    /// <c>minica backup verify</c>) whenever the newest one there is <see cref="IntervalMinutes"/> old, or there is
+    /// none; <see langword="null"/> (the default): no scheduled backups. Best on another disk than the data folder.
+    /// </summary>
+    public string? Directory { get; set; }
+
+    /// <summary>Minutes between scheduled backups (default 1,440: daily).</summary>
+    public int IntervalMinutes { get; set; } = 1440;
+
+    /// <summary>How many scheduled backups to keep in <see cref="Directory"/>: after each one the oldest beyond it are removed.</summary>
+    public int Keep { get; set; } = 7;
 }
 
 /// <summary>The <c>Ocsp</c> section.</summary>

@@ -75,6 +75,21 @@ public static partial class CaOptionsValidator
             problems.Add($"Audit:CheckHours: {options.Audit.CheckHours} is out of range (0..8760; 0: at start only).");
         }
 
+        if (options.Backup.Directory is { } backups && string.IsNullOrWhiteSpace(backups))
+        {
+            problems.Add("Backup:Directory: is empty; name a folder for scheduled backups, or leave the key out for none.");
+        }
+
+        if (options.Backup.IntervalMinutes is < 1 or > 525600)
+        {
+            problems.Add($"Backup:IntervalMinutes: {options.Backup.IntervalMinutes} is out of range (1..525600).");
+        }
+
+        if (options.Backup.Keep is < 1 or > 1000)
+        {
+            problems.Add($"Backup:Keep: {options.Backup.Keep} is out of range (1..1000).");
+        }
+
         if (!KeyAlgorithm.TryParse(options.Audit.KeyAlgorithm, out _))
         {
             problems.Add($"Audit:KeyAlgorithm: '{options.Audit.KeyAlgorithm}' is not one of {string.Join(", ", KeyAlgorithm.All.Select(a => a.Name))}.");

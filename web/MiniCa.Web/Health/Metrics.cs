@@ -47,6 +47,13 @@ internal static class Metrics
             "When the audit log was last checked whole against its signed anchors (Unix time).");
         MiniCaMetrics.ObserveGauge("minica_audit_newest_signed_anchor_timestamp_seconds", () => audit.State.NewestSignedAt is { } at ? [new Measurement<long>(at.ToUnixTimeSeconds())] : [],
             "When the newest signed anchor in the audit log was signed (Unix time): one falling behind means anchors are no longer signed (the HSM away).");
+        var backups = app.Services.GetRequiredService<MiniCa.Hosting.ScheduledBackups>();
+        MiniCaMetrics.ObserveGauge("minica_backup_last_success_timestamp_seconds", () => backups.State.LastSuccessAt is { } at ? [new Measurement<long>(at.ToUnixTimeSeconds())] : [],
+            "When the newest complete scheduled backup (Backup:Directory) was made (Unix time): one falling behind Backup:IntervalMinutes means backups fail.");
+        MiniCaMetrics.ObserveGauge("minica_backup_last_failure_timestamp_seconds", () => backups.State.LastFailureAt is { } at ? [new Measurement<long>(at.ToUnixTimeSeconds())] : [],
+            "When a scheduled backup last failed, since the host started (Unix time); the error is in the log.");
+        MiniCaMetrics.ObserveGauge("minica_backups_kept", () => backups.State.LastSuccessAt is null ? [] : [new Measurement<long>(backups.State.Kept)],
+            "Complete scheduled backups in Backup:Directory.");
         app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous();
         return app;
     }
