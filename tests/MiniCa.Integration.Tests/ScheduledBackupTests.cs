@@ -58,6 +58,9 @@ public sealed class ScheduledBackupTests
             Assert.InRange(success, DateTimeOffset.UtcNow.AddMinutes(-5).ToUnixTimeSeconds(), DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 1);
             Assert.Equal(2, MetricValue(metrics, "minica_backups_kept"));
             Assert.DoesNotContain("minica_backup_last_failure_timestamp_seconds ", metrics, StringComparison.Ordinal);
+            var backup = JsonNode.Parse(await host.Client.GetStringAsync("healthz"))!["checks"]!["backup"]!;
+            Assert.Equal("Healthy", (string?)backup["status"]);
+            Assert.Equal(2, (int)backup["data"]!["kept"]!);
         }
 
         Assert.Equal(
@@ -108,7 +111,19 @@ public sealed class ScheduledBackupTests
         var metrics = await host.Client.GetStringAsync("metrics");
         Assert.True(MetricValue(metrics, "minica_backup_last_failure_timestamp_seconds") >= DateTimeOffset.UtcNow.AddMinutes(-5).ToUnixTimeSeconds());
         Assert.DoesNotContain("minica_backup_last_success_timestamp_seconds ", metrics, StringComparison.Ordinal);
-        Assert.Equal(System.Net.HttpStatusCode.OK, (await host.Client.GetAsync("healthz")).StatusCode);
+        // Degraded, never unhealthy: the CA still serves.
+        var health = await host.Client.GetAsync("healthz");
+        Assert.Equal(System.Net.HttpStatusCode.OK, health.StatusCode);
+        var backup = JsonNode.Parse(await health.Content.ReadAsStringAsync())!["checks"]!["backup"]!;
+        Assert.Equal("Degraded", (string?)backup["status"]);
+        Assert.StartsWith("the last scheduled backup failed at ", (string?)backup["description"], StringComparison.Ordinal);
+        deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!host.Output.Contains("Health: backup is degraded: the last scheduled backup failed", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Contains("Health: backup is degraded: the last scheduled backup failed", host.Output, StringComparison.Ordinal);
     }
 
     /// <summary>The value of a gauge without labels in Prometheus's text format.</summary>

@@ -78,9 +78,13 @@ builder.Services.AddMiniCaMetrics();
 // `dotnet run` in Production works as well as a published app.
 builder.WebHost.UseStaticWebAssets();
 builder.Services.AddSingleton<HealthTransitions>();
-builder.Services.AddHealthChecks()
+var health = builder.Services.AddHealthChecks()
     .AddCheck<HsmHealthCheck>("hsm")
     .AddCheck<DatabaseHealthCheck>("database");
+if (loaded.Options.Backup.Directory is not null)
+{
+    health.AddCheck<BackupHealthCheck>("backup");
+}
 
 var app = builder.Build();
 try
