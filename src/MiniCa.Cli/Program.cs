@@ -37,8 +37,9 @@ app.Configure(config =>
     {
         audit.SetDescription("The audit log's hash chain.");
         audit.AddCommand<AuditVerifyCommand>("verify").WithDescription("Check the audit log against anchors taken earlier (--anchor ID:HASH) and the signed anchors stored in it, and print the anchor to keep now.");
-        audit.AddCommand<AuditKeyCommand>("key").WithDescription("Print the public half of the HSM's audit key (PEM), which signs the anchors stored in the audit log.");
+        audit.AddCommand<AuditKeyCommand>("key").WithDescription("Print the public halves of the HSM's audit keys (PEM, oldest first), which sign the anchors stored in the audit log.");
         audit.AddCommand<AuditSignCommand>("sign").WithDescription("Sign the audit chain's anchor with the HSM's audit key and store it in the audit log.");
+        audit.AddCommand<AuditRotateKeyCommand>("rotate-key").WithDescription("Replace the audit key with a new one generated in the HSM, record the rotation in the audit log and sign it with the new key.");
     });
     config.AddBranch("backup", backup =>
     {

@@ -43,7 +43,13 @@ public sealed class AuditAnchorLog(IDbContextFactory<MiniCaDbContext> contexts, 
                 Logger.LogError("Audit log integrity: the log does not match the signed anchor in event {EventId}: {Problem}. `minica audit verify` says the same", broken.EventId, broken.Problem);
             }
 
-            Volatile.Write(ref _state, new AuditIntegrityState(Time.GetUtcNow(), failing.Count, check.NewestSigned?.Anchor?.SignedAt ?? state.NewestSignedAt));
+            var badRotations = check.KeyRotations.Where(c => !c.Holds).ToList();
+            foreach (var rotation in badRotations)
+            {
+                Logger.LogError("Audit log integrity: the audit key rotation recorded in event {EventId} does not hold: {Problem}. `minica audit verify` says the same", rotation.EventId, rotation.Problem);
+            }
+
+            Volatile.Write(ref _state, new AuditIntegrityState(Time.GetUtcNow(), failing.Count + badRotations.Count, check.NewestSigned?.Anchor?.SignedAt ?? state.NewestSignedAt));
             report = check.Chain;
         }
         else
@@ -81,6 +87,6 @@ public sealed class AuditAnchorLog(IDbContextFactory<MiniCaDbContext> contexts, 
 
 /// <summary>The audit log's integrity as the web host last saw it.</summary>
 /// <param name="CheckedAt">When the log was last checked whole against its signed anchors; <see langword="null"/> before the first check.</param>
-/// <param name="FailingSignedAnchors">How many signed anchors that check found the log no longer matches.</param>
+/// <param name="FailingSignedAnchors">How many signed anchors that check found the log no longer matches, with the recorded audit key rotations that do not hold.</param>
 /// <param name="NewestSignedAt">When the newest signed anchor known was signed.</param>
 public sealed record AuditIntegrityState(DateTimeOffset? CheckedAt, int FailingSignedAnchors, DateTimeOffset? NewestSignedAt);

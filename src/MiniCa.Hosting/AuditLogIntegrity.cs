@@ -19,8 +19,8 @@ namespace MiniCa.Hosting;
 /// </summary>
 public sealed class AuditLogIntegrity(IDbContextFactory<MiniCaDbContext> contexts, IKeyManager keys, IAuditLog audit, CaOptions options, TimeProvider time)
 {
-    /// <summary>The audit key's logical name in the HSM; the only key a signed anchor is accepted from.</summary>
-    public const string KeyName = "audit";
+    /// <summary>The first audit key's logical name in the HSM; each rotation adds the next (<c>audit-2</c>, …, <see cref="AuditKeyRotation.KeyName"/>).</summary>
+    public const string KeyName = AuditKeyRotation.FirstKeyName;
 
     private readonly PortalQueries _queries = new(contexts);
 
@@ -47,7 +47,7 @@ public sealed class AuditLogIntegrity(IDbContextFactory<MiniCaDbContext> context
             return null;
         }
 
-        var signed = SignedAuditAnchor.Sign(head, AuditKey(), time.GetUtcNow());
+        var signed = SignedAuditAnchor.Sign(head, CurrentKey(), time.GetUtcNow());
         await audit.RecordAsync(new AuditEntry(SignedAuditAnchor.Actor, SignedAuditAnchor.Action, $"audit:{head.EventId.ToString(CultureInfo.InvariantCulture)}", signed.ToString()), cancellationToken);
         return signed;
     }
@@ -57,94 +57,189 @@ public sealed class AuditLogIntegrity(IDbContextFactory<MiniCaDbContext> context
     /// (<c>minica audit key</c>, then <c>minica audit verify --audit-key</c> or OpenSSL).
     /// </summary>
     /// <exception cref="CaException">There is no audit key yet (<see cref="CaErrorKind.NotFound"/>).</exception>
-    public SubjectPublicKeyInfo PublicKey() => keys.KeyExists(KeyName)
-        ? keys.GetSigner(KeyName).PublicKeyInfo
-        : throw new CaException(CaErrorKind.NotFound, $"The HSM holds no audit key '{KeyName}' yet: the web host makes it when it signs its first anchor, and so does `minica audit sign`.");
+    public SubjectPublicKeyInfo PublicKey() => PublicKeys()[^1].PublicKey;
+
+    /// <summary>Every audit key in the HSM, oldest first: the current one (which signs) is the last.</summary>
+    /// <exception cref="CaException">There is no audit key yet (<see cref="CaErrorKind.NotFound"/>).</exception>
+    public IReadOnlyList<AuditPublicKey> PublicKeys()
+    {
+        var names = KeyNames();
+        return names.Count > 0
+            ? names.Select(name => new AuditPublicKey(name, keys.GetSigner(name).PublicKeyInfo)).ToList()
+            : throw new CaException(CaErrorKind.NotFound, $"The HSM holds no audit key '{KeyName}' yet: the web host makes it when it signs its first anchor, and so does `minica audit sign`.");
+    }
+
+    /// <summary>The audit keys' names in the HSM, oldest first: <c>audit</c>, then <c>audit-2</c>, … as far as they go.</summary>
+    private List<string> KeyNames()
+    {
+        var names = new List<string>();
+        while (keys.KeyExists(AuditKeyRotation.KeyName(names.Count + 1)))
+        {
+            names.Add(AuditKeyRotation.KeyName(names.Count + 1));
+        }
+
+        return names;
+    }
+
+    /// <summary>
+    /// Replaces the audit key: generates the next one in the HSM (<c>Audit:KeyAlgorithm</c>) and records the rotation in
+    /// the audit log. Anchors are signed with the new key from then on; the old key stays in the HSM, so the anchors
+    /// it signed before the rotation still verify, and one it signs over the rotation's event (or later ones) fails.
+    /// </summary>
+    /// <param name="by">Who rotates it (<c>cli:USER</c>).</param>
+    /// <param name="cancellationToken">Stops the recording.</param>
+    /// <exception cref="CaException">There is no audit key yet (<see cref="CaErrorKind.NotFound"/>).</exception>
+    public async Task<AuditKeyRotation> RotateAsync(string by, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(by);
+        var names = KeyNames();
+        if (names.Count == 0)
+        {
+            throw new CaException(CaErrorKind.NotFound, $"The HSM holds no audit key '{KeyName}' yet: there is nothing to rotate (the first anchor signed makes it).");
+        }
+
+        var from = keys.GetSigner(names[^1]);
+        var to = keys.GenerateKey(AuditKeyRotation.KeyName(names.Count + 1), KeyAlgorithm.Parse(options.Audit.KeyAlgorithm));
+        var rotation = new AuditKeyRotation(from.KeyName, PublicKeyFingerprint.Sha256(from.PublicKeyInfo), to.KeyName, PublicKeyFingerprint.Sha256(to.PublicKeyInfo), by);
+        await audit.RecordAsync(new AuditEntry(SignedAuditAnchor.Actor, AuditKeyRotation.Action, $"audit-key:{to.KeyName}", rotation.ToString()), cancellationToken);
+        return rotation;
+    }
 
     /// <summary>
     /// Runs the chain over the whole stored log and checks it against <paramref name="given"/> (anchors kept outside
     /// the CA) and against every signed anchor stored in it. A signed anchor whose details are not one, whose key is
-    /// not the audit key, or whose signature does not verify, fails as the log not matching it would.
+    /// not one of the audit keys, whose key had been replaced (<see cref="AuditKeyRotation"/>) before the events it covers,
+    /// or whose signature does not verify, fails as the log not matching it would; so does a recorded rotation that is
+    /// not one, or that names keys other than the audit keys.
     /// </summary>
     /// <param name="given">Anchors kept outside the CA.</param>
     /// <param name="settledBefore">The newest time the head's event may have.</param>
-    /// <param name="auditKey">The audit key's public half to check signatures with; <see langword="null"/>: the HSM's.</param>
+    /// <param name="auditKeys">The audit keys' public halves to check signatures with (<c>minica audit key</c> writes them all); <see langword="null"/>: the HSM's.</param>
     /// <param name="cancellationToken">Stops the pass.</param>
-    public async Task<AuditLogCheck> CheckAsync(IReadOnlyCollection<AuditAnchor> given, DateTimeOffset settledBefore, SubjectPublicKeyInfo? auditKey = null, CancellationToken cancellationToken = default)
+    public async Task<AuditLogCheck> CheckAsync(IReadOnlyCollection<AuditAnchor> given, DateTimeOffset settledBefore, IReadOnlyCollection<SubjectPublicKeyInfo>? auditKeys = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(given);
-        var checks = new List<(long EventId, SignedAuditAnchor? Anchor, string? Problem)>();
-        var whose = auditKey is null ? "HSM's" : "given";
-        string? unreachable = null;
-        AuditAnchorVerifier? verifierMade = null;
-        var looked = false;
-        AuditAnchorVerifier? AuditKey()
-        {
-            if (!looked)
-            {
-                looked = true;
-                try
-                {
-                    verifierMade = new AuditAnchorVerifier(auditKey ?? PublicKey());
-                }
-                catch (CaException e) when (e.Kind == CaErrorKind.NotFound)
-                {
-                    // No audit key yet: each signed anchor says so.
-                }
-                catch (CaException e)
-                {
-                    // The HSM away: each signed anchor says its signature was not checked; the chain is still run.
-                    unreachable = e.Message;
-                }
-            }
-
-            return verifierMade;
-        }
-
+        var whose = auditKeys is null ? "HSM's" : "given";
+        var (verifiers, unreachable) = Verifiers(auditKeys);
         try
         {
+            // Each rotation retires its old key: an anchor it signed may cover the log only up to before the rotation's
+            // event. Judged by what the anchor covers, not where it is stored, so a host that signed with the old key
+            // just as another process rotated it is not taken for a forgery; and an old-key anchor over earlier events
+            // adds nothing, as the new key's anchors cover those events too.
+            var rotations = new List<AuditKeyRotationCheck>();
+            var retired = new Dictionary<string, (long EventId, AuditKeyRotation Rotation)>(StringComparer.Ordinal);
+            foreach (var row in await _queries.AuditKeyRotationEventsAsync(cancellationToken))
+            {
+                var rotation = AuditKeyRotation.Parse(row.Details, out var problem);
+                problem = rotation is null ? $"its details are not a key rotation ({problem})"
+                    : verifiers is null ? null
+                    : !verifiers.ContainsKey(rotation.FromSha256) ? $"the key it replaces, '{rotation.From}' (SHA-256 {rotation.FromSha256}), is not one of the {whose} audit keys"
+                    : !verifiers.ContainsKey(rotation.ToSha256) ? $"the key it names, '{rotation.To}' (SHA-256 {rotation.ToSha256}), is not one of the {whose} audit keys"
+                    : null;
+                if (rotation is not null)
+                {
+                    retired.TryAdd(rotation.FromSha256, (row.Id, rotation));
+                }
+
+                rotations.Add(new AuditKeyRotationCheck(row.Id, rotation, problem is null, problem));
+            }
+
+            var checks = new List<(long EventId, SignedAuditAnchor? Anchor, string? Problem)>();
             foreach (var row in await _queries.SignedAnchorEventsAsync(cancellationToken))
             {
                 var signed = SignedAuditAnchor.Parse(row.Details, out var problem);
-                if (signed is not null)
+                if (signed is null)
                 {
-                    var verifier = signed.KeyName == KeyName ? AuditKey() : null;
-                    problem = signed.Anchor.EventId >= row.Id ? $"it anchors event {signed.Anchor.EventId}, which is not before it"
-                        : signed.KeyName != KeyName ? $"it names key '{signed.KeyName}', not the audit key '{KeyName}'"
-                        : verifier is null && unreachable is not null ? $"its signature could not be checked: {unreachable.TrimEnd('.')}"
-                        : verifier is null ? $"the HSM holds no key '{KeyName}' to check its signature with"
-                        : signed.KeySha256 != verifier.KeySha256 ? $"it was signed with a key of SHA-256 {signed.KeySha256}, not the {whose} key '{KeyName}' ({verifier.KeySha256})"
-                        : !verifier.Verifies(signed) ? $"its signature does not verify under the {whose} key '{KeyName}': it was changed, or not signed with that key"
-                        : null;
-                }
-                else
-                {
-                    problem = $"its details are not a signed anchor ({problem})";
+                    checks.Add((row.Id, null, $"its details are not a signed anchor ({problem})"));
+                    continue;
                 }
 
+                var verifier = verifiers?.GetValueOrDefault(signed.KeySha256);
+                problem = signed.Anchor.EventId >= row.Id ? $"it anchors event {signed.Anchor.EventId}, which is not before it"
+                    : !AuditKeyRotation.IsKeyName(signed.KeyName) ? $"it names key '{signed.KeyName}', not an audit key ('{KeyName}', '{AuditKeyRotation.KeyName(2)}', …)"
+                    : verifiers is null ? $"its signature could not be checked: {unreachable!.TrimEnd('.')}"
+                    : verifiers.Count == 0 ? $"the HSM holds no key '{KeyName}' to check its signature with"
+                    : verifier is null ? $"it was signed with a key of SHA-256 {signed.KeySha256}, not {Describe(verifiers, whose)}"
+                    : retired.TryGetValue(signed.KeySha256, out var replaced) && signed.Anchor.EventId >= replaced.EventId
+                        ? $"it was signed with the audit key '{signed.KeyName}' over the log up to event {signed.Anchor.EventId.ToString(CultureInfo.InvariantCulture)}, but event {replaced.EventId.ToString(CultureInfo.InvariantCulture)} had replaced that key by '{replaced.Rotation.To}'"
+                    : !verifier.Verifies(signed) ? $"its signature does not verify under the {whose} key '{signed.KeyName}': it was changed, or not signed with that key"
+                    : null;
                 checks.Add((row.Id, problem is null ? signed : null, problem));
             }
+
+            var verified = checks.Where(c => c.Anchor is not null).Select(c => c.Anchor!.Anchor).ToList();
+            var chain = await _queries.CheckAuditChainAsync([.. given, .. verified], settledBefore, cancellationToken: cancellationToken);
+            var outcomes = chain.Anchors.GroupBy(c => c.Anchor).ToDictionary(g => g.Key, g => g.First());
+            var signedChecks = checks.Select(c => c.Anchor is { } a
+                ? new SignedAnchorCheck(c.EventId, a, outcomes[a.Anchor].Holds, outcomes[a.Anchor].Problem)
+                : new SignedAnchorCheck(c.EventId, null, false, c.Problem)).ToList();
+            return new AuditLogCheck(chain, given.Select(a => outcomes[a]).ToList(), signedChecks) { KeyRotations = rotations };
         }
         finally
         {
-            verifierMade?.Dispose();
+            foreach (var verifier in verifiers?.Values ?? Enumerable.Empty<AuditAnchorVerifier>())
+            {
+                verifier.Dispose();
+            }
         }
-
-        var verified = checks.Where(c => c.Anchor is not null).Select(c => c.Anchor!.Anchor).ToList();
-        var chain = await _queries.CheckAuditChainAsync([.. given, .. verified], settledBefore, cancellationToken: cancellationToken);
-        var outcomes = chain.Anchors.GroupBy(c => c.Anchor).ToDictionary(g => g.Key, g => g.First());
-        var signedChecks = checks.Select(c => c.Anchor is { } a
-            ? new SignedAnchorCheck(c.EventId, a, outcomes[a.Anchor].Holds, outcomes[a.Anchor].Problem)
-            : new SignedAnchorCheck(c.EventId, null, false, c.Problem)).ToList();
-        return new AuditLogCheck(chain, given.Select(a => outcomes[a]).ToList(), signedChecks);
     }
 
-    /// <summary>The audit key, generated in the HSM when there is none (another process may have just made it).</summary>
-    private IKeySigner AuditKey()
+    /// <summary>
+    /// A verifier per audit key, by its SHA-256: the given keys, or the HSM's; none when the HSM has none yet;
+    /// <see langword="null"/> with the reason when the HSM could not be asked (each signed anchor then says so).
+    /// </summary>
+    private (Dictionary<string, AuditAnchorVerifier>? Verifiers, string? Unreachable) Verifiers(IReadOnlyCollection<SubjectPublicKeyInfo>? auditKeys)
     {
-        if (keys.KeyExists(KeyName))
+        IEnumerable<SubjectPublicKeyInfo> publicKeys;
+        try
         {
-            return keys.GetSigner(KeyName);
+            publicKeys = auditKeys ?? PublicKeys().Select(k => k.PublicKey).ToList();
+        }
+        catch (CaException e) when (e.Kind == CaErrorKind.NotFound)
+        {
+            return (new Dictionary<string, AuditAnchorVerifier>(StringComparer.Ordinal), null);
+        }
+        catch (CaException e)
+        {
+            return (null, e.Message);
+        }
+
+        var verifiers = new Dictionary<string, AuditAnchorVerifier>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var key in publicKeys)
+            {
+                var verifier = new AuditAnchorVerifier(key);
+                if (!verifiers.TryAdd(verifier.KeySha256, verifier))
+                {
+                    verifier.Dispose();
+                }
+            }
+        }
+        catch
+        {
+            foreach (var made in verifiers.Values)
+            {
+                made.Dispose();
+            }
+
+            throw;
+        }
+
+        return (verifiers, null);
+    }
+
+    private static string Describe(Dictionary<string, AuditAnchorVerifier> verifiers, string whose) => verifiers.Count == 1
+        ? $"the {whose} audit key ({verifiers.Keys.Single()})"
+        : $"one of the {whose} audit keys ({string.Join(", ", verifiers.Keys)})";
+
+    /// <summary>The current audit key (the newest), the first one generated in the HSM when there is none (another process may have just made it).</summary>
+    private IKeySigner CurrentKey()
+    {
+        if (KeyNames() is { Count: > 0 } names)
+        {
+            return keys.GetSigner(names[^1]);
         }
 
         try
@@ -164,8 +259,14 @@ public sealed class AuditLogIntegrity(IDbContextFactory<MiniCaDbContext> context
 /// <param name="SignedAnchors">Each event that holds a signed anchor, oldest first.</param>
 public sealed record AuditLogCheck(AuditChainReport Chain, IReadOnlyList<AuditAnchorCheck> GivenAnchors, IReadOnlyList<SignedAnchorCheck> SignedAnchors)
 {
-    /// <summary>True when every anchor given and every signed anchor holds.</summary>
-    public bool Intact => GivenAnchors.All(c => c.Holds) && SignedAnchors.All(c => c.Holds);
+    /// <summary>Each recorded rotation of the audit key, oldest first.</summary>
+    public IReadOnlyList<AuditKeyRotationCheck> KeyRotations { get; init; } = [];
+
+    /// <summary>True when every anchor given and every signed anchor holds, and every recorded rotation is one.</summary>
+    public bool Intact => GivenAnchors.All(c => c.Holds) && SignedAnchors.All(c => c.Holds) && KeyRotations.All(c => c.Holds);
+
+    /// <summary>How many audit keys signed the signed anchors that hold (more than one after a rotation).</summary>
+    public int SigningKeys => SignedAnchors.Where(c => c.Holds).Select(c => c.Anchor!.KeySha256).Distinct(StringComparer.Ordinal).Count();
 
     /// <summary>The newest signed anchor that holds, if any.</summary>
     public SignedAnchorCheck? NewestSigned => SignedAnchors.LastOrDefault(c => c.Holds);
@@ -177,3 +278,15 @@ public sealed record AuditLogCheck(AuditChainReport Chain, IReadOnlyList<AuditAn
 /// <param name="Holds">Its signature verifies and the log still hashes to it.</param>
 /// <param name="Problem">Why not.</param>
 public sealed record SignedAnchorCheck(long EventId, SignedAuditAnchor? Anchor, bool Holds, string? Problem);
+
+/// <summary>One recorded rotation of the audit key.</summary>
+/// <param name="EventId">The audit event that records it.</param>
+/// <param name="Rotation">The rotation; <see langword="null"/> when the details are not one.</param>
+/// <param name="Holds">Its details are a rotation between two of the audit keys.</param>
+/// <param name="Problem">Why not.</param>
+public sealed record AuditKeyRotationCheck(long EventId, AuditKeyRotation? Rotation, bool Holds, string? Problem);
+
+/// <summary>One audit key in the HSM.</summary>
+/// <param name="Name">Its logical name (<c>audit</c>, <c>audit-2</c>, …).</param>
+/// <param name="PublicKey">Its public half.</param>
+public sealed record AuditPublicKey(string Name, SubjectPublicKeyInfo PublicKey);

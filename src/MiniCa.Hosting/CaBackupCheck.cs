@@ -446,9 +446,15 @@ public static class CaBackupCheck
             return;
         }
 
+        if (check.KeyRotations.FirstOrDefault(c => !c.Holds) is { } rotation)
+        {
+            items.Add(new BackupCheckItem("Audit log", false, string.Create(CultureInfo.InvariantCulture, $"the audit key rotation recorded in event {rotation.EventId} does not hold: {rotation.Problem}.")));
+            return;
+        }
+
         var given = anchors.Count == 0 ? string.Empty : string.Create(CultureInfo.InvariantCulture, $"; the {anchors.Count} anchor(s) given hold");
         var signed = check.NewestSigned is { Anchor: { } newest }
-            ? string.Create(CultureInfo.InvariantCulture, $"{check.SignedAnchors.Count} signed anchor(s) hold (audit key SHA-256 {newest.KeySha256}; the newest covers it up to event {newest.Anchor.EventId})")
+            ? string.Create(CultureInfo.InvariantCulture, $"{check.SignedAnchors.Count} signed anchor(s) hold ({(check.SigningKeys == 1 ? "audit key" : $"{check.SigningKeys} audit keys, the newest")} SHA-256 {newest.KeySha256}; the newest covers it up to event {newest.Anchor.EventId})")
             : "no signed anchor in it yet";
         var head = check.Chain.Head is { } anchor ? $"; its head is {anchor}" : string.Empty;
         items.Add(new BackupCheckItem("Audit log", true, string.Create(CultureInfo.InvariantCulture, $"{check.Chain.Events:N0} events chained; {signed}{given}{head}.")));

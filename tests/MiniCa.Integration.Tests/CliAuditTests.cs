@@ -153,7 +153,7 @@ public sealed partial class CliAuditTests
         Assert.Equal(0, (await ProcessRunner.RunAsync(openssl, ["pkey", "-in", directory.Combine("other.key"), "-pubout", "-out", directory.Combine("other.pem")])).ExitCode);
         var wrongKey = await Minica.RunAsync(directory.Path, ["audit", "verify", "--audit-key", directory.Combine("other.pem")]);
         Assert.Equal(1, wrongKey.ExitCode);
-        Assert.Contains($"it was signed with a key of SHA-256 {fields["key-sha256"]}, not the given key 'audit' (", wrongKey.StandardError, StringComparison.Ordinal);
+        Assert.Contains($"it was signed with a key of SHA-256 {fields["key-sha256"]}, not the given audit key (", wrongKey.StandardError, StringComparison.Ordinal);
         var privateKey = await Minica.RunAsync(directory.Path, ["audit", "verify", "--audit-key", directory.Combine("other.key")]);
         Assert.NotEqual(0, privateKey.ExitCode);
         Assert.Contains("holds a private key; give its public key instead", privateKey.StandardError, StringComparison.Ordinal);
@@ -179,11 +179,142 @@ public sealed partial class CliAuditTests
 
         // A signed anchor that names another key, or is not one at all, fails too.
         await ExecuteAsync(database, $"UPDATE AuditEvents SET Details = $details WHERE Id = {holder}", ("$details", details.Replace("key=audit ", "key=issuing ", StringComparison.Ordinal)));
-        Assert.Contains("it names key 'issuing', not the audit key 'audit'", (await Minica.RunAsync(directory.Path, ["audit", "verify"])).StandardError, StringComparison.Ordinal);
+        Assert.Contains("it names key 'issuing', not an audit key ('audit', 'audit-2', …)", (await Minica.RunAsync(directory.Path, ["audit", "verify"])).StandardError, StringComparison.Ordinal);
         await ExecuteAsync(database, $"UPDATE AuditEvents SET Details = 'anchor={anchoredNow}' WHERE Id = {holder}");
         var stripped = await Minica.RunAsync(directory.Path, ["audit", "verify"]);
         Assert.Equal(1, stripped.ExitCode);
         Assert.Contains($"The audit log does not match the signed anchor in event {holder}: its details are not a signed anchor (no signed-at=", stripped.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AuditRotateKey_NewKeyInTheHsmSignsFromThen_OldAnchorsStillHold_AnOldKeyAnchorOverTheRotationFails()
+    {
+        Prerequisites.RequireSoftHsm();
+        var pkcs11Tool = Prerequisites.RequireProgram("pkcs11-tool", "opensc");
+        var openssl = Prerequisites.RequireProgram("openssl", "openssl");
+        using var directory = new TempDirectory("minica-cli-audit-rotate");
+        Minica.WriteConfig(directory.Path, """{ "DataDirectory": "data" }""");
+        var init = await Minica.RunAsync(directory.Path, ["init"]);
+        Assert.True(init.ExitCode == 0, init.Combined);
+        await Minica.IssueForNewKeyAsync(directory.Path, "rotated.example.com");
+        var database = $"Data Source={directory.Combine("data", "minica.db")};Pooling=False";
+
+        // Nothing to rotate before the first key.
+        var early = await Minica.RunAsync(directory.Path, ["audit", "rotate-key"]);
+        Assert.NotEqual(0, early.ExitCode);
+        Assert.Contains("The HSM holds no audit key 'audit' yet: there is nothing to rotate", early.StandardError, StringComparison.Ordinal);
+
+        var sign = await Minica.RunAsync(directory.Path, ["audit", "sign", "--settled-for", "0"]);
+        Assert.True(sign.ExitCode == 0, sign.Combined);
+        var firstAnchor = SignedLine().Match(sign.StandardOutput).Groups[1].Value;
+        Assert.NotEmpty(firstAnchor);
+        var firstKey = (await Minica.RunAsync(directory.Path, ["audit", "key", "--out", directory.Combine("first.pem")])).ExitCode;
+        Assert.Equal(0, firstKey);
+
+        // Rotated: audit-2 made in the HSM, the rotation recorded, and the head (with the rotation) signed at once with the new key.
+        var rotate = await Minica.RunAsync(directory.Path, ["audit", "rotate-key"]);
+        Assert.True(rotate.ExitCode == 0, rotate.Combined);
+        var rotated = Regex.Match(rotate.StandardOutput, "^Audit key rotated: 'audit-2' \\(SHA-256 ([0-9a-f]{64})\\) generated in the HSM replaces 'audit' \\(SHA-256 ([0-9a-f]{64})\\)", RegexOptions.Multiline);
+        Assert.True(rotated.Success, rotate.StandardOutput);
+        var (newSha, oldSha) = (rotated.Groups[1].Value, rotated.Groups[2].Value);
+        var rotationEvent = long.Parse(await ScalarAsync(database, "SELECT CAST(Id AS TEXT) FROM AuditEvents WHERE Action = 'audit.key.rotated'"), CultureInfo.InvariantCulture);
+        Assert.Equal($"from=audit from-sha256={oldSha} to=audit-2 to-sha256={newSha} by=cli:{Environment.UserName}", await ScalarAsync(database, $"SELECT Details FROM AuditEvents WHERE Id = {rotationEvent}"));
+        var covering = Regex.Match(rotate.StandardOutput, "^Signed anchor (\\d+):[0-9a-f]{64} with 'audit-2'", RegexOptions.Multiline);
+        Assert.True(covering.Success, rotate.StandardOutput);
+        Assert.Equal(rotationEvent, long.Parse(covering.Groups[1].Value, CultureInfo.InvariantCulture));
+
+        // Both keys are the token's own, sensitive and never extractable.
+        var softHsm = new Dictionary<string, string?> { ["SOFTHSM2_CONF"] = directory.Combine("data", "hsm", "softhsm2.conf") };
+        var pin = File.ReadAllText(directory.Combine("data", "secrets", "hsm-user-pin")).Trim();
+        var objects = await ProcessRunner.RunAsync(pkcs11Tool,
+            ["--module", Prerequisites.SoftHsmModule, "--token-label", "MiniCa", "--login", "--pin", pin, "--list-objects", "--type", "privkey"], softHsm);
+        foreach (var label in new[] { "audit", "audit-2" })
+        {
+            var block = objects.StandardOutput.Split("Private Key Object").Single(b => b.Contains($"label:      {label}\n", StringComparison.Ordinal));
+            Assert.Contains("Access:     sensitive, always sensitive, never extractable, local", block, StringComparison.Ordinal);
+        }
+
+        // pkcs11-tool signs with the key of an id (it does not select by label).
+        var oldKeyId = Regex.Match(objects.StandardOutput.Split("Private Key Object").Single(b => b.Contains("label:      audit\n", StringComparison.Ordinal)), "ID:\\s+([0-9a-f]+)").Groups[1].Value;
+        Assert.NotEmpty(oldKeyId);
+
+        // Both anchors hold, each under its own key, and the rotation is reported.
+        var holds = await Minica.RunAsync(directory.Path, ["audit", "verify"]);
+        Assert.True(holds.ExitCode == 0, holds.Combined);
+        Assert.Contains($"Signed anchors: 2, each signed with the HSM's audit keys (2 of them, the newest 'audit-2', SHA-256 {newSha}) and held by the log; the newest covers it up to event {rotationEvent} ", holds.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains($"Audit key rotated in event {rotationEvent}: 'audit' (SHA-256 {oldSha}) replaced by 'audit-2' (SHA-256 {newSha}), by cli:{Environment.UserName}.", holds.StandardOutput, StringComparison.Ordinal);
+
+        // `audit key` writes both, oldest first; OpenSSL reads each, and they are the fingerprints the rotation recorded.
+        var keys = await Minica.RunAsync(directory.Path, ["audit", "key", "--out", directory.Combine("keys.pem")]);
+        Assert.True(keys.ExitCode == 0, keys.Combined);
+        var blocks = File.ReadAllText(directory.Combine("keys.pem")).Split("-----END PUBLIC KEY-----", StringSplitOptions.RemoveEmptyEntries).Where(b => b.Contains("BEGIN", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, blocks.Count);
+        for (var i = 0; i < 2; i++)
+        {
+            File.WriteAllText(directory.Combine($"key{i}.pem"), blocks[i].Trim() + "\n-----END PUBLIC KEY-----\n");
+            var der = await ProcessRunner.RunAsync(openssl, ["pkey", "-pubin", "-in", directory.Combine($"key{i}.pem"), "-outform", "DER", "-out", directory.Combine($"key{i}.der")]);
+            Assert.True(der.ExitCode == 0, der.StandardError);
+            Assert.Equal(i == 0 ? oldSha : newSha, Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(directory.Combine($"key{i}.der")))));
+        }
+
+        // An auditor with both public keys checks the same; with only the old one, the new key's anchor is not theirs.
+        var withKeys = await Minica.RunAsync(directory.Path, ["audit", "verify", "--audit-key", directory.Combine("keys.pem")]);
+        Assert.True(withKeys.ExitCode == 0, withKeys.Combined);
+        Assert.Contains($"Signed anchors: 2, each signed with the keys in {directory.Combine("keys.pem")} (2 of them,", withKeys.StandardOutput, StringComparison.Ordinal);
+        var oldOnly = await Minica.RunAsync(directory.Path, ["audit", "verify", "--audit-key", directory.Combine("first.pem")]);
+        Assert.Equal(1, oldOnly.ExitCode);
+        Assert.Contains($"it was signed with a key of SHA-256 {newSha}, not the given audit key ({oldSha})", oldOnly.StandardError, StringComparison.Ordinal);
+
+        // Whoever still holds the old key (the PIN) signs an anchor over the log: over the events before the rotation it
+        // adds nothing and holds; over the rotation's event it is refused, though its signature is good.
+        async Task<string> SignWithOldKeyAsync(long upTo, long storedAs)
+        {
+            var anchor = await ChainUpToAsync(database, upTo);
+            var signedAt = DateTimeOffset.UtcNow;
+            var micros = (signedAt.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10;
+            signedAt = DateTimeOffset.UnixEpoch.AddTicks(micros * 10);
+            using var message = new MemoryStream();
+            message.Write(Encoding.ASCII.GetBytes("MiniCa audit anchor v1"));
+            var number = new byte[8];
+            BinaryPrimitives.WriteInt64BigEndian(number, upTo);
+            message.Write(number);
+            message.Write(Convert.FromHexString(anchor[(anchor.IndexOf(':', StringComparison.Ordinal) + 1)..]));
+            BinaryPrimitives.WriteInt64BigEndian(number, micros);
+            message.Write(number);
+            File.WriteAllBytes(directory.Combine("forged.sha256"), SHA256.HashData(message.ToArray()));
+            var signed = await ProcessRunner.RunAsync(pkcs11Tool,
+                ["--module", Prerequisites.SoftHsmModule, "--token-label", "MiniCa", "--login", "--pin", pin, "--sign", "--mechanism", "ECDSA", "--signature-format", "openssl",
+                 "--id", oldKeyId, "--input-file", directory.Combine("forged.sha256"), "--output-file", directory.Combine("forged.sig")], softHsm);
+            Assert.True(signed.ExitCode == 0, signed.StandardError);
+            var details = string.Create(CultureInfo.InvariantCulture,
+                $"anchor={anchor} signed-at={signedAt.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'} key=audit key-sha256={oldSha} algorithm=EcdsaSha256 signature={Convert.ToBase64String(File.ReadAllBytes(directory.Combine("forged.sig")))}");
+            await ExecuteAsync(database,
+                $"INSERT INTO AuditEvents (Id, At, Actor, Action, Subject, Details) SELECT {storedAs}, At, Actor, Action, 'audit:{upTo}', $details FROM AuditEvents WHERE Id = {rotationEvent + 1}",
+                ("$details", details));
+            return anchor;
+        }
+
+        var tail = long.Parse((await ChainOfTheRowsAsync(database)).Split(':')[0], CultureInfo.InvariantCulture);
+        await SignWithOldKeyAsync(rotationEvent - 1, tail + 1);
+        var earlier = await Minica.RunAsync(directory.Path, ["audit", "verify"]);
+        Assert.True(earlier.ExitCode == 0, earlier.Combined);
+        Assert.Contains("Signed anchors: 3, each signed with the HSM's audit keys (2 of them, ", earlier.StandardOutput, StringComparison.Ordinal);
+
+        var over = await SignWithOldKeyAsync(rotationEvent, tail + 2);
+        var refused = await Minica.RunAsync(directory.Path, ["audit", "verify"]);
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains(
+            $"The audit log does not match the signed anchor in event {tail + 2}: it was signed with the audit key 'audit' over the log up to event {rotationEvent}, but event {rotationEvent} had replaced that key by 'audit-2'",
+            refused.StandardError, StringComparison.Ordinal);
+        Assert.Equal(over, await ChainUpToAsync(database, rotationEvent));
+
+        // A rotation record changed to name a key the HSM does not hold is found too (and so is the changed log under the new key's anchor).
+        await ExecuteAsync(database, $"DELETE FROM AuditEvents WHERE Id = {tail + 2}");
+        await ExecuteAsync(database, $"UPDATE AuditEvents SET Details = replace(Details, 'to-sha256={newSha}', 'to-sha256={new string('c', 64)}') WHERE Id = {rotationEvent}");
+        var badRotation = await Minica.RunAsync(directory.Path, ["audit", "verify"]);
+        Assert.Equal(1, badRotation.ExitCode);
+        Assert.Contains($"up to event {rotationEvent} the log now hashes to ", badRotation.StandardError, StringComparison.Ordinal);
+        Assert.Contains($"The audit log's key rotation in event {rotationEvent} does not hold: the key it names, 'audit-2' (SHA-256 {new string('c', 64)}), is not one of the HSM's audit keys", badRotation.Combined, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -62,6 +62,8 @@ public sealed class AuditApiTests(PortalFixture fixture)
         var eventId = first.GetProperty("head").GetProperty("eventId").GetInt64();
         Assert.True(first.GetProperty("signedAnchors").GetProperty("count").GetInt32() >= 1, first.ToString());
         Assert.Equal("audit", first.GetProperty("signedAnchors").GetProperty("newest").GetProperty("key").GetString());
+        Assert.Equal(JsonValueKind.Array, first.GetProperty("keyRotations").ValueKind);
+        Assert.Equal(0, first.GetProperty("keyRotations").GetArrayLength());
 
         var holds = await audrey.GetFromJsonAsync<JsonElement>($"/api/v1/audit/integrity?anchor={anchor}");
         Assert.True(holds.GetProperty("intact").GetBoolean(), holds.ToString());

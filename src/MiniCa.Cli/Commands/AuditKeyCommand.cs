@@ -8,9 +8,10 @@ using Spectre.Console.Cli;
 namespace MiniCa.Cli.Commands;
 
 /// <summary>
-/// <c>minica audit key [--out FILE]</c>: the public half of the HSM's audit key (PEM), which signs the anchors stored
-/// in the audit log, for an auditor who checks them apart from the CA's HSM (<c>minica audit verify --audit-key</c>,
-/// or OpenSSL over the bytes the README lays out).
+/// <c>minica audit key [--out FILE]</c>: the public halves of the HSM's audit keys (PEM blocks, oldest first; the last
+/// is the one that signs now, the others were replaced by <c>minica audit rotate-key</c>), which sign the anchors
+/// stored in the audit log, for an auditor who checks them apart from the CA's HSM (<c>minica audit verify
+/// --audit-key</c>, or OpenSSL over the bytes the README lays out).
 /// </summary>
 internal sealed class AuditKeyCommand : AsyncCommand<AuditKeyCommand.Settings>
 {
@@ -21,16 +22,19 @@ internal sealed class AuditKeyCommand : AsyncCommand<AuditKeyCommand.Settings>
         public string? Config { get; init; }
 
         [CommandOption("--out <FILE>")]
-        [Description("Write the PEM public key to FILE instead of the standard output.")]
+        [Description("Write the PEM public keys to FILE instead of the standard output.")]
         public string? Out { get; init; }
     }
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         await using var services = CliContext.BuildServices();
-        var key = services.GetRequiredService<AuditLogIntegrity>().PublicKey();
-        var pem = System.Security.Cryptography.PemEncoding.WriteString("PUBLIC KEY", key.GetEncoded(Asn1Encodable.Der)) + "\n";
-        var line = $"Audit key '{AuditLogIntegrity.KeyName}': SHA-256 of its SubjectPublicKeyInfo {PublicKeyFingerprint.Sha256(key)}.";
+        // Oldest first: a rotated log needs the keys that signed its older anchors too.
+        var keys = services.GetRequiredService<AuditLogIntegrity>().PublicKeys();
+        var pem = string.Concat(keys.Select(k => System.Security.Cryptography.PemEncoding.WriteString("PUBLIC KEY", k.PublicKey.GetEncoded(Asn1Encodable.Der)) + "\n"));
+        var line = keys.Count == 1
+            ? $"Audit key '{keys[0].Name}': SHA-256 of its SubjectPublicKeyInfo {PublicKeyFingerprint.Sha256(keys[0].PublicKey)}."
+            : $"Audit keys, oldest first (the last signs now): {string.Join(", ", keys.Select(k => $"'{k.Name}' SHA-256 {PublicKeyFingerprint.Sha256(k.PublicKey)}"))}.";
         if (settings.Out is { } file)
         {
             await File.WriteAllTextAsync(file, pem, cancellationToken);

@@ -1,5 +1,7 @@
 using System.ComponentModel;
 using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
 using MiniCa.Core.Errors;
 using MiniCa.Core.Keys;
@@ -17,7 +19,7 @@ namespace MiniCa.Cli.Commands;
 /// (<see cref="AuditLogIntegrity.CheckAsync"/>), and prints the anchor to keep now. Exit 1 when the log no longer
 /// matches an anchor (an event up to it was changed, removed or inserted) or a signed anchor's signature fails.
 /// </summary>
-internal sealed class AuditVerifyCommand : AsyncCommand<AuditVerifyCommand.Settings>
+internal sealed partial class AuditVerifyCommand : AsyncCommand<AuditVerifyCommand.Settings>
 {
     internal sealed class Settings : AuditSettings
     {
@@ -26,7 +28,7 @@ internal sealed class AuditVerifyCommand : AsyncCommand<AuditVerifyCommand.Setti
         public string[] Anchors { get; init; } = [];
 
         [CommandOption("--audit-key <FILE>")]
-        [Description("The audit key's public key (PEM or DER, as `minica audit key` writes it) to check signed anchors with, instead of the HSM's.")]
+        [Description("The audit keys' public keys (PEM blocks, or one in DER, as `minica audit key` writes them) to check signed anchors with, instead of the HSM's.")]
         public string? AuditKey { get; init; }
 
         public override ValidationResult Validate()
@@ -57,8 +59,8 @@ internal sealed class AuditVerifyCommand : AsyncCommand<AuditVerifyCommand.Setti
         var anchors = settings.Anchors.Select(a => AuditAnchor.Parse(a)!).ToList();
         var settledBefore = services.GetRequiredService<TimeProvider>().GetUtcNow().AddSeconds(-settings.SettledFor);
         // Read before the log: a bad file is said at once.
-        var auditKey = settings.AuditKey is { } file ? ReadKey(file) : null;
-        var check = await services.GetRequiredService<AuditLogIntegrity>().CheckAsync(anchors, settledBefore, auditKey, cancellationToken);
+        var auditKeys = settings.AuditKey is { } file ? ReadKeys(file) : null;
+        var check = await services.GetRequiredService<AuditLogIntegrity>().CheckAsync(anchors, settledBefore, auditKeys, cancellationToken);
         var report = check.Chain;
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Audit log: {report.Events:N0} event(s), chained in id order (audit chain v1)."));
@@ -74,9 +76,19 @@ internal sealed class AuditVerifyCommand : AsyncCommand<AuditVerifyCommand.Setti
         else if (check.SignedAnchors.All(c => c.Holds))
         {
             var newest = check.NewestSigned!.Anchor!;
-            var whose = auditKey is null ? "the HSM's key" : $"the key in {settings.AuditKey}, named";
+            var keysUsed = check.SigningKeys;
+            var signedWith = keysUsed == 1
+                ? (auditKeys is null ? "the HSM's key" : $"the key in {settings.AuditKey}, named") + $" '{newest.KeyName}' (SHA-256 {newest.KeySha256})"
+                : string.Create(CultureInfo.InvariantCulture, $"{(auditKeys is null ? "the HSM's audit keys" : $"the keys in {settings.AuditKey}")} ({keysUsed} of them, the newest '{newest.KeyName}', SHA-256 {newest.KeySha256})");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"Signed anchors: {check.SignedAnchors.Count:N0}, each signed with {whose} '{newest.KeyName}' (SHA-256 {newest.KeySha256}) and held by the log; the newest covers it up to event {newest.Anchor.EventId} (signed {newest.SignedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC, stored as event {check.NewestSigned.EventId})."));
+                $"Signed anchors: {check.SignedAnchors.Count:N0}, each signed with {signedWith} and held by the log; the newest covers it up to event {newest.Anchor.EventId} (signed {newest.SignedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC, stored as event {check.NewestSigned.EventId})."));
+        }
+
+        foreach (var rotation in check.KeyRotations)
+        {
+            Console.WriteLine(rotation.Holds
+                ? string.Create(CultureInfo.InvariantCulture, $"Audit key rotated in event {rotation.EventId}: '{rotation.Rotation!.From}' (SHA-256 {rotation.Rotation.FromSha256}) replaced by '{rotation.Rotation.To}' (SHA-256 {rotation.Rotation.ToSha256}), by {rotation.Rotation.By}.")
+                : RotationProblem(rotation));
         }
 
         PrintHead(report, settings.SettledFor);
@@ -93,19 +105,40 @@ internal sealed class AuditVerifyCommand : AsyncCommand<AuditVerifyCommand.Setti
             throw new CaException(CaErrorKind.InvalidState, $"The audit log does not match {what}: {unsigned.Problem}{More(more)}.");
         }
 
+        if (check.KeyRotations.FirstOrDefault(c => !c.Holds) is { } rotationProblem)
+        {
+            throw new CaException(CaErrorKind.InvalidState, RotationProblem(rotationProblem));
+        }
+
         return 0;
     }
 
-    private static SubjectPublicKeyInfo ReadKey(string file)
+    private static string RotationProblem(AuditKeyRotationCheck rotation) =>
+        string.Create(CultureInfo.InvariantCulture, $"The audit log's key rotation in event {rotation.EventId} does not hold: {rotation.Problem}.");
+
+    /// <summary>The public keys in <paramref name="file"/>: each PEM block, or the one DER key.</summary>
+    private static List<SubjectPublicKeyInfo> ReadKeys(string file)
     {
         if (!File.Exists(file))
         {
             throw new CaException(CaErrorKind.NotFound, $"--audit-key {file}: no such file.");
         }
 
-        var (key, kind) = PublicKeyFile.Read(File.ReadAllBytes(file), file);
-        return kind == "public key" ? key : throw new CaException(CaErrorKind.Malformed, $"--audit-key {file} holds a {kind}; give the audit key's public key, as `minica audit key` writes it.");
+        var content = File.ReadAllBytes(file);
+        var text = Encoding.ASCII.GetString(content);
+        var starts = content.Length > 0 && content[0] != 0x30 ? PemStart().Matches(text).Select(m => m.Index).ToList() : [];
+        var parts = starts.Count <= 1
+            ? [content]
+            : starts.Select((start, i) => Encoding.ASCII.GetBytes(text[start..(i + 1 < starts.Count ? starts[i + 1] : text.Length)])).ToList();
+        return parts.Select(part =>
+        {
+            var (key, kind) = PublicKeyFile.Read(part, file);
+            return kind == "public key" ? key : throw new CaException(CaErrorKind.Malformed, $"--audit-key {file} holds a {kind}; give the audit keys' public keys, as `minica audit key` writes them.");
+        }).ToList();
     }
+
+    [GeneratedRegex("-----BEGIN ")]
+    private static partial Regex PemStart();
 
     internal static void PrintHead(AuditChainReport report, int settledFor)
     {

@@ -224,11 +224,19 @@ public sealed class PortalQueries(IDbContextFactory<MiniCaDbContext> contexts)
     /// The events that hold signed anchors (<see cref="SignedAuditAnchor"/>), oldest first. Found through the index
     /// on the actor, so a million-event log is not read for them.
     /// </summary>
-    public async Task<IReadOnlyList<AuditRow>> SignedAnchorEventsAsync(CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<AuditRow>> SignedAnchorEventsAsync(CancellationToken cancellationToken = default) =>
+        CaEventsAsync(SignedAuditAnchor.Action, cancellationToken);
+
+    /// <summary>Every event that records a rotation of the audit key (<see cref="AuditKeyRotation"/>), oldest first.</summary>
+    public Task<IReadOnlyList<AuditRow>> AuditKeyRotationEventsAsync(CancellationToken cancellationToken = default) =>
+        CaEventsAsync(AuditKeyRotation.Action, cancellationToken);
+
+    /// <summary>The CA's own events (actor <see cref="SignedAuditAnchor.Actor"/>, through the actor's index) of <paramref name="action"/>, oldest first.</summary>
+    private async Task<IReadOnlyList<AuditRow>> CaEventsAsync(string action, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         return await db.AuditEvents.AsNoTracking()
-            .Where(a => a.Actor == SignedAuditAnchor.Actor && a.Action == SignedAuditAnchor.Action)
+            .Where(a => a.Actor == SignedAuditAnchor.Actor && a.Action == action)
             .OrderBy(a => a.Id)
             .Select(a => new AuditRow(a.Id, a.At, a.Actor, a.Action, a.Subject, a.Details))
             .ToListAsync(cancellationToken);

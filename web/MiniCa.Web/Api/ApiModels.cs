@@ -85,13 +85,14 @@ public sealed record AuditEventResource(long Id, DateTimeOffset At, string Actor
 public sealed record AuditEventsResource(IReadOnlyList<AuditEventResource> Events, long? Next);
 
 /// <summary>The audit log checked against anchors given and the signed anchors stored in it.</summary>
-/// <param name="Intact">Every anchor given and every signed anchor holds.</param>
+/// <param name="Intact">Every anchor given and every signed anchor holds, and every recorded audit key rotation is one.</param>
 /// <param name="Events">How many events the chain ran over.</param>
 /// <param name="Head">The anchor to keep now; <see langword="null"/> when no event is settled yet.</param>
 /// <param name="NewerEvents">Events after the head, not settled yet.</param>
 /// <param name="Anchors">Each anchor given.</param>
 /// <param name="SignedAnchors">The signed anchors stored in the log.</param>
-public sealed record AuditIntegrityResource(bool Intact, long Events, AuditHeadResource? Head, long NewerEvents, IReadOnlyList<AuditAnchorResource> Anchors, SignedAnchorsResource SignedAnchors)
+/// <param name="KeyRotations">Each rotation of the audit key recorded in the log (<c>minica audit rotate-key</c>), oldest first.</param>
+public sealed record AuditIntegrityResource(bool Intact, long Events, AuditHeadResource? Head, long NewerEvents, IReadOnlyList<AuditAnchorResource> Anchors, SignedAnchorsResource SignedAnchors, IReadOnlyList<AuditKeyRotationResource> KeyRotations)
 {
     internal static AuditIntegrityResource From(MiniCa.Hosting.AuditLogCheck check) => new(
         check.Intact,
@@ -102,8 +103,20 @@ public sealed record AuditIntegrityResource(bool Intact, long Events, AuditHeadR
         new SignedAnchorsResource(
             check.SignedAnchors.Count,
             check.NewestSigned is { Anchor: { } newest } stored ? new SignedAnchorResource(stored.EventId, newest.Anchor.ToString(), newest.SignedAt, newest.KeyName, newest.KeySha256) : null,
-            check.SignedAnchors.Where(c => !c.Holds).Select(c => new SignedAnchorProblemResource(c.EventId, c.Problem!)).ToList()));
+            check.SignedAnchors.Where(c => !c.Holds).Select(c => new SignedAnchorProblemResource(c.EventId, c.Problem!)).ToList()),
+        check.KeyRotations.Select(c => new AuditKeyRotationResource(c.EventId, c.Rotation?.From, c.Rotation?.FromSha256, c.Rotation?.To, c.Rotation?.ToSha256, c.Rotation?.By, c.Holds, c.Problem)).ToList());
 }
+
+/// <summary>A rotation of the audit key recorded in the log.</summary>
+/// <param name="EventId">The event that records it.</param>
+/// <param name="From">The replaced key's name (<see langword="null"/> when the event's details are not a rotation).</param>
+/// <param name="FromSha256">The SHA-256 of the replaced key's SubjectPublicKeyInfo.</param>
+/// <param name="To">The new key's name.</param>
+/// <param name="ToSha256">The SHA-256 of the new key's SubjectPublicKeyInfo.</param>
+/// <param name="By">Who rotated it.</param>
+/// <param name="Holds">Its details are a rotation between two of the HSM's audit keys.</param>
+/// <param name="Problem">Why not.</param>
+public sealed record AuditKeyRotationResource(long EventId, string? From, string? FromSha256, string? To, string? ToSha256, string? By, bool Holds, string? Problem);
 
 /// <summary>The anchor to keep now.</summary>
 /// <param name="Anchor"><c>ID:HASH</c>.</param>

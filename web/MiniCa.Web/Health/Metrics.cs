@@ -42,7 +42,7 @@ internal static class Metrics
         }, "Requests waiting for officers.");
         var audit = app.Services.GetRequiredService<MiniCa.Hosting.AuditAnchorLog>();
         MiniCaMetrics.ObserveGauge("minica_audit_signed_anchors_failing", () => audit.State.CheckedAt is null ? [] : [new Measurement<long>(audit.State.FailingSignedAnchors)],
-            "Signed anchors in the audit log that the log no longer matches, at the last full check (Audit:CheckHours): anything above 0 is a changed log.");
+            "Signed anchors in the audit log that the log no longer matches, and recorded audit key rotations that do not hold, at the last full check (Audit:CheckHours): anything above 0 is a changed log.");
         MiniCaMetrics.ObserveGauge("minica_audit_last_check_timestamp_seconds", () => audit.State.CheckedAt is { } at ? [new Measurement<long>(at.ToUnixTimeSeconds())] : [],
             "When the audit log was last checked whole against its signed anchors (Unix time).");
         MiniCaMetrics.ObserveGauge("minica_audit_newest_signed_anchor_timestamp_seconds", () => audit.State.NewestSignedAt is { } at ? [new Measurement<long>(at.ToUnixTimeSeconds())] : [],
