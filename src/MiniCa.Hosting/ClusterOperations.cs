@@ -1,6 +1,7 @@
 using MiniCa.Authority.Quorum;
 using MiniCa.Core.Authorities;
 using MiniCa.Core.Errors;
+using MiniCa.Core.Ledger;
 using MiniCa.Core.Quorum;
 using MiniCa.Hsm;
 
@@ -18,7 +19,10 @@ public sealed record ClusterRun(QuorumOperation Operation, bool Executed, IReadO
 /// </summary>
 public sealed class ClusterOperations(HsmCluster cluster, QuorumService quorum, IAuthorityStore authorities, CaBootstrapper bootstrapper)
 {
-    /// <summary>The logical CA keys: every active authority's key and the OCSP responders' keys found on any member.</summary>
+    /// <summary>
+    /// The logical CA keys: every active authority's key, and the OCSP responders' keys and the audit keys
+    /// (<c>audit</c>, <c>audit-2</c>, …, which sign the audit log's anchors) found on any member.
+    /// </summary>
     public async Task<IReadOnlyList<string>> KeyLabelsAsync(CancellationToken cancellationToken = default)
     {
         var recorded = await authorities.ListAsync(cancellationToken);
@@ -28,7 +32,7 @@ public sealed class ClusterOperations(HsmCluster cluster, QuorumService quorum, 
             .ToList();
         foreach (var member in cluster.Members.Where(m => m.State == HsmMemberState.Up))
         {
-            labels.AddRange(member.Keys.ListKeys().Select(k => k.Label).Where(l => l.StartsWith("ocsp-", StringComparison.Ordinal)));
+            labels.AddRange(member.Keys.ListKeys().Select(k => k.Label).Where(l => l.StartsWith("ocsp-", StringComparison.Ordinal) || AuditKeyRotation.IsKeyName(l)));
         }
 
         return labels.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();

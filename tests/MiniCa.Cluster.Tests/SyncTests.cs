@@ -111,4 +111,47 @@ public sealed class SyncTests
         var issued = await ca.IssueAsync("after-removal.cluster.example.com");
         Assert.Equal(MiniCa.Core.Ledger.RequestStatus.Issued, issued.Status);
     }
+
+    [Fact]
+    public async Task AuditKeys_AreCopiedToANewMember_AndTheLogChecksAndSignsOnItAlone()
+    {
+        await using var ca = await ClusterCa.StartDirectAsync(quorum: 1);
+        var operations = ca.Services.GetRequiredService<ClusterOperations>();
+        var quorum = ca.Services.GetRequiredService<QuorumService>();
+        var integrity = ca.Services.GetRequiredService<AuditLogIntegrity>();
+        async Task<MiniCa.Core.Ledger.SignedAuditAnchor?> SignHeadAsync() =>
+            await integrity.SignAsync((await integrity.CheckAsync([], DateTimeOffset.UtcNow)).Chain.Head!);
+
+        // The first audit key and its successor, both made through the cluster's key manager (on member a).
+        Assert.NotNull(await SignHeadAsync());
+        await integrity.RotateAsync("cli:operator");
+        Assert.Equal("audit-2", (await SignHeadAsync())!.KeyName);
+        Assert.Equal(["b/audit-2:missing", "b/audit:missing", "b/issuing:missing", "b/root:missing"],
+            (await operations.ReportAsync()).Where(d => d.State != "ok").Select(d => $"{d.Member}/{d.Label}:{d.State}").Order(StringComparer.Ordinal));
+
+        var add = await operations.AddMemberAsync("b", "cli:operator");
+        await quorum.ApproveAsync(add.Operation.Id, "alice");
+        var added = await operations.AddMemberAsync("b", "cli:operator");
+        Assert.True(added.Executed);
+        Assert.Equal(["audit-2:copied", "audit:copied", "issuing:copied", "root:copied"], added.Results.Select(r => $"{r.Label}:{r.Outcome}").Order(StringComparer.Ordinal));
+        foreach (var key in ca.Cluster["b"].Keys.ListKeys())
+        {
+            Assert.True(key.Sensitive, key.Label);
+            Assert.False(key.Extractable, key.Label);
+        }
+
+        // Member a gone: b alone checks both keys' anchors and signs the next with the newest key.
+        var remove = await operations.RemoveMemberAsync("a", "cli:operator");
+        await quorum.ApproveAsync(remove.Operation.Id, "alice");
+        Assert.True((await operations.RemoveMemberAsync("a", "cli:operator")).Executed);
+        Assert.Empty(ca.Cluster["a"].Keys.ListKeys());
+        Assert.Equal(MiniCa.Core.Ledger.RequestStatus.Issued, (await ca.IssueAsync("audit-on-b.cluster.example.com")).Status);
+        var next = await SignHeadAsync();
+        Assert.Equal("audit-2", next!.KeyName);
+        var check = await integrity.CheckAsync([], DateTimeOffset.UtcNow);
+        Assert.True(check.Intact, string.Join(" ", check.SignedAnchors.Select(c => c.Problem)));
+        Assert.Equal(3, check.SignedAnchors.Count);
+        Assert.Equal(2, check.SigningKeys);
+        Assert.True(Assert.Single(check.KeyRotations).Holds);
+    }
 }
