@@ -46,6 +46,7 @@ app.Configure(config =>
         backup.SetDescription("Copy the CA while it runs (--out DIR): database (online backup), embedded token store and PINs, CA files, configuration, a manifest; check a copy (verify DIR).");
         backup.SetDefaultCommand<BackupCommand>();
         backup.AddCommand<BackupVerifyCommand>("verify").WithDescription("Check that a backup would bring the CA back: every file against its manifest, then its configuration, database, keys and audit log on a scratch copy.");
+        backup.AddCommand<BackupRestoreCommand>("restore").WithDescription("Check a backup as verify does and, when it passes, restore it into a new folder (--to FOLDER) the CA starts from; a PostgreSQL dump goes into an empty database (--restore-into NAME).");
     });
     config.AddBranch("user", user =>
     {

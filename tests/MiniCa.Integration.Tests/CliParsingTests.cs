@@ -13,6 +13,8 @@ public sealed class CliParsingTests
     [InlineData(new[] { "audit", "verify", "--anchor", "12:abc" }, "--anchor '12:abc' is not ID:HASH")]
     [InlineData(new[] { "audit", "verify", "--settled-for", "-1" }, "--settled-for -1 is out of range (0..31536000)")]
     [InlineData(new[] { "audit", "sign", "--settled-for", "31536001" }, "--settled-for 31536001 is out of range (0..31536000)")]
+    [InlineData(new[] { "backup", "restore", "backup" }, "--to FOLDER names the new folder to restore the CA into.")]
+    [InlineData(new[] { "backup", "restore", "backup", "--to", "restored", "--anchor", "7:xyz" }, "--anchor '7:xyz' is not ID:HASH")]
     public async Task BadArguments_AreRefusedBeforeAnythingIsOpened(string[] args, string message)
     {
         using var directory = new TempDirectory("minica-cli-parse");

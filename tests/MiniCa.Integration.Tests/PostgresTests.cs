@@ -398,12 +398,20 @@ public sealed class PostgresTests(PostgresFixture postgres) : IClassFixture<Post
         Assert.Contains("FAILED Database: The database checked is not empty: a backup is restored into an empty database", notEmpty.StandardOutput, StringComparison.Ordinal);
         Assert.Equal(events, await postgres.Server.QueryAsync("cli", "SELECT count(*) FROM \"AuditEvents\""));
 
+        // `backup restore`: refused without a database for the dump; given one, the dump restored there and the
+        // configuration in a new folder naming it (the backup itself unchanged).
+        var noDatabase = await Minica.RunAsync(directory.Path, ["backup", "restore", copy, "--to", directory.Combine("restored")]);
+        Assert.Equal(1, noDatabase.ExitCode);
+        Assert.Contains("holds a PostgreSQL dump: give --restore-into NAME", noDatabase.StandardError, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(directory.Combine("restored")));
         await postgres.Server.CreateDatabaseAsync("restored");
-        await postgres.Server.RestoreAsync("restored", dump);
-        Minica.WriteConfig(copy, $$"""
-            { "DataDirectory": "data", "PublicBaseUrl": "http://ca.example.test/",
-              "Database": { "Provider": "Postgres", "ConnectionString": "{{postgres.Server.ConnectionString("restored")}}" } }
-            """);
+        var restore = await Minica.RunAsync(directory.Path, ["backup", "restore", copy, "--to", directory.Combine("restored"), "--restore-into", "restored", "--anchor", anchor]);
+        Assert.True(restore.ExitCode == 0, restore.Combined);
+        Assert.Contains($"Restored into {directory.Combine("restored")}", restore.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("  ca.config.json: Database:ConnectionString: ", restore.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("Database=restored", File.ReadAllText(directory.Combine("restored", "ca.config.json")), StringComparison.Ordinal);
+        Assert.False(File.Exists(directory.Combine("restored", MiniCa.Hosting.BackupManifest.FileName)));
+        copy = directory.Combine("restored");
         Assert.Equal("Revoked", await postgres.Server.QueryAsync("restored", $"SELECT \"Status\" FROM \"Certificates\" WHERE \"SerialHex\" = '{serials["pg-1"]}'"));
         var fromCopy = await Minica.RunAsync(copy, ["issue", "--csr", directory.Combine("pg-3.csr"), "--profile", "tls-server", "--out", "copy.pem"]);
         Assert.True(fromCopy.ExitCode == 0, fromCopy.Combined);

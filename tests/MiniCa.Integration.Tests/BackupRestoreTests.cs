@@ -1,0 +1,89 @@
+using MiniCa.Hosting;
+using MiniCa.TestSupport;
+
+namespace MiniCa.Integration.Tests;
+
+/// <summary>
+/// <c>minica backup restore</c> on a real backup of a CA on SoftHSM2 and SQLite whose configuration names its database
+/// by an absolute path and takes its profiles from elsewhere: the restored folder is a CA of its own that runs with
+/// the original gone; a damaged backup and a folder that holds something are refused with nothing written.
+/// </summary>
+public sealed class BackupRestoreTests
+{
+    [Fact]
+    public async Task Restore_AGoodBackup_StartsAsTheSameCaWithTheOriginalGone_ADamagedOneWritesNothing()
+    {
+        Prerequisites.RequireSoftHsm();
+        var openssl = Prerequisites.RequireProgram("openssl", "openssl");
+        using var directory = new TempDirectory("minica-backup-restore");
+        var ours = directory.Combine("ours");
+        Directory.CreateDirectory(ours);
+        var database = Path.Combine(ours, "data", "minica.db");
+        Minica.WriteConfig(ours, $$"""
+            // The CA's own configuration, with a comment, an absolute database path and its profiles elsewhere.
+            { "DataDirectory": "data", "Database": { "ConnectionString": "Data Source={{database}};Default Timeout=20" } }
+            """);
+        var init = await Minica.RunAsync(ours, ["init"]);
+        Assert.True(init.ExitCode == 0, init.Combined);
+        var kept = await Minica.IssueForNewKeyAsync(ours, "kept.example.com");
+        Assert.True((await Minica.RunAsync(ours, ["audit", "sign", "--settled-for", "0"])).ExitCode == 0);
+        var backup = directory.Combine("backup");
+        Assert.True((await Minica.RunAsync(ours, ["backup", "--out", backup])).ExitCode == 0);
+        var manifest = BackupManifest.Read(backup);
+
+        // Into a folder that holds something: refused before the backup is even read.
+        var occupied = directory.Combine("occupied");
+        Directory.CreateDirectory(occupied);
+        File.WriteAllText(Path.Combine(occupied, "keep.txt"), "the operator's");
+        var refused = await Minica.RunAsync(directory.Path, ["backup", "restore", backup, "--to", occupied]);
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains($"{occupied} exists and is not empty; a CA is restored into a new folder, never over another.", refused.StandardError, StringComparison.Ordinal);
+        Assert.Equal(["keep.txt"], Directory.EnumerateFileSystemEntries(occupied).Select(Path.GetFileName));
+
+        // A damaged backup: the check names the part, and nothing is written.
+        var damaged = directory.Combine("damaged");
+        DirectoryCopy.Copy(backup, damaged);
+        var bytes = File.ReadAllBytes(Path.Combine(damaged, "data", "minica.db"));
+        bytes[^100] ^= 0x01;
+        File.WriteAllBytes(Path.Combine(damaged, "data", "minica.db"), bytes);
+        var bad = await Minica.RunAsync(directory.Path, ["backup", "restore", damaged, "--to", directory.Combine("from-damaged")]);
+        Assert.Equal(1, bad.ExitCode);
+        Assert.Contains("FAILED Files: data/minica.db has changed (SHA-256 ", bad.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains($"The backup in {damaged} fails 1 of 5 checks (Files): nothing was restored.", bad.StandardError, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(directory.Combine("from-damaged")));
+
+        // A good one: checked, copied private, and the configuration made to name the restored parts.
+        var restored = directory.Combine("restored");
+        var restore = await Minica.RunAsync(directory.Path, ["backup", "restore", backup, "--to", restored]);
+        Assert.True(restore.ExitCode == 0, restore.Combined);
+        Assert.Contains("ok     Keys: in the backup's embedded token, opened with its PIN: key 'root' of authority 'root' signs", restore.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains($"Restored into {restored} (folders 0700, files 0600; the backup is left as it is).", restore.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("  ca.config.json: PoliciesDirectory: policies", restore.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains($"  ca.config.json: Database:ConnectionString: Data Source={Path.Combine(restored, "data", "minica.db")};Default Timeout=20", restore.StandardOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("DataDirectory:", restore.StandardOutput, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(restored, BackupManifest.FileName)));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(restored));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(restored, "data", "minica.db")));
+        Assert.Equal(manifest.Files.Count, Directory.EnumerateFiles(restored, "*", SearchOption.AllDirectories).Count());
+
+        // The original gone: the restored CA runs on its own parts (its profiles too, not the repository's).
+        Directory.Move(ours, directory.Combine("ours-gone"));
+        var alone = new Dictionary<string, string?> { ["MINICA_PoliciesDirectory"] = null };
+        var requests = await Minica.RunAsync(restored, ["requests"], alone);
+        Assert.True(requests.ExitCode == 0, requests.Combined);
+        Assert.Contains("kept.example.com", requests.StandardOutput, StringComparison.Ordinal);
+        var audit = await Minica.RunAsync(restored, ["audit", "verify"], alone);
+        Assert.True(audit.ExitCode == 0, audit.Combined);
+        Assert.Contains("Signed anchors: 1, each signed with the HSM's key 'audit'", audit.StandardOutput, StringComparison.Ordinal);
+        var issued = await Minica.IssueForNewKeyAsync(restored, "after-restore.example.com", alone);
+        var chain = await ProcessRunner.RunAsync(openssl,
+            ["verify", "-x509_strict", "-CAfile", Path.Combine(restored, "data", "ca", "root.pem"), "-untrusted", Path.Combine(restored, "data", "ca", "issuing.pem"), Path.Combine(restored, issued)]);
+        Assert.True(chain.ExitCode == 0, chain.Combined);
+        var sameIssuer = await ProcessRunner.RunAsync(openssl, ["x509", "-noout", "-issuer", "-in", Path.Combine(directory.Combine("ours-gone"), kept)]);
+        var newIssuer = await ProcessRunner.RunAsync(openssl, ["x509", "-noout", "-issuer", "-in", Path.Combine(restored, issued)]);
+        Assert.Equal(sameIssuer.StandardOutput, newIssuer.StandardOutput);
+
+        // The backup is left as it was: it still verifies.
+        Assert.True((await Minica.RunAsync(directory.Path, ["backup", "verify", backup])).ExitCode == 0);
+    }
+}
