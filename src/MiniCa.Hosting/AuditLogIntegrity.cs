@@ -33,10 +33,7 @@ public sealed class AuditLogIntegrity(IDbContextFactory<MiniCaDbContext> context
     public async Task<SignedAuditAnchor?> SignAsync(AuditAnchor head, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(head);
-        // One that claims an event at or after its own is no anchor (the check says so): it must not stop the signing.
-        var newest = (await _queries.SignedAnchorEventsAsync(cancellationToken))
-            .Select(row => (row.Id, Anchor: SignedAuditAnchor.Parse(row.Details, out _)))
-            .LastOrDefault(r => r.Anchor is not null && r.Anchor.Anchor.EventId < r.Id).Anchor;
+        var newest = await NewestSignedAsync(cancellationToken);
         if (newest is not null && newest.Anchor.EventId >= head.EventId)
         {
             return null;
@@ -50,6 +47,35 @@ public sealed class AuditLogIntegrity(IDbContextFactory<MiniCaDbContext> context
         var signed = SignedAuditAnchor.Sign(head, CurrentKey(), time.GetUtcNow());
         await audit.RecordAsync(new AuditEntry(SignedAuditAnchor.Actor, SignedAuditAnchor.Action, $"audit:{head.EventId.ToString(CultureInfo.InvariantCulture)}", signed.ToString()), cancellationToken);
         return signed;
+    }
+
+    /// <summary>
+    /// The newest stored signed anchor, read newest first a few at a time (not the whole history each pass). One that
+    /// is not a signed anchor, or claims an event at or after its own, is no anchor (the check says so): it must not
+    /// stop the signing.
+    /// </summary>
+    private async Task<SignedAuditAnchor?> NewestSignedAsync(CancellationToken cancellationToken)
+    {
+        const int Run = 16;
+        var before = long.MaxValue;
+        while (true)
+        {
+            var rows = await _queries.SignedAnchorEventsNewestFirstAsync(before, Run, cancellationToken);
+            foreach (var row in rows)
+            {
+                if (SignedAuditAnchor.Parse(row.Details, out _) is { } anchor && anchor.Anchor.EventId < row.Id)
+                {
+                    return anchor;
+                }
+            }
+
+            if (rows.Count < Run)
+            {
+                return null;
+            }
+
+            before = rows[^1].Id;
+        }
     }
 
     /// <summary>

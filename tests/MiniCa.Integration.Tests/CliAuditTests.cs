@@ -187,6 +187,41 @@ public sealed partial class CliAuditTests
     }
 
     [Fact]
+    public async Task AuditSign_NewerStoredAnchorsThatAreNone_NeitherStopTheSigningNorAreTakenForTheNewest()
+    {
+        Prerequisites.RequireSoftHsm();
+        using var directory = new TempDirectory("minica-cli-audit-newest");
+        Minica.WriteConfig(directory.Path, """{ "DataDirectory": "data" }""");
+        Assert.Equal(0, (await Minica.RunAsync(directory.Path, ["init"])).ExitCode);
+        await Minica.IssueForNewKeyAsync(directory.Path, "first.example.com");
+        var database = $"Data Source={directory.Combine("data", "minica.db")};Pooling=False";
+        var sign = await Minica.RunAsync(directory.Path, ["audit", "sign", "--settled-for", "0"]);
+        Assert.True(sign.ExitCode == 0, sign.Combined);
+        var anchor = SignedLine().Match(sign.StandardOutput).Groups[1].Value;
+        var holder = long.Parse((await ChainOfTheRowsAsync(database)).Split(':')[0], CultureInfo.InvariantCulture);
+        var details = await ScalarAsync(database, $"SELECT Details FROM AuditEvents WHERE Id = {holder}");
+
+        // Twenty stored after it that are no anchors (more than one read of the newest): ten claim an event after
+        // their own (a forgery that would stop the signing for good if believed), ten are not signed anchors at all.
+        for (var i = 0; i < 20; i++)
+        {
+            var bogus = i % 2 == 0 ? details.Replace($"anchor={anchor[..anchor.IndexOf(':', StringComparison.Ordinal)]}:", "anchor=999999:", StringComparison.Ordinal) : "anchor=garbage";
+            await ExecuteAsync(database, $"INSERT INTO AuditEvents (At, Actor, Action, Subject, Details) SELECT At, Actor, Action, Subject, $details FROM AuditEvents WHERE Id = {holder}", ("$details", bogus));
+        }
+
+        // The real one is still the newest: nothing but (would-be) signed anchors since, so nothing to sign.
+        var idle = await Minica.RunAsync(directory.Path, ["audit", "sign", "--settled-for", "0"]);
+        Assert.True(idle.ExitCode == 0, idle.Combined);
+        Assert.Contains("Nothing new to sign", idle.StandardOutput, StringComparison.Ordinal);
+
+        // A new event: signed, past the forgery's claim.
+        await Minica.IssueForNewKeyAsync(directory.Path, "second.example.com");
+        var again = await Minica.RunAsync(directory.Path, ["audit", "sign", "--settled-for", "0"]);
+        Assert.True(again.ExitCode == 0, again.Combined);
+        Assert.Matches(SignedLine(), again.StandardOutput);
+    }
+
+    [Fact]
     public async Task AuditRotateKey_NewKeyInTheHsmSignsFromThen_OldAnchorsStillHold_AnOldKeyAnchorOverTheRotationFails()
     {
         Prerequisites.RequireSoftHsm();

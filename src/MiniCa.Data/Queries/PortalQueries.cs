@@ -227,6 +227,22 @@ public sealed class PortalQueries(IDbContextFactory<MiniCaDbContext> contexts)
     public Task<IReadOnlyList<AuditRow>> SignedAnchorEventsAsync(CancellationToken cancellationToken = default) =>
         CaEventsAsync(SignedAuditAnchor.Action, cancellationToken);
 
+    /// <summary>
+    /// The events that hold signed anchors stored before event <paramref name="before"/>, newest first, at most
+    /// <paramref name="limit"/>: the signing pass looks for the newest valid one without reading them all.
+    /// </summary>
+    public async Task<IReadOnlyList<AuditRow>> SignedAnchorEventsNewestFirstAsync(long before, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.AuditEvents.AsNoTracking()
+            .Where(a => a.Actor == SignedAuditAnchor.Actor && a.Action == SignedAuditAnchor.Action && a.Id < before)
+            .OrderByDescending(a => a.Id)
+            .Take(limit)
+            .Select(a => new AuditRow(a.Id, a.At, a.Actor, a.Action, a.Subject, a.Details))
+            .ToListAsync(cancellationToken);
+    }
+
     /// <summary>Every event that records a rotation of the audit key (<see cref="AuditKeyRotation"/>), oldest first.</summary>
     public Task<IReadOnlyList<AuditRow>> AuditKeyRotationEventsAsync(CancellationToken cancellationToken = default) =>
         CaEventsAsync(AuditKeyRotation.Action, cancellationToken);
