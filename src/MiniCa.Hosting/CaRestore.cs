@@ -64,16 +64,11 @@ public static class CaRestore
                 configuration = Path.Combine(target, name);
                 var root = JsonNode.Parse(await File.ReadAllTextAsync(configuration, cancellationToken), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }) as JsonObject
                     ?? throw new CaException(CaErrorKind.Configuration, $"{configuration}: not a JSON object.");
-                Set(root, "DataDirectory", manifest.DataDirectory, changes);
-                Set(root, "PoliciesDirectory", manifest.PoliciesDirectory, changes);
+                Set(root, "DataDirectory", manifest.DataDirectory, changes, byDefault: "data");
+                Set(root, "PoliciesDirectory", manifest.PoliciesDirectory, changes, byDefault: "policies");
                 var database = Child(root, "Database");
                 var connection = database is not null && Find(database, "ConnectionString")?.Value is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
-                if (manifest.Database.Provider == "Postgres" && connection is null)
-                {
-                    // Given elsewhere (an environment variable): the operator names the database there.
-                    changes.Add($"Database:ConnectionString is not in {name}: where it is given, name the database {options.RestoreInto}");
-                }
-                else if (manifest.Database.Provider == "Postgres")
+                if (manifest.Database.Provider == "Postgres" && connection is not null)
                 {
                     // The check restored the dump there; the server, user and password stay the CA's.
                     var builder = new Npgsql.NpgsqlConnectionStringBuilder(connection) { Database = options.RestoreInto };
@@ -86,7 +81,17 @@ public static class CaRestore
                     Set(database!, "ConnectionString", builder.ConnectionString, changes, "Database:");
                 }
 
-                await File.WriteAllTextAsync(configuration, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n", cancellationToken);
+                if (changes.Count > 0)
+                {
+                    // Rewritten only when a setting changed: a file that already names the restored parts stays as it was.
+                    await File.WriteAllTextAsync(configuration, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n", cancellationToken);
+                }
+
+                if (manifest.Database.Provider == "Postgres" && connection is null)
+                {
+                    // Given elsewhere (an environment variable): the operator names the database there.
+                    changes.Add($"Database:ConnectionString is not in {name}: where it is given, name the database {options.RestoreInto}");
+                }
             }
             else if (manifest.DataDirectory != "data" || manifest.PoliciesDirectory != "policies")
             {
@@ -140,11 +145,17 @@ public static class CaRestore
 
     private static JsonObject? Child(JsonObject node, string name) => Find(node, name)?.Value as JsonObject;
 
-    /// <summary>Sets <paramref name="name"/> (under its spelling in the file, if there) to <paramref name="value"/>, noting the change.</summary>
-    private static void Set(JsonObject node, string name, string value, List<string> changes, string prefix = "")
+    /// <summary>
+    /// Sets <paramref name="name"/> (under its spelling in the file, if there) to <paramref name="value"/>, noting the
+    /// change; nothing when it has that value already, or is absent and <paramref name="byDefault"/> is that value.
+    /// </summary>
+    private static void Set(JsonObject node, string name, string value, List<string> changes, string prefix = "", string? byDefault = null)
     {
         var existing = Find(node, name);
-        if (existing?.Value?.GetValueKind() == JsonValueKind.String && existing.Value.Value!.GetValue<string>() == value)
+        var same = existing is { } found
+            ? found.Value is JsonValue current && current.TryGetValue<string>(out var text) && text == value
+            : byDefault == value;
+        if (same)
         {
             return;
         }

@@ -21,7 +21,8 @@ public sealed class BackupRestoreTests
         var database = Path.Combine(ours, "data", "minica.db");
         Minica.WriteConfig(ours, $$"""
             // The CA's own configuration, with a comment, an absolute database path and its profiles elsewhere.
-            { "DataDirectory": "data", "Database": { "ConnectionString": "Data Source={{database}};Default Timeout=20" } }
+            { "DataDirectory": "data", "PoliciesDirectory": "{{Path.Combine(RepositoryPaths.Root, "policies")}}",
+              "Database": { "ConnectionString": "Data Source={{database}};Default Timeout=20" } }
             """);
         var init = await Minica.RunAsync(ours, ["init"]);
         Assert.True(init.ExitCode == 0, init.Combined);

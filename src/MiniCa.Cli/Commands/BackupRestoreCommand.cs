@@ -1,5 +1,4 @@
 using System.ComponentModel;
-using MiniCa.Core.Errors;
 using MiniCa.Core.Ledger;
 using MiniCa.Hosting;
 using Spectre.Console;
@@ -14,46 +13,21 @@ namespace MiniCa.Cli.Commands;
 /// </summary>
 internal sealed class BackupRestoreCommand : AsyncCommand<BackupRestoreCommand.Settings>
 {
-    internal sealed class Settings : CommandSettings
+    internal sealed class Settings : BackupVerifyCommand.Settings
     {
-        [CommandArgument(0, "<DIR>")]
-        [Description("The backup's folder, as `minica backup --out` wrote it.")]
-        public string Directory { get; init; } = string.Empty;
-
         [CommandOption("--to <FOLDER>")]
-        [Description("A new (or empty) folder to restore the CA into; never one that holds anything.")]
+        [Description("A new (or empty) folder to restore the CA into; never one that holds anything. A PostgreSQL backup needs --restore-into too: the database the restored configuration names.")]
         public string? To { get; init; }
 
-        [CommandOption("--anchor <ID:HASH>")]
-        [Description("An anchor of the audit log kept elsewhere (repeatable): the backup's log must still hash to HASH up to event ID.")]
-        public string[] Anchors { get; init; } = [];
-
-        [CommandOption("--restore-into <DATABASE>")]
-        [Description("For a backup of a CA on PostgreSQL (required there): an empty database on the CA's server (same user) to restore the dump into; the restored configuration names it.")]
-        public string? RestoreInto { get; init; }
-
         public override ValidationResult Validate() =>
-            string.IsNullOrWhiteSpace(To) ? ValidationResult.Error("--to FOLDER names the new folder to restore the CA into.")
-            : RestoreInto is { } name && string.IsNullOrWhiteSpace(name) ? ValidationResult.Error("--restore-into names an empty database on the CA's server.")
-            : AuditVerifyCommand.ValidateAnchors(Anchors);
+            string.IsNullOrWhiteSpace(To) ? ValidationResult.Error("--to FOLDER names the new folder to restore the CA into.") : base.Validate();
     }
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         var report = await CaRestore.RunAsync(settings.Directory, settings.To!, new BackupCheckOptions(settings.Anchors.Select(a => AuditAnchor.Parse(a)!).ToList(), settings.RestoreInto), cancellationToken);
-        var check = report.Check;
-        Console.WriteLine($"Backup {check.Directory}, made {check.Manifest.CreatedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC ({check.Manifest.Format}), checked first:");
-        foreach (var item in check.Items)
-        {
-            Console.WriteLine($"{(item.Passed ? "ok" : "FAILED"),-6} {item.Part}: {item.Detail}");
-        }
-
-        if (report.Target is not { } target)
-        {
-            var failed = check.Items.Where(i => !i.Passed).Select(i => i.Part).ToList();
-            throw new CaException(CaErrorKind.InvalidState, $"The backup in {check.Directory} fails {failed.Count} of {check.Items.Count} checks ({string.Join(", ", failed)}): nothing was restored.");
-        }
-
+        BackupVerifyCommand.Print(report.Check, "checked first", "nothing was restored");
+        var target = report.Target!;
         Console.WriteLine($"Restored into {target} (folders 0700, files 0600; the backup is left as it is).");
         var configName = report.ConfigurationFile is { } file ? Path.GetFileName(file) : "configuration";
         foreach (var change in report.Changes)

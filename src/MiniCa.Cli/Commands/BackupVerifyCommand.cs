@@ -13,7 +13,7 @@ namespace MiniCa.Cli.Commands;
 /// </summary>
 internal sealed class BackupVerifyCommand : AsyncCommand<BackupVerifyCommand.Settings>
 {
-    internal sealed class Settings : CommandSettings
+    internal class Settings : CommandSettings
     {
         [CommandArgument(0, "<DIR>")]
         [Description("The backup's folder, as `minica backup --out` wrote it.")]
@@ -36,7 +36,15 @@ internal sealed class BackupVerifyCommand : AsyncCommand<BackupVerifyCommand.Set
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         var report = await CaBackupCheck.RunAsync(settings.Directory, new BackupCheckOptions(settings.Anchors.Select(a => AuditAnchor.Parse(a)!).ToList(), settings.RestoreInto), cancellationToken);
-        Console.WriteLine($"Backup {report.Directory}, made {report.Manifest.CreatedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC ({report.Manifest.Format}), checked on a scratch copy (the backup is left as it is):");
+        Print(report, "checked on a scratch copy (the backup is left as it is)", "it would not bring this CA back as it is");
+        Console.WriteLine("The backup is good: a CA started on it is this CA.");
+        return 0;
+    }
+
+    /// <summary>Prints each part of the check; throws naming the parts that failed, ending with <paramref name="consequence"/>.</summary>
+    internal static void Print(BackupCheckReport report, string how, string consequence)
+    {
+        Console.WriteLine($"Backup {report.Directory}, made {report.Manifest.CreatedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC ({report.Manifest.Format}), {how}:");
         foreach (var item in report.Items)
         {
             Console.WriteLine($"{(item.Passed ? "ok" : "FAILED"),-6} {item.Part}: {item.Detail}");
@@ -45,10 +53,7 @@ internal sealed class BackupVerifyCommand : AsyncCommand<BackupVerifyCommand.Set
         if (!report.Passed)
         {
             var failed = report.Items.Where(i => !i.Passed).Select(i => i.Part).ToList();
-            throw new CaException(CaErrorKind.InvalidState, $"The backup in {report.Directory} fails {failed.Count} of {report.Items.Count} checks ({string.Join(", ", failed)}): it would not bring this CA back as it is.");
+            throw new CaException(CaErrorKind.InvalidState, $"The backup in {report.Directory} fails {failed.Count} of {report.Items.Count} checks ({string.Join(", ", failed)}): {consequence}.");
         }
-
-        Console.WriteLine("The backup is good: a CA started on it is this CA.");
-        return 0;
     }
 }
