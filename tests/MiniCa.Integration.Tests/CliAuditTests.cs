@@ -19,11 +19,7 @@ public sealed partial class CliAuditTests
     {
         Prerequisites.RequireSoftHsm();
         using var directory = new TempDirectory("minica-cli-audit");
-        Minica.WriteConfig(directory.Path, """{ "DataDirectory": "data" }""");
-        var init = await Minica.RunAsync(directory.Path, ["init"]);
-        Assert.True(init.ExitCode == 0, init.Combined);
-        await Minica.IssueForNewKeyAsync(directory.Path, "audited.example.com");
-        var database = $"Data Source={directory.Combine("data", "minica.db")};Pooling=False";
+        var database = await NewCaAsync(directory, "audited.example.com");
 
         // Every event was written just now: none is settled for the default five minutes.
         var fresh = await Minica.RunAsync(directory.Path, ["audit", "verify"]);
@@ -72,11 +68,7 @@ public sealed partial class CliAuditTests
         var pkcs11Tool = Prerequisites.RequireProgram("pkcs11-tool", "opensc");
         var openssl = Prerequisites.RequireProgram("openssl", "openssl");
         using var directory = new TempDirectory("minica-cli-audit-sign");
-        Minica.WriteConfig(directory.Path, """{ "DataDirectory": "data" }""");
-        var init = await Minica.RunAsync(directory.Path, ["init"]);
-        Assert.True(init.ExitCode == 0, init.Combined);
-        await Minica.IssueForNewKeyAsync(directory.Path, "signed.example.com");
-        var database = $"Data Source={directory.Combine("data", "minica.db")};Pooling=False";
+        var database = await NewCaAsync(directory, "signed.example.com");
 
         var none = await Minica.RunAsync(directory.Path, ["audit", "verify"]);
         Assert.True(none.ExitCode == 0, none.Combined);
@@ -110,18 +102,9 @@ public sealed partial class CliAuditTests
         Assert.Equal("audit", fields["key"]);
         Assert.Equal("EcdsaSha256", fields["algorithm"]);
         var signedAt = DateTimeOffset.ParseExact(fields["signed-at"], "yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
-        using var message = new MemoryStream();
-        message.Write(Encoding.ASCII.GetBytes("MiniCa audit anchor v1"));
-        var number = new byte[8];
-        BinaryPrimitives.WriteInt64BigEndian(number, anchored);
-        message.Write(number);
-        message.Write(Convert.FromHexString(anchor[(anchor.IndexOf(':', StringComparison.Ordinal) + 1)..]));
-        BinaryPrimitives.WriteInt64BigEndian(number, (signedAt.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10);
-        message.Write(number);
-        File.WriteAllBytes(directory.Combine("message.bin"), message.ToArray());
+        File.WriteAllBytes(directory.Combine("message.bin"), SignedBytes(anchor, (signedAt.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10));
         File.WriteAllBytes(directory.Combine("signature.der"), Convert.FromBase64String(fields["signature"]));
-        var softHsm = new Dictionary<string, string?> { ["SOFTHSM2_CONF"] = directory.Combine("data", "hsm", "softhsm2.conf") };
-        var pin = File.ReadAllText(directory.Combine("data", "secrets", "hsm-user-pin")).Trim();
+        var (softHsm, pin) = TokenOf(directory);
         var read = await ProcessRunner.RunAsync(pkcs11Tool,
             ["--module", Prerequisites.SoftHsmModule, "--token-label", "MiniCa", "--login", "--pin", pin, "--read-object", "--type", "pubkey", "--label", "audit", "--output-file", directory.Combine("audit-key.der")], softHsm);
         Assert.True(read.ExitCode == 0, read.StandardError);
@@ -191,10 +174,7 @@ public sealed partial class CliAuditTests
     {
         Prerequisites.RequireSoftHsm();
         using var directory = new TempDirectory("minica-cli-audit-newest");
-        Minica.WriteConfig(directory.Path, """{ "DataDirectory": "data" }""");
-        Assert.Equal(0, (await Minica.RunAsync(directory.Path, ["init"])).ExitCode);
-        await Minica.IssueForNewKeyAsync(directory.Path, "first.example.com");
-        var database = $"Data Source={directory.Combine("data", "minica.db")};Pooling=False";
+        var database = await NewCaAsync(directory, "first.example.com");
         var sign = await Minica.RunAsync(directory.Path, ["audit", "sign", "--settled-for", "0"]);
         Assert.True(sign.ExitCode == 0, sign.Combined);
         var anchor = SignedLine().Match(sign.StandardOutput).Groups[1].Value;
@@ -228,11 +208,7 @@ public sealed partial class CliAuditTests
         var pkcs11Tool = Prerequisites.RequireProgram("pkcs11-tool", "opensc");
         var openssl = Prerequisites.RequireProgram("openssl", "openssl");
         using var directory = new TempDirectory("minica-cli-audit-rotate");
-        Minica.WriteConfig(directory.Path, """{ "DataDirectory": "data" }""");
-        var init = await Minica.RunAsync(directory.Path, ["init"]);
-        Assert.True(init.ExitCode == 0, init.Combined);
-        await Minica.IssueForNewKeyAsync(directory.Path, "rotated.example.com");
-        var database = $"Data Source={directory.Combine("data", "minica.db")};Pooling=False";
+        var database = await NewCaAsync(directory, "rotated.example.com");
 
         // Nothing to rotate before the first key.
         var early = await Minica.RunAsync(directory.Path, ["audit", "rotate-key"]);
@@ -259,8 +235,7 @@ public sealed partial class CliAuditTests
         Assert.Equal(rotationEvent, long.Parse(covering.Groups[1].Value, CultureInfo.InvariantCulture));
 
         // Both keys are the token's own, sensitive and never extractable.
-        var softHsm = new Dictionary<string, string?> { ["SOFTHSM2_CONF"] = directory.Combine("data", "hsm", "softhsm2.conf") };
-        var pin = File.ReadAllText(directory.Combine("data", "secrets", "hsm-user-pin")).Trim();
+        var (softHsm, pin) = TokenOf(directory);
         var objects = await ProcessRunner.RunAsync(pkcs11Tool,
             ["--module", Prerequisites.SoftHsmModule, "--token-label", "MiniCa", "--login", "--pin", pin, "--list-objects", "--type", "privkey"], softHsm);
         foreach (var label in new[] { "audit", "audit-2" })
@@ -308,15 +283,7 @@ public sealed partial class CliAuditTests
             var signedAt = DateTimeOffset.UtcNow;
             var micros = (signedAt.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10;
             signedAt = DateTimeOffset.UnixEpoch.AddTicks(micros * 10);
-            using var message = new MemoryStream();
-            message.Write(Encoding.ASCII.GetBytes("MiniCa audit anchor v1"));
-            var number = new byte[8];
-            BinaryPrimitives.WriteInt64BigEndian(number, upTo);
-            message.Write(number);
-            message.Write(Convert.FromHexString(anchor[(anchor.IndexOf(':', StringComparison.Ordinal) + 1)..]));
-            BinaryPrimitives.WriteInt64BigEndian(number, micros);
-            message.Write(number);
-            File.WriteAllBytes(directory.Combine("forged.sha256"), SHA256.HashData(message.ToArray()));
+            File.WriteAllBytes(directory.Combine("forged.sha256"), SHA256.HashData(SignedBytes(anchor, micros)));
             var signed = await ProcessRunner.RunAsync(pkcs11Tool,
                 ["--module", Prerequisites.SoftHsmModule, "--token-label", "MiniCa", "--login", "--pin", pin, "--sign", "--mechanism", "ECDSA", "--signature-format", "openssl",
                  "--id", oldKeyId, "--input-file", directory.Combine("forged.sha256"), "--output-file", directory.Combine("forged.sig")], softHsm);
@@ -414,6 +381,36 @@ public sealed partial class CliAuditTests
             Assert.Matches(@"(?m)^minica_audit_signed_anchors_failing(\{[^}]*\})? 1$", metrics);
             Assert.Matches(@"(?m)^minica_audit_last_check_timestamp_seconds(\{[^}]*\})? \d{10}$", metrics);
         }
+    }
+
+    /// <summary>A new CA in <paramref name="directory"/> (SoftHSM2, SQLite) with one certificate issued for <paramref name="name"/>; returns its database's connection string.</summary>
+    private static async Task<string> NewCaAsync(TempDirectory directory, string name)
+    {
+        Minica.WriteConfig(directory.Path, """{ "DataDirectory": "data" }""");
+        var init = await Minica.RunAsync(directory.Path, ["init"]);
+        Assert.True(init.ExitCode == 0, init.Combined);
+        await Minica.IssueForNewKeyAsync(directory.Path, name);
+        return $"Data Source={directory.Combine("data", "minica.db")};Pooling=False";
+    }
+
+    /// <summary>What pkcs11-tool needs to open the CA's embedded token: its SoftHSM2 configuration and the user PIN.</summary>
+    private static (Dictionary<string, string?> Environment, string Pin) TokenOf(TempDirectory directory) => (
+        new Dictionary<string, string?> { ["SOFTHSM2_CONF"] = directory.Combine("data", "hsm", "softhsm2.conf") },
+        File.ReadAllText(directory.Combine("data", "secrets", "hsm-user-pin")).Trim());
+
+    /// <summary>What a signed anchor signs, built here from the README's words apart from the CA's code.</summary>
+    private static byte[] SignedBytes(string anchor, long microseconds)
+    {
+        var colon = anchor.IndexOf(':', StringComparison.Ordinal);
+        using var message = new MemoryStream();
+        message.Write(Encoding.ASCII.GetBytes("MiniCa audit anchor v1"));
+        var number = new byte[8];
+        BinaryPrimitives.WriteInt64BigEndian(number, long.Parse(anchor[..colon], CultureInfo.InvariantCulture));
+        message.Write(number);
+        message.Write(Convert.FromHexString(anchor[(colon + 1)..]));
+        BinaryPrimitives.WriteInt64BigEndian(number, microseconds);
+        message.Write(number);
+        return message.ToArray();
     }
 
     /// <summary>
