@@ -89,7 +89,7 @@ public sealed class PortalOutageTests(PortalFixture fixture)
         await visitor.FillAsync("#userName", PortalFixture.UserOf[PortalRoles.Requester]);
         await visitor.FillAsync("#password", PortalFixture.Password);
         await visitor.ClickAsync("button[type=submit]");
-        await visitor.WaitForURLAsync(url => !url.Contains("/account/login", StringComparison.Ordinal));
+        await BrowserSession.WaitLeftSignInAsync(visitor, PortalFixture.UserOf[PortalRoles.Requester]);
         Assert.Contains(await visitorContext.CookiesAsync(), cookie => cookie.Name == "minica");
 
         // The fully loaded page's circuit answers again too.

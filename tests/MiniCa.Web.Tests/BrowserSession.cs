@@ -1,10 +1,11 @@
+using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using MiniCa.TestSupport;
 
 namespace MiniCa.Web.Tests;
 
 /// <summary>Debian's Chromium driven by Playwright, headless, with screenshots kept as test artifacts.</summary>
-public sealed class BrowserSession : IAsyncDisposable
+public sealed partial class BrowserSession : IAsyncDisposable
 {
     public const string Chromium = "/usr/bin/chromium";
 
@@ -63,14 +64,38 @@ public sealed class BrowserSession : IAsyncDisposable
         await page.FillAsync("#password", password);
         await page.ClickAsync("button[type=submit]");
 
-        // The sign-in is done when the redirect away from the form commits and the next page's circuit is live.
-        // Its "load" event is not waited for, and the sign-in's waits allow a minute: the first sign-in of a run
-        // meets a server still compiling its pages while other test assemblies share the two cores, and one clean
-        // run in six timed out after 20 s waiting for that page's "load" event.
-        await page.WaitForURLAsync(url => !url.Contains("/account/login", StringComparison.Ordinal), new PageWaitForURLOptions { WaitUntil = WaitUntilState.Commit, Timeout = FirstPageTimeout });
+        await WaitLeftSignInAsync(page, userName, FirstPageTimeout);
         await WaitInteractiveAsync(page, FirstPageTimeout);
         return page;
     }
+
+    /// <summary>
+    /// Waits until <paramref name="page"/> has left the sign-in form (the redirect after a good sign-in), for
+    /// <paramref name="timeout"/> ms. The page's URL is polled, and no load event is waited for: a minute may pass
+    /// when the first sign-in of a run meets a server still compiling its pages while other test assemblies share
+    /// the two cores. Playwright's <c>WaitForURLAsync</c> is not used: when the redirect had already committed by the
+    /// time it was called, it waited for the page's "load" state instead, and a clean run of the thirty-second session
+    /// timed out there after 60 s with the page network-idle. On a timeout the page is kept as a screenshot and its URL and the form's error
+    /// (if any) are in the message.
+    /// </summary>
+    public static async Task WaitLeftSignInAsync(IPage page, string userName, float timeout = 20_000)
+    {
+        try
+        {
+            await Assertions.Expect(page).Not.ToHaveURLAsync(SignInForm(), new PageAssertionsToHaveURLOptions { Timeout = timeout });
+        }
+        catch (PlaywrightException failure)
+        {
+            var name = $"sign-in-failed-{userName}-{DateTime.UtcNow:HHmmss}";
+            await ScreenshotAsync(page, name);
+            var error = page.Locator("[data-testid=login-error]");
+            var said = await error.CountAsync() > 0 ? await error.InnerTextAsync() : "no error shown";
+            throw new InvalidOperationException($"The sign-in of '{userName}' stayed at {page.Url} ({said}); screenshot {name}.png in {ScreenshotDirectory}.", failure);
+        }
+    }
+
+    [GeneratedRegex("/account/login")]
+    private static partial Regex SignInForm();
 
     /// <summary>Waits until the Blazor circuit is live (clicks before that are lost), for the default assertion timeout unless <paramref name="timeout"/> (ms) is given.</summary>
     public static Task WaitInteractiveAsync(IPage page, float? timeout = null) =>
