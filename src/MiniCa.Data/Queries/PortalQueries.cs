@@ -185,8 +185,7 @@ public sealed class PortalQueries(IDbContextFactory<MiniCaDbContext> contexts)
         var rows = Filter(db.AuditEvents.AsNoTracking(), query);
         var total = await rows.CountAsync(cancellationToken);
         var size = Math.Clamp(query.PageSize, 1, 1000);
-        var page = await rows.OrderByDescending(a => a.Id).Skip(Math.Max(0, query.Page) * size).Take(size)
-            .Select(a => new AuditRow(a.Id, a.At, a.Actor, a.Action, a.Subject, a.Details)).ToListAsync(cancellationToken);
+        var page = await Rows(rows.OrderByDescending(a => a.Id).Skip(Math.Max(0, query.Page) * size).Take(size)).ToListAsync(cancellationToken);
         return new Page<AuditRow>(page, total);
     }
 
@@ -195,8 +194,7 @@ public sealed class PortalQueries(IDbContextFactory<MiniCaDbContext> contexts)
     {
         ArgumentNullException.ThrowIfNull(query);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var rows = Filter(db.AuditEvents.AsNoTracking(), query).OrderByDescending(a => a.Id)
-            .Select(a => new AuditRow(a.Id, a.At, a.Actor, a.Action, a.Subject, a.Details));
+        var rows = Rows(Filter(db.AuditEvents.AsNoTracking(), query).OrderByDescending(a => a.Id));
         await foreach (var row in rows.AsAsyncEnumerable().WithCancellation(cancellationToken))
         {
             yield return row;
@@ -215,9 +213,7 @@ public sealed class PortalQueries(IDbContextFactory<MiniCaDbContext> contexts)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        return await db.AuditEvents.AsNoTracking().Where(a => a.Id > after).OrderBy(a => a.Id).Take(limit)
-            .Select(a => new AuditRow(a.Id, a.At, a.Actor, a.Action, a.Subject, a.Details))
-            .ToListAsync(cancellationToken);
+        return await Rows(db.AuditEvents.AsNoTracking().Where(a => a.Id > after).OrderBy(a => a.Id).Take(limit)).ToListAsync(cancellationToken);
     }
 
     /// <summary>
@@ -235,12 +231,7 @@ public sealed class PortalQueries(IDbContextFactory<MiniCaDbContext> contexts)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        return await db.AuditEvents.AsNoTracking()
-            .Where(a => a.Actor == SignedAuditAnchor.Actor && a.Action == SignedAuditAnchor.Action && a.Id < before)
-            .OrderByDescending(a => a.Id)
-            .Take(limit)
-            .Select(a => new AuditRow(a.Id, a.At, a.Actor, a.Action, a.Subject, a.Details))
-            .ToListAsync(cancellationToken);
+        return await Rows(CaEvents(db, SignedAuditAnchor.Action).Where(a => a.Id < before).OrderByDescending(a => a.Id).Take(limit)).ToListAsync(cancellationToken);
     }
 
     /// <summary>Every event that records a rotation of the audit key (<see cref="AuditKeyRotation"/>), oldest first.</summary>
@@ -251,12 +242,16 @@ public sealed class PortalQueries(IDbContextFactory<MiniCaDbContext> contexts)
     private async Task<IReadOnlyList<AuditRow>> CaEventsAsync(string action, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        return await db.AuditEvents.AsNoTracking()
-            .Where(a => a.Actor == SignedAuditAnchor.Actor && a.Action == action)
-            .OrderBy(a => a.Id)
-            .Select(a => new AuditRow(a.Id, a.At, a.Actor, a.Action, a.Subject, a.Details))
-            .ToListAsync(cancellationToken);
+        return await Rows(CaEvents(db, action).OrderBy(a => a.Id)).ToListAsync(cancellationToken);
     }
+
+    /// <summary>The CA's own events of <paramref name="action"/>, unread and untracked.</summary>
+    private static IQueryable<AuditEventEntity> CaEvents(MiniCaDbContext db, string action) =>
+        db.AuditEvents.AsNoTracking().Where(a => a.Actor == SignedAuditAnchor.Actor && a.Action == action);
+
+    /// <summary>Audit events as the rows the queries return.</summary>
+    private static IQueryable<AuditRow> Rows(IQueryable<AuditEventEntity> events) =>
+        events.Select(a => new AuditRow(a.Id, a.At, a.Actor, a.Action, a.Subject, a.Details));
 
     /// <summary>
     /// Whether an event other than a signed anchor's was written after event <paramref name="after"/> and up to event
