@@ -44,7 +44,7 @@ public sealed class AuditLogIntegrity(IDbContextFactory<MiniCaDbContext> context
             return null;
         }
 
-        var signed = SignedAuditAnchor.Sign(head, CurrentKey(), time.GetUtcNow());
+        var signed = SignedAuditAnchor.Sign(head, await CurrentKeyAsync(cancellationToken), time.GetUtcNow());
         await audit.RecordAsync(new AuditEntry(SignedAuditAnchor.Actor, SignedAuditAnchor.Action, $"audit:{head.EventId.ToString(CultureInfo.InvariantCulture)}", signed.ToString()), cancellationToken);
         return signed;
     }
@@ -79,13 +79,16 @@ public sealed class AuditLogIntegrity(IDbContextFactory<MiniCaDbContext> context
     }
 
     /// <summary>
-    /// The audit key's public half, for auditors who check signed anchors apart from the CA's HSM
+    /// The newest audit key's public half in the HSM, for auditors who check signed anchors apart from the CA's HSM
     /// (<c>minica audit key</c>, then <c>minica audit verify --audit-key</c> or OpenSSL).
     /// </summary>
     /// <exception cref="CaException">There is no audit key yet (<see cref="CaErrorKind.NotFound"/>).</exception>
     public SubjectPublicKeyInfo PublicKey() => PublicKeys()[^1].PublicKey;
 
-    /// <summary>Every audit key in the HSM, oldest first: the current one (which signs) is the last.</summary>
+    /// <summary>
+    /// Every audit key in the HSM, oldest first. The one that signs is the last a recorded rotation brought in
+    /// (<see cref="SigningKeyNameAsync"/>): the last in the HSM, unless a rotation made a key it could not record.
+    /// </summary>
     /// <exception cref="CaException">There is no audit key yet (<see cref="CaErrorKind.NotFound"/>).</exception>
     public IReadOnlyList<AuditPublicKey> PublicKeys()
     {
@@ -111,10 +114,14 @@ public sealed class AuditLogIntegrity(IDbContextFactory<MiniCaDbContext> context
     /// Replaces the audit key: generates the next one in the HSM (<c>Audit:KeyAlgorithm</c>) and records the rotation in
     /// the audit log. Anchors are signed with the new key from then on; the old key stays in the HSM, so the anchors
     /// it signed before the rotation still verify, and one it signs over the rotation's event (or later ones) fails.
+    /// The new key comes after every audit key in the HSM: one made by a rotation that could not be recorded is
+    /// skipped, never signs and is never reused.
     /// </summary>
     /// <param name="by">Who rotates it (<c>cli:USER</c>).</param>
     /// <param name="cancellationToken">Stops the recording.</param>
-    /// <exception cref="CaException">There is no audit key yet (<see cref="CaErrorKind.NotFound"/>).</exception>
+    /// <exception cref="CaException">There is no audit key yet (<see cref="CaErrorKind.NotFound"/>); another rotation
+    /// made the same key at the same moment (<see cref="CaErrorKind.AlreadyExists"/>); the key was made but its rotation
+    /// not recorded (<see cref="CaErrorKind.StorageFailed"/>).</exception>
     public async Task<AuditKeyRotation> RotateAsync(string by, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(by);
@@ -124,10 +131,28 @@ public sealed class AuditLogIntegrity(IDbContextFactory<MiniCaDbContext> context
             throw new CaException(CaErrorKind.NotFound, $"The HSM holds no audit key '{KeyName}' yet: there is nothing to rotate (the first anchor signed makes it).");
         }
 
-        var from = keys.GetSigner(names[^1]);
-        var to = keys.GenerateKey(AuditKeyRotation.KeyName(names.Count + 1), KeyAlgorithm.Parse(options.Audit.KeyAlgorithm));
+        var from = await CurrentKeyAsync(cancellationToken);
+        var next = AuditKeyRotation.KeyName(names.Count + 1);
+        IKeySigner to;
+        try
+        {
+            to = keys.GenerateKey(next, KeyAlgorithm.Parse(options.Audit.KeyAlgorithm));
+        }
+        catch (CaException e) when (e.Kind == CaErrorKind.AlreadyExists)
+        {
+            throw new CaException(CaErrorKind.AlreadyExists, $"Another rotation made the audit key '{next}' at the same moment, so this one recorded nothing: `minica audit verify` shows the rotations recorded; rotate again if that one is not among them.", e);
+        }
+
         var rotation = new AuditKeyRotation(from.KeyName, PublicKeyFingerprint.Sha256(from.PublicKeyInfo), to.KeyName, PublicKeyFingerprint.Sha256(to.PublicKeyInfo), by);
-        await audit.RecordAsync(new AuditEntry(SignedAuditAnchor.Actor, AuditKeyRotation.Action, $"audit-key:{to.KeyName}", rotation.ToString()), cancellationToken);
+        try
+        {
+            await audit.RecordAsync(new AuditEntry(SignedAuditAnchor.Actor, AuditKeyRotation.Action, $"audit-key:{to.KeyName}", rotation.ToString()), cancellationToken);
+        }
+        catch (Exception e)
+        {
+            throw new CaException(CaErrorKind.StorageFailed, $"The audit key '{to.KeyName}' was made in the HSM, but its rotation could not be recorded in the audit log ({e.Message.TrimEnd('.')}): anchors are still signed with '{from.KeyName}', and the next rotation skips '{to.KeyName}'.", e);
+        }
+
         return rotation;
     }
 
@@ -146,19 +171,25 @@ public sealed class AuditLogIntegrity(IDbContextFactory<MiniCaDbContext> context
     {
         ArgumentNullException.ThrowIfNull(given);
         var whose = auditKeys is null ? "HSM's" : "given";
-        var (verifiers, unreachable) = Verifiers(auditKeys);
+        var (verifiers, first, unreachable) = Verifiers(auditKeys);
         try
         {
             // Each rotation retires its old key: an anchor it signed may cover the log only up to before the rotation's
             // event. Judged by what the anchor covers, not where it is stored, so a host that signed with the old key
             // just as another process rotated it is not taken for a forgery; and an old-key anchor over earlier events
-            // adds nothing, as the new key's anchors cover those events too.
+            // adds nothing, as the new key's anchors cover those events too. Each rotation replaces the key the one
+            // before brought in, by a key never used before; only the keys so brought in (and the first) may sign.
             var rotations = new List<AuditKeyRotationCheck>();
             var retired = new Dictionary<string, (long EventId, AuditKeyRotation Rotation)>(StringComparer.Ordinal);
+            var brought = new HashSet<string>(StringComparer.Ordinal);
+            (long EventId, AuditKeyRotation Rotation)? latest = null;
             foreach (var row in await _queries.AuditKeyRotationEventsAsync(cancellationToken))
             {
                 var rotation = AuditKeyRotation.Parse(row.Details, out var problem);
                 problem = rotation is null ? $"its details are not a key rotation ({problem})"
+                    : latest is { } before && rotation.FromSha256 != before.Rotation.ToSha256
+                        ? $"it replaces '{rotation.From}' (SHA-256 {rotation.FromSha256}), but the audit key then was '{before.Rotation.To}' (SHA-256 {before.Rotation.ToSha256}), brought in by event {before.EventId.ToString(CultureInfo.InvariantCulture)}"
+                    : rotation.ToSha256 == rotation.FromSha256 || brought.Contains(rotation.ToSha256) ? $"the key it brings in, '{rotation.To}' (SHA-256 {rotation.ToSha256}), had been an audit key before"
                     : verifiers is null ? null
                     : !verifiers.ContainsKey(rotation.FromSha256) ? $"the key it replaces, '{rotation.From}' (SHA-256 {rotation.FromSha256}), is not one of the {whose} audit keys"
                     : !verifiers.ContainsKey(rotation.ToSha256) ? $"the key it names, '{rotation.To}' (SHA-256 {rotation.ToSha256}), is not one of the {whose} audit keys"
@@ -166,9 +197,21 @@ public sealed class AuditLogIntegrity(IDbContextFactory<MiniCaDbContext> context
                 if (rotation is not null)
                 {
                     retired.TryAdd(rotation.FromSha256, (row.Id, rotation));
+                    if (latest is null)
+                    {
+                        brought.Add(rotation.FromSha256);
+                    }
+
+                    brought.Add(rotation.ToSha256);
+                    latest = (row.Id, rotation);
                 }
 
                 rotations.Add(new AuditKeyRotationCheck(row.Id, rotation, problem is null, problem));
+            }
+
+            if (brought.Count == 0 && first is not null)
+            {
+                brought.Add(first);
             }
 
             var checks = new List<(long EventId, SignedAuditAnchor? Anchor, string? Problem)>();
@@ -187,6 +230,7 @@ public sealed class AuditLogIntegrity(IDbContextFactory<MiniCaDbContext> context
                     : verifiers is null ? $"its signature could not be checked: {unreachable!.TrimEnd('.')}"
                     : verifiers.Count == 0 ? $"the HSM holds no key '{KeyName}' to check its signature with"
                     : verifier is null ? $"it was signed with a key of SHA-256 {signed.KeySha256}, not {Describe(verifiers, whose)}"
+                    : brought.Count > 0 && !brought.Contains(signed.KeySha256) ? $"it was signed with the key '{signed.KeyName}' (SHA-256 {signed.KeySha256}), which no recorded rotation brought in"
                     : retired.TryGetValue(signed.KeySha256, out var replaced) && signed.Anchor.EventId >= replaced.EventId
                         ? $"it was signed with the audit key '{signed.KeyName}' over the log up to event {signed.Anchor.EventId.ToString(CultureInfo.InvariantCulture)}, but event {replaced.EventId.ToString(CultureInfo.InvariantCulture)} had replaced that key by '{replaced.Rotation.To}'"
                     : !verifier.Verifies(signed) ? $"its signature does not verify under the {whose} key '{signed.KeyName}': it was changed, or not signed with that key"
@@ -213,22 +257,23 @@ public sealed class AuditLogIntegrity(IDbContextFactory<MiniCaDbContext> context
 
     /// <summary>
     /// A verifier per audit key, by its SHA-256: the given keys, or the HSM's; none when the HSM has none yet;
-    /// <see langword="null"/> with the reason when the HSM could not be asked (each signed anchor then says so).
+    /// <see langword="null"/> with the reason when the HSM could not be asked (each signed anchor then says so). With
+    /// the HSM's keys, the first one's SHA-256 too (the given keys have no names to tell it by).
     /// </summary>
-    private (Dictionary<string, AuditAnchorVerifier>? Verifiers, string? Unreachable) Verifiers(IReadOnlyCollection<SubjectPublicKeyInfo>? auditKeys)
+    private (Dictionary<string, AuditAnchorVerifier>? Verifiers, string? First, string? Unreachable) Verifiers(IReadOnlyCollection<SubjectPublicKeyInfo>? auditKeys)
     {
-        IEnumerable<SubjectPublicKeyInfo> publicKeys;
+        List<SubjectPublicKeyInfo> publicKeys;
         try
         {
-            publicKeys = auditKeys ?? PublicKeys().Select(k => k.PublicKey).ToList();
+            publicKeys = auditKeys?.ToList() ?? PublicKeys().Select(k => k.PublicKey).ToList();
         }
         catch (CaException e) when (e.Kind == CaErrorKind.NotFound)
         {
-            return (new Dictionary<string, AuditAnchorVerifier>(StringComparer.Ordinal), null);
+            return (new Dictionary<string, AuditAnchorVerifier>(StringComparer.Ordinal), null, null);
         }
         catch (CaException e)
         {
-            return (null, e.Message);
+            return (null, null, e.Message);
         }
 
         var verifiers = new Dictionary<string, AuditAnchorVerifier>(StringComparer.Ordinal);
@@ -253,19 +298,55 @@ public sealed class AuditLogIntegrity(IDbContextFactory<MiniCaDbContext> context
             throw;
         }
 
-        return (verifiers, null);
+        return (verifiers, auditKeys is null && publicKeys.Count > 0 ? PublicKeyFingerprint.Sha256(publicKeys[0]) : null, null);
+    }
+
+    /// <summary>The name of the audit key that signs anchors now (<c>audit</c> until a recorded rotation brings in another).</summary>
+    /// <param name="cancellationToken">Stops the reading of the log.</param>
+    public async Task<string> SigningKeyNameAsync(CancellationToken cancellationToken = default) =>
+        (await NewestRotationAsync(cancellationToken))?.To ?? KeyName;
+
+    /// <summary>
+    /// The last of the recorded rotations, followed one after the other as the check does: a rotation that does not
+    /// replace the key then in use is skipped. <see langword="null"/> before the first.
+    /// </summary>
+    private async Task<AuditKeyRotation?> NewestRotationAsync(CancellationToken cancellationToken)
+    {
+        AuditKeyRotation? newest = null;
+        foreach (var row in await _queries.AuditKeyRotationEventsAsync(cancellationToken))
+        {
+            if (AuditKeyRotation.Parse(row.Details, out _) is { } rotation && (newest is null || rotation.FromSha256 == newest.ToSha256))
+            {
+                newest = rotation;
+            }
+        }
+
+        return newest;
     }
 
     private static string Describe(Dictionary<string, AuditAnchorVerifier> verifiers, string whose) => verifiers.Count == 1
         ? $"the {whose} audit key ({verifiers.Keys.Single()})"
         : $"one of the {whose} audit keys ({string.Join(", ", verifiers.Keys)})";
 
-    /// <summary>The current audit key (the newest), the first one generated in the HSM when there is none (another process may have just made it).</summary>
-    private IKeySigner CurrentKey()
+    /// <summary>
+    /// The audit key anchors are signed with: the one the recorded rotations brought in last, or the first before any
+    /// (generated in the HSM when there is none; another process may have just made it). A key in the HSM that no
+    /// recorded rotation brought in never signs.
+    /// </summary>
+    /// <exception cref="CaException">The newest rotation names a key the HSM does not hold, or not as recorded.</exception>
+    private async Task<IKeySigner> CurrentKeyAsync(CancellationToken cancellationToken)
     {
-        if (KeyNames() is { Count: > 0 } names)
+        if (await NewestRotationAsync(cancellationToken) is { } newest)
         {
-            return keys.GetSigner(names[^1]);
+            var key = keys.GetSigner(newest.To);
+            var sha256 = PublicKeyFingerprint.Sha256(key.PublicKeyInfo);
+            return sha256 == newest.ToSha256 ? key
+                : throw new CaException(CaErrorKind.InvalidState, $"The audit log's newest key rotation names '{newest.To}' (SHA-256 {newest.ToSha256}) as the audit key, but the HSM's '{newest.To}' is SHA-256 {sha256}: nothing is signed with it. `minica audit verify` shows the rotations.");
+        }
+
+        if (keys.KeyExists(KeyName))
+        {
+            return keys.GetSigner(KeyName);
         }
 
         try

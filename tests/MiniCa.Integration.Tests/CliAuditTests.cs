@@ -244,8 +244,7 @@ public sealed partial class CliAuditTests
             Assert.Contains("Access:     sensitive, always sensitive, never extractable, local", block, StringComparison.Ordinal);
         }
 
-        // pkcs11-tool signs with the key of an id (it does not select by label).
-        var oldKeyId = Regex.Match(objects.StandardOutput.Split("Private Key Object").Single(b => b.Contains("label:      audit\n", StringComparison.Ordinal)), "ID:\\s+([0-9a-f]+)").Groups[1].Value;
+        var oldKeyId = (await KeyIdsAsync(directory))["audit"];
         Assert.NotEmpty(oldKeyId);
 
         // Both anchors hold, each under its own key, and the rotation is reported.
@@ -277,32 +276,13 @@ public sealed partial class CliAuditTests
 
         // Whoever still holds the old key (the PIN) signs an anchor over the log: over the events before the rotation it
         // adds nothing and holds; over the rotation's event it is refused, though its signature is good.
-        async Task<string> SignWithOldKeyAsync(long upTo, long storedAs)
-        {
-            var anchor = await ChainUpToAsync(database, upTo);
-            var signedAt = DateTimeOffset.UtcNow;
-            var micros = (signedAt.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10;
-            signedAt = DateTimeOffset.UnixEpoch.AddTicks(micros * 10);
-            File.WriteAllBytes(directory.Combine("forged.sha256"), SHA256.HashData(SignedBytes(anchor, micros)));
-            var signed = await ProcessRunner.RunAsync(pkcs11Tool,
-                ["--module", Prerequisites.SoftHsmModule, "--token-label", "MiniCa", "--login", "--pin", pin, "--sign", "--mechanism", "ECDSA", "--signature-format", "openssl",
-                 "--id", oldKeyId, "--input-file", directory.Combine("forged.sha256"), "--output-file", directory.Combine("forged.sig")], softHsm);
-            Assert.True(signed.ExitCode == 0, signed.StandardError);
-            var details = string.Create(CultureInfo.InvariantCulture,
-                $"anchor={anchor} signed-at={signedAt.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'} key=audit key-sha256={oldSha} algorithm=EcdsaSha256 signature={Convert.ToBase64String(File.ReadAllBytes(directory.Combine("forged.sig")))}");
-            await ExecuteAsync(database,
-                $"INSERT INTO AuditEvents (Id, At, Actor, Action, Subject, Details) SELECT {storedAs}, At, Actor, Action, 'audit:{upTo}', $details FROM AuditEvents WHERE Id = {rotationEvent + 1}",
-                ("$details", details));
-            return anchor;
-        }
-
         var tail = long.Parse((await ChainOfTheRowsAsync(database)).Split(':')[0], CultureInfo.InvariantCulture);
-        await SignWithOldKeyAsync(rotationEvent - 1, tail + 1);
+        await ForgeAnchorAsync(directory, database, (oldKeyId, "audit", oldSha), rotationEvent - 1, tail + 1);
         var earlier = await Minica.RunAsync(directory.Path, ["audit", "verify"]);
         Assert.True(earlier.ExitCode == 0, earlier.Combined);
         Assert.Contains("Signed anchors: 3, each signed with the HSM's audit keys (2 of them, ", earlier.StandardOutput, StringComparison.Ordinal);
 
-        var over = await SignWithOldKeyAsync(rotationEvent, tail + 2);
+        var over = await ForgeAnchorAsync(directory, database, (oldKeyId, "audit", oldSha), rotationEvent, tail + 2);
         var refused = await Minica.RunAsync(directory.Path, ["audit", "verify"]);
         Assert.Equal(1, refused.ExitCode);
         Assert.Contains(
@@ -310,13 +290,77 @@ public sealed partial class CliAuditTests
             refused.StandardError, StringComparison.Ordinal);
         Assert.Equal(over, await ChainUpToAsync(database, rotationEvent));
 
-        // A rotation record changed to name a key the HSM does not hold is found too (and so is the changed log under the new key's anchor).
+        // A rotation record changed to name a key the HSM does not hold is found too, and the new key's anchor, which no
+        // recorded rotation now brings in, no longer counts.
         await ExecuteAsync(database, $"DELETE FROM AuditEvents WHERE Id = {tail + 2}");
         await ExecuteAsync(database, $"UPDATE AuditEvents SET Details = replace(Details, 'to-sha256={newSha}', 'to-sha256={new string('c', 64)}') WHERE Id = {rotationEvent}");
         var badRotation = await Minica.RunAsync(directory.Path, ["audit", "verify"]);
         Assert.Equal(1, badRotation.ExitCode);
-        Assert.Contains($"up to event {rotationEvent} the log now hashes to ", badRotation.StandardError, StringComparison.Ordinal);
+        Assert.Contains($"it was signed with the key 'audit-2' (SHA-256 {newSha}), which no recorded rotation brought in", badRotation.StandardError, StringComparison.Ordinal);
         Assert.Contains($"The audit log's key rotation in event {rotationEvent} does not hold: the key it names, 'audit-2' (SHA-256 {new string('c', 64)}), is not one of the HSM's audit keys", badRotation.Combined, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AuditRotateKey_ARotationTheLogCannotRecord_LeavesAKeyThatNeverSigns_TheNextRotationSkipsIt()
+    {
+        Prerequisites.RequireSoftHsm();
+        using var directory = new TempDirectory("minica-cli-audit-unrecorded");
+        var database = await NewCaAsync(directory, "unrecorded.example.com");
+        var sign = await Minica.RunAsync(directory.Path, ["audit", "sign", "--settled-for", "0"]);
+        Assert.True(sign.ExitCode == 0, sign.Combined);
+
+        // The log refuses the rotation's record (as a full disk or a lost database would): the new key is made in the HSM, nothing recorded.
+        await ExecuteAsync(database, "CREATE TRIGGER refuse_rotation BEFORE INSERT ON AuditEvents WHEN NEW.Action = 'audit.key.rotated' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;", expected: 0);
+        var failed = await Minica.RunAsync(directory.Path, ["audit", "rotate-key"]);
+        Assert.NotEqual(0, failed.ExitCode);
+        Assert.Contains("The audit key 'audit-2' was made in the HSM, but its rotation could not be recorded in the audit log (", failed.StandardError, StringComparison.Ordinal);
+        Assert.Contains("refused by the test", failed.StandardError, StringComparison.Ordinal);
+        Assert.Contains("anchors are still signed with 'audit', and the next rotation skips 'audit-2'.", failed.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", failed.Combined, StringComparison.Ordinal);
+        Assert.Equal("0", await ScalarAsync(database, "SELECT CAST(COUNT(*) AS TEXT) FROM AuditEvents WHERE Action = 'audit.key.rotated'"));
+
+        // 'audit' still signs (a new event to sign), though 'audit-2' is the newest key in the HSM; `audit key` lists both and says which signs.
+        await Minica.IssueForNewKeyAsync(directory.Path, "after.unrecorded.example.com");
+        var still = await Minica.RunAsync(directory.Path, ["audit", "sign", "--settled-for", "0"]);
+        Assert.True(still.ExitCode == 0, still.Combined);
+        Assert.Matches(SignedLine(), still.StandardOutput);
+        var listed = await Minica.RunAsync(directory.Path, ["audit", "key", "--out", directory.Combine("keys.pem")]);
+        Assert.True(listed.ExitCode == 0, listed.Combined);
+        var orphan = Regex.Match(listed.StandardOutput, "^Audit keys, oldest first \\('audit' signs now\\): 'audit' SHA-256 ([0-9a-f]{64}), 'audit-2' SHA-256 ([0-9a-f]{64})\\.", RegexOptions.Multiline);
+        Assert.True(orphan.Success, listed.StandardOutput);
+        var (oldSha, orphanSha) = (orphan.Groups[1].Value, orphan.Groups[2].Value);
+        Assert.True((await Minica.RunAsync(directory.Path, ["audit", "verify"])).ExitCode == 0);
+
+        // Recorded again, the next rotation makes 'audit-3', which replaces 'audit' and signs from then on.
+        await ExecuteAsync(database, "DROP TRIGGER refuse_rotation", expected: 0);
+        var rotate = await Minica.RunAsync(directory.Path, ["audit", "rotate-key"]);
+        Assert.True(rotate.ExitCode == 0, rotate.Combined);
+        var rotated = Regex.Match(rotate.StandardOutput, $"^Audit key rotated: 'audit-3' \\(SHA-256 ([0-9a-f]{{64}})\\) generated in the HSM replaces 'audit' \\(SHA-256 {oldSha}\\)", RegexOptions.Multiline);
+        Assert.True(rotated.Success, rotate.StandardOutput);
+        var newSha = rotated.Groups[1].Value;
+        Assert.Contains("with 'audit-3' and stored it in the audit log: it covers the rotation.", rotate.StandardOutput, StringComparison.Ordinal);
+        var rotationEvent = long.Parse(await ScalarAsync(database, "SELECT CAST(Id AS TEXT) FROM AuditEvents WHERE Action = 'audit.key.rotated'"), CultureInfo.InvariantCulture);
+        var holds = await Minica.RunAsync(directory.Path, ["audit", "verify"]);
+        Assert.True(holds.ExitCode == 0, holds.Combined);
+        Assert.Contains($"Audit key rotated in event {rotationEvent}: 'audit' (SHA-256 {oldSha}) replaced by 'audit-3' (SHA-256 {newSha}),", holds.StandardOutput, StringComparison.Ordinal);
+        var relisted = await Minica.RunAsync(directory.Path, ["audit", "key", "--out", directory.Combine("keys.pem")]);
+        Assert.Contains("Audit keys, oldest first ('audit-3' signs now): ", relisted.StandardOutput, StringComparison.Ordinal);
+
+        // Whoever holds the PIN signs an anchor with the unrecorded 'audit-2': its signature is good, but no rotation brought that key in.
+        var tail = long.Parse((await ChainOfTheRowsAsync(database)).Split(':')[0], CultureInfo.InvariantCulture);
+        await ForgeAnchorAsync(directory, database, ((await KeyIdsAsync(directory))["audit-2"], "audit-2", orphanSha), tail, tail + 1);
+        var refused = await Minica.RunAsync(directory.Path, ["audit", "verify"]);
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains($"The audit log does not match the signed anchor in event {tail + 1}: it was signed with the key 'audit-2' (SHA-256 {orphanSha}), which no recorded rotation brought in", refused.StandardError, StringComparison.Ordinal);
+
+        // A rotation record forged to bring it in after the fact does not follow the one before: the key then was 'audit-3'.
+        await ExecuteAsync(database, $"DELETE FROM AuditEvents WHERE Id = {tail + 1}");
+        await ExecuteAsync(database,
+            $"INSERT INTO AuditEvents (Id, At, Actor, Action, Subject, Details) SELECT {tail + 1}, At, Actor, Action, 'audit-key:audit-2', $details FROM AuditEvents WHERE Id = {rotationEvent}",
+            ("$details", $"from=audit from-sha256={oldSha} to=audit-2 to-sha256={orphanSha} by=cli:forger"));
+        var forged = await Minica.RunAsync(directory.Path, ["audit", "verify"]);
+        Assert.Equal(1, forged.ExitCode);
+        Assert.Contains($"The audit log's key rotation in event {tail + 1} does not hold: it replaces 'audit' (SHA-256 {oldSha}), but the audit key then was 'audit-3' (SHA-256 {newSha}), brought in by event {rotationEvent}", forged.Combined, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -398,6 +442,43 @@ public sealed partial class CliAuditTests
         new Dictionary<string, string?> { ["SOFTHSM2_CONF"] = directory.Combine("data", "hsm", "softhsm2.conf") },
         File.ReadAllText(directory.Combine("data", "secrets", "hsm-user-pin")).Trim());
 
+    /// <summary>The private keys' pkcs11-tool ids in the CA's token, by label (pkcs11-tool signs with the key of an id; it does not select by label).</summary>
+    private static async Task<Dictionary<string, string>> KeyIdsAsync(TempDirectory directory)
+    {
+        var pkcs11Tool = Prerequisites.RequireProgram("pkcs11-tool", "opensc");
+        var (softHsm, pin) = TokenOf(directory);
+        var objects = await ProcessRunner.RunAsync(pkcs11Tool,
+            ["--module", Prerequisites.SoftHsmModule, "--token-label", "MiniCa", "--login", "--pin", pin, "--list-objects", "--type", "privkey"], softHsm);
+        Assert.True(objects.ExitCode == 0, objects.StandardError);
+        return objects.StandardOutput.Split("Private Key Object").Skip(1)
+            .ToDictionary(b => Regex.Match(b, "label:\\s+(\\S+)\n").Groups[1].Value, b => Regex.Match(b, "ID:\\s+([0-9a-f]+)").Groups[1].Value, StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// Stores as event <paramref name="storedAs"/> an anchor over the log up to event <paramref name="upTo"/>, signed by
+    /// pkcs11-tool with the HSM's key of <paramref name="key"/>'s id, as whoever holds the PIN could; returns the anchor.
+    /// </summary>
+    private static async Task<string> ForgeAnchorAsync(TempDirectory directory, string database, (string Id, string Name, string Sha256) key, long upTo, long storedAs)
+    {
+        var pkcs11Tool = Prerequisites.RequireProgram("pkcs11-tool", "opensc");
+        var (softHsm, pin) = TokenOf(directory);
+        var anchor = await ChainUpToAsync(database, upTo);
+        var signedAt = DateTimeOffset.UtcNow;
+        var micros = (signedAt.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10;
+        signedAt = DateTimeOffset.UnixEpoch.AddTicks(micros * 10);
+        File.WriteAllBytes(directory.Combine("forged.sha256"), SHA256.HashData(SignedBytes(anchor, micros)));
+        var signed = await ProcessRunner.RunAsync(pkcs11Tool,
+            ["--module", Prerequisites.SoftHsmModule, "--token-label", "MiniCa", "--login", "--pin", pin, "--sign", "--mechanism", "ECDSA", "--signature-format", "openssl",
+             "--id", key.Id, "--input-file", directory.Combine("forged.sha256"), "--output-file", directory.Combine("forged.sig")], softHsm);
+        Assert.True(signed.ExitCode == 0, signed.StandardError);
+        var details = string.Create(CultureInfo.InvariantCulture,
+            $"anchor={anchor} signed-at={signedAt.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'} key={key.Name} key-sha256={key.Sha256} algorithm=EcdsaSha256 signature={Convert.ToBase64String(File.ReadAllBytes(directory.Combine("forged.sig")))}");
+        await ExecuteAsync(database,
+            $"INSERT INTO AuditEvents (Id, At, Actor, Action, Subject, Details) SELECT {storedAs}, At, Actor, Action, 'audit:{upTo}', $details FROM AuditEvents WHERE Action = 'audit.anchor.signed' ORDER BY Id DESC LIMIT 1",
+            ("$details", details));
+        return anchor;
+    }
+
     /// <summary>What a signed anchor signs, built here from the README's words apart from the CA's code.</summary>
     private static byte[] SignedBytes(string anchor, long microseconds)
     {
@@ -465,7 +546,10 @@ public sealed partial class CliAuditTests
         return (string)(await command.ExecuteScalarAsync())!;
     }
 
-    private static async Task ExecuteAsync(string database, string sql, params (string Name, object Value)[] parameters)
+    private static Task ExecuteAsync(string database, string sql, params (string Name, object Value)[] parameters) => ExecuteAsync(database, sql, 1, parameters);
+
+    /// <summary>Runs <paramref name="sql"/> and checks it changed <paramref name="expected"/> rows.</summary>
+    private static async Task ExecuteAsync(string database, string sql, int expected, params (string Name, object Value)[] parameters)
     {
         await using var connection = new SqliteConnection(database);
         await connection.OpenAsync();
@@ -476,7 +560,7 @@ public sealed partial class CliAuditTests
             command.Parameters.AddWithValue(name, value);
         }
 
-        Assert.Equal(1, await command.ExecuteNonQueryAsync());
+        Assert.Equal(expected, await command.ExecuteNonQueryAsync());
     }
 
     [GeneratedRegex(@"^Anchor: (\d+:[0-9a-f]{64})$", RegexOptions.Multiline)]

@@ -8,8 +8,8 @@ using Spectre.Console.Cli;
 namespace MiniCa.Cli.Commands;
 
 /// <summary>
-/// <c>minica audit key [--out FILE]</c>: the public halves of the HSM's audit keys (PEM blocks, oldest first; the last
-/// is the one that signs now, the others were replaced by <c>minica audit rotate-key</c>), which sign the anchors
+/// <c>minica audit key [--out FILE]</c>: the public halves of the HSM's audit keys (PEM blocks, oldest first; the one
+/// the last recorded <c>minica audit rotate-key</c> brought in signs now), which sign the anchors
 /// stored in the audit log, for an auditor who checks them apart from the CA's HSM (<c>minica audit verify
 /// --audit-key</c>, or OpenSSL over the bytes the README lays out).
 /// </summary>
@@ -30,11 +30,14 @@ internal sealed class AuditKeyCommand : AsyncCommand<AuditKeyCommand.Settings>
     {
         await using var services = CliContext.BuildServices();
         // Oldest first: a rotated log needs the keys that signed its older anchors too.
-        var keys = services.GetRequiredService<AuditLogIntegrity>().PublicKeys();
+        await services.GetRequiredService<CaBootstrapper>().PrepareDatabaseAsync(cancellationToken);
+        var integrity = services.GetRequiredService<AuditLogIntegrity>();
+        var keys = integrity.PublicKeys();
+        var signing = await integrity.SigningKeyNameAsync(cancellationToken);
         var pem = string.Concat(keys.Select(k => System.Security.Cryptography.PemEncoding.WriteString("PUBLIC KEY", k.PublicKey.GetEncoded(Asn1Encodable.Der)) + "\n"));
         var line = keys.Count == 1
             ? $"Audit key '{keys[0].Name}': SHA-256 of its SubjectPublicKeyInfo {PublicKeyFingerprint.Sha256(keys[0].PublicKey)}."
-            : $"Audit keys, oldest first (the last signs now): {string.Join(", ", keys.Select(k => $"'{k.Name}' SHA-256 {PublicKeyFingerprint.Sha256(k.PublicKey)}"))}.";
+            : $"Audit keys, oldest first ('{signing}' signs now): {string.Join(", ", keys.Select(k => $"'{k.Name}' SHA-256 {PublicKeyFingerprint.Sha256(k.PublicKey)}"))}.";
         if (settings.Out is { } file)
         {
             await File.WriteAllTextAsync(file, pem, cancellationToken);
