@@ -61,7 +61,60 @@ public sealed class Pkcs11KeyStore : IKeyManager
             });
         });
 
+        if (!KeepsNewKey(keyName, id))
+        {
+            throw new CaException(
+                CaErrorKind.AlreadyExists,
+                $"Another process generated a key named '{keyName}' on token '{_member.TokenLabel}' at the same moment; the key generated here was destroyed at once (keys are never overwritten).");
+        }
+
         return GetSigner(keyName);
+    }
+
+    /// <summary>
+    /// After the generation of the key <paramref name="keyName"/> of CKA_ID <paramref name="id"/>: whether it is the
+    /// only key of its name, the others' makers having destroyed theirs. The look-up before a generation cannot see a
+    /// key another process generates at the same moment, and PKCS#11 labels are not unique, so two keys of one name
+    /// can be made. Then the maker of the key with the greater CKA_ID destroys its own at once; the maker of the
+    /// smallest waits a second for that and destroys its own if another stays (its maker found it alone and kept it).
+    /// So at most one key of a name is left, and of two made at the same moment one is kept. Keys given the same
+    /// CKA_ID by their callers cannot be told apart this way.
+    /// </summary>
+    private bool KeepsNewKey(string keyName, byte[] id)
+    {
+        var until = DateTime.UtcNow.AddSeconds(1);
+        while (true)
+        {
+            var others = _member.Execute($"look up key '{keyName}'", session => _member.Find(session, CKO.CKO_PRIVATE_KEY, keyName)
+                .Select(handle => session.GetAttributeValue(handle, [CKA.CKA_ID])[0].GetValueAsByteArray() ?? [])
+                .Where(other => !other.AsSpan().SequenceEqual(id))
+                .ToList());
+            if (others.Count == 0)
+            {
+                return true;
+            }
+
+            if (others.Any(other => other.AsSpan().SequenceCompareTo(id) < 0) || DateTime.UtcNow >= until)
+            {
+                _member.ExecuteReadWrite($"destroy the key '{keyName}' just generated", session => _member.WithObjectStore(() =>
+                {
+                    foreach (var objectClass in new[] { CKO.CKO_PRIVATE_KEY, CKO.CKO_PUBLIC_KEY })
+                    {
+                        foreach (var handle in _member.Find(session, objectClass, keyName)
+                                     .Where(h => (session.GetAttributeValue(h, [CKA.CKA_ID])[0].GetValueAsByteArray() ?? []).AsSpan().SequenceEqual(id)))
+                        {
+                            session.DestroyObject(handle);
+                        }
+                    }
+
+                    return 0;
+                }));
+                _member.ForgetHandles();
+                return false;
+            }
+
+            Thread.Sleep(20);
+        }
     }
 
     /// <inheritdoc />

@@ -169,4 +169,61 @@ public sealed class KeyGenerationTests(HsmFixture hsm)
         Assert.True(searches > 120, $"the searches did not overlap the generations ({searches} searches)");
         Assert.Empty(failures);
     }
+
+    /// <summary>
+    /// Two makers (two members on one token, as two processes would be) generating a key of one name at the same
+    /// moment: the look-up before a generation cannot see the other's key, and PKCS#11 labels are not unique, so both
+    /// make one. One is kept and the other maker is refused, its key destroyed: never two keys of a name, which no
+    /// signing could use. Without the check after the generation, most rounds left two keys.
+    /// </summary>
+    [Fact]
+    public async Task GenerateKey_OneNameByTwoMakersAtOnce_OneKeyIsKept_TheOtherMakerIsRefused()
+    {
+        using var second = HsmMember.Connect(hsm.Settings with { Name = "rival" });
+        var makers = new[] { hsm.Keys, new Pkcs11KeyStore(second) };
+        var failures = new List<string>();
+        var bothMade = 0;
+        for (var round = 0; round < 20; round++)
+        {
+            var name = HsmFixture.UniqueKeyName("twice");
+            using var start = new Barrier(makers.Length);
+            var results = await Task.WhenAll(makers.Select(keys => Task.Run(() =>
+            {
+                start.SignalAndWait();
+                try
+                {
+                    return (Signer: keys.GenerateKey(name, KeyAlgorithm.EcP256), Refusal: (string?)null);
+                }
+                catch (CaException e) when (e.Kind == CaErrorKind.AlreadyExists)
+                {
+                    return (Signer: (IKeySigner?)null, Refusal: e.Message);
+                }
+            })));
+
+            var (privateKeys, publicKeys) = hsm.Member.Execute("count the key's objects", s =>
+                (hsm.Member.Find(s, CKO.CKO_PRIVATE_KEY, name).Count, hsm.Member.Find(s, CKO.CKO_PUBLIC_KEY, name).Count));
+            var kept = results.Where(r => r.Signer is not null).ToList();
+            if (kept.Count != 1 || (privateKeys, publicKeys) != (1, 1))
+            {
+                failures.Add($"{name}: {kept.Count} generations returned, {privateKeys} private and {publicKeys} public key objects left");
+            }
+            else if (!kept[0].Signer!.PublicKeyInfo.Equals(new Pkcs11KeyStore(hsm.Member).GetSigner(name).PublicKeyInfo))
+            {
+                failures.Add($"{name}: the generation that returned holds another key than the token's");
+            }
+
+            if (results.Any(r => r.Refusal?.Contains("at the same moment; the key generated here was destroyed at once", StringComparison.Ordinal) == true))
+            {
+                bothMade++;
+            }
+
+            if (privateKeys > 0)
+            {
+                hsm.Keys.DestroyKey(name);
+            }
+        }
+
+        Assert.Empty(failures);
+        Assert.True(bothMade > 0, "in no round did both makers generate a key (each refusal came from the look-up before): the race was not exercised");
+    }
 }
