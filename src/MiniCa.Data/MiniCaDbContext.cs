@@ -17,6 +17,9 @@ public sealed class MiniCaDbContext(DbContextOptions<MiniCaDbContext> options)
     /// <summary>CA keys recorded before the HSM generated them.</summary>
     public DbSet<KeyGenerationEntity> KeyGenerations => Set<KeyGenerationEntity>();
 
+    /// <summary>Audit keys replaced by a recorded rotation, each once.</summary>
+    public DbSet<AuditKeyRotationEntity> AuditKeyRotations => Set<AuditKeyRotationEntity>();
+
     /// <summary>Public keys no longer certified (BR §6.1.1.3 (4)).</summary>
     public DbSet<BlockedKeyEntity> BlockedKeys => Set<BlockedKeyEntity>();
 
@@ -246,6 +249,13 @@ public sealed class MiniCaDbContext(DbContextOptions<MiniCaDbContext> options)
             // ones on randomly placed pages (certificate:<random serial>).
             entity.HasIndex(e => e.At);
             entity.HasIndex(e => e.Actor);
+        });
+
+        builder.Entity<AuditKeyRotationEntity>(entity =>
+        {
+            entity.ToTable("AuditKeyRotations");
+            entity.HasKey(e => e.ReplacedKeySha256);
+            entity.Property(e => e.ReplacedKeySha256).HasMaxLength(64);
         });
 
         builder.Entity<RequestNameEntity>(entity =>

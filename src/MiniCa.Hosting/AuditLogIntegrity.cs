@@ -120,8 +120,8 @@ public sealed class AuditLogIntegrity(IDbContextFactory<MiniCaDbContext> context
     /// <param name="by">Who rotates it (<c>cli:USER</c>).</param>
     /// <param name="cancellationToken">Stops the recording.</param>
     /// <exception cref="CaException">There is no audit key yet (<see cref="CaErrorKind.NotFound"/>); another rotation
-    /// made the same key at the same moment (<see cref="CaErrorKind.AlreadyExists"/>); the key was made but its rotation
-    /// not recorded (<see cref="CaErrorKind.StorageFailed"/>).</exception>
+    /// made the same key, or replaced the same key, at the same moment (<see cref="CaErrorKind.AlreadyExists"/>); the
+    /// key was made but its rotation not recorded (<see cref="CaErrorKind.StorageFailed"/>).</exception>
     public async Task<AuditKeyRotation> RotateAsync(string by, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(by);
@@ -146,9 +146,13 @@ public sealed class AuditLogIntegrity(IDbContextFactory<MiniCaDbContext> context
         var rotation = new AuditKeyRotation(from.KeyName, PublicKeyFingerprint.Sha256(from.PublicKeyInfo), to.KeyName, PublicKeyFingerprint.Sha256(to.PublicKeyInfo), by);
         try
         {
-            await audit.RecordAsync(new AuditEntry(SignedAuditAnchor.Actor, AuditKeyRotation.Action, $"audit-key:{to.KeyName}", rotation.ToString()), cancellationToken);
+            await audit.RecordAuditKeyRotationAsync(new AuditEntry(SignedAuditAnchor.Actor, AuditKeyRotation.Action, $"audit-key:{to.KeyName}", rotation.ToString()), rotation.FromSha256, cancellationToken);
         }
-        catch (Exception e)
+        catch (CaException e) when (e.Kind == CaErrorKind.AlreadyExists)
+        {
+            throw new CaException(CaErrorKind.AlreadyExists, $"Another rotation replaced the audit key '{from.KeyName}' at the same moment, so this one was not recorded: the key '{to.KeyName}' it made in the HSM never signs, and the next rotation skips it. `minica audit verify` shows the rotation recorded.", e);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
         {
             throw new CaException(CaErrorKind.StorageFailed, $"The audit key '{to.KeyName}' was made in the HSM, but its rotation could not be recorded in the audit log ({e.Message.TrimEnd('.')}): anchors are still signed with '{from.KeyName}', and the next rotation skips '{to.KeyName}'.", e);
         }
@@ -181,34 +185,25 @@ public sealed class AuditLogIntegrity(IDbContextFactory<MiniCaDbContext> context
             // before brought in, by a key never used before; only the keys so brought in (and the first) may sign.
             var rotations = new List<AuditKeyRotationCheck>();
             var retired = new Dictionary<string, (long EventId, AuditKeyRotation Rotation)>(StringComparer.Ordinal);
-            var brought = new HashSet<string>(StringComparer.Ordinal);
-            (long EventId, AuditKeyRotation Rotation)? latest = null;
+            var sequence = new RotationSequence();
             foreach (var row in await _queries.AuditKeyRotationEventsAsync(cancellationToken))
             {
                 var rotation = AuditKeyRotation.Parse(row.Details, out var problem);
                 problem = rotation is null ? $"its details are not a key rotation ({problem})"
-                    : latest is { } before && rotation.FromSha256 != before.Rotation.ToSha256
-                        ? $"it replaces '{rotation.From}' (SHA-256 {rotation.FromSha256}), but the audit key then was '{before.Rotation.To}' (SHA-256 {before.Rotation.ToSha256}), brought in by event {before.EventId.ToString(CultureInfo.InvariantCulture)}"
-                    : rotation.ToSha256 == rotation.FromSha256 || brought.Contains(rotation.ToSha256) ? $"the key it brings in, '{rotation.To}' (SHA-256 {rotation.ToSha256}), had been an audit key before"
-                    : verifiers is null ? null
-                    : !verifiers.ContainsKey(rotation.FromSha256) ? $"the key it replaces, '{rotation.From}' (SHA-256 {rotation.FromSha256}), is not one of the {whose} audit keys"
-                    : !verifiers.ContainsKey(rotation.ToSha256) ? $"the key it names, '{rotation.To}' (SHA-256 {rotation.ToSha256}), is not one of the {whose} audit keys"
-                    : null;
-                if (rotation is not null)
+                    : sequence.Take(row.Id, rotation)
+                      ?? (verifiers is null ? null
+                        : !verifiers.ContainsKey(rotation.FromSha256) ? $"the key it replaces, '{rotation.From}' (SHA-256 {rotation.FromSha256}), is not one of the {whose} audit keys"
+                        : !verifiers.ContainsKey(rotation.ToSha256) ? $"the key it names, '{rotation.To}' (SHA-256 {rotation.ToSha256}), is not one of the {whose} audit keys"
+                        : null);
+                if (rotation is not null && sequence.Latest?.EventId == row.Id)
                 {
                     retired.TryAdd(rotation.FromSha256, (row.Id, rotation));
-                    if (latest is null)
-                    {
-                        brought.Add(rotation.FromSha256);
-                    }
-
-                    brought.Add(rotation.ToSha256);
-                    latest = (row.Id, rotation);
                 }
 
                 rotations.Add(new AuditKeyRotationCheck(row.Id, rotation, problem is null, problem));
             }
 
+            var brought = sequence.Brought;
             if (brought.Count == 0 && first is not null)
             {
                 brought.Add(first);
@@ -312,16 +307,48 @@ public sealed class AuditLogIntegrity(IDbContextFactory<MiniCaDbContext> context
     /// </summary>
     private async Task<AuditKeyRotation?> NewestRotationAsync(CancellationToken cancellationToken)
     {
-        AuditKeyRotation? newest = null;
+        var sequence = new RotationSequence();
         foreach (var row in await _queries.AuditKeyRotationEventsAsync(cancellationToken))
         {
-            if (AuditKeyRotation.Parse(row.Details, out _) is { } rotation && (newest is null || rotation.FromSha256 == newest.ToSha256))
+            if (AuditKeyRotation.Parse(row.Details, out _) is { } rotation)
             {
-                newest = rotation;
+                sequence.Take(row.Id, rotation);
             }
         }
 
-        return newest;
+        return sequence.Latest?.Rotation;
+    }
+
+    /// <summary>
+    /// The recorded rotations followed one after the other, as the check and the signing both take them: each must
+    /// replace the key the one before brought in, by a key never used before; one that does not is not taken.
+    /// </summary>
+    private sealed class RotationSequence
+    {
+        /// <summary>The last rotation taken.</summary>
+        public (long EventId, AuditKeyRotation Rotation)? Latest { get; private set; }
+
+        /// <summary>The SHA-256 of each key the rotations taken brought in, and of the first one's replaced key.</summary>
+        public HashSet<string> Brought { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Takes <paramref name="rotation"/>, recorded in event <paramref name="eventId"/>, when it follows; otherwise says why it does not.</summary>
+        public string? Take(long eventId, AuditKeyRotation rotation)
+        {
+            if (Latest is { } before && rotation.FromSha256 != before.Rotation.ToSha256)
+            {
+                return $"it replaces '{rotation.From}' (SHA-256 {rotation.FromSha256}), but the audit key then was '{before.Rotation.To}' (SHA-256 {before.Rotation.ToSha256}), brought in by event {before.EventId.ToString(CultureInfo.InvariantCulture)}";
+            }
+
+            if (rotation.ToSha256 == rotation.FromSha256 || Brought.Contains(rotation.ToSha256))
+            {
+                return $"the key it brings in, '{rotation.To}' (SHA-256 {rotation.ToSha256}), had been an audit key before";
+            }
+
+            Brought.Add(rotation.FromSha256);
+            Brought.Add(rotation.ToSha256);
+            Latest = (eventId, rotation);
+            return null;
+        }
     }
 
     private static string Describe(Dictionary<string, AuditAnchorVerifier> verifiers, string whose) => verifiers.Count == 1

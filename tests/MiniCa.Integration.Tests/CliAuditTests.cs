@@ -364,6 +364,50 @@ public sealed partial class CliAuditTests
     }
 
     [Fact]
+    public async Task AuditRotateKey_TwoRotationsOfOneKey_TheDatabaseKeepsOne_TheLogStillHolds()
+    {
+        Prerequisites.RequireSoftHsm();
+        using var directory = new TempDirectory("minica-cli-audit-race");
+        var database = await NewCaAsync(directory, "race.example.com");
+        var sign = await Minica.RunAsync(directory.Path, ["audit", "sign", "--settled-for", "0"]);
+        Assert.True(sign.ExitCode == 0, sign.Combined);
+        var key = await Minica.RunAsync(directory.Path, ["audit", "key", "--out", directory.Combine("first.pem")]);
+        var firstSha = Regex.Match(key.StandardOutput, "^Audit key 'audit': SHA-256 of its SubjectPublicKeyInfo ([0-9a-f]{64})", RegexOptions.Multiline).Groups[1].Value;
+        Assert.True(firstSha.Length == 64, key.Combined);
+
+        // Another process recorded its rotation of 'audit' a moment before this one's record (its row put there by the
+        // test): this one is refused, its event is not written, and the key it made never signs.
+        await ExecuteAsync(database, "INSERT INTO AuditKeyRotations (ReplacedKeySha256, EventId) VALUES ($sha, 1)", ("$sha", firstSha));
+        var refused = await Minica.RunAsync(directory.Path, ["audit", "rotate-key"]);
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("Another rotation replaced the audit key 'audit' at the same moment, so this one was not recorded: the key 'audit-2' it made in the HSM never signs, and the next rotation skips it.", refused.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", refused.Combined, StringComparison.Ordinal);
+        Assert.Equal("0", await ScalarAsync(database, "SELECT CAST(COUNT(*) AS TEXT) FROM AuditEvents WHERE Action = 'audit.key.rotated'"));
+        await ExecuteAsync(database, "DELETE FROM AuditKeyRotations");
+
+        // Three rotations started at once: each is recorded after the one before or refused, and the log holds.
+        var runs = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => Minica.RunAsync(directory.Path, ["audit", "rotate-key"])));
+        var recorded = runs.Count(r => r.ExitCode == 0);
+        Assert.True(recorded > 0, string.Join("\n---\n", runs.Select(r => r.Combined)));
+        foreach (var run in runs.Where(r => r.ExitCode != 0))
+        {
+            Assert.Contains("at the same moment", run.StandardError, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(recorded.ToString(CultureInfo.InvariantCulture), await ScalarAsync(database, "SELECT CAST(COUNT(*) AS TEXT) FROM AuditEvents WHERE Action = 'audit.key.rotated'"));
+        var holds = await Minica.RunAsync(directory.Path, ["audit", "verify"]);
+        Assert.True(holds.ExitCode == 0, holds.Combined);
+
+        // The last recorded rotation's key signs the next anchor.
+        var newest = (await ScalarAsync(database, "SELECT Subject FROM AuditEvents WHERE Action = 'audit.key.rotated' ORDER BY Id DESC LIMIT 1"))["audit-key:".Length..];
+        await Minica.IssueForNewKeyAsync(directory.Path, "after.race.example.com");
+        var next = await Minica.RunAsync(directory.Path, ["audit", "sign", "--settled-for", "0"]);
+        Assert.True(next.ExitCode == 0, next.Combined);
+        Assert.Contains($"with the HSM's key '{newest}'", next.StandardOutput, StringComparison.Ordinal);
+        Assert.True((await Minica.RunAsync(directory.Path, ["audit", "verify"])).ExitCode == 0);
+    }
+
+    [Fact]
     public async Task WebHost_LogsAndSignsAnAnchorAtStart_TheCliChecksTheLogAgainstIt()
     {
         Prerequisites.RequireSoftHsm();

@@ -12,7 +12,7 @@ namespace MiniCa.Data.Postgres.CompiledModel
     public partial class MiniCaDbContextModel
     {
         private MiniCaDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("b7eba21c-b0e8-4f5a-b89a-2b21f6586f62"), entityTypeCount: 26)
+            : base(skipDetectChanges: false, modelId: new Guid("665ca7b5-7df1-4906-9a0f-883b0973522b"), entityTypeCount: 27)
         {
         }
 
@@ -33,6 +33,7 @@ namespace MiniCa.Data.Postgres.CompiledModel
             var apiTokenEntity = ApiTokenEntityEntityType.Create(this);
             var approvalEntity = ApprovalEntityEntityType.Create(this);
             var auditEventEntity = AuditEventEntityEntityType.Create(this);
+            var auditKeyRotationEntity = AuditKeyRotationEntityEntityType.Create(this);
             var authorityEntity = AuthorityEntityEntityType.Create(this);
             var blockedKeyEntity = BlockedKeyEntityEntityType.Create(this);
             var certificateEntity = CertificateEntityEntityType.Create(this);
@@ -74,6 +75,7 @@ namespace MiniCa.Data.Postgres.CompiledModel
             ApiTokenEntityEntityType.CreateAnnotations(apiTokenEntity);
             ApprovalEntityEntityType.CreateAnnotations(approvalEntity);
             AuditEventEntityEntityType.CreateAnnotations(auditEventEntity);
+            AuditKeyRotationEntityEntityType.CreateAnnotations(auditKeyRotationEntity);
             AuthorityEntityEntityType.CreateAnnotations(authorityEntity);
             BlockedKeyEntityEntityType.CreateAnnotations(blockedKeyEntity);
             CertificateEntityEntityType.CreateAnnotations(certificateEntity);

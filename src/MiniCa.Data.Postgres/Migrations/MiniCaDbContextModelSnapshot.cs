@@ -531,6 +531,20 @@ namespace MiniCa.Data.Postgres.Migrations
                     b.ToTable("AuditEvents", (string)null);
                 });
 
+            modelBuilder.Entity("MiniCa.Data.Entities.AuditKeyRotationEntity", b =>
+                {
+                    b.Property<string>("ReplacedKeySha256")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<long>("EventId")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("ReplacedKeySha256");
+
+                    b.ToTable("AuditKeyRotations", (string)null);
+                });
+
             modelBuilder.Entity("MiniCa.Data.Entities.AuthorityEntity", b =>
                 {
                     b.Property<long>("Id")

@@ -11,7 +11,7 @@ namespace MiniCa.Data.CompiledModel
     public partial class MiniCaDbContextModel
     {
         private MiniCaDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("2f71237b-0b18-49e1-ad47-4e0e51d5b82a"), entityTypeCount: 26)
+            : base(skipDetectChanges: false, modelId: new Guid("2e58ce4f-c3c7-4aa8-adc1-35ad70d01288"), entityTypeCount: 27)
         {
         }
 
@@ -32,6 +32,7 @@ namespace MiniCa.Data.CompiledModel
             var apiTokenEntity = ApiTokenEntityEntityType.Create(this);
             var approvalEntity = ApprovalEntityEntityType.Create(this);
             var auditEventEntity = AuditEventEntityEntityType.Create(this);
+            var auditKeyRotationEntity = AuditKeyRotationEntityEntityType.Create(this);
             var authorityEntity = AuthorityEntityEntityType.Create(this);
             var blockedKeyEntity = BlockedKeyEntityEntityType.Create(this);
             var certificateEntity = CertificateEntityEntityType.Create(this);
@@ -73,6 +74,7 @@ namespace MiniCa.Data.CompiledModel
             ApiTokenEntityEntityType.CreateAnnotations(apiTokenEntity);
             ApprovalEntityEntityType.CreateAnnotations(approvalEntity);
             AuditEventEntityEntityType.CreateAnnotations(auditEventEntity);
+            AuditKeyRotationEntityEntityType.CreateAnnotations(auditKeyRotationEntity);
             AuthorityEntityEntityType.CreateAnnotations(authorityEntity);
             BlockedKeyEntityEntityType.CreateAnnotations(blockedKeyEntity);
             CertificateEntityEntityType.CreateAnnotations(certificateEntity);

@@ -507,6 +507,20 @@ namespace MiniCa.Data.Migrations
                     b.ToTable("AuditEvents", (string)null);
                 });
 
+            modelBuilder.Entity("MiniCa.Data.Entities.AuditKeyRotationEntity", b =>
+                {
+                    b.Property<string>("ReplacedKeySha256")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("EventId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("ReplacedKeySha256");
+
+                    b.ToTable("AuditKeyRotations", (string)null);
+                });
+
             modelBuilder.Entity("MiniCa.Data.Entities.AuthorityEntity", b =>
                 {
                     b.Property<long>("Id")

@@ -91,6 +91,30 @@ public sealed class EfIssuanceLedger(IDbContextFactory<MiniCaDbContext> contexts
     }
 
     /// <inheritdoc />
+    public async Task RecordAuditKeyRotationAsync(AuditEntry entry, string replacedKeySha256, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        ArgumentException.ThrowIfNullOrWhiteSpace(replacedKeySha256);
+        await using var turn = await gate.EnterAsync(cancellationToken);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var recorded = Audit(entry, time.GetUtcNow());
+        db.AuditEvents.Add(recorded);
+        await SaveAsync(db, "record the audit event", cancellationToken);
+        db.AuditKeyRotations.Add(new AuditKeyRotationEntity { ReplacedKeySha256 = replacedKeySha256, EventId = recorded.Id });
+        try
+        {
+            await SaveAsync(db, "record the audit key's rotation", cancellationToken);
+        }
+        catch (CaException e) when (e.InnerException is DbUpdateException { InnerException: { } cause } && cause.Message.Contains("AuditKeyRotations", StringComparison.Ordinal))
+        {
+            throw new CaException(CaErrorKind.AlreadyExists, "That audit key was replaced already by another rotation.", e);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <inheritdoc />
     public async Task<long> RecordRequestAsync(RequestDraft request, RequestStatus status, IReadOnlyList<string> problems, AuditEntry audit, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(audit);
