@@ -68,7 +68,20 @@ public sealed class Pkcs11KeyStore : IKeyManager
                 $"Another process generated a key named '{keyName}' on token '{_member.TokenLabel}' at the same moment; the key generated here was destroyed at once (keys are never overwritten).");
         }
 
-        return GetSigner(keyName);
+        // Another process's key of this name, generated just after the look-up above, is destroyed by its maker
+        // within a second or so (it finds this one); until then the name is not unique and no signer can be made.
+        var until = DateTime.UtcNow.AddSeconds(3);
+        while (true)
+        {
+            try
+            {
+                return GetSigner(keyName);
+            }
+            catch (CaException e) when (e.Kind == CaErrorKind.HsmKeyNotFound && DateTime.UtcNow < until)
+            {
+                Thread.Sleep(20);
+            }
+        }
     }
 
     /// <summary>
@@ -86,7 +99,7 @@ public sealed class Pkcs11KeyStore : IKeyManager
         while (true)
         {
             var others = _member.Execute($"look up key '{keyName}'", session => _member.Find(session, CKO.CKO_PRIVATE_KEY, keyName)
-                .Select(handle => session.GetAttributeValue(handle, [CKA.CKA_ID])[0].GetValueAsByteArray() ?? [])
+                .Select(handle => IdOf(session, handle))
                 .Where(other => !other.AsSpan().SequenceEqual(id))
                 .ToList());
             if (others.Count == 0)
@@ -96,20 +109,7 @@ public sealed class Pkcs11KeyStore : IKeyManager
 
             if (others.Any(other => other.AsSpan().SequenceCompareTo(id) < 0) || DateTime.UtcNow >= until)
             {
-                _member.ExecuteReadWrite($"destroy the key '{keyName}' just generated", session => _member.WithObjectStore(() =>
-                {
-                    foreach (var objectClass in new[] { CKO.CKO_PRIVATE_KEY, CKO.CKO_PUBLIC_KEY })
-                    {
-                        foreach (var handle in _member.Find(session, objectClass, keyName)
-                                     .Where(h => (session.GetAttributeValue(h, [CKA.CKA_ID])[0].GetValueAsByteArray() ?? []).AsSpan().SequenceEqual(id)))
-                        {
-                            session.DestroyObject(handle);
-                        }
-                    }
-
-                    return 0;
-                }));
-                _member.ForgetHandles();
+                Destroy(keyName, id, $"destroy the key '{keyName}' just generated");
                 return false;
             }
 
@@ -138,12 +138,20 @@ public sealed class Pkcs11KeyStore : IKeyManager
     public int DestroyKey(string keyName)
     {
         ValidateName(keyName);
-        var destroyed = _member.ExecuteReadWrite($"destroy key '{keyName}'", session => _member.WithObjectStore(() =>
+        var destroyed = Destroy(keyName, null, $"destroy key '{keyName}'");
+        _signers.TryRemove(keyName, out _);
+        return destroyed;
+    }
+
+    /// <summary>Destroys both halves of the key <paramref name="keyName"/>, only those of CKA_ID <paramref name="id"/> when it is given.</summary>
+    private int Destroy(string keyName, byte[]? id, string action)
+    {
+        var destroyed = _member.ExecuteReadWrite(action, session => _member.WithObjectStore(() =>
         {
             var count = 0;
             foreach (var objectClass in new[] { CKO.CKO_PRIVATE_KEY, CKO.CKO_PUBLIC_KEY })
             {
-                foreach (var handle in _member.Find(session, objectClass, keyName))
+                foreach (var handle in _member.Find(session, objectClass, keyName).Where(h => id is null || IdOf(session, h).AsSpan().SequenceEqual(id)))
                 {
                     session.DestroyObject(handle);
                     count++;
@@ -152,10 +160,12 @@ public sealed class Pkcs11KeyStore : IKeyManager
 
             return count;
         }));
-        _signers.TryRemove(keyName, out _);
         _member.ForgetHandles();
         return destroyed;
     }
+
+    /// <summary>The CKA_ID of the object <paramref name="handle"/> (empty when it has none).</summary>
+    private static byte[] IdOf(ISession session, IObjectHandle handle) => session.GetAttributeValue(handle, [CKA.CKA_ID])[0].GetValueAsByteArray() ?? [];
 
     /// <summary>
     /// The logical key name <paramref name="keyNameOrUri"/> refers to: the object label of an RFC 7512 URI that names
@@ -318,10 +328,10 @@ public sealed class Pkcs11KeyStore : IKeyManager
         {
             // Both halves must be present: a public key without its private key cannot sign.
             var privateKey = _member.FindObject(session, CKO.CKO_PRIVATE_KEY, label);
-            var id = session.GetAttributeValue(privateKey, [CKA.CKA_ID])[0].GetValueAsByteArray();
+            var id = IdOf(session, privateKey);
             var publicKey = _member.FindObject(session, CKO.CKO_PUBLIC_KEY, label);
             var (algorithm, spki) = ReadPublicKey(session, publicKey, label);
-            return new Pkcs11Signer(_member, label, BuildUri(label, id), Convert.ToHexStringLower(id ?? []), algorithm, spki);
+            return new Pkcs11Signer(_member, label, BuildUri(label, id), Convert.ToHexStringLower(id), algorithm, spki);
         }));
     }
 
