@@ -26,18 +26,32 @@ public static class PostgresDatabase
     }
 
     /// <summary>
-    /// Creates EF Core's migration history table, when absent, before the migrations run. The provider's migrator
-    /// reads it first and logs an error when it is missing (efcore.pg issue 3407), so every first start on an empty
-    /// database showed the operator a failed command. One process at a time (an advisory lock of its own key space).
+    /// Holds the migrations' lock until disposed (a session-level advisory lock of its own key space on
+    /// <paramref name="db"/>'s connection, which stays open until then), and creates EF Core's migration history table
+    /// when absent. One process at a time reads the pending migrations and runs them: EF Core's own lock on PostgreSQL
+    /// lasts one migration's transaction, so two processes starting together with two migrations pending both ran the
+    /// second, and one failed ("relation … already exists"). The table is made first because the provider's migrator
+    /// reads it and logs an error when it is missing (efcore.pg issue 3407), so every first start on an empty database
+    /// showed the operator a failed command.
     /// </summary>
-    public static async Task CreateMigrationHistoryAsync(DbContext db, CancellationToken cancellationToken = default)
+    /// <param name="db">A context whose connection carries the lock; the caller disposes it after the lock.</param>
+    /// <param name="cancellationToken">Cancels the wait for another process's migrations.</param>
+    public static async Task<IAsyncDisposable> HoldMigrationLockAsync(DbContext db, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(db);
-        var script = db.GetService<IHistoryRepository>().GetCreateIfNotExistsScript();
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({LockClass}, {MigrationLock})", cancellationToken);
-        await db.Database.ExecuteSqlRawAsync(script, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        var held = new HeldLock(db, MigrationLock, ownsContext: false);
+        try
+        {
+            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_lock({LockClass}, {MigrationLock})", cancellationToken);
+            await db.Database.ExecuteSqlRawAsync(db.GetService<IHistoryRepository>().GetCreateIfNotExistsScript(), cancellationToken);
+            return held;
+        }
+        catch
+        {
+            await held.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>

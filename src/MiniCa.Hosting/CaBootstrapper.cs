@@ -44,16 +44,15 @@ public sealed class CaBootstrapper(
         {
             try
             {
-                if (db.IsPostgres)
+                // On PostgreSQL, processes sharing the database migrate one at a time (HoldMigrationLockAsync says why).
+                await using (db.IsPostgres ? await MiniCa.Data.Postgres.PostgresDatabase.HoldMigrationLockAsync(db, cancellationToken) : null)
                 {
-                    await MiniCa.Data.Postgres.PostgresDatabase.CreateMigrationHistoryAsync(db, cancellationToken);
-                }
-
-                // Migrate builds the design-time model to look for unmigrated model changes (0.5 s of every start here,
-                // compiled model or not); whether a migration is pending needs only the history table.
-                if ((await db.Database.GetPendingMigrationsAsync(cancellationToken)).Any())
-                {
-                    await db.Database.MigrateAsync(cancellationToken);
+                    // Migrate builds the design-time model to look for unmigrated model changes (0.5 s of every start
+                    // here, compiled model or not); whether a migration is pending needs only the history table.
+                    if ((await db.Database.GetPendingMigrationsAsync(cancellationToken)).Any())
+                    {
+                        await db.Database.MigrateAsync(cancellationToken);
+                    }
                 }
 
                 if (db.Database.IsSqlite())
@@ -67,13 +66,14 @@ public sealed class CaBootstrapper(
             catch (DbException ex)
             {
                 // A file that is not a database, a read-only or full disk: one line naming the database, not a stack trace.
-                var database = db.Database.IsSqlite() ? new SqliteConnectionStringBuilder(options.Database.ConnectionString).DataSource : "the database";
+                var database = db.Database.IsSqlite() ? $"The issuance database {new SqliteConnectionStringBuilder(options.Database.ConnectionString).DataSource}" : "The PostgreSQL issuance database";
                 var advice = ex is SqliteException { SqliteErrorCode: SqliteFull or SqliteIoError }
                     ? "The disk that holds it is full, read-only or failing: free space (the database needs room to grow and for its write-ahead log) and start again."
-                    : "Check Database:ConnectionString; a SQLite file must be a MiniCa database, or absent to be created.";
+                    : db.Database.IsSqlite() ? "Check Database:ConnectionString; a SQLite file must be a MiniCa database, or absent to be created."
+                    : "Check Database:ConnectionString and that the server answers and the database is MiniCa's.";
                 throw new CaException(
                     CaErrorKind.Configuration,
-                    $"The issuance database {database} cannot be opened and brought up to date: {ex.Message} {advice}",
+                    $"{database} cannot be opened and brought up to date: {ex.Message.TrimEnd('.')}. {advice}",
                     ex);
             }
         }
