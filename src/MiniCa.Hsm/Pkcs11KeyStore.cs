@@ -69,19 +69,8 @@ public sealed class Pkcs11KeyStore : IKeyManager
         }
 
         // Another process's key of this name, generated just after the look-up above, is destroyed by its maker
-        // within a second or so (it finds this one); until then the name is not unique and no signer can be made.
-        var until = DateTime.UtcNow.AddSeconds(3);
-        while (true)
-        {
-            try
-            {
-                return GetSigner(keyName);
-            }
-            catch (CaException e) when (e.Kind == CaErrorKind.HsmKeyNotFound && DateTime.UtcNow < until)
-            {
-                Thread.Sleep(20);
-            }
-        }
+        // within a second or so (it finds this one): GetSigner waits for that.
+        return GetSigner(keyName);
     }
 
     /// <summary>
@@ -121,8 +110,24 @@ public sealed class Pkcs11KeyStore : IKeyManager
     public IKeySigner GetSigner(string keyNameOrUri)
     {
         var label = ResolveLabel(keyNameOrUri);
-        return _signers.GetOrAdd(label, CreateSigner);
+        // Two keys of one name, for a moment: two processes generated it at once and one of them is destroying its
+        // own (GenerateKey), within a second or so. Looked up again until then, for 3 s at most, outside the token's
+        // turn, which the destruction needs.
+        for (var until = DateTime.UtcNow.AddSeconds(3); ; Thread.Sleep(20))
+        {
+            try
+            {
+                return _signers.GetOrAdd(label, CreateSigner);
+            }
+            catch (CaException e) when (e.Kind == CaErrorKind.HsmKeyNotFound && DateTime.UtcNow < until && IsAmbiguous(label))
+            {
+            }
+        }
     }
+
+    /// <summary>Whether more than one private or public key object is labelled <paramref name="label"/>.</summary>
+    private bool IsAmbiguous(string label) => _member.Execute($"look up key '{label}'", session =>
+        _member.Find(session, CKO.CKO_PRIVATE_KEY, label).Count > 1 || _member.Find(session, CKO.CKO_PUBLIC_KEY, label).Count > 1);
 
     /// <inheritdoc />
     public bool KeyExists(string keyName)

@@ -174,10 +174,8 @@ public sealed partial class CliAuditTests
     {
         Prerequisites.RequireSoftHsm();
         using var directory = new TempDirectory("minica-cli-audit-newest");
-        var database = await NewCaAsync(directory, "first.example.com");
-        var sign = await Minica.RunAsync(directory.Path, ["audit", "sign", "--settled-for", "0"]);
-        Assert.True(sign.ExitCode == 0, sign.Combined);
-        var anchor = SignedLine().Match(sign.StandardOutput).Groups[1].Value;
+        var (database, signed) = await NewSignedCaAsync(directory, "first.example.com");
+        var anchor = SignedLine().Match(signed).Groups[1].Value;
         var holder = long.Parse((await ChainOfTheRowsAsync(database)).Split(':')[0], CultureInfo.InvariantCulture);
         var details = await ScalarAsync(database, $"SELECT Details FROM AuditEvents WHERE Id = {holder}");
 
@@ -305,9 +303,7 @@ public sealed partial class CliAuditTests
     {
         Prerequisites.RequireSoftHsm();
         using var directory = new TempDirectory("minica-cli-audit-unrecorded");
-        var database = await NewCaAsync(directory, "unrecorded.example.com");
-        var sign = await Minica.RunAsync(directory.Path, ["audit", "sign", "--settled-for", "0"]);
-        Assert.True(sign.ExitCode == 0, sign.Combined);
+        var (database, _) = await NewSignedCaAsync(directory, "unrecorded.example.com");
 
         // The log refuses the rotation's record (as a full disk or a lost database would): the new key is made in the HSM, nothing recorded.
         await ExecuteAsync(database, "CREATE TRIGGER refuse_rotation BEFORE INSERT ON AuditEvents WHEN NEW.Action = 'audit.key.rotated' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;", expected: 0);
@@ -368,9 +364,7 @@ public sealed partial class CliAuditTests
     {
         Prerequisites.RequireSoftHsm();
         using var directory = new TempDirectory("minica-cli-audit-race");
-        var database = await NewCaAsync(directory, "race.example.com");
-        var sign = await Minica.RunAsync(directory.Path, ["audit", "sign", "--settled-for", "0"]);
-        Assert.True(sign.ExitCode == 0, sign.Combined);
+        var (database, _) = await NewSignedCaAsync(directory, "race.example.com");
         var key = await Minica.RunAsync(directory.Path, ["audit", "key", "--out", directory.Combine("first.pem")]);
         var firstSha = Regex.Match(key.StandardOutput, "^Audit key 'audit': SHA-256 of its SubjectPublicKeyInfo ([0-9a-f]{64})", RegexOptions.Multiline).Groups[1].Value;
         Assert.True(firstSha.Length == 64, key.Combined);
@@ -391,7 +385,7 @@ public sealed partial class CliAuditTests
         Assert.True(recorded > 0, string.Join("\n---\n", runs.Select(r => r.Combined)));
         foreach (var run in runs.Where(r => r.ExitCode != 0))
         {
-            Assert.Contains("at the same moment", run.StandardError, StringComparison.Ordinal);
+            Assert.True(run.StandardError.Contains("at the same moment", StringComparison.Ordinal), run.Combined);
         }
 
         Assert.Equal(recorded.ToString(CultureInfo.InvariantCulture), await ScalarAsync(database, "SELECT CAST(COUNT(*) AS TEXT) FROM AuditEvents WHERE Action = 'audit.key.rotated'"));
@@ -479,6 +473,18 @@ public sealed partial class CliAuditTests
         Assert.True(init.ExitCode == 0, init.Combined);
         await Minica.IssueForNewKeyAsync(directory.Path, name);
         return $"Data Source={directory.Combine("data", "minica.db")};Pooling=False";
+    }
+
+    /// <summary>
+    /// <see cref="NewCaAsync"/>, then the log signed once (<c>minica audit sign</c>, which makes the first audit key);
+    /// returns the database's connection string and what the signing printed.
+    /// </summary>
+    private static async Task<(string Database, string Signed)> NewSignedCaAsync(TempDirectory directory, string name)
+    {
+        var database = await NewCaAsync(directory, name);
+        var sign = await Minica.RunAsync(directory.Path, ["audit", "sign", "--settled-for", "0"]);
+        Assert.True(sign.ExitCode == 0, sign.Combined);
+        return (database, sign.StandardOutput);
     }
 
     /// <summary>What pkcs11-tool needs to open the CA's embedded token: its SoftHSM2 configuration and the user PIN.</summary>
