@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Microsoft.Data.Sqlite;
 using MiniCa.Core.Errors;
 
@@ -22,6 +21,8 @@ public sealed record RestoreReport(BackupCheckReport Check, string? Target, stri
 /// </summary>
 public static class CaRestore
 {
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
     /// <summary>Checks the backup in <paramref name="backup"/> and restores it into the new folder <paramref name="target"/>.</summary>
     /// <exception cref="CaException">The target is not a new or empty folder, a PostgreSQL backup has no database to go into, or a copy failed.</exception>
     public static async Task<RestoreReport> RunAsync(string backup, string target, BackupCheckOptions options, CancellationToken cancellationToken = default)
@@ -62,29 +63,36 @@ public static class CaRestore
             if (manifest.ConfigurationFile is { } name)
             {
                 configuration = Path.Combine(target, name);
-                var root = JsonNode.Parse(await File.ReadAllTextAsync(configuration, cancellationToken), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }) as JsonObject
-                    ?? throw new CaException(CaErrorKind.Configuration, $"{configuration}: not a JSON object.");
-                Set(root, "DataDirectory", manifest.DataDirectory, changes, byDefault: "data");
-                Set(root, "PoliciesDirectory", manifest.PoliciesDirectory, changes, byDefault: "policies");
-                var database = Child(root, "Database");
-                var connection = database is not null && Find(database, "ConnectionString")?.Value is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
+                var settings = new JsonSettingsText(await File.ReadAllTextAsync(configuration, cancellationToken));
+                Set(settings, ["DataDirectory"], manifest.DataDirectory, changes, byDefault: "data");
+                Set(settings, ["PoliciesDirectory"], manifest.PoliciesDirectory, changes, byDefault: "policies");
+                var connection = settings.GetString("Database", "ConnectionString");
                 if (manifest.Database.Provider == "Postgres" && connection is not null)
                 {
                     // The check restored the dump there; the server, user and password stay the CA's.
                     var builder = new Npgsql.NpgsqlConnectionStringBuilder(connection) { Database = options.RestoreInto };
-                    Set(database!, "ConnectionString", builder.ConnectionString, changes, "Database:");
+                    Set(settings, ["Database", "ConnectionString"], builder.ConnectionString, changes);
                 }
                 else if (connection is not null)
                 {
                     // An explicit SQLite file: the restored one, the connection's other settings kept.
                     var builder = new SqliteConnectionStringBuilder(connection) { DataSource = Path.Combine(target, manifest.Database.File) };
-                    Set(database!, "ConnectionString", builder.ConnectionString, changes, "Database:");
+                    Set(settings, ["Database", "ConnectionString"], builder.ConnectionString, changes);
+                }
+
+                if (settings.GetString("Backup", "Directory") is { } backups && !IsInside(target, Path.GetFullPath(backups, target)))
+                {
+                    // The original's folder (a folder inside the restored one is the restored CA's own): the restored
+                    // CA's backups there would be taken for the original's newest, so that it made none of its own, and
+                    // would prune the original's. Scheduled backups stay off until the operator names a folder.
+                    settings.Remove("Backup", "Directory");
+                    changes.Add($"Backup:Directory: removed (it named {backups}, the original CA's backups): the restored CA makes no scheduled backups until Backup:Directory names a folder of its own");
                 }
 
                 if (changes.Count > 0)
                 {
-                    // Rewritten only when a setting changed: a file that already names the restored parts stays as it was.
-                    await File.WriteAllTextAsync(configuration, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n", cancellationToken);
+                    // Rewritten in place, only when a setting changed: comments and everything else stay as written.
+                    await File.WriteAllTextAsync(configuration, settings.Text, cancellationToken);
                 }
 
                 if (manifest.Database.Provider == "Postgres" && connection is null)
@@ -97,10 +105,9 @@ public static class CaRestore
             {
                 // The built-in defaults would not find them: a configuration that does.
                 configuration = Path.Combine(target, "ca.config.json");
-                var root = new JsonObject();
-                Set(root, "DataDirectory", manifest.DataDirectory, changes);
-                Set(root, "PoliciesDirectory", manifest.PoliciesDirectory, changes);
-                await File.WriteAllTextAsync(configuration, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n", cancellationToken);
+                var created = new Dictionary<string, string> { ["DataDirectory"] = manifest.DataDirectory, ["PoliciesDirectory"] = manifest.PoliciesDirectory };
+                changes.AddRange(created.Select(setting => $"{setting.Key}: {setting.Value}"));
+                await File.WriteAllTextAsync(configuration, JsonSerializer.Serialize(created, Indented) + "\n", cancellationToken);
                 if (!OperatingSystem.IsWindows())
                 {
                     File.SetUnixFileMode(configuration, UnixFileMode.UserRead | UnixFileMode.UserWrite);
@@ -113,6 +120,12 @@ public static class CaRestore
             if (!string.Equals(Path.GetFullPath(loaded.Options.DataDirectory), Path.GetFullPath(expected), StringComparison.Ordinal))
             {
                 throw new CaException(CaErrorKind.Configuration, $"the restored configuration names the data folder {loaded.Options.DataDirectory}, not {expected}");
+            }
+
+            if (loaded.Options.Backup.Directory is { } given)
+            {
+                // Not from the restored file, which names none now: from the environment this restore ran in.
+                changes.Add($"Backup:Directory is given by the environment (MINICA_Backup__Directory={given}): where the restored CA runs, name a folder of its own there, or its backups would go among the original CA's");
             }
 
             return new RestoreReport(check, target, configuration, changes);
@@ -129,38 +142,20 @@ public static class CaRestore
         return relative == "." || !(relative == ".." || relative.StartsWith(".." + Path.DirectorySeparatorChar, StringComparison.Ordinal) || Path.IsPathRooted(relative));
     }
 
-    /// <summary>The member named <paramref name="name"/> in any case (configuration keys are case-insensitive).</summary>
-    private static KeyValuePair<string, JsonNode?>? Find(JsonObject node, string name)
-    {
-        foreach (var member in node)
-        {
-            if (string.Equals(member.Key, name, StringComparison.OrdinalIgnoreCase))
-            {
-                return member;
-            }
-        }
-
-        return null;
-    }
-
-    private static JsonObject? Child(JsonObject node, string name) => Find(node, name)?.Value as JsonObject;
-
     /// <summary>
-    /// Sets <paramref name="name"/> (under its spelling in the file, if there) to <paramref name="value"/>, noting the
-    /// change; nothing when it has that value already, or is absent and <paramref name="byDefault"/> is that value.
+    /// Sets <paramref name="path"/> to <paramref name="value"/>, noting the change; nothing when it has that value
+    /// already, or is absent and <paramref name="byDefault"/> is that value.
     /// </summary>
-    private static void Set(JsonObject node, string name, string value, List<string> changes, string prefix = "", string? byDefault = null)
+    private static void Set(JsonSettingsText settings, string[] path, string value, List<string> changes, string? byDefault = null)
     {
-        var existing = Find(node, name);
-        var same = existing is { } found
-            ? found.Value is JsonValue current && current.TryGetValue<string>(out var text) && text == value
-            : byDefault == value;
-        if (same)
+        if (settings.GetString(path) is null && byDefault == value)
         {
             return;
         }
 
-        node[existing?.Key ?? name] = value;
-        changes.Add($"{prefix}{name}: {value}");
+        if (settings.SetString(path, value))
+        {
+            changes.Add($"{string.Join(':', path)}: {value}");
+        }
     }
 }

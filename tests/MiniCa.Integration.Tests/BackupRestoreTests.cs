@@ -19,10 +19,15 @@ public sealed class BackupRestoreTests
         var ours = directory.Combine("ours");
         Directory.CreateDirectory(ours);
         var database = Path.Combine(ours, "data", "minica.db");
+        var scheduled = directory.Combine("scheduled-backups");
         Minica.WriteConfig(ours, $$"""
             // The CA's own configuration, with a comment, an absolute database path and its profiles elsewhere.
             { "DataDirectory": "data", "PoliciesDirectory": "{{Path.Combine(RepositoryPaths.Root, "policies")}}",
-              "Database": { "ConnectionString": "Data Source={{database}};Default Timeout=20" } }
+              "Database": { "ConnectionString": "Data Source={{database}};Default Timeout=20" },
+              "Backup": {
+                "Keep": 3, // a week of them
+                "Directory": "{{scheduled}}"
+              } }
             """);
         var init = await Minica.RunAsync(ours, ["init"]);
         Assert.True(init.ExitCode == 0, init.Combined);
@@ -61,7 +66,16 @@ public sealed class BackupRestoreTests
         Assert.Contains($"Restored into {restored} (folders 0700, files 0600; the backup is left as it is).", restore.StandardOutput, StringComparison.Ordinal);
         Assert.Contains("  ca.config.json: PoliciesDirectory: policies", restore.StandardOutput, StringComparison.Ordinal);
         Assert.Contains($"  ca.config.json: Database:ConnectionString: Data Source={Path.Combine(restored, "data", "minica.db")};Default Timeout=20", restore.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains($"  ca.config.json: Backup:Directory: removed (it named {scheduled}, the original CA's backups): the restored CA makes no scheduled backups until Backup:Directory names a folder of its own", restore.StandardOutput, StringComparison.Ordinal);
         Assert.DoesNotContain("DataDirectory:", restore.StandardOutput, StringComparison.Ordinal);
+
+        // Changed in its text: the operator's comments and the other settings stay as they were written.
+        var restoredConfig = File.ReadAllText(Path.Combine(restored, "ca.config.json"));
+        Assert.StartsWith("// The CA's own configuration, with a comment, an absolute database path and its profiles elsewhere.\n{ \"DataDirectory\": \"data\", \"PoliciesDirectory\": \"policies\",", restoredConfig, StringComparison.Ordinal);
+        Assert.Contains("\"Backup\": {\n    \"Keep\": 3 // a week of them\n  } }", restoredConfig, StringComparison.Ordinal);
+        var restoredOptions = MiniCaConfiguration.LoadFrom(Path.Combine(restored, "ca.config.json"), restored, []).Options;
+        Assert.Null(restoredOptions.Backup.Directory);
+        Assert.Equal(3, restoredOptions.Backup.Keep);
         Assert.False(File.Exists(Path.Combine(restored, BackupManifest.FileName)));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(restored));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(restored, "data", "minica.db")));
