@@ -38,6 +38,7 @@ internal sealed class AcmeServer(
     IIssuanceReader certificates,
     IAuthorityReader authorities,
     ProfileCatalog profiles,
+    BlockedKeyLists blockedKeys,
     CaOptions options,
     TimeProvider time,
     ILogger<AcmeServer> logger)
@@ -327,7 +328,7 @@ internal sealed class AcmeServer(
 
         var payload = jws.PayloadAs<FinalizePayload>();
         var der = Base64Url.Decode(payload.Csr, "The csr");
-        var parsed = CsrParser.Parse(der);
+        var parsed = CsrParser.Parse(der, blockedKeys);
         if (parsed.Csr is null || parsed.Problems.Count > 0)
         {
             throw new AcmeException("badCSR", "The CSR is not acceptable: " + string.Join("; ", parsed.Problems));

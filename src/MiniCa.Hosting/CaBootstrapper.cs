@@ -8,6 +8,7 @@ using MiniCa.Core.Configuration;
 using MiniCa.Core.Errors;
 using MiniCa.Core.Issuance;
 using MiniCa.Core.Profiles;
+using MiniCa.Core.Requests;
 using MiniCa.Data;
 using MiniCa.Hsm;
 
@@ -23,6 +24,7 @@ public sealed class CaBootstrapper(
     IDbContextFactory<MiniCaDbContext> contexts,
     IAuthorityStore authorities,
     ProfileCatalog profiles,
+    BlockedKeyLists blockedKeys,
     HsmCluster hsm,
     KeyCeremony ceremony,
     ILogger<CaBootstrapper> logger)
@@ -172,6 +174,11 @@ public sealed class CaBootstrapper(
     {
         await PrepareDatabaseAsync(cancellationToken);
         logger.LogInformation("Certificate profiles: {Profiles}", string.Join(", ", profiles.All.Select(p => p.Name).Order(StringComparer.Ordinal)));
+        if (blockedKeys.Files.Count > 0)
+        {
+            logger.LogInformation("Blocked key lists: {Keys} RSA keys refused, from {Files}", blockedKeys.Count, string.Join(", ", blockedKeys.Files));
+        }
+
         foreach (var member in hsm.GetStatus())
         {
             logger.LogInformation(

@@ -343,6 +343,8 @@ public static class MiniCaConfiguration
         {
             options.Backup.Directory = Path.GetFullPath(backups, baseDirectory);
         }
+
+        options.BlockedKeyLists = options.BlockedKeyLists.ConvertAll(list => string.IsNullOrWhiteSpace(list) ? list : Path.GetFullPath(list, baseDirectory));
         if (string.IsNullOrWhiteSpace(options.Database.ConnectionString) && !options.Database.IsPostgres)
         {
             options.Database.ConnectionString = $"Data Source={Path.Combine(options.DataDirectory, "minica.db")}";

@@ -10,6 +10,7 @@ using MiniCa.Core.Configuration;
 using MiniCa.Core.Ledger;
 using MiniCa.Core.Linting;
 using MiniCa.Core.Profiles;
+using MiniCa.Core.Requests;
 using MiniCa.Core.Serials;
 using MiniCa.Core.Signing;
 using MiniCa.Data;
@@ -91,6 +92,7 @@ public static class ServiceCollectionExtensions
 
         // Profiles are read once; a bad profile fails the start (the bootstrapper resolves this first).
         services.AddSingleton(_ => ProfileLoader.LoadDirectory(options.PoliciesDirectory));
+        services.AddSingleton(_ => BlockedKeyLists.Load(options.BlockedKeyLists));
         services.AddSingleton(CertificateLinter.Default);
         services.AddSingleton<IssuanceService>();
         services.AddSingleton(CrlLinter.Default);

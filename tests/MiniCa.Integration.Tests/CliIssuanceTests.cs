@@ -147,4 +147,46 @@ public sealed class CliIssuanceTests
         Assert.Equal(1, stillRevoked.ExitCode);
         Assert.Contains("already revoked", stillRevoked.StandardError, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Issue_AKeyInABlockedKeyList_IsRefused_AnotherIsIssued_ABadListStopsTheCommand()
+    {
+        // BR §6.1.1.3 (5)(1), Debian's weak keys: the list's line for a key made here, computed the way Debian's
+        // openssl-blacklist documents it, with OpenSSL and coreutils apart from the CA's code.
+        var openssl = Prerequisites.RequireProgram("openssl", "openssl");
+        using var directory = new TempDirectory("minica-cli");
+        foreach (var name in new[] { "listed", "other" })
+        {
+            var csr = await ProcessRunner.RunAsync(openssl, [
+                "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", name + ".key",
+                "-subj", $"/CN={name}.example.internal", "-addext", $"subjectAltName=DNS:{name}.example.internal", "-out", name + ".csr"], workingDirectory: directory.Path);
+            Assert.True(csr.ExitCode == 0, csr.Combined);
+        }
+
+        var fingerprint = await ProcessRunner.RunAsync("sh", ["-c", "openssl rsa -noout -modulus -in listed.key | sha1sum | cut -c21-40"], workingDirectory: directory.Path);
+        Assert.True(fingerprint.ExitCode == 0 && fingerprint.StandardOutput.Trim().Length == 20, fingerprint.Combined);
+        Directory.CreateDirectory(directory.Combine("lists"));
+        var list = directory.Combine("lists", "blacklist.RSA-2048");
+        File.WriteAllText(list, $"# keys whose private keys are known\n\n{fingerprint.StandardOutput.Trim()}\n");
+        Minica.WriteConfig(directory.Path, """{ "DataDirectory": "data", "BlockedKeyLists": [ "lists/blacklist.RSA-2048" ] }""");
+        var init = await Minica.RunAsync(directory.Path, ["init"]);
+        Assert.True(init.ExitCode == 0, init.Combined);
+
+        var refused = await Minica.RunAsync(directory.Path, ["issue", "--csr", "listed.csr", "--profile", "tls-server", "--out", "listed.pem"]);
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Equal("minica: error: request 1 rejected: the RSA key is listed in blacklist.RSA-2048 (BlockedKeyLists): its private key is known, e.g. a Debian weak key (BR §6.1.1.3 (5))", refused.StandardError.Trim());
+        Assert.False(File.Exists(directory.Combine("listed.pem")));
+        var issued = await Minica.RunAsync(directory.Path, ["issue", "--csr", "other.csr", "--profile", "tls-server", "--out", "other.pem"]);
+        Assert.True(issued.ExitCode == 0, issued.Combined);
+        var requests = await Minica.RunAsync(directory.Path, ["requests"]);
+        Assert.Contains("Rejected", requests.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("listed in blacklist.RSA-2048", requests.StandardOutput, StringComparison.Ordinal);
+
+        // A line that is no key's: nothing runs, and the error names the file and the line.
+        File.AppendAllText(list, "not-a-key\n");
+        var bad = await Minica.RunAsync(directory.Path, ["issue", "--csr", "other.csr", "--profile", "tls-server"]);
+        Assert.NotEqual(0, bad.ExitCode);
+        Assert.StartsWith($"minica: error: BlockedKeyLists: {list} line 4: 'not-a-key' is not 20 hexadecimal digits", bad.StandardError.Trim(), StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", bad.Combined, StringComparison.Ordinal);
+    }
 }

@@ -12,6 +12,7 @@ using MiniCa.Core.Issuance;
 using MiniCa.Core.Ledger;
 using MiniCa.Core.Linting;
 using MiniCa.Core.Profiles;
+using MiniCa.Core.Requests;
 using MiniCa.Core.Serials;
 using MiniCa.Core.Signing;
 using MiniCa.Data;
@@ -55,7 +56,7 @@ public sealed class DiskFullTests(IssuanceFixture ca)
         using var logs = new LogRecorder();
         using var loggers = LoggerFactory.Create(builder => builder.AddProvider(logs));
         using var service = new IssuanceService(
-            sp.GetRequiredService<ProfileCatalog>(), sp.GetRequiredService<IAuthorityReader>(), sp.GetRequiredService<IKeyManager>(),
+            sp.GetRequiredService<ProfileCatalog>(), BlockedKeyLists.None, sp.GetRequiredService<IAuthorityReader>(), sp.GetRequiredService<IKeyManager>(),
             ledger, ledger, sp.GetRequiredService<ISerialNumberGenerator>(), sp.GetRequiredService<CertificateLinter>(),
             TimeProvider.System, sp.GetRequiredService<CaOptions>(), loggers.CreateLogger<IssuanceService>());
         var revocation = new RevocationService(new EfRevocationLedger(contexts, gate, TimeProvider.System), ledger,

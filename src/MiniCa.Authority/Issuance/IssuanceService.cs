@@ -27,6 +27,7 @@ namespace MiniCa.Authority.Issuance;
 /// </summary>
 public sealed class IssuanceService(
     ProfileCatalog profiles,
+    BlockedKeyLists blockedKeys,
     IAuthorityReader authorities,
     IKeyManager keys,
     IIssuanceLedger ledger,
@@ -81,7 +82,7 @@ public sealed class IssuanceService(
             problems.Add(ex.Message);
         }
 
-        var parsed = CsrParser.Parse(submission.Csr);
+        var parsed = CsrParser.Parse(submission.Csr, blockedKeys);
         problems.AddRange(parsed.Problems);
         PolicyDecision? decision = null;
         if (profile is not null && parsed.Csr is not null && parsed.Problems.Count == 0)
@@ -159,7 +160,7 @@ public sealed class IssuanceService(
         }
 
         var profile = profiles.Get(request.Profile);
-        var parsed = CsrParser.Parse(request.CsrDer ?? []);
+        var parsed = CsrParser.Parse(request.CsrDer ?? [], blockedKeys);
         var decision = parsed.Csr is null ? null : ProfilePolicy.Evaluate(profile, parsed.Csr);
         var problems = parsed.Problems.Concat(decision?.Problems ?? []).ToList();
         if (problems.Count > 0)

@@ -75,6 +75,14 @@ public static partial class CaOptionsValidator
             problems.Add($"Audit:CheckHours: {options.Audit.CheckHours} is out of range (0..8760; 0: at start only).");
         }
 
+        for (var i = 0; i < options.BlockedKeyLists.Count; i++)
+        {
+            if (string.IsNullOrWhiteSpace(options.BlockedKeyLists[i]))
+            {
+                problems.Add($"BlockedKeyLists:{i}: is empty; name a file of blocked keys, or leave the entry out.");
+            }
+        }
+
         if (options.Backup.Directory is { } backups && string.IsNullOrWhiteSpace(backups))
         {
             problems.Add("Backup:Directory: is empty; name a folder for scheduled backups, or leave the key out for none.");

@@ -33,9 +33,13 @@ public static class CsrParser
 
     private const string PemLabel = "CERTIFICATE REQUEST";
 
-    /// <summary>Parses <paramref name="input"/> (PEM text or DER bytes).</summary>
-    public static CsrParseResult Parse(ReadOnlySpan<byte> input)
+    /// <summary>Parses <paramref name="input"/> (PEM text or DER bytes), with no lists of blocked keys.</summary>
+    public static CsrParseResult Parse(ReadOnlySpan<byte> input) => Parse(input, BlockedKeyLists.None);
+
+    /// <summary>Parses <paramref name="input"/> (PEM text or DER bytes); an RSA key that <paramref name="blockedKeys"/> lists is refused.</summary>
+    public static CsrParseResult Parse(ReadOnlySpan<byte> input, BlockedKeyLists blockedKeys)
     {
+        ArgumentNullException.ThrowIfNull(blockedKeys);
         if (input.IsEmpty)
         {
             return Fail("the CSR is empty");
@@ -67,7 +71,7 @@ public static class CsrParser
         var problems = new List<string>();
         var info = request.GetCertificationRequestInfo();
         var spki = info.SubjectPublicKeyInfo;
-        var (publicKey, keyDescription) = CheckKey(spki, problems);
+        var (publicKey, keyDescription) = CheckKey(spki, blockedKeys, problems);
         if (publicKey is not null && !VerifySignature(request, publicKey))
         {
             problems.Add("the CSR's signature does not verify with its public key (proof of possession failed)");
@@ -139,7 +143,7 @@ public static class CsrParser
     /// Key policy shared by every profile: RSA 2048..8192 with e = 65537 and none of the weaknesses of
     /// <see cref="WeakRsaKeys"/>, named P-256/P-384/P-521, Ed25519.
     /// </summary>
-    private static (AsymmetricKeyParameter? Key, string Description) CheckKey(SubjectPublicKeyInfo spki, List<string> problems)
+    private static (AsymmetricKeyParameter? Key, string Description) CheckKey(SubjectPublicKeyInfo spki, BlockedKeyLists blockedKeys, List<string> problems)
     {
         AsymmetricKeyParameter key;
         try
@@ -177,6 +181,10 @@ public static class CsrParser
                 if (bits is >= 2048 and <= 8192)
                 {
                     problems.AddRange(WeakRsaKeys.Problems(rsa.Modulus.ToByteArrayUnsigned()));
+                    if (blockedKeys.Problem(rsa.Modulus) is { } listed)
+                    {
+                        problems.Add(listed);
+                    }
                 }
 
                 return (key, $"RSA {bits}");

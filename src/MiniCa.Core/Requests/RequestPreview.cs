@@ -14,8 +14,11 @@ public sealed record RequestPreview(string Subject, IReadOnlyList<string> Identi
     /// <summary>Whether the request would be accepted.</summary>
     public bool IsAcceptable => Problems.Count == 0;
 
-    /// <summary>Decodes <paramref name="csr"/> (PEM or DER) and checks it against the profile named <paramref name="profileName"/>.</summary>
-    public static RequestPreview Evaluate(ProfileCatalog profiles, string profileName, ReadOnlySpan<byte> csr)
+    /// <summary>
+    /// Decodes <paramref name="csr"/> (PEM or DER) and checks it against the profile named <paramref name="profileName"/>
+    /// and the lists of blocked keys, as a submission is checked.
+    /// </summary>
+    public static RequestPreview Evaluate(ProfileCatalog profiles, BlockedKeyLists blockedKeys, string profileName, ReadOnlySpan<byte> csr)
     {
         ArgumentNullException.ThrowIfNull(profiles);
         var problems = new List<string>();
@@ -29,7 +32,7 @@ public sealed record RequestPreview(string Subject, IReadOnlyList<string> Identi
             problems.Add(ex.Message);
         }
 
-        var parsed = CsrParser.Parse(csr);
+        var parsed = CsrParser.Parse(csr, blockedKeys);
         problems.AddRange(parsed.Problems);
         IReadOnlyList<string> identifiers = parsed.Csr?.Identifiers.Select(i => i.ToString()).ToList() ?? [];
         if (profile is not null && parsed.Csr is not null && parsed.Problems.Count == 0)

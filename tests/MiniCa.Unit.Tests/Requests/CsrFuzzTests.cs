@@ -73,7 +73,7 @@ public sealed class CsrFuzzTests
             var profile = profiles[random.Next(profiles.Length)];
             failures.Check(input, () =>
             {
-                var preview = RequestPreview.Evaluate(Profiles.Value, profile, input);
+                var preview = RequestPreview.Evaluate(Profiles.Value, BlockedKeyLists.None, profile, input);
                 AssertAnswer(preview.IsAcceptable, preview.Problems);
                 var parsed = CsrParser.Parse(input);
                 reachedPolicy += parsed.IsValid ? 1 : 0;

@@ -12,14 +12,14 @@ namespace MiniCa.Web.Portal;
 /// Requests as the portal and the API handle them: submission through the one issuance pipeline, previews, lists,
 /// and officers' decisions. Requesters see their own requests; Officers, Auditors and Administrators see all.
 /// </summary>
-internal sealed class RequestService(IssuanceService issuance, PortalQueries queries, ProfileCatalog profiles)
+internal sealed class RequestService(IssuanceService issuance, PortalQueries queries, ProfileCatalog profiles, BlockedKeyLists blockedKeys)
 {
     /// <summary>The largest CSR accepted from a form or an API call (a CSR is a few kilobytes).</summary>
     public const int MaxCsrBytes = 64 * 1024;
 
     public IReadOnlyList<CertificateProfile> Profiles => profiles.All.OrderBy(p => p.Name, StringComparer.Ordinal).ToList();
 
-    public RequestPreview Preview(string profile, ReadOnlySpan<byte> csr) => RequestPreview.Evaluate(profiles, profile, csr);
+    public RequestPreview Preview(string profile, ReadOnlySpan<byte> csr) => RequestPreview.Evaluate(profiles, blockedKeys, profile, csr);
 
     public async Task<IssuanceOutcome> SubmitAsync(ClaimsPrincipal user, string profile, byte[] csr, string source, int? validityDays, CancellationToken cancellationToken = default)
     {
