@@ -214,6 +214,7 @@ public sealed class KeyCeremony(
             PathLength = authority.PathLength,
             SignatureAlgorithm = signatureAlgorithm,
             PublicBaseUrl = options.PublicBaseUri,
+            NameConstraints = AuthorityNameConstraints.Build(authority.NameConstraints),
         });
         var tbsDer = tbs.GetDerEncoded();
 

@@ -231,7 +231,32 @@ public sealed class CaBootstrapper(
         var recorded = await authorities.ListAsync(cancellationToken);
         AnchorKeys(recorded);
         CheckAuthorityKeys(recorded);
+        WarnOfChangedNameConstraints(recorded);
         return recorded;
+    }
+
+    /// <summary>
+    /// The key ceremony puts an authority's nameConstraints in its certificate, which is never changed later: a
+    /// configuration that asks for others since is said at every start, not silently taken for the certificate's.
+    /// </summary>
+    private void WarnOfChangedNameConstraints(IReadOnlyList<AuthorityCertificate> recorded)
+    {
+        foreach (var authority in recorded.Where(a => a.Status == AuthorityStatus.Active && a.CertificateDer is not null))
+        {
+            if (!options.Authorities.TryGetValue(authority.Name, out var configured))
+            {
+                continue;
+            }
+
+            var asked = AuthorityNameConstraints.Build(configured.NameConstraints)?.GetDerEncoded() ?? [];
+            var certified = new Org.BouncyCastle.X509.X509Certificate(authority.CertificateDer!).GetExtensionValue(Org.BouncyCastle.Asn1.X509.X509Extensions.NameConstraints)?.GetOctets() ?? [];
+            if (!asked.AsSpan().SequenceEqual(certified))
+            {
+                logger.LogWarning(
+                    "Authority {Name}: Authorities:{Name}:NameConstraints differs from the nameConstraints of its certificate (serial {Serial}), which the key ceremony made and which stay as they are; to issue under other constraints, add an authority under a new name",
+                    authority.Name, authority.Name, authority.SerialHex);
+            }
+        }
     }
 
     /// <summary>

@@ -189,4 +189,78 @@ public sealed class CliIssuanceTests
         Assert.StartsWith($"minica: error: BlockedKeyLists: {list} line 4: 'not-a-key' is not 20 hexadecimal digits", bad.StandardError.Trim(), StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", bad.Combined, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Init_WithNameConstraints_TheIssuingCaCarriesThem_NamesOutsideAreRefusedBeforeSigning()
+    {
+        var openssl = Prerequisites.RequireProgram("openssl", "openssl");
+        var certtool = Prerequisites.RequireProgram("certtool", "gnutls-bin");
+        using var directory = new TempDirectory("minica-cli");
+
+        // On a root they would bind nobody: refused, naming the key.
+        Minica.WriteConfig(directory.Path, """
+            { "DataDirectory": "data", "Authorities": {
+                "root": { "Subject": "CN=Constrained Root", "KeyAlgorithm": "P-256", "NameConstraints": { "Permitted": [ "dns:example.internal" ] } },
+                "issuing": { "Subject": "CN=Constrained Issuing", "Issuer": "root", "KeyAlgorithm": "P-256", "PathLength": 0 } } }
+            """);
+        var onRoot = await Minica.RunAsync(directory.Path, ["init"]);
+        Assert.NotEqual(0, onRoot.ExitCode);
+        Assert.Contains("Authorities:root:NameConstraints: a root's are not enforced by relying parties", onRoot.StandardError, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(directory.Combine("data", "ca")));
+
+        Minica.WriteConfig(directory.Path, """
+            { "DataDirectory": "data", "Authorities": {
+                "root": { "Subject": "CN=Constrained Root", "KeyAlgorithm": "P-256" },
+                "issuing": { "Subject": "CN=Constrained Issuing", "Issuer": "root", "KeyAlgorithm": "P-256", "PathLength": 0,
+                  "NameConstraints": { "Permitted": [ "dns:corp.example.internal", "ip:10.0.0.0/8" ], "Excluded": [ "dns:secret.corp.example.internal" ] } } } }
+            """);
+        var init = await Minica.RunAsync(directory.Path, ["init"]);
+        Assert.True(init.ExitCode == 0, init.Combined);
+        var issuing = directory.Combine("data", "ca", "issuing.pem");
+        var root = directory.Combine("data", "ca", "root.pem");
+
+        // As OpenSSL reads the issuing CA's certificate: critical, both lists (RFC 5280 §4.2.1.10).
+        var extension = await ProcessRunner.RunAsync(openssl, ["x509", "-in", issuing, "-noout", "-ext", "nameConstraints"]);
+        Assert.True(extension.ExitCode == 0, extension.Combined);
+        var text = string.Join(" ", extension.StandardOutput.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal("X509v3 Name Constraints: critical Permitted: DNS:corp.example.internal IP:10.0.0.0/255.0.0.0 Excluded: DNS:secret.corp.example.internal", text);
+        var rootText = await ProcessRunner.RunAsync(openssl, ["x509", "-in", root, "-noout", "-text"]);
+        Assert.DoesNotContain("Name Constraints", rootText.StandardOutput, StringComparison.Ordinal);
+
+        foreach (var name in new[] { "www.corp.example.internal", "www.example.internal", "db.secret.corp.example.internal" })
+        {
+            var csr = await ProcessRunner.RunAsync(openssl, [
+                "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", name + ".key",
+                "-subj", "/CN=" + name, "-addext", "subjectAltName=DNS:" + name, "-out", name + ".csr"], workingDirectory: directory.Path);
+            Assert.True(csr.ExitCode == 0, csr.Combined);
+        }
+
+        // Within them: issued, and both verifiers walk the chain through the constraints.
+        var inside = await Minica.RunAsync(directory.Path, ["issue", "--csr", "www.corp.example.internal.csr", "--profile", "tls-server", "--out", "inside.pem"]);
+        Assert.True(inside.ExitCode == 0, inside.Combined);
+        var verify = await ProcessRunner.RunAsync(openssl, ["verify", "-x509_strict", "-purpose", "sslserver", "-CAfile", root, "-untrusted", issuing, directory.Combine("inside.pem")]);
+        Assert.True(verify.ExitCode == 0, verify.Combined);
+        File.WriteAllText(directory.Combine("chain.pem"), File.ReadAllText(directory.Combine("inside.pem")));
+        var gnutls = await ProcessRunner.RunAsync(certtool, ["--verify", "--load-ca-certificate", root, "--infile", directory.Combine("chain.pem"), "--verify-hostname", "www.corp.example.internal"]);
+        Assert.True(gnutls.ExitCode == 0, gnutls.Combined);
+        Assert.Contains("Chain verification output: Verified.", gnutls.StandardOutput, StringComparison.Ordinal);
+
+        // Outside them, or within an excluded subtree: the lint refuses it before the HSM signs anything.
+        var outside = await Minica.RunAsync(directory.Path, ["issue", "--csr", "www.example.internal.csr", "--profile", "tls-server", "--out", "outside.pem"]);
+        Assert.Equal(1, outside.ExitCode);
+        Assert.Contains("e_name_constraints_violated: dns:www.example.internal is outside the issuer's permitted subtrees (dns:corp.example.internal) (RFC 5280 §4.2.1.10)", outside.StandardError, StringComparison.Ordinal);
+        var excluded = await Minica.RunAsync(directory.Path, ["issue", "--csr", "db.secret.corp.example.internal.csr", "--profile", "tls-server", "--out", "excluded.pem"]);
+        Assert.Equal(1, excluded.ExitCode);
+        Assert.Contains("e_name_constraints_violated: dns:db.secret.corp.example.internal is within the issuer's excluded subtrees (dns:secret.corp.example.internal)", excluded.StandardError, StringComparison.Ordinal);
+        Assert.False(File.Exists(directory.Combine("outside.pem")) || File.Exists(directory.Combine("excluded.pem")));
+        var requests = await Minica.RunAsync(directory.Path, ["requests"]);
+        Assert.Equal(2, requests.StandardOutput.Split('\n').Count(line => line.Contains("Failed", StringComparison.Ordinal)));
+        Assert.DoesNotContain("NameConstraints", requests.StandardError, StringComparison.Ordinal);
+
+        // Other constraints asked for later: the certificate keeps its own, and every signing command says so.
+        File.WriteAllText(directory.Combine("ca.config.json"), File.ReadAllText(directory.Combine("ca.config.json")).Replace("\"ip:10.0.0.0/8\"", "\"ip:10.1.0.0/16\"", StringComparison.Ordinal));
+        var changed = await Minica.RunAsync(directory.Path, ["issue", "--csr", "www.corp.example.internal.csr", "--profile", "tls-server", "--out", "again.pem"]);
+        Assert.True(changed.ExitCode == 0, changed.Combined);
+        Assert.Contains("Authority issuing: Authorities:issuing:NameConstraints differs from the nameConstraints of its certificate (serial ", changed.StandardError, StringComparison.Ordinal);
+    }
 }

@@ -40,6 +40,9 @@ public sealed record AuthorityCertificateRequest
 
     /// <summary>Base of the CRL DP and AIA URLs placed in subordinate CA certificates.</summary>
     public required Uri PublicBaseUrl { get; init; }
+
+    /// <summary>The names the authority may certify (RFC 5280 §4.2.1.10); <see langword="null"/> for none.</summary>
+    public NameConstraints? NameConstraints { get; init; }
 }
 
 /// <summary>
@@ -81,6 +84,12 @@ public static class AuthorityCertificateBuilder
         extensions.AddExtension(X509Extensions.SubjectKeyIdentifier, critical: false, new SubjectKeyIdentifier(subjectKeyId));
         // RFC 5280 §4.2.1.1: authorityKeyIdentifier MUST be present except in self-signed certificates.
         extensions.AddExtension(X509Extensions.AuthorityKeyIdentifier, critical: false, new AuthorityKeyIdentifier(authorityKeyId));
+
+        if (request.NameConstraints is { } constraints)
+        {
+            // RFC 5280 §4.2.1.10: conforming CAs MUST mark this extension critical.
+            extensions.AddExtension(X509Extensions.NameConstraints, critical: true, constraints);
+        }
 
         if (issuer is not null && request.IssuerName is not null)
         {

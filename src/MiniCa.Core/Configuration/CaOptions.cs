@@ -323,6 +323,12 @@ public sealed class AuthorityOptions
     public int? PathLength { get; set; }
 
     /// <summary>
+    /// The names this authority may certify (a subordinate CA only), put in its certificate's critical nameConstraints
+    /// extension by the key ceremony (RFC 5280 §4.2.1.10); empty for none.
+    /// </summary>
+    public NameConstraintsOptions? NameConstraints { get; set; }
+
+    /// <summary>
     /// The default root: P-384 (stronger than what it signs, NIST SP 800-57 Part 1 Table 2), 20 years, no path
     /// length limit as roots conventionally carry none.
     /// </summary>
@@ -342,4 +348,14 @@ public sealed class AuthorityOptions
         ValidityDays = 3652,
         PathLength = 0,
     };
+}
+
+/// <summary>An authority's <c>NameConstraints</c>: subtrees written <c>dns:NAME</c>, <c>ip:CIDR</c> or <c>email:HOST</c>.</summary>
+public sealed class NameConstraintsOptions
+{
+    /// <summary>Names of a type listed here must lie within one of its entries.</summary>
+    public List<string> Permitted { get; set; } = [];
+
+    /// <summary>Names within any of these are refused, even inside a permitted subtree.</summary>
+    public List<string> Excluded { get; set; } = [];
 }

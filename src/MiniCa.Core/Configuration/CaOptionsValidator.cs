@@ -349,6 +349,17 @@ public static partial class CaOptionsValidator
                 problems.Add($"{key}:PathLength: must be 0 or more, or absent for no limit.");
             }
 
+            if (authority.NameConstraints is { } constraints)
+            {
+                if (string.IsNullOrEmpty(authority.Issuer))
+                {
+                    // RFC 5280 §6.1: a trust anchor's own extensions are not processed, so constraints there bind nobody.
+                    problems.Add($"{key}:NameConstraints: a root's are not enforced by relying parties (RFC 5280 §6.1 does not process a trust anchor's extensions); put them on the subordinate CA that issues.");
+                }
+
+                problems.AddRange(MiniCa.Core.Authorities.AuthorityNameConstraints.Problems(constraints, $"{key}:NameConstraints"));
+            }
+
             if (string.IsNullOrEmpty(authority.Issuer))
             {
                 roots++;

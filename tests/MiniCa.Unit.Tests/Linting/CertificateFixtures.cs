@@ -1,4 +1,5 @@
 using MiniCa.Core.Authorities;
+using MiniCa.Core.Configuration;
 using MiniCa.Core.Identifiers;
 using MiniCa.Core.Issuance;
 using MiniCa.Core.Profiles;
@@ -77,6 +78,13 @@ internal static class CertificateFixtures
     public static readonly AsymmetricCipherKeyPair SubjectKey = Ec(SecObjectIdentifiers.SecP256r1);
 
     public static readonly X509Certificate Issuer = BuildIssuer();
+
+    /// <summary>The same CA (key, subject) with nameConstraints: dns:example.com and ip:192.0.2.0/24 permitted, dns:secret.example.com excluded.</summary>
+    public static readonly X509Certificate ConstrainedIssuer = BuildIssuer(AuthorityNameConstraints.Build(new NameConstraintsOptions
+    {
+        Permitted = ["dns:example.com", "ip:192.0.2.0/24"],
+        Excluded = ["dns:secret.example.com"],
+    }));
 
     /// <summary>A TLS server profile like the shipped one, but strict: no internal names.</summary>
     public static CertificateProfile TlsServer { get; } = Profile("lint-tls-server", """
@@ -164,7 +172,7 @@ internal static class CertificateFixtures
         return reader.ReadPemObject().Content;
     }
 
-    private static X509Certificate BuildIssuer()
+    private static X509Certificate BuildIssuer(NameConstraints? constraints = null)
     {
         var spki = Spki(IssuerKey.Public);
         var tbs = AuthorityCertificateBuilder.BuildTbs(new AuthorityCertificateRequest
@@ -177,6 +185,7 @@ internal static class CertificateFixtures
             PathLength = 0,
             SignatureAlgorithm = SignatureAlgorithm.EcdsaSha256,
             PublicBaseUrl = new Uri("http://ca.example.com/"),
+            NameConstraints = constraints,
         });
         var signer = SignerUtilities.GetSigner("SHA-256withECDSA");
         var der = tbs.GetDerEncoded();

@@ -15,7 +15,7 @@ namespace MiniCa.Unit.Tests.Linting;
 /// <summary>Each lint fires on a PEM fixture that breaks its rule and stays silent on good certificates.</summary>
 public sealed class LintTests
 {
-    private sealed record Fixture(string Pem, CertificateProfile? Profile, DateTimeOffset Now);
+    private sealed record Fixture(string Pem, CertificateProfile? Profile, DateTimeOffset Now, Org.BouncyCastle.X509.X509Certificate? IssuedBy = null);
 
     private static Fixture Ee(TbsSpec spec, CertificateProfile? profile = null, DateTimeOffset? now = null) => new(Pem(spec), profile ?? TlsServer, now ?? Now);
 
@@ -85,6 +85,7 @@ public sealed class LintTests
         ["e_dns_wildcard_not_allowed"] = () => Ee(Good(null, "www.example.com", "*.example.com"), Profile("nowild", """{ "description": "x", "keyUsage": ["digitalSignature"], "extendedKeyUsage": ["serverAuth"], "identifiers": { "dns": { "allowed": true, "wildcards": false } } }""")),
         ["e_internal_name"] = () => Ee(Good(null, "www.example.com", "printer.local")),
         ["e_ip_address_length"] = () => Ee(Good().With(X509Extensions.SubjectAlternativeName, false, Names(new GeneralName(GeneralName.DnsName, "www.example.com"), new GeneralName(GeneralName.IPAddress, new DerOctetString(new byte[5]))))),
+        ["e_name_constraints_violated"] = () => Ee(Good(null, "www.example.com", "www.example.org")) with { IssuedBy = ConstrainedIssuer },
         ["e_duplicate_extension"] = () => Ee(Good() with { Extensions = Good().Extensions.Append(Good().Extensions.Single(e => e.Oid.Equals(X509Extensions.SubjectKeyIdentifier))).ToList() }),
     };
 
@@ -93,7 +94,7 @@ public sealed class LintTests
     private static IReadOnlyList<LintFinding> Run(Fixture fixture) => CertificateLinter.Default.Run(new LintContext
     {
         Der = Der(fixture.Pem),
-        IssuerCertificate = Issuer,
+        IssuerCertificate = fixture.IssuedBy ?? Issuer,
         Profile = fixture.Profile,
         Now = fixture.Now,
     });
@@ -132,6 +133,7 @@ public sealed class LintTests
             Ee(Good()),
             Ee(Good(null, "*.apps.example.com", "example.com")),
             Ee(Good(email, "alice@example.com"), email),
+            Ee(Good(null, "www.example.com", "example.com")) with { IssuedBy = ConstrainedIssuer },
         };
 
         foreach (var good in goods)
