@@ -245,16 +245,17 @@ public sealed class CliIssuanceTests
         Assert.True(gnutls.ExitCode == 0, gnutls.Combined);
         Assert.Contains("Chain verification output: Verified.", gnutls.StandardOutput, StringComparison.Ordinal);
 
-        // Outside them, or within an excluded subtree: the lint refuses it before the HSM signs anything.
+        // Outside them, or within an excluded subtree: refused with the reason when it arrives (and the lint
+        // e_name_constraints_violated would refuse it before the HSM signs anything).
         var outside = await Minica.RunAsync(directory.Path, ["issue", "--csr", "www.example.internal.csr", "--profile", "tls-server", "--out", "outside.pem"]);
         Assert.Equal(1, outside.ExitCode);
-        Assert.Contains("e_name_constraints_violated: dns:www.example.internal is outside the issuer's permitted subtrees (dns:corp.example.internal) (RFC 5280 §4.2.1.10)", outside.StandardError, StringComparison.Ordinal);
+        Assert.Equal("minica: error: request 2 rejected: dns:www.example.internal is outside the issuer's permitted subtrees (dns:corp.example.internal)", outside.StandardError.Trim());
         var excluded = await Minica.RunAsync(directory.Path, ["issue", "--csr", "db.secret.corp.example.internal.csr", "--profile", "tls-server", "--out", "excluded.pem"]);
         Assert.Equal(1, excluded.ExitCode);
-        Assert.Contains("e_name_constraints_violated: dns:db.secret.corp.example.internal is within the issuer's excluded subtrees (dns:secret.corp.example.internal)", excluded.StandardError, StringComparison.Ordinal);
+        Assert.Equal("minica: error: request 3 rejected: dns:db.secret.corp.example.internal is within the issuer's excluded subtrees (dns:secret.corp.example.internal)", excluded.StandardError.Trim());
         Assert.False(File.Exists(directory.Combine("outside.pem")) || File.Exists(directory.Combine("excluded.pem")));
         var requests = await Minica.RunAsync(directory.Path, ["requests"]);
-        Assert.Equal(2, requests.StandardOutput.Split('\n').Count(line => line.Contains("Failed", StringComparison.Ordinal)));
+        Assert.Equal(2, requests.StandardOutput.Split('\n').Count(line => line.Contains("Rejected", StringComparison.Ordinal)));
         Assert.DoesNotContain("NameConstraints", requests.StandardError, StringComparison.Ordinal);
 
         // Other constraints asked for later: the certificate keeps its own, and every signing command says so.

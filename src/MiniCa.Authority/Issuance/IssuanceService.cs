@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using MiniCa.Core.Authorities;
 using MiniCa.Core.Configuration;
 using MiniCa.Core.Errors;
+using MiniCa.Core.Identifiers;
 using MiniCa.Core.Issuance;
 using MiniCa.Core.Keys;
 using MiniCa.Core.Ledger;
@@ -89,6 +90,13 @@ public sealed class IssuanceService(
         {
             decision = ProfilePolicy.Evaluate(profile, parsed.Csr);
             problems.AddRange(decision.Problems);
+            if (decision.Problems.Count == 0)
+            {
+                // Names the issuing CA's certificate does not let it certify: refused now with the reason, rather
+                // than failing the lint that would refuse them before signing.
+                problems.AddRange(await NameConstraintViolationsAsync(decision.Identifiers, cancellationToken));
+            }
+
             if (submission.ValidityDays is { } days && (days < 1 || days > profile.Validity.MaxDays))
             {
                 problems.Add($"a validity of {days} days was asked for; profile '{profile.Name}' allows 1..{profile.Validity.MaxDays}");
@@ -363,6 +371,15 @@ public sealed class IssuanceService(
             // The database is what failed; the row written before signing already records the attempt.
             logger.LogError("Could not record the failure of certificate {Serial}: {Reason}", serialHex, ex.Message);
         }
+    }
+
+    /// <summary>Why the issuing CA's nameConstraints refuse each of <paramref name="identifiers"/> they refuse; empty when they allow all or there are none.</summary>
+    private async Task<IReadOnlyList<string>> NameConstraintViolationsAsync(IReadOnlyList<Identifier> identifiers, CancellationToken cancellationToken)
+    {
+        var constraints = (await GetIssuerAsync(cancellationToken)).Certificate.GetExtensionValue(X509Extensions.NameConstraints)?.GetOctets();
+        return constraints is null
+            ? []
+            : identifiers.Select(i => AuthorityNameConstraints.Violation(constraints, LeafCertificateBuilder.ToGeneralName(i))).OfType<string>().ToList();
     }
 
     private async Task<IssuerContext> GetIssuerAsync(CancellationToken cancellationToken)

@@ -176,7 +176,8 @@ public static class LeafCertificateBuilder
         return new X509Name(oids, values);
     }
 
-    private static GeneralName ToGeneralName(Identifier identifier) => identifier.Type switch
+    /// <summary>The subjectAltName entry of <paramref name="identifier"/>.</summary>
+    public static GeneralName ToGeneralName(Identifier identifier) => identifier.Type switch
     {
         IdentifierType.Dns => new GeneralName(GeneralName.DnsName, identifier.Value),
         IdentifierType.Ip => new GeneralName(GeneralName.IPAddress, new DerOctetString(IPAddress.Parse(identifier.Value).GetAddressBytes())),
