@@ -305,7 +305,24 @@ public sealed class AuditLogIntegrity(IDbContextFactory<MiniCaDbContext> context
     /// The last of the recorded rotations, followed one after the other as the check does: a rotation that does not
     /// replace the key then in use is skipped. <see langword="null"/> before the first.
     /// </summary>
-    private async Task<AuditKeyRotation?> NewestRotationAsync(CancellationToken cancellationToken)
+    private async Task<AuditKeyRotation?> NewestRotationAsync(CancellationToken cancellationToken) =>
+        (await RotationsAsync(cancellationToken)).Latest?.Rotation;
+
+    /// <summary>
+    /// The audit keys in the HSM (by name) that no recorded rotation brought in, the first key apart: made by a
+    /// rotation whose record failed, they never sign.
+    /// </summary>
+    /// <param name="cancellationToken">Stops the reading of the log.</param>
+    public async Task<IReadOnlySet<string>> UnrecordedKeyNamesAsync(CancellationToken cancellationToken = default)
+    {
+        var brought = (await RotationsAsync(cancellationToken)).Brought;
+        return PublicKeys()
+            .Where(k => k.Name != KeyName && !brought.Contains(PublicKeyFingerprint.Sha256(k.PublicKey)))
+            .Select(k => k.Name)
+            .ToHashSet(StringComparer.Ordinal);
+    }
+
+    private async Task<RotationSequence> RotationsAsync(CancellationToken cancellationToken)
     {
         var sequence = new RotationSequence();
         foreach (var row in await _queries.AuditKeyRotationEventsAsync(cancellationToken))
@@ -316,7 +333,7 @@ public sealed class AuditLogIntegrity(IDbContextFactory<MiniCaDbContext> context
             }
         }
 
-        return sequence.Latest?.Rotation;
+        return sequence;
     }
 
     /// <summary>

@@ -322,7 +322,7 @@ public sealed partial class CliAuditTests
         Assert.Matches(SignedLine(), still.StandardOutput);
         var listed = await Minica.RunAsync(directory.Path, ["audit", "key", "--out", directory.Combine("keys.pem")]);
         Assert.True(listed.ExitCode == 0, listed.Combined);
-        var orphan = Regex.Match(listed.StandardOutput, "^Audit keys, oldest first \\('audit' signs now\\): 'audit' SHA-256 ([0-9a-f]{64}), 'audit-2' SHA-256 ([0-9a-f]{64})\\.", RegexOptions.Multiline);
+        var orphan = Regex.Match(listed.StandardOutput, "^Audit keys, oldest first \\('audit' signs now\\): 'audit' SHA-256 ([0-9a-f]{64}), 'audit-2' SHA-256 ([0-9a-f]{64}) \\(no recorded rotation brought it in: it never signs\\)\\.", RegexOptions.Multiline);
         Assert.True(orphan.Success, listed.StandardOutput);
         var (oldSha, orphanSha) = (orphan.Groups[1].Value, orphan.Groups[2].Value);
         Assert.True((await Minica.RunAsync(directory.Path, ["audit", "verify"])).ExitCode == 0);
@@ -341,6 +341,7 @@ public sealed partial class CliAuditTests
         Assert.Contains($"Audit key rotated in event {rotationEvent}: 'audit' (SHA-256 {oldSha}) replaced by 'audit-3' (SHA-256 {newSha}),", holds.StandardOutput, StringComparison.Ordinal);
         var relisted = await Minica.RunAsync(directory.Path, ["audit", "key", "--out", directory.Combine("keys.pem")]);
         Assert.Contains("Audit keys, oldest first ('audit-3' signs now): ", relisted.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains($"'audit-2' SHA-256 {orphanSha} (no recorded rotation brought it in: it never signs), 'audit-3' SHA-256 {newSha}.", relisted.StandardOutput, StringComparison.Ordinal);
 
         // Whoever holds the PIN signs an anchor with the unrecorded 'audit-2': its signature is good, but no rotation brought that key in.
         var tail = long.Parse((await ChainOfTheRowsAsync(database)).Split(':')[0], CultureInfo.InvariantCulture);

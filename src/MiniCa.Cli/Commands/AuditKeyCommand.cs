@@ -34,10 +34,11 @@ internal sealed class AuditKeyCommand : AsyncCommand<AuditKeyCommand.Settings>
         var integrity = services.GetRequiredService<AuditLogIntegrity>();
         var keys = integrity.PublicKeys();
         var signing = await integrity.SigningKeyNameAsync(cancellationToken);
+        var unrecorded = await integrity.UnrecordedKeyNamesAsync(cancellationToken);
         var pem = string.Concat(keys.Select(k => System.Security.Cryptography.PemEncoding.WriteString("PUBLIC KEY", k.PublicKey.GetEncoded(Asn1Encodable.Der)) + "\n"));
         var line = keys.Count == 1
             ? $"Audit key '{keys[0].Name}': SHA-256 of its SubjectPublicKeyInfo {PublicKeyFingerprint.Sha256(keys[0].PublicKey)}."
-            : $"Audit keys, oldest first ('{signing}' signs now): {string.Join(", ", keys.Select(k => $"'{k.Name}' SHA-256 {PublicKeyFingerprint.Sha256(k.PublicKey)}"))}.";
+            : $"Audit keys, oldest first ('{signing}' signs now): {string.Join(", ", keys.Select(k => $"'{k.Name}' SHA-256 {PublicKeyFingerprint.Sha256(k.PublicKey)}" + (unrecorded.Contains(k.Name) ? " (no recorded rotation brought it in: it never signs)" : string.Empty)))}.";
         if (settings.Out is { } file)
         {
             await File.WriteAllTextAsync(file, pem, cancellationToken);
