@@ -184,7 +184,7 @@ public static class AuthorityNameConstraints
         {
             var value = entry[Email.Length..];
             var at = value.LastIndexOf('@');
-            var host = (at < 0 ? value : value[(at + 1)..]).TrimStart('.');
+            var host = at < 0 ? (value.StartsWith('.') ? value[1..] : value) : value[(at + 1)..];
             return (at != 0 && DnsNames.Validate(host, allowWildcard: false).Count == 0 && value.Count(c => c == '@') <= 1 && !(at > 0 && value[at + 1] == '.'))
                 ? null
                 : "is not a mailbox (email:pki@example.com), a host (email:example.com) or a domain (email:.example.com)";

@@ -7,9 +7,9 @@ using Org.BouncyCastle.Math;
 namespace MiniCa.Core.Requests;
 
 /// <summary>
-/// Lists of RSA keys whose private keys are public, which a CA must refuse (BR §6.1.1.3 (5)(1): "the Public Key
-/// corresponds to … a known weak Private Key (such as a Debian weak key, see https://wiki.debian.org/SSLkeys)"),
-/// read from files the operator names in <c>BlockedKeyLists</c>. The format is Debian's <c>openssl-blacklist</c>
+/// Lists of RSA keys whose private keys are public, which a CA must refuse (BR §6.1.1.3 (5): keys whose private key
+/// can easily be computed, such as Debian's weak keys of 2008, https://wiki.debian.org/SSLkeys), read from files the
+/// operator names in <c>BlockedKeyLists</c>. The format is Debian's <c>openssl-blacklist</c>
 /// (read by <c>openssl-vulnkey</c>), which others also publish lists of leaked keys in: one line per key, the last
 /// 20 hexadecimal digits (the lower 80 bits) of SHA-1 over <c>Modulus=HEX\n</c> as <c>openssl rsa -noout -modulus</c>
 /// prints it (upper case, no leading zeros); blank lines and lines starting with <c>#</c> are skipped. Debian no

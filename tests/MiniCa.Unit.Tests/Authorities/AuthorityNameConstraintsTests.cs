@@ -40,6 +40,8 @@ public sealed class AuthorityNameConstraintsTests
     [InlineData("ip:10.0.0.0", "'ip:10.0.0.0' is not an IPv4 or IPv6 CIDR block")]
     [InlineData("email:@example.com", "'email:@example.com' is not a mailbox (email:pki@example.com), a host (email:example.com) or a domain (email:.example.com)")]
     [InlineData("email:a@b@example.com", "'email:a@b@example.com' is not a mailbox")]
+    [InlineData("email:..example.com", "'email:..example.com' is not a mailbox")]
+    [InlineData("email:pki@", "'email:pki@' is not a mailbox")]
     [InlineData("uri:https://example.com", "'uri:https://example.com' names no subtree type: write dns:NAME, ip:CIDR or email:HOST")]
     [InlineData("DNS:example.com", "'DNS:example.com' names no subtree type")]
     public void Problems_EachBadEntry_NamedWithItsKeyAndIndex(string entry, string expected)
