@@ -224,12 +224,16 @@ internal sealed class AcmeServer(
             throw new AcmeException("rejectedIdentifier", $"Profile '{profile.Name}' certifies at most {profile.Identifiers.MaxCount} identifiers.");
         }
 
-        var checks = ProfilePolicy.CheckIdentifiers(profile, identifiers.Select(ToCoreIdentifier).ToList());
+        var core = identifiers.Select(ToCoreIdentifier).ToList();
+        var checks = ProfilePolicy.CheckIdentifiers(profile, core);
+        // Before any challenge: a name the issuing CA's certificate may not certify (its nameConstraints) is refused now.
+        var outside = await issuance.NameConstraintViolationsAsync(core, cancellationToken);
         for (var i = 0; i < identifiers.Count; i++)
         {
-            if (checks[i].Count > 0)
+            var refused = checks[i].Count > 0 ? string.Join("; ", checks[i]) : outside[i];
+            if (refused is not null)
             {
-                subproblems.Add(new AcmeSubproblem("rejectedIdentifier", string.Join("; ", checks[i]), identifiers[i].Type, identifiers[i].Value));
+                subproblems.Add(new AcmeSubproblem("rejectedIdentifier", refused, identifiers[i].Type, identifiers[i].Value));
             }
         }
 

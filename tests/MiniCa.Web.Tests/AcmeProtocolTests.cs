@@ -206,6 +206,21 @@ public sealed class AcmeProtocolTests(PortalFixture fixture)
     }
 
     [Fact]
+    public async Task NewOrder_ANameTheIssuingCaMayNotCertify_RejectedBeforeAnyChallenge()
+    {
+        using var client = await NewAccountAsync();
+        var name = "www." + PortalFixture.ExcludedDomain;
+
+        var reply = await client.PostAsync(client.Url("newOrder"), new { identifiers = new[] { new { type = "dns", value = name } } });
+
+        Assert.Equal(HttpStatusCode.BadRequest, reply.Status);
+        Assert.Equal("rejectedIdentifier", reply.ProblemType);
+        Assert.Equal($"dns:{name} is within the issuer's excluded subtrees (dns:{PortalFixture.ExcludedDomain})", reply.Json.GetProperty("detail").GetString());
+        var allowed = await client.PostAsync(client.Url("newOrder"), new { identifiers = new[] { new { type = "dns", value = "www.included.example.com" } } });
+        Assert.Equal(HttpStatusCode.Created, allowed.Status);
+    }
+
+    [Fact]
     public async Task Order_IpOverHttp01_ReadyFinalizedDownloadedRevokedByCertificateKey()
     {
         using var client = await NewAccountAsync();

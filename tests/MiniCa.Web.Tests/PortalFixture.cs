@@ -41,6 +41,9 @@ public sealed partial class PortalFixture : IAsyncLifetime, IDisposable
     };
 
     public const string SecondOfficer = "olivia";
+
+    /// <summary>The issuing CA's nameConstraints exclude this domain (and every name under it).</summary>
+    public const string ExcludedDomain = "excluded.example.com";
     public const string RequesterOfficer = "rob";
 
     public Uri BaseAddress { get; private set; } = null!;
@@ -81,7 +84,12 @@ public sealed partial class PortalFixture : IAsyncLifetime, IDisposable
               {{database}}
               "DataDirectory": "data", "PublicBaseUrl": "{{BaseAddress}}", "Urls": "http://localhost:{{port}}",
               "Acme": { "Validation": { "HttpPort": {{AcmeHttpPort}}, "TlsPort": {{AcmeTlsPort}}, "DnsResolver": "127.0.0.1:{{AcmeDnsPort}}", "TimeoutSeconds": 5 } },
-              "Audit": { "AnchorSettledSeconds": 0 }
+              "Audit": { "AnchorSettledSeconds": 0 },
+              "Authorities": {
+                "root": { "Subject": "CN=MiniCa Root CA,O=MiniCa", "KeyAlgorithm": "P-384", "ValidityDays": 7305 },
+                "issuing": { "Subject": "CN=MiniCa Issuing CA,O=MiniCa", "Issuer": "root", "KeyAlgorithm": "P-256", "ValidityDays": 3652, "PathLength": 0,
+                  "NameConstraints": { "Excluded": [ "dns:{{ExcludedDomain}}" ] } }
+              }
             }
             """);
         // Program reads its configuration before the host exists, so it is pointed at the file by the environment.

@@ -94,7 +94,7 @@ public sealed class IssuanceService(
             {
                 // Names the issuing CA's certificate does not let it certify: refused now with the reason, rather
                 // than failing the lint that would refuse them before signing.
-                problems.AddRange(await NameConstraintViolationsAsync(decision.Identifiers, cancellationToken));
+                problems.AddRange((await NameConstraintViolationsAsync(decision.Identifiers, cancellationToken)).OfType<string>());
             }
 
             if (submission.ValidityDays is { } days && (days < 1 || days > profile.Validity.MaxDays))
@@ -373,13 +373,15 @@ public sealed class IssuanceService(
         }
     }
 
-    /// <summary>Why the issuing CA's nameConstraints refuse each of <paramref name="identifiers"/> they refuse; empty when they allow all or there are none.</summary>
-    private async Task<IReadOnlyList<string>> NameConstraintViolationsAsync(IReadOnlyList<Identifier> identifiers, CancellationToken cancellationToken)
+    /// <summary>
+    /// For each of <paramref name="identifiers"/>, why the issuing CA's nameConstraints refuse it; <see langword="null"/>
+    /// where they allow it, or where the CA has none (RFC 5280 §4.2.1.10).
+    /// </summary>
+    public async Task<IReadOnlyList<string?>> NameConstraintViolationsAsync(IReadOnlyList<Identifier> identifiers, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(identifiers);
         var constraints = (await GetIssuerAsync(cancellationToken)).Certificate.GetExtensionValue(X509Extensions.NameConstraints)?.GetOctets();
-        return constraints is null
-            ? []
-            : identifiers.Select(i => AuthorityNameConstraints.Violation(constraints, LeafCertificateBuilder.ToGeneralName(i))).OfType<string>().ToList();
+        return identifiers.Select(i => constraints is null ? null : AuthorityNameConstraints.Violation(constraints, LeafCertificateBuilder.ToGeneralName(i))).ToList();
     }
 
     private async Task<IssuerContext> GetIssuerAsync(CancellationToken cancellationToken)
