@@ -32,6 +32,7 @@ public sealed class ComponentTests(PortalFixture fixture) : IAsyncLifetime, IDis
         _context.JSInterop.Mode = JSRuntimeMode.Loose;
         _context.Services.AddMudServices();
         _context.Services.AddSingleton(ProfileLoader.LoadDirectory(Path.Combine(RepositoryPaths.Root, "policies")));
+        _context.Services.AddSingleton(fixture.Services.GetRequiredService<MiniCa.Core.Requests.BlockedKeyLists>());
         _context.Services.AddSingleton(fixture.Services.GetRequiredService<RequestService>());
         _context.Services.AddSingleton(fixture.Services.GetRequiredService<CertificateService>());
         return Task.CompletedTask;
