@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using MiniCa.Core.Authorities;
 using MiniCa.Core.Configuration;
 using MiniCa.Core.Errors;
+using MiniCa.Core.Issuance;
 using MiniCa.Authority.Issuance;
 using MiniCa.Core.Keys;
 using MiniCa.Core.Linting;
@@ -215,6 +216,7 @@ public sealed class KeyCeremony(
             SignatureAlgorithm = signatureAlgorithm,
             PublicBaseUrl = options.PublicBaseUri,
             NameConstraints = AuthorityNameConstraints.Build(authority.NameConstraints),
+            CertificatePolicies = CertificatePolicyStatements.Build(authority.CertificatePolicies),
         });
         var tbsDer = tbs.GetDerEncoded();
 

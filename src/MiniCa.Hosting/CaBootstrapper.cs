@@ -232,8 +232,68 @@ public sealed class CaBootstrapper(
         AnchorKeys(recorded);
         CheckAuthorityKeys(recorded);
         WarnOfChangedNameConstraints(recorded);
+        WarnOfCertificatePolicies(recorded);
         return recorded;
     }
+
+    /// <summary>
+    /// The key ceremony puts an authority's certificatePolicies in its certificate, which is never changed later: a
+    /// configuration that asks for others since is said at every start. A profile asserting a policy the issuing
+    /// CA's certificate does not carry (nor anyPolicy) is said too: relying parties that require that policy refuse
+    /// its certificates (RFC 5280 §6.1.3 (d), (e)), and where the CA's certificate names policies the linter refuses
+    /// to sign them (e_cert_policy_not_in_issuer), so the start names the profile before a request fails.
+    /// </summary>
+    private void WarnOfCertificatePolicies(IReadOnlyList<AuthorityCertificate> recorded)
+    {
+        foreach (var authority in recorded.Where(a => a.Status == AuthorityStatus.Active && a.CertificateDer is not null))
+        {
+            if (!options.Authorities.TryGetValue(authority.Name, out var configured))
+            {
+                continue;
+            }
+
+            var certificate = new Org.BouncyCastle.X509.X509Certificate(authority.CertificateDer!);
+            var asked = CertificatePolicyStatements.Build(configured.CertificatePolicies)?.GetDerEncoded() ?? [];
+            var certified = certificate.GetExtensionValue(Org.BouncyCastle.Asn1.X509.X509Extensions.CertificatePolicies)?.GetOctets() ?? [];
+            if (!asked.AsSpan().SequenceEqual(certified))
+            {
+                logger.LogWarning(
+                    "Authority {Name}: Authorities:{Name}:CertificatePolicies differs from the certificatePolicies of its certificate (serial {Serial}: {Policies}), which the key ceremony made and which stay as they are; to convey other policies, add an authority under a new name",
+                    authority.Name, authority.Name, authority.SerialHex, PolicyList(CertificatePolicyStatements.Of(certificate)));
+            }
+
+            if (authority.Name != options.IssuingAuthority)
+            {
+                continue;
+            }
+
+            var conveyed = CertificatePolicyStatements.Of(certificate);
+            foreach (var profile in profiles.All.Where(p => p.CertificatePolicies.Count > 0).OrderBy(p => p.Name, StringComparer.Ordinal))
+            {
+                var missing = CertificatePolicyStatements.NotConveyed(profile.CertificatePolicies.Select(p => CertificatePolicyStatements.Dotted(p.Oid)), conveyed);
+                if (missing.Count == 0)
+                {
+                    continue;
+                }
+
+                if (conveyed.Count == 0)
+                {
+                    logger.LogWarning(
+                        "Profile {Profile} asserts {Missing}, but the issuing CA's certificate (authority {Name}, serial {Serial}) has no certificatePolicies: relying parties that require a policy refuse its certificates (RFC 5280 §6.1.3 (e)); a new issuing authority with Authorities:{{name}}:CertificatePolicies conveys them",
+                        profile.Name, string.Join(", ", missing), authority.Name, authority.SerialHex);
+                }
+                else
+                {
+                    logger.LogWarning(
+                        "Profile {Profile} asserts {Missing}, which the issuing CA's certificate (authority {Name}, serial {Serial}) does not convey ({Policies}): MiniCa refuses to sign its certificates (lint e_cert_policy_not_in_issuer, RFC 5280 §6.1.3 (d)) until the profile names only those or a new issuing authority conveys them",
+                        profile.Name, string.Join(", ", missing), authority.Name, authority.SerialHex, PolicyList(conveyed));
+                }
+            }
+        }
+    }
+
+    private static string PolicyList(IReadOnlyList<CertificatePolicyStatements.Statement> policies) =>
+        policies.Count == 0 ? "none" : string.Join(", ", policies.Select(p => p.Oid == CertificatePolicyStatements.AnyPolicy ? "anyPolicy" : p.Oid));
 
     /// <summary>
     /// The key ceremony puts an authority's nameConstraints in its certificate, which is never changed later: a

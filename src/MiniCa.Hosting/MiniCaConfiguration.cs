@@ -220,6 +220,13 @@ public static class MiniCaConfiguration
         }
         else if (type.IsClass && type != typeof(string))
         {
+            if (children.Count == 0 && !string.IsNullOrEmpty(section.Value) && type.Namespace?.StartsWith("MiniCa.", StringComparison.Ordinal) == true)
+            {
+                // The binder would leave the object at its defaults and drop the value without a word.
+                var known = type.GetProperties().Where(p => p.CanWrite).Select(p => p.Name).Order(StringComparer.Ordinal);
+                unknown.Add($"{section.Path}: expected an object (with {string.Join(", ", known)}), not a single value");
+            }
+
             children.ForEach(child => FindUnknownKeys(child, type, unknown));
         }
         else if (children.Count > 0)

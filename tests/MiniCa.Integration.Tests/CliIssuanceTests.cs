@@ -264,4 +264,128 @@ public sealed class CliIssuanceTests
         Assert.True(changed.ExitCode == 0, changed.Combined);
         Assert.Contains("Authority issuing: Authorities:issuing:NameConstraints differs from the nameConstraints of its certificate (serial ", changed.StandardError, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task CertificatePolicies_TheIssuingCaConveysWhatItsProfilesAssert_OpenSslRequiresThemExplicitly()
+    {
+        var openssl = Prerequisites.RequireProgram("openssl", "openssl");
+        var certtool = Prerequisites.RequireProgram("certtool", "gnutls-bin");
+        using var directory = new TempDirectory("minica-cli");
+        const string Ours = "1.3.6.1.4.1.55555.1.1";
+        const string Baseline = "1.3.6.1.4.1.55555.1.2";
+        const string Stray = "1.3.6.1.4.1.55555.9.9";
+
+        // The shipped profiles, and two more: one asserting the CA's policies, one asserting a policy the CA does not convey.
+        var policies = Directory.CreateDirectory(directory.Combine("policies")).FullName;
+        foreach (var file in Directory.GetFiles(Path.Combine(RepositoryPaths.Root, "policies")))
+        {
+            File.Copy(file, Path.Combine(policies, Path.GetFileName(file)));
+        }
+
+        var tlsServer = File.ReadAllText(Path.Combine(policies, "tls-server.json"));
+        File.WriteAllText(Path.Combine(policies, "tls-policy.json"), tlsServer.Replace(
+            "\"acme\": true", $$"""
+            "acme": false,
+              "certificatePolicies": [ { "oid": "{{Ours}}", "cps": "https://pki.example.internal/cps", "notice": "Für interne Dienste" }, { "oid": "{{Baseline}}" } ]
+            """, StringComparison.Ordinal));
+        File.WriteAllText(Path.Combine(policies, "tls-stray.json"), tlsServer.Replace(
+            "\"acme\": true", $$"""
+            "acme": false,
+              "certificatePolicies": [ { "oid": "{{Stray}}" } ]
+            """, StringComparison.Ordinal));
+        var environment = new Dictionary<string, string?> { ["MINICA_PoliciesDirectory"] = policies };
+
+        // On a root they would bind nobody: refused, naming the key.
+        Minica.WriteConfig(directory.Path, $$"""
+            { "DataDirectory": "data", "Authorities": {
+                "root": { "Subject": "CN=Policy Root", "KeyAlgorithm": "P-256", "CertificatePolicies": [ { "Oid": "anyPolicy" } ] },
+                "issuing": { "Subject": "CN=Policy Issuing", "Issuer": "root", "KeyAlgorithm": "P-256", "PathLength": 0 } } }
+            """);
+        var onRoot = await Minica.RunAsync(directory.Path, ["init"], environment);
+        Assert.NotEqual(0, onRoot.ExitCode);
+        Assert.Contains("Authorities:root:CertificatePolicies: a root's are not processed by relying parties", onRoot.StandardError, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(directory.Combine("data", "ca")));
+
+        Minica.WriteConfig(directory.Path, $$"""
+            { "DataDirectory": "data", "Authorities": {
+                "root": { "Subject": "CN=Policy Root", "KeyAlgorithm": "P-256" },
+                "issuing": { "Subject": "CN=Policy Issuing", "Issuer": "root", "KeyAlgorithm": "P-256", "PathLength": 0,
+                  "CertificatePolicies": [ { "Oid": "{{Ours}}", "Cps": "https://pki.example.internal/cps" }, { "Oid": "{{Baseline}}" } ] } } }
+            """);
+        var init = await Minica.RunAsync(directory.Path, ["init"], environment);
+        Assert.True(init.ExitCode == 0, init.Combined);
+        var issuing = directory.Combine("data", "ca", "issuing.pem");
+        var root = directory.Combine("data", "ca", "root.pem");
+
+        // As OpenSSL reads the issuing CA's certificate; the root has none.
+        Assert.Equal(
+            $"X509v3 Certificate Policies: Policy: {Ours} CPS: https://pki.example.internal/cps Policy: {Baseline}",
+            await ExtensionTextAsync(openssl, issuing, "certificatePolicies"));
+        var rootText = await ProcessRunner.RunAsync(openssl, ["x509", "-in", root, "-noout", "-text"]);
+        Assert.DoesNotContain("Certificate Policies", rootText.StandardOutput, StringComparison.Ordinal);
+
+        foreach (var name in new[] { "policy.example.internal", "plain.example.internal", "stray.example.internal" })
+        {
+            var csr = await ProcessRunner.RunAsync(openssl, [
+                "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", name + ".key",
+                "-subj", "/CN=" + name, "-addext", "subjectAltName=DNS:" + name, "-out", name + ".csr"], workingDirectory: directory.Path);
+            Assert.True(csr.ExitCode == 0, csr.Combined);
+        }
+
+        var issued = await Minica.RunAsync(directory.Path, ["issue", "--csr", "policy.example.internal.csr", "--profile", "tls-policy", "--out", "policy.pem"], environment);
+        Assert.True(issued.ExitCode == 0, issued.Combined);
+        Assert.DoesNotContain("CertificatePolicies", issued.StandardError, StringComparison.Ordinal);
+        var plain = await Minica.RunAsync(directory.Path, ["issue", "--csr", "plain.example.internal.csr", "--profile", "tls-server", "--out", "plain.pem"], environment);
+        Assert.True(plain.ExitCode == 0, plain.Combined);
+
+        // Not critical; the CPS pointer and the UTF-8 notice as OpenSSL and GnuTLS read them.
+        Assert.Equal(
+            $"X509v3 Certificate Policies: Policy: {Ours} CPS: https://pki.example.internal/cps User Notice: Explicit Text: Für interne Dienste Policy: {Baseline}",
+            await ExtensionTextAsync(openssl, directory.Combine("policy.pem"), "certificatePolicies"));
+        var gnutlsInfo = await ProcessRunner.RunAsync(certtool, ["-i", "--infile", directory.Combine("policy.pem")]);
+        Assert.True(gnutlsInfo.ExitCode == 0, gnutlsInfo.Combined);
+        Assert.Contains("Certificate Policies (not critical):", gnutlsInfo.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains($"{Ours}", gnutlsInfo.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("https://pki.example.internal/cps", gnutlsInfo.StandardOutput, StringComparison.Ordinal);
+
+        // RFC 5280 §6.1 policy processing: a relying party that requires our policy accepts the certificate issued
+        // under it and refuses the one issued without; one that requires a policy nobody asserted refuses both.
+        async Task<ProcessResult> VerifyAsync(string leaf, string policy) => await ProcessRunner.RunAsync(openssl, [
+            "verify", "-x509_strict", "-purpose", "sslserver", "-policy", policy, "-explicit_policy", "-CAfile", root, "-untrusted", issuing, directory.Combine(leaf)]);
+        var required = await VerifyAsync("policy.pem", Ours);
+        Assert.True(required.ExitCode == 0, required.Combined);
+        var baseline = await VerifyAsync("policy.pem", Baseline);
+        Assert.True(baseline.ExitCode == 0, baseline.Combined);
+        var withoutPolicy = await VerifyAsync("plain.pem", Ours);
+        Assert.NotEqual(0, withoutPolicy.ExitCode);
+        Assert.Contains("no explicit policy", withoutPolicy.Combined, StringComparison.Ordinal);
+        var otherPolicy = await VerifyAsync("policy.pem", Stray);
+        Assert.NotEqual(0, otherPolicy.ExitCode);
+        Assert.Contains("no explicit policy", otherPolicy.Combined, StringComparison.Ordinal);
+        var gnutls = await ProcessRunner.RunAsync(certtool, ["--verify", "--load-ca-certificate", root, "--infile", directory.Combine("policy.pem"), "--verify-hostname", "policy.example.internal"]);
+        Assert.True(gnutls.ExitCode == 0, gnutls.Combined);
+
+        // A profile asserting a policy the CA does not convey: every signing command names it, and the linter
+        // refuses to sign, with nothing written.
+        var stray = await Minica.RunAsync(directory.Path, ["issue", "--csr", "stray.example.internal.csr", "--profile", "tls-stray", "--out", "stray.pem"], environment);
+        Assert.Equal(1, stray.ExitCode);
+        Assert.Contains($"Profile tls-stray asserts {Stray}, which the issuing CA's certificate (authority issuing, serial ", stray.StandardError, StringComparison.Ordinal);
+        Assert.Contains($"e_cert_policy_not_in_issuer: the issuer's certificate conveys [{Ours}, {Baseline}], not {Stray}", stray.StandardError, StringComparison.Ordinal);
+        Assert.False(File.Exists(directory.Combine("stray.pem")));
+
+        // Other policies asked for later: the certificate keeps its own, and every signing command says so.
+        File.WriteAllText(directory.Combine("ca.config.json"), File.ReadAllText(directory.Combine("ca.config.json")).Replace($"{{ \"Oid\": \"{Baseline}\" }}", "{ \"Oid\": \"anyPolicy\" }", StringComparison.Ordinal));
+        var changed = await Minica.RunAsync(directory.Path, ["issue", "--csr", "policy.example.internal.csr", "--profile", "tls-policy", "--out", "again.pem"], environment);
+        Assert.True(changed.ExitCode == 0, changed.Combined);
+        Assert.Contains($"Authority issuing: Authorities:issuing:CertificatePolicies differs from the certificatePolicies of its certificate (serial ", changed.StandardError, StringComparison.Ordinal);
+        Assert.Contains($": {Ours}, {Baseline}), which the key ceremony made", changed.StandardError, StringComparison.Ordinal);
+    }
+
+    /// <summary>One extension as <c>openssl x509 -ext</c> prints it, on one line.</summary>
+    private static async Task<string> ExtensionTextAsync(string openssl, string certificate, string extension)
+    {
+        var result = await ProcessRunner.RunAsync(openssl, ["x509", "-in", certificate, "-noout", "-ext", extension]);
+        Assert.True(result.ExitCode == 0, result.Combined);
+        return string.Join(" ", result.StandardOutput.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+    }
 }

@@ -337,6 +337,36 @@ public sealed class ConfigurationTests : IDisposable
     }
 
     [Fact]
+    public void Load_AuthorityCertificatePolicies_AreCheckedNamingEachKey()
+    {
+        var file = Write("""
+            { "Authorities": {
+                "root": { "Subject": "CN=R", "CertificatePolicies": [ { "Oid": "anyPolicy" } ] },
+                "issuing": { "Subject": "CN=I", "Issuer": "root", "CertificatePolicies": [
+                  { "Oid": "anyPolicy" }, { "Oid": "1.3.6.1.4.1.55555.1.1", "Cps": "ldap://pki.example.com/cps" }, { "Oid": "1.2.3.x" }, { "Oid": "1.3.6.1.4.1.55555.1.1" } ] },
+                "second": { "Subject": "CN=S", "Issuer": "root", "CertificatePolicies": [ "1.3.6.1.4.1.55555.1.1" ] },
+                "third": { "Subject": "CN=T", "Issuer": "root", "CertificatePolicies": [] } } }
+            """);
+
+        var message = Fails("--config", file).Message;
+
+        Assert.Contains("Authorities:second:CertificatePolicies:0: expected an object (with Cps, Notice, Oid), not a single value", message, StringComparison.Ordinal);
+
+        // The binder's shape is right for the others: each problem is named by its key.
+        File.WriteAllText(file, File.ReadAllText(file).Replace("[ \"1.3.6.1.4.1.55555.1.1\" ]", "[ { \"Oid\": \"1.3.6.1.4.1.55555.1.1\" } ]", StringComparison.Ordinal));
+        message = Fails("--config", file).Message;
+
+        Assert.Contains("Authorities:root:CertificatePolicies: a root's are not processed by relying parties (RFC 5280 §6.1 does not process a trust anchor's extensions); put them on the subordinate CA that issues.", message, StringComparison.Ordinal);
+        Assert.Contains("Authorities:issuing:CertificatePolicies:1:Cps: 'ldap://pki.example.com/cps' is not an http or https URL (BR §7.1.2.7.9).", message, StringComparison.Ordinal);
+        Assert.Contains("Authorities:issuing:CertificatePolicies:2:Oid: '1.2.3.x' is not a dotted OID such as 1.3.6.1.4.1.55555.1.1 (or anyPolicy).", message, StringComparison.Ordinal);
+        Assert.Contains("Authorities:issuing:CertificatePolicies:3:Oid: 1.3.6.1.4.1.55555.1.1 is listed twice; a policy appears at most once (RFC 5280 §4.2.1.4).", message, StringComparison.Ordinal);
+        // An empty list is none, as if the key were left out.
+        Assert.DoesNotContain("Authorities:third:", message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Authorities:second:", message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Authorities:issuing:CertificatePolicies:0", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Load_IssuerCycle_IsRefused()
     {
         var file = Write("""

@@ -43,6 +43,9 @@ public sealed record AuthorityCertificateRequest
 
     /// <summary>The names the authority may certify (RFC 5280 §4.2.1.10); <see langword="null"/> for none.</summary>
     public NameConstraints? NameConstraints { get; init; }
+
+    /// <summary>The certificatePolicies extension's value (RFC 5280 §4.2.1.4); <see langword="null"/> for none.</summary>
+    public Asn1Encodable? CertificatePolicies { get; init; }
 }
 
 /// <summary>
@@ -89,6 +92,12 @@ public static class AuthorityCertificateBuilder
         {
             // RFC 5280 §4.2.1.10: conforming CAs MUST mark this extension critical.
             extensions.AddExtension(X509Extensions.NameConstraints, critical: true, constraints);
+        }
+
+        if (request.CertificatePolicies is { } policies)
+        {
+            // RFC 5280 §4.2.1.4: in a CA certificate, the policies paths through it may carry. Not critical (BR §7.1.2.10.5).
+            extensions.AddExtension(X509Extensions.CertificatePolicies, critical: false, policies);
         }
 
         if (issuer is not null && request.IssuerName is not null)

@@ -329,6 +329,14 @@ public sealed class AuthorityOptions
     public NameConstraintsOptions? NameConstraints { get; set; }
 
     /// <summary>
+    /// The certificate policies this authority (a subordinate CA only) conveys, put in its certificate's
+    /// certificatePolicies extension by the key ceremony (RFC 5280 §4.2.1.4): the OIDs its profiles assert, or
+    /// <c>anyPolicy</c>; empty for none. Relying parties that require a policy accept a certificate only when every
+    /// CA certificate on its path carries that policy or anyPolicy (RFC 5280 §6.1.3 (d)).
+    /// </summary>
+    public List<MiniCa.Core.Issuance.CertificatePolicyEntry>? CertificatePolicies { get; set; }
+
+    /// <summary>
     /// The default root: P-384 (stronger than what it signs, NIST SP 800-57 Part 1 Table 2), 20 years, no path
     /// length limit as roots conventionally carry none.
     /// </summary>

@@ -360,6 +360,21 @@ public static partial class CaOptionsValidator
                 problems.AddRange(MiniCa.Core.Authorities.AuthorityNameConstraints.Problems(constraints, $"{key}:NameConstraints"));
             }
 
+            if (authority.CertificatePolicies is { } policies)
+            {
+                if (string.IsNullOrEmpty(authority.Issuer))
+                {
+                    // RFC 5280 §6.1: a trust anchor's certificatePolicies are not processed; BR §7.1.2.1 does not recommend them on roots.
+                    problems.Add($"{key}:CertificatePolicies: a root's are not processed by relying parties (RFC 5280 §6.1 does not process a trust anchor's extensions); put them on the subordinate CA that issues.");
+                }
+
+                problems.AddRange(MiniCa.Core.Issuance.CertificatePolicyStatements.Problems(
+                    policies,
+                    $"{key}:CertificatePolicies",
+                    (i, field) => field is null ? $"{key}:CertificatePolicies:{i}" : $"{key}:CertificatePolicies:{i}:{char.ToUpperInvariant(field[0])}{field[1..]}",
+                    forCa: true).Select(p => p + "."));
+            }
+
             if (string.IsNullOrEmpty(authority.Issuer))
             {
                 roots++;

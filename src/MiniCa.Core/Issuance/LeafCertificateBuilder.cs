@@ -109,6 +109,12 @@ public static class LeafCertificateBuilder
                 new GeneralNames(request.Identifiers.Select(ToGeneralName).ToArray()));
         }
 
+        if (CertificatePolicyStatements.Build(profile.CertificatePolicies) is { } policies)
+        {
+            // RFC 5280 §4.2.1.4; BR §7.1.2.7.9: not critical.
+            extensions.AddExtension(X509Extensions.CertificatePolicies, critical: false, policies);
+        }
+
         AddUrls(extensions, profile.Urls, request);
         if (profile.OcspNoCheck)
         {

@@ -1,3 +1,4 @@
+using MiniCa.Core.Issuance;
 using MiniCa.Core.Profiles;
 using Org.BouncyCastle.Asn1;
 using Org.BouncyCastle.Asn1.X509;
@@ -10,6 +11,7 @@ public sealed class LintContext
 {
     private IReadOnlyList<GeneralName>? _subjectAltNames;
     private IReadOnlyList<DerObjectIdentifier>? _extendedKeyUsages;
+    private IReadOnlyList<CertificatePolicyStatements.Statement>? _policies;
     private Asn1Sequence? _asn1;
     private X509Certificate? _certificate;
     private bool? _isCa;
@@ -59,6 +61,10 @@ public sealed class LintContext
         Extension(X509Extensions.ExtendedKeyUsage) is { } eku
             ? Asn1Sequence.GetInstance(eku.GetParsedValue()).Cast<Asn1Encodable>().Select(DerObjectIdentifier.GetInstance).ToList()
             : [];
+
+    /// <summary>The certificatePolicies entries, in order (empty when there is no extension).</summary>
+    public IReadOnlyList<CertificatePolicyStatements.Statement> CertificatePolicies => _policies ??=
+        Extension(X509Extensions.CertificatePolicies) is { } policies ? CertificatePolicyStatements.Read(policies.GetParsedValue()) : [];
 
     /// <summary>Whether the certificate is for TLS servers (an id-kp-serverAuth EKU).</summary>
     public bool IsTlsServer => ExtendedKeyUsages.Any(o => o.Equals(KeyPurposeID.id_kp_serverAuth));

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using MiniCa.Core.Issuance;
 
 namespace MiniCa.Core.Profiles;
 
@@ -40,6 +41,14 @@ public sealed class CertificateProfile
 
     /// <summary>Which URLs from <c>PublicBaseUrl</c> the certificate carries.</summary>
     public UrlRules Urls { get; set; } = new();
+
+    /// <summary>
+    /// The certificate policies its certificates assert (RFC 5280 §4.2.1.4), in a non-critical certificatePolicies
+    /// extension; none by default. Each names an OID and optionally a CPS URL and a notice. Relying parties that
+    /// require a policy accept the certificate only when the issuing CA's certificate carries the policy too (or
+    /// anyPolicy): see <c>Authorities:{name}:CertificatePolicies</c>.
+    /// </summary>
+    public List<CertificatePolicyEntry> CertificatePolicies { get; set; } = [];
 
     /// <summary>Adds id-pkix-ocsp-nocheck (RFC 6960 §4.2.2.2.1), for delegated OCSP responders only.</summary>
     public bool OcspNoCheck { get; set; }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using MiniCa.Core.Errors;
 using MiniCa.Core.Identifiers;
+using MiniCa.Core.Issuance;
 using Org.BouncyCastle.Asn1.X509;
 
 namespace MiniCa.Core.Profiles;
@@ -151,6 +152,22 @@ public static class ProfileLoader
         }
 
         ValidateIdentifiers(p.Identifiers, problem);
+
+        if (p.CertificatePolicies is null)
+        {
+            problem("certificatePolicies: must be a list (empty for none)");
+        }
+        else
+        {
+            foreach (var message in CertificatePolicyStatements.Problems(
+                p.CertificatePolicies,
+                "certificatePolicies",
+                (i, field) => field is null ? $"certificatePolicies[{i}]" : $"certificatePolicies[{i}].{field}",
+                forCa: false))
+            {
+                problem(message);
+            }
+        }
 
         if (!CommonNameSources.Contains(p.Subject.CommonName))
         {

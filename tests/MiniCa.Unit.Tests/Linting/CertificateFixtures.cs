@@ -86,6 +86,31 @@ internal static class CertificateFixtures
         Excluded = ["dns:secret.example.com"],
     }));
 
+    /// <summary>The same CA conveying the certificate policies 1.3.6.1.4.1.55555.1.1 and 1.3.6.1.4.1.55555.1.2.</summary>
+    public static readonly X509Certificate PolicyIssuer = BuildIssuer(policies: CertificatePolicyStatements.Build([
+        new CertificatePolicyEntry { Oid = "1.3.6.1.4.1.55555.1.1", Cps = "https://pki.example.com/cps" },
+        new CertificatePolicyEntry { Oid = "1.3.6.1.4.1.55555.1.2" },
+    ]));
+
+    /// <summary>The same CA conveying <paramref name="oids"/>.</summary>
+    public static X509Certificate IssuerConveying(params string[] oids) =>
+        BuildIssuer(policies: CertificatePolicyStatements.Build(oids.Select(o => new CertificatePolicyEntry { Oid = o }).ToList()));
+
+    /// <summary>The same CA conveying anyPolicy.</summary>
+    public static readonly X509Certificate AnyPolicyIssuer = BuildIssuer(policies: CertificatePolicyStatements.Build([new CertificatePolicyEntry { Oid = "anyPolicy" }]));
+
+    /// <summary>A TLS server profile asserting 1.3.6.1.4.1.55555.1.1, with a CPS pointer and a notice.</summary>
+    public static CertificateProfile PolicyProfile { get; } = Profile("lint-tls-policy", """
+        {
+          "description": "lint fixture",
+          "validity": { "maxDays": 90 },
+          "keyUsage": [ "digitalSignature", "keyEncipherment" ],
+          "extendedKeyUsage": [ "serverAuth" ],
+          "identifiers": { "dns": { "allowed": true, "wildcards": true }, "ip": { "allowed": true } },
+          "certificatePolicies": [ { "oid": "1.3.6.1.4.1.55555.1.1", "cps": "https://pki.example.com/cps", "notice": "For internal services only" } ]
+        }
+        """);
+
     /// <summary>A TLS server profile like the shipped one, but strict: no internal names.</summary>
     public static CertificateProfile TlsServer { get; } = Profile("lint-tls-server", """
         {
@@ -172,7 +197,7 @@ internal static class CertificateFixtures
         return reader.ReadPemObject().Content;
     }
 
-    private static X509Certificate BuildIssuer(NameConstraints? constraints = null)
+    private static X509Certificate BuildIssuer(NameConstraints? constraints = null, Asn1Encodable? policies = null)
     {
         var spki = Spki(IssuerKey.Public);
         var tbs = AuthorityCertificateBuilder.BuildTbs(new AuthorityCertificateRequest
@@ -186,6 +211,7 @@ internal static class CertificateFixtures
             SignatureAlgorithm = SignatureAlgorithm.EcdsaSha256,
             PublicBaseUrl = new Uri("http://ca.example.com/"),
             NameConstraints = constraints,
+            CertificatePolicies = policies,
         });
         var signer = SignerUtilities.GetSigner("SHA-256withECDSA");
         var der = tbs.GetDerEncoded();

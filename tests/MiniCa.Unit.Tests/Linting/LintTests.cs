@@ -41,8 +41,28 @@ public sealed class LintTests
     private static SubjectPublicKeyInfo Rsa(BigInteger modulus, long exponent) =>
         new(new AlgorithmIdentifier(PkcsObjectIdentifiers.RsaEncryption, DerNull.Instance), new RsaPublicKeyStructure(modulus, BigInteger.ValueOf(exponent)));
 
+    /// <summary>A certificatePolicies value, written by hand so that it can break what MiniCa's builder never writes.</summary>
+    private static DerSequence Policies(params Asn1Encodable[] information) => new(information);
+
+    private static DerSequence Policy(string oid, params Asn1Encodable[] qualifiers) =>
+        qualifiers.Length == 0 ? new DerSequence(new DerObjectIdentifier(oid)) : new DerSequence(new DerObjectIdentifier(oid), new DerSequence(qualifiers));
+
+    private static DerSequence Notice(Asn1Encodable explicitText) => new(new DerObjectIdentifier("1.3.6.1.5.5.7.2.2"), new DerSequence(explicitText));
+
+    private static DerSequence Cps(string uri) => new(new DerObjectIdentifier("1.3.6.1.5.5.7.2.1"), new DerIA5String(uri));
+
+    private static TbsSpec WithPolicies(DerSequence policies) => Good(PolicyProfile).With(X509Extensions.CertificatePolicies, false, policies);
+
     private static readonly Dictionary<string, Func<Fixture>> Broken = new(StringComparer.Ordinal)
     {
+        ["e_cert_policy_duplicate"] = () => Ee(WithPolicies(Policies(Policy("1.3.6.1.4.1.55555.1.1"), Policy("1.3.6.1.4.1.55555.1.1"))), PolicyProfile),
+        ["e_cert_policy_explicit_text_too_long"] = () => Ee(WithPolicies(Policies(Policy("1.3.6.1.4.1.55555.1.1", Notice(new DerUtf8String(new string('n', 201)))))), PolicyProfile),
+        ["e_cert_policy_explicit_text_ia5_string"] = () => Ee(WithPolicies(Policies(Policy("1.3.6.1.4.1.55555.1.1", Notice(new DerIA5String("For internal services only"))))), PolicyProfile),
+        ["e_cert_policy_cps_not_http"] = () => Ee(WithPolicies(Policies(Policy("1.3.6.1.4.1.55555.1.1", Cps("ftp://pki.example.com/cps")))), PolicyProfile),
+        ["e_sub_cert_any_policy"] = () => Ee(WithPolicies(Policies(Policy("2.5.29.32.0"))), PolicyProfile),
+        // The fixture profile asserts no policy; the certificate asserts one.
+        ["e_cert_policy_profile_mismatch"] = () => Ee(Good().With(X509Extensions.CertificatePolicies, false, Policies(Policy("1.3.6.1.4.1.55555.1.1")))),
+        ["e_cert_policy_not_in_issuer"] = () => Ee(Good(PolicyProfile), PolicyProfile) with { IssuedBy = IssuerConveying("1.3.6.1.4.1.55555.1.2") },
         ["e_serial_not_positive"] = () => Ee(Good() with { Serial = BigInteger.ValueOf(-5) }),
         ["e_serial_too_long"] = () => Ee(Good() with { Serial = new BigInteger(1, Enumerable.Repeat((byte)0x5a, 21).ToArray()) }),
         ["e_serial_low_entropy"] = () => Ee(Good() with { Serial = BigInteger.ValueOf(12345) }),
@@ -134,6 +154,9 @@ public sealed class LintTests
             Ee(Good(null, "*.apps.example.com", "example.com")),
             Ee(Good(email, "alice@example.com"), email),
             Ee(Good(null, "www.example.com", "example.com")) with { IssuedBy = ConstrainedIssuer },
+            Ee(Good(PolicyProfile), PolicyProfile) with { IssuedBy = PolicyIssuer },
+            Ee(Good(PolicyProfile), PolicyProfile) with { IssuedBy = AnyPolicyIssuer },
+            Ee(Good(PolicyProfile), PolicyProfile),
         };
 
         foreach (var good in goods)

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
+using MiniCa.Core.Issuance;
 using Org.BouncyCastle.Asn1;
 using Org.BouncyCastle.Asn1.X509;
 using Org.BouncyCastle.X509;
@@ -27,6 +28,7 @@ internal static class CertificateDecoder
         [X509Extensions.CrlDistributionPoints.Id] = "CRL Distribution Points",
         [X509Extensions.AuthorityInfoAccess.Id] = "Authority Information Access",
         [X509Extensions.CertificatePolicies.Id] = "Certificate Policies",
+        [X509Extensions.NameConstraints.Id] = "Name Constraints",
         [X509Extensions.FreshestCrl.Id] = "Freshest CRL",
         ["1.3.6.1.5.5.7.48.1.5"] = "OCSP No Check",
     };
@@ -125,12 +127,51 @@ internal static class CertificateDecoder
                     .SelectMany(p => p.DistributionPointName?.Name is GeneralNames names ? names.GetNames().Select(NameText) : []).ToList();
             }
 
+            if (oid.Equals(X509Extensions.CertificatePolicies))
+            {
+                return CertificatePolicyStatements.Read(value).Select(p =>
+                    (p.Oid == CertificatePolicyStatements.AnyPolicy ? "anyPolicy" : p.Oid)
+                    + string.Concat(p.Cps.Select(c => "; CPS: " + c))
+                    + string.Concat(p.ExplicitTexts.Select(t => "; notice: " + t.Text))).ToList();
+            }
+
+            if (oid.Equals(X509Extensions.NameConstraints))
+            {
+                // NameConstraints ::= SEQUENCE { permittedSubtrees [0] GeneralSubtrees OPTIONAL, excludedSubtrees [1] … }
+                return Asn1Sequence.GetInstance(value).Cast<Asn1Encodable>()
+                    .Select(e => Asn1TaggedObject.GetInstance(e))
+                    .SelectMany(t => Subtrees(t.TagNo == 0 ? "Permitted" : "Excluded", Asn1Sequence.GetInstance(t, false)))
+                    .ToList();
+            }
+
             return [Hex(extension.Value.GetOctets())];
         }
         catch (Exception ex) when (ex is ArgumentException or InvalidCastException or InvalidOperationException)
         {
             return ["(could not be decoded)"];
         }
+    }
+
+    private static IEnumerable<string> Subtrees(string kind, Asn1Sequence subtrees) =>
+        subtrees.Cast<Asn1Encodable>().Select(t => $"{kind}: {SubtreeText(GeneralSubtree.GetInstance(t).Base)}");
+
+    /// <summary>A subtree's base; an IP subtree is an address and a mask (RFC 5280 §4.2.1.10), shown as a CIDR block.</summary>
+    private static string SubtreeText(GeneralName name)
+    {
+        if (name.TagNo != GeneralName.IPAddress)
+        {
+            return NameText(name);
+        }
+
+        var octets = Asn1OctetString.GetInstance(name.Name).GetOctets();
+        if (octets.Length is not (8 or 32))
+        {
+            return "IP: " + Hex(octets);
+        }
+
+        var half = octets.Length / 2;
+        var prefix = octets[half..].Sum(b => System.Numerics.BitOperations.PopCount(b));
+        return $"IP: {new System.Net.IPAddress(octets[..half])}/{prefix}";
     }
 
     private static string NameText(GeneralName name) => name.TagNo switch
