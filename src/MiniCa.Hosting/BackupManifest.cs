@@ -19,6 +19,12 @@ public sealed record BackupFile(string Path, long Bytes, string Sha256);
 /// <param name="Certificates">Subscriber certificates it records.</param>
 public sealed record BackupDatabase(string Provider, string File, long Authorities, long Certificates);
 
+/// <summary>A blocked key list the configuration names (<c>BlockedKeyLists</c>), copied into the backup.</summary>
+/// <param name="Configured">The file the CA read, as its configuration resolved it.</param>
+/// <param name="File">The copy, inside the backup: at the same path relative to the configuration's folder when it
+/// lay inside it, else under <c>blocked-key-lists/</c>.</param>
+public sealed record BackupKeyList(string Configured, string File);
+
 /// <summary>
 /// <c>minica-backup.json</c>, written last into every backup: where its parts are, what its database records, the
 /// authorities whose keys the HSM must hold, and the size and SHA-256 of every other file in it. A backup without
@@ -34,6 +40,7 @@ public sealed record BackupDatabase(string Provider, string File, long Authoriti
 /// <param name="Database">The database's copy.</param>
 /// <param name="Authorities">The active authorities the database records.</param>
 /// <param name="Files">Every file of the backup but this one.</param>
+/// <param name="BlockedKeyLists">The blocked key lists, in the configuration's order (none in backups made before they were copied).</param>
 public sealed partial record BackupManifest(
     string Format,
     DateTimeOffset CreatedAt,
@@ -43,7 +50,8 @@ public sealed partial record BackupManifest(
     bool EmbeddedHsm,
     BackupDatabase Database,
     IReadOnlyList<RecordedAuthority> Authorities,
-    IReadOnlyList<BackupFile> Files)
+    IReadOnlyList<BackupFile> Files,
+    IReadOnlyList<BackupKeyList>? BlockedKeyLists = null)
 {
     /// <summary>The manifest's name in the backup's top folder.</summary>
     public const string FileName = "minica-backup.json";

@@ -90,6 +90,25 @@ public static class CaBackup
             // The certificate profiles are configuration too: a CA does not start without them.
             CopyPrivateTree(options.PoliciesDirectory, Path.Combine(target, policiesRelative ?? "policies"));
 
+            // So are the blocked key lists (a CA does not start without the files it names): inside the configuration's
+            // folder at the same place, else under blocked-key-lists/, which the restore then names.
+            var lists = new List<BackupKeyList>();
+            for (var i = 0; i < options.BlockedKeyLists.Count; i++)
+            {
+                var list = options.BlockedKeyLists[i];
+                var copy = RelativeInside(loaded.BaseDirectory, list) is { } relative
+                    ? Path.Combine(target, relative)
+                    : Path.Combine(target, "blocked-key-lists", $"{i + 1}-{Path.GetFileName(list)}");
+                startsAsIs &= RelativeInside(loaded.BaseDirectory, list) is not null;
+                if (!File.Exists(copy))
+                {
+                    EmbeddedSoftHsm.CreatePrivateDirectory(Path.GetDirectoryName(copy)!);
+                    CopyPrivateFile(list, copy);
+                }
+
+                lists.Add(new BackupKeyList(list, BackupManifest.RelativePath(target, copy)));
+            }
+
             // Last: a backup with its manifest is complete, and every file in it can be checked against it.
             var manifest = new BackupManifest(
                 BackupManifest.CurrentFormat,
@@ -100,7 +119,8 @@ public static class CaBackup
                 options.Hsm.IsEmbedded,
                 new BackupDatabase(source is null ? "Postgres" : "Sqlite", BackupManifest.RelativePath(target, database), authorities, certificates),
                 active,
-                BackupManifest.Describe(target));
+                BackupManifest.Describe(target),
+                lists);
             manifest.Write(target);
             return new BackupSummary(target, database, authorities, certificates, tokenFiles, startsAsIs, manifest.Files.Count);
         }

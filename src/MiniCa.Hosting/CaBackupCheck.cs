@@ -143,8 +143,15 @@ public static class CaBackupCheck
             overrides.Add("--Database:ConnectionString=" + new SqliteConnectionStringBuilder { DataSource = database });
         }
 
+        var lists = manifest.BlockedKeyLists ?? [];
+        for (var i = 0; i < lists.Count; i++)
+        {
+            overrides.Add($"--BlockedKeyLists:{i}=" + Path.Combine(scratch, lists[i].File));
+        }
+
         LoadedConfiguration loaded;
         ProfileCatalog profiles;
+        MiniCa.Core.Requests.BlockedKeyLists blocked;
         var services = new ServiceCollection();
         services.AddLogging();
         try
@@ -170,6 +177,13 @@ public static class CaBackupCheck
 
             services.AddMiniCa(loaded);
             profiles = ProfileLoader.LoadDirectory(loaded.Options.PoliciesDirectory);
+            // A backup made before the lists were copied records none; its configuration's lists are the original's files.
+            if (manifest.BlockedKeyLists is not null && loaded.Options.BlockedKeyLists.Count != lists.Count)
+            {
+                throw new CaException(CaErrorKind.Configuration, $"the configuration names {loaded.Options.BlockedKeyLists.Count} blocked key list(s), the backup holds {lists.Count}");
+            }
+
+            blocked = MiniCa.Core.Requests.BlockedKeyLists.Load(lists.Select(l => Path.Combine(scratch, l.File)).ToList());
         }
         catch (CaException ex)
         {
@@ -178,7 +192,8 @@ public static class CaBackupCheck
         }
 
         items.Add(new BackupCheckItem("Configuration", true,
-            $"{manifest.ConfigurationFile ?? "the built-in defaults"} loads, with the profiles {string.Join(", ", profiles.All.Select(p => p.Name).Order(StringComparer.Ordinal))}."));
+            $"{manifest.ConfigurationFile ?? "the built-in defaults"} loads, with the profiles {string.Join(", ", profiles.All.Select(p => p.Name).Order(StringComparer.Ordinal))}"
+            + (lists.Count == 0 ? "." : string.Create(CultureInfo.InvariantCulture, $" and {blocked.Count:N0} blocked RSA keys from {string.Join(", ", lists.Select(l => l.File))}."))));
 
         await using var provider = services.BuildServiceProvider();
         var rows = sqlite || options.RestoreInto is not null;

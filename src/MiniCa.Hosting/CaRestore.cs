@@ -89,6 +89,21 @@ public static class CaRestore
                     changes.Add($"Backup:Directory: removed (it named {backups}, the original CA's backups): the restored CA makes no scheduled backups until Backup:Directory names a folder of its own");
                 }
 
+                if (manifest.BlockedKeyLists is { Count: > 0 } lists)
+                {
+                    // Each list names its restored copy, relative to the configuration's folder (the original's may be
+                    // outside the backup, on another machine).
+                    var restored = lists.Select(l => l.File).ToList();
+                    if (settings.GetStrings("BlockedKeyLists") is null)
+                    {
+                        changes.Add($"BlockedKeyLists is not in {name}: where it is given, name the restored copies {string.Join(", ", restored.Select(r => Path.Combine(target, r)))}");
+                    }
+                    else if (settings.SetStrings(["BlockedKeyLists"], restored))
+                    {
+                        changes.Add($"BlockedKeyLists: {string.Join(", ", restored)}");
+                    }
+                }
+
                 if (changes.Count > 0)
                 {
                     // Rewritten in place, only when a setting changed: comments and everything else stay as written.
@@ -112,6 +127,12 @@ public static class CaRestore
                 {
                     File.SetUnixFileMode(configuration, UnixFileMode.UserRead | UnixFileMode.UserWrite);
                 }
+            }
+
+            if (manifest.ConfigurationFile is null && manifest.BlockedKeyLists is { Count: > 0 } fromEnvironment)
+            {
+                // A CA on the built-in defaults had them from the environment.
+                changes.Add($"BlockedKeyLists came from the environment: where the restored CA runs, name the restored copies {string.Join(", ", fromEnvironment.Select(l => Path.Combine(target, l.File)))}");
             }
 
             // The restored configuration loads and names the restored parts.

@@ -13,6 +13,7 @@ namespace MiniCa.Hosting;
 public sealed class JsonSettingsText
 {
     private static readonly JsonReaderOptions ReaderOptions = new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
+    private static readonly JsonSerializerOptions ListOptions = new() { ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
     private static readonly JsonSerializerOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private byte[] _utf8;
@@ -60,12 +61,47 @@ public sealed class JsonSettingsText
     public bool SetString(string[] path, string value)
     {
         ArgumentNullException.ThrowIfNull(value);
-        if (GetString(path) == value)
+        return GetString(path) != value && SetEncoded(path, JsonSerializer.Serialize(value, WriterOptions));
+    }
+
+    /// <summary>The strings of the array at <paramref name="path"/>; <see langword="null"/> when it is absent or not an array of strings.</summary>
+    public IReadOnlyList<string>? GetStrings(params string[] path)
+    {
+        if (Locate(path).Member is not { } member)
+        {
+            return null;
+        }
+
+        try
+        {
+            var value = JsonSerializer.Deserialize<List<string>>(_utf8.AsSpan(member.ValueStart, member.ValueEnd - member.ValueStart), ListOptions);
+            return value is null || value.Contains(null!) ? null : value;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Sets <paramref name="path"/> to an array of the strings <paramref name="values"/> (on one line), replacing its
+    /// value where it is or adding the member as <see cref="SetString"/> does. Returns false when it already held them.
+    /// </summary>
+    /// <exception cref="JsonException">A member on the way holds something other than an object.</exception>
+    public bool SetStrings(string[] path, IReadOnlyList<string> values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        if (GetStrings(path) is { } current && current.SequenceEqual(values, StringComparer.Ordinal))
         {
             return false;
         }
 
-        var encoded = JsonSerializer.Serialize(value, WriterOptions);
+        var encoded = values.Count == 0 ? "[]" : "[ " + string.Join(", ", values.Select(v => JsonSerializer.Serialize(v, WriterOptions))) + " ]";
+        return SetEncoded(path, encoded);
+    }
+
+    private bool SetEncoded(string[] path, string encoded)
+    {
         var found = Locate(path);
         if (found.Member is { } member)
         {

@@ -153,4 +153,46 @@ public sealed class JsonSettingsTextTests
         Assert.Equal("""{ "DataDirectory": "/srv/zertifizierungsstelle-ü/\"q\"\\x" }""", settings.Text);
         Assert.Equal("/srv/zertifizierungsstelle-ü/\"q\"\\x", settings.GetString("DataDirectory"));
     }
+
+    [Fact]
+    public void SetStrings_AnArrayAcrossLines_IsReplacedWhole_CommentsOutsideItKept()
+    {
+        const string text = """
+            {
+              // Debian's weak keys, and ours
+              "BlockedKeyLists": [
+                "/usr/share/openssl-blacklist/blacklist.RSA-2048", // from the package
+                "lists/ours.txt"
+              ],
+              "DataDirectory": "data"
+            }
+            """;
+        var settings = new JsonSettingsText(text);
+
+        Assert.Equal(["/usr/share/openssl-blacklist/blacklist.RSA-2048", "lists/ours.txt"], settings.GetStrings("blockedkeylists")!);
+        Assert.True(settings.SetStrings(["BlockedKeyLists"], ["blocked-key-lists/1-blacklist.RSA-2048", "lists/ours.txt"]));
+
+        Assert.Equal("""
+            {
+              // Debian's weak keys, and ours
+              "BlockedKeyLists": [ "blocked-key-lists/1-blacklist.RSA-2048", "lists/ours.txt" ],
+              "DataDirectory": "data"
+            }
+            """, settings.Text);
+        Assert.Equal(["blocked-key-lists/1-blacklist.RSA-2048", "lists/ours.txt"], JsonDocument.Parse(settings.Text, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip }).RootElement.GetProperty("BlockedKeyLists").EnumerateArray().Select(e => e.GetString()!));
+        Assert.False(settings.SetStrings(["BlockedKeyLists"], ["blocked-key-lists/1-blacklist.RSA-2048", "lists/ours.txt"]));
+    }
+
+    [Fact]
+    public void GetStrings_AbsentOrNotAllStrings_IsNull_AndSetStringsAddsAnAbsentArray()
+    {
+        var settings = new JsonSettingsText("""{ "A": [ "x", 1 ], "B": "x", "C": [] }""");
+
+        Assert.Null(settings.GetStrings("A"));
+        Assert.Null(settings.GetStrings("B"));
+        Assert.Null(settings.GetStrings("Missing"));
+        Assert.Empty(settings.GetStrings("C")!);
+        Assert.True(settings.SetStrings(["D"], ["a \"quoted\" path"]));
+        Assert.Equal("""{ "A": [ "x", 1 ], "B": "x", "C": [], "D": [ "a \"quoted\" path" ] }""", settings.Text);
+    }
 }
