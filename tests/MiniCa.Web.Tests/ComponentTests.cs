@@ -48,6 +48,7 @@ public sealed class ComponentTests(PortalFixture fixture) : IAsyncLifetime, IDis
         var panel = _context.Render<CsrPreviewPanel>(p => p
             .Add(c => c.ProfileName, "tls-server")
             .Add(c => c.Csr, Encoding.ASCII.GetBytes(PortalFixture.CsrPem("preview.example.com", "alt.example.com"))));
+        panel.WaitForElement("[data-testid=preview-ok]");
         Assert.Contains("dns:alt.example.com", panel.Find("[data-testid=preview-identifiers]").TextContent, StringComparison.Ordinal);
         Assert.Equal("EC P-256", panel.Find("[data-testid=preview-key]").TextContent);
         Assert.NotNull(panel.Find("[data-testid=preview-ok]"));
@@ -60,6 +61,7 @@ public sealed class ComponentTests(PortalFixture fixture) : IAsyncLifetime, IDis
         var panel = _context.Render<CsrPreviewPanel>(p => p
             .Add(c => c.ProfileName, "tls-server")
             .Add(c => c.Csr, Encoding.ASCII.GetBytes("-----BEGIN CERTIFICATE REQUEST-----\nnot base64 at all\n-----END CERTIFICATE REQUEST-----")));
+        panel.WaitForElement("[data-testid=preview-problems]");
         Assert.Single(panel.FindAll("[data-testid=preview-problems]"));
         Assert.Empty(panel.FindAll("[data-testid=preview-ok]"));
     }
@@ -71,8 +73,22 @@ public sealed class ComponentTests(PortalFixture fixture) : IAsyncLifetime, IDis
         var panel = _context.Render<CsrPreviewPanel>(p => p
             .Add(c => c.ProfileName, "email")
             .Add(c => c.Csr, Encoding.ASCII.GetBytes(PortalFixture.CsrPem("host.example.com"))));
-        var problems = panel.Find("[data-testid=preview-problems]").TextContent;
+        var problems = panel.WaitForElement("[data-testid=preview-problems]").TextContent;
         Assert.Contains("dns", problems, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void CsrPreview_NameTheIssuingCaMayNotCertify_SaysWhyInTheSubmissionsWords()
+    {
+        // The fixture's issuing CA excludes dns:excluded.example.com from what it may certify (RFC 5280 §4.2.1.10):
+        // the preview refuses a name under it before submission, as the submission would.
+        var panel = _context.Render<CsrPreviewPanel>(p => p
+            .Add(c => c.ProfileName, "tls-server")
+            .Add(c => c.Csr, Encoding.ASCII.GetBytes(PortalFixture.CsrPem("www." + PortalFixture.ExcludedDomain, "fine.example.com"))));
+        var problems = panel.WaitForElement("[data-testid=preview-problems]").TextContent;
+        Assert.Contains($"dns:www.{PortalFixture.ExcludedDomain} is within the issuer's excluded subtrees (dns:{PortalFixture.ExcludedDomain})", problems, StringComparison.Ordinal);
+        Assert.DoesNotContain("fine.example.com", problems, StringComparison.Ordinal);
+        Assert.Contains("1 problem(s)", problems, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -80,9 +96,9 @@ public sealed class ComponentTests(PortalFixture fixture) : IAsyncLifetime, IDis
     {
         var csr = Encoding.ASCII.GetBytes(PortalFixture.CsrPem("switch.example.com"));
         var panel = _context.Render<CsrPreviewPanel>(p => p.Add(c => c.ProfileName, "tls-server").Add(c => c.Csr, csr));
-        Assert.NotNull(panel.Find("[data-testid=preview-ok]"));
+        Assert.NotNull(panel.WaitForElement("[data-testid=preview-ok]"));
         panel.Render(p => p.Add(c => c.ProfileName, "email").Add(c => c.Csr, csr));
-        Assert.NotNull(panel.Find("[data-testid=preview-problems]"));
+        Assert.NotNull(panel.WaitForElement("[data-testid=preview-problems]"));
     }
 
     [Fact]

@@ -384,6 +384,13 @@ public sealed class IssuanceService(
         return identifiers.Select(i => constraints is null ? null : AuthorityNameConstraints.Violation(constraints, LeafCertificateBuilder.ToGeneralName(i))).ToList();
     }
 
+    /// <summary>
+    /// The DER value of the issuing CA's nameConstraints, for a preview to check names as a submission does
+    /// (<see cref="RequestPreview.Evaluate"/>); <see langword="null"/> when it has none.
+    /// </summary>
+    public async Task<byte[]?> IssuerNameConstraintsAsync(CancellationToken cancellationToken = default) =>
+        (await GetIssuerAsync(cancellationToken)).Certificate.GetExtensionValue(X509Extensions.NameConstraints)?.GetOctets();
+
     private async Task<IssuerContext> GetIssuerAsync(CancellationToken cancellationToken)
     {
         if (_issuer is { } cached)

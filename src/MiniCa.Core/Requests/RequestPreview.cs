@@ -15,10 +15,11 @@ public sealed record RequestPreview(string Subject, IReadOnlyList<string> Identi
     public bool IsAcceptable => Problems.Count == 0;
 
     /// <summary>
-    /// Decodes <paramref name="csr"/> (PEM or DER) and checks it against the profile named <paramref name="profileName"/>
-    /// and the lists of blocked keys, as a submission is checked.
+    /// Decodes <paramref name="csr"/> (PEM or DER) and checks it against the profile named <paramref name="profileName"/>,
+    /// the lists of blocked keys and the issuing CA's nameConstraints (<paramref name="issuerNameConstraints"/>, the
+    /// extension's DER value; <see langword="null"/> for none), as a submission is checked.
     /// </summary>
-    public static RequestPreview Evaluate(ProfileCatalog profiles, BlockedKeyLists blockedKeys, string profileName, ReadOnlySpan<byte> csr)
+    public static RequestPreview Evaluate(ProfileCatalog profiles, BlockedKeyLists blockedKeys, string profileName, ReadOnlySpan<byte> csr, byte[]? issuerNameConstraints = null)
     {
         ArgumentNullException.ThrowIfNull(profiles);
         var problems = new List<string>();
@@ -40,6 +41,13 @@ public sealed record RequestPreview(string Subject, IReadOnlyList<string> Identi
             var decision = ProfilePolicy.Evaluate(profile, parsed.Csr);
             problems.AddRange(decision.Problems);
             identifiers = decision.Identifiers.Select(i => i.ToString()).ToList();
+            if (decision.Problems.Count == 0 && issuerNameConstraints is not null)
+            {
+                // As IssuanceService refuses them on submission (RFC 5280 §4.2.1.10), in the same words.
+                problems.AddRange(decision.Identifiers
+                    .Select(i => MiniCa.Core.Authorities.AuthorityNameConstraints.Violation(issuerNameConstraints, MiniCa.Core.Issuance.LeafCertificateBuilder.ToGeneralName(i)))
+                    .OfType<string>());
+            }
         }
 
         return new RequestPreview(parsed.Csr?.SubjectText ?? string.Empty, identifiers, parsed.Csr?.KeyDescription ?? string.Empty, problems,

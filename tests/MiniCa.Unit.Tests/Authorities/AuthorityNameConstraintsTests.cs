@@ -108,4 +108,22 @@ public sealed class AuthorityNameConstraintsTests
         Assert.Null(AuthorityNameConstraints.Violation(dnsOnly, Email("alice@example.org")));
         Assert.NotNull(AuthorityNameConstraints.Violation(dnsOnly, Dns("example.org")));
     }
+
+    [Fact]
+    public void Preview_NamesOutsideTheIssuersConstraints_AreRefusedInTheSubmissionsWords()
+    {
+        var profiles = MiniCa.Core.Profiles.ProfileLoader.LoadDirectory(Path.Combine(MiniCa.TestSupport.RepositoryPaths.Root, "policies"));
+        var constraints = AuthorityNameConstraints.Build(Corp)!.GetDerEncoded();
+        var csr = MiniCa.Unit.Tests.Requests.Csrs.Dns("www.corp.example.com", "db.secret.corp.example.com", "www.example.org");
+
+        var preview = MiniCa.Core.Requests.RequestPreview.Evaluate(profiles, MiniCa.Core.Requests.BlockedKeyLists.None, "tls-server", csr, constraints);
+
+        Assert.Equal(
+            [
+                "dns:db.secret.corp.example.com is within the issuer's excluded subtrees (dns:secret.corp.example.com)",
+                "dns:www.example.org is outside the issuer's permitted subtrees (dns:corp.example.com)",
+            ],
+            preview.Problems);
+        Assert.True(MiniCa.Core.Requests.RequestPreview.Evaluate(profiles, MiniCa.Core.Requests.BlockedKeyLists.None, "tls-server", csr).IsAcceptable);
+    }
 }

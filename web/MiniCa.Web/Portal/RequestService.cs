@@ -19,7 +19,12 @@ internal sealed class RequestService(IssuanceService issuance, PortalQueries que
 
     public IReadOnlyList<CertificateProfile> Profiles => profiles.All.OrderBy(p => p.Name, StringComparer.Ordinal).ToList();
 
-    public RequestPreview Preview(string profile, ReadOnlySpan<byte> csr) => RequestPreview.Evaluate(profiles, blockedKeys, profile, csr);
+    /// <summary>What a submission of <paramref name="csr"/> under <paramref name="profile"/> would meet, the issuing CA's name constraints included.</summary>
+    public async Task<RequestPreview> PreviewAsync(string profile, byte[] csr, CancellationToken cancellationToken = default)
+    {
+        var constraints = await issuance.IssuerNameConstraintsAsync(cancellationToken);
+        return RequestPreview.Evaluate(profiles, blockedKeys, profile, csr, constraints);
+    }
 
     public async Task<IssuanceOutcome> SubmitAsync(ClaimsPrincipal user, string profile, byte[] csr, string source, int? validityDays, CancellationToken cancellationToken = default)
     {
