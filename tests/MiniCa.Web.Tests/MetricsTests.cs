@@ -62,4 +62,61 @@ public sealed class MetricsTests(PortalFixture fixture)
         Assert.Matches(@"(?m)^minica_audit_last_check_timestamp_seconds(\{[^}]*\})? \d{10}$", text);
         Assert.Matches(@"(?m)^minica_audit_newest_signed_anchor_timestamp_seconds(\{[^}]*\})? \d{10}$", text);
     }
+
+    [Fact]
+    public async Task Metrics_ExpiryGauges_CountEndingCertificates_AndGiveTheCaAndCrlDatesTheFilesCarry()
+    {
+        using var client = fixture.Anonymous();
+
+        // The issuing CA's notAfter and the published CRL's nextUpdate, as the files served to relying parties say.
+        var issuing = new Org.BouncyCastle.X509.X509CertificateParser().ReadCertificate(await client.GetByteArrayAsync("/ca/issuing.crt"));
+        var caNotAfter = new DateTimeOffset(issuing.NotAfter, TimeSpan.Zero).ToUnixTimeSeconds();
+        string text;
+        long crlNextUpdate;
+        var attempts = 0;
+        do
+        {
+            // The publisher may renew the CRL between the two reads: read until both agree.
+            var crl = new Org.BouncyCastle.X509.X509CrlParser().ReadCrl(await client.GetByteArrayAsync("/crl/issuing.crl"));
+            crlNextUpdate = new DateTimeOffset(crl.NextUpdate!.Value, TimeSpan.Zero).ToUnixTimeSeconds();
+            text = await client.GetStringAsync("/metrics");
+        }
+        while (Gauge(text, "minica_crl_next_update_timestamp_seconds", "crl=\"issuing\"") != crlNextUpdate && ++attempts < 50 && await Delay());
+
+        Assert.Equal(caNotAfter, Gauge(text, "minica_authority_not_after_timestamp_seconds", "authority=\"issuing\""));
+        Assert.Equal(crlNextUpdate, Gauge(text, "minica_crl_next_update_timestamp_seconds", "crl=\"issuing\""));
+        Assert.True(Gauge(text, "minica_authority_not_after_timestamp_seconds", "authority=\"root\"") >= caNotAfter, text);
+
+        // A certificate of 5 days counts in both windows; one of the profile's default 90 days in neither.
+        var week = Gauge(text, "minica_certificates_expiring", "within=\"7d\"");
+        var month = Gauge(text, "minica_certificates_expiring", "within=\"30d\"");
+        Assert.True(month >= week, text);
+        var requests = fixture.Services.GetRequiredService<RequestService>();
+        var requester = TestUsers.Principal("rita", PortalRoles.Requester);
+        Assert.Equal(RequestStatus.Issued, (await requests.SubmitAsync(requester, "tls-server", Encoding.ASCII.GetBytes(PortalFixture.CsrPem("ends-soon.example.com")), "api", 5)).Status);
+        Assert.Equal(RequestStatus.Issued, (await requests.SubmitAsync(requester, "tls-server", Encoding.ASCII.GetBytes(PortalFixture.CsrPem("ends-later.example.com")), "api", null)).Status);
+        attempts = 0;
+        do
+        {
+            // The exporter caches a scrape briefly.
+            text = await client.GetStringAsync("/metrics");
+        }
+        while (Gauge(text, "minica_certificates_expiring", "within=\"7d\"") == week && ++attempts < 100 && await Delay());
+
+        Assert.Equal(week + 1, Gauge(text, "minica_certificates_expiring", "within=\"7d\""));
+        Assert.Equal(month + 1, Gauge(text, "minica_certificates_expiring", "within=\"30d\""));
+    }
+
+    private static async Task<bool> Delay()
+    {
+        await Task.Delay(200);
+        return true;
+    }
+
+    /// <summary>The value of <paramref name="name"/>'s series whose labels include <paramref name="label"/>; -1 when there is none.</summary>
+    private static long Gauge(string text, string name, string label)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(text, $"(?m)^{name}\\{{[^}}]*{System.Text.RegularExpressions.Regex.Escape(label)}[^}}]*\\}} ([0-9]+)");
+        return match.Success ? long.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : -1;
+    }
 }

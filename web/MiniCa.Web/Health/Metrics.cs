@@ -40,6 +40,32 @@ internal static class Metrics
             using var db = contexts.CreateDbContext();
             return [new Measurement<long>(db.Requests.LongCount(r => r.Status == RequestStatus.Pending))];
         }, "Requests waiting for officers.");
+        MiniCaMetrics.ObserveGauge("minica_certificates_expiring", () =>
+        {
+            // Issued and not revoked, ending within the window: what operators alert on before a service breaks.
+            using var db = contexts.CreateDbContext();
+            var now = DateTimeOffset.UtcNow;
+            return ExpiryWindows.Select(window =>
+            {
+                var end = now.AddDays(window.Days);
+                var count = db.Certificates.LongCount(c => c.Status == CertificateStatus.Issued && c.NotAfter > now && c.NotAfter <= end);
+                return new Measurement<long>(count, new KeyValuePair<string, object?>("within", window.Label));
+            }).ToList();
+        }, "Issued, unrevoked certificates whose validity ends within the window (label within: 7d, 30d) from now.");
+        MiniCaMetrics.ObserveGauge("minica_authority_not_after_timestamp_seconds", () =>
+        {
+            using var db = contexts.CreateDbContext();
+            return db.Authorities.Where(a => a.Status == MiniCa.Core.Authorities.AuthorityStatus.Active)
+                .Select(a => new { a.Name, a.NotAfter }).AsEnumerable()
+                .Select(a => new Measurement<long>(a.NotAfter.ToUnixTimeSeconds(), new KeyValuePair<string, object?>("authority", a.Name))).ToList();
+        }, "When each active CA certificate expires (Unix time): a new authority must be made and trusted well before.");
+        MiniCaMetrics.ObserveGauge("minica_crl_next_update_timestamp_seconds", () =>
+        {
+            using var db = contexts.CreateDbContext();
+            return db.CrlStates.Where(c => c.NextUpdate != null)
+                .Select(c => new { c.Authority, c.NextUpdate }).AsEnumerable()
+                .Select(c => new Measurement<long>(c.NextUpdate!.Value.ToUnixTimeSeconds(), new KeyValuePair<string, object?>("crl", c.Authority))).ToList();
+        }, "nextUpdate of each published CRL (label crl: the authority, or AUTHORITY-delta; Unix time): a time in the past means relying parties hold a stale CRL, and the publisher has stopped.");
         var audit = app.Services.GetRequiredService<MiniCa.Hosting.AuditAnchorLog>();
         MiniCaMetrics.ObserveGauge("minica_audit_signed_anchors_failing", () => audit.State.CheckedAt is null ? [] : [new Measurement<long>(audit.State.FailingSignedAnchors)],
             "Signed anchors in the audit log that the log no longer matches, and recorded audit key rotations that do not hold, at the last full check (Audit:CheckHours): anything above 0 is a changed log.");
@@ -57,6 +83,8 @@ internal static class Metrics
         app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous();
         return app;
     }
+
+    private static readonly (int Days, string Label)[] ExpiryWindows = [(7, "7d"), (30, "30d")];
 
     private static List<Measurement<long>> Measure(HsmCluster cluster, Func<HsmClusterMemberStatus, long> read) =>
         cluster.GetStatus().Select(s => new Measurement<long>(read(s), new KeyValuePair<string, object?>("member", s.Name))).ToList();
