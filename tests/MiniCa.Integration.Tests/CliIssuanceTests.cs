@@ -212,7 +212,7 @@ public sealed class CliIssuanceTests
             { "DataDirectory": "data", "Authorities": {
                 "root": { "Subject": "CN=Constrained Root", "KeyAlgorithm": "P-256" },
                 "issuing": { "Subject": "CN=Constrained Issuing", "Issuer": "root", "KeyAlgorithm": "P-256", "PathLength": 0,
-                  "NameConstraints": { "Permitted": [ "dns:corp.example.internal", "ip:10.0.0.0/8" ], "Excluded": [ "dns:secret.corp.example.internal" ] } } } }
+                  "NameConstraints": { "Permitted": [ "dns:corp.example.internal", "ip:10.0.0.0/8", "uri:prod.example.internal" ], "Excluded": [ "dns:secret.corp.example.internal" ] } } } }
             """);
         var init = await Minica.RunAsync(directory.Path, ["init"]);
         Assert.True(init.ExitCode == 0, init.Combined);
@@ -223,7 +223,7 @@ public sealed class CliIssuanceTests
         var extension = await ProcessRunner.RunAsync(openssl, ["x509", "-in", issuing, "-noout", "-ext", "nameConstraints"]);
         Assert.True(extension.ExitCode == 0, extension.Combined);
         var text = string.Join(" ", extension.StandardOutput.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
-        Assert.Equal("X509v3 Name Constraints: critical Permitted: DNS:corp.example.internal IP:10.0.0.0/255.0.0.0 Excluded: DNS:secret.corp.example.internal", text);
+        Assert.Equal("X509v3 Name Constraints: critical Permitted: DNS:corp.example.internal IP:10.0.0.0/255.0.0.0 URI:prod.example.internal Excluded: DNS:secret.corp.example.internal", text);
         var rootText = await ProcessRunner.RunAsync(openssl, ["x509", "-in", root, "-noout", "-text"]);
         Assert.DoesNotContain("Name Constraints", rootText.StandardOutput, StringComparison.Ordinal);
 
@@ -257,6 +257,25 @@ public sealed class CliIssuanceTests
         var requests = await Minica.RunAsync(directory.Path, ["requests"]);
         Assert.Equal(2, requests.StandardOutput.Split('\n').Count(line => line.Contains("Rejected", StringComparison.Ordinal)));
         Assert.DoesNotContain("NameConstraints", requests.StandardError, StringComparison.Ordinal);
+
+        // URI subtrees name a host: a client's SPIFFE ID in the permitted trust domain is issued and OpenSSL walks
+        // the chain through the constraint; one in another trust domain is refused when it arrives.
+        foreach (var (name, spiffe) in new[] { ("web", "spiffe://prod.example.internal/ns/shop/sa/web"), ("dev", "spiffe://dev.example.internal/ns/shop/sa/web") })
+        {
+            var csr = await ProcessRunner.RunAsync(openssl, [
+                "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", name + ".key",
+                "-subj", $"/CN={name}.corp.example.internal", "-addext", $"subjectAltName=DNS:{name}.corp.example.internal,URI:{spiffe}", "-out", name + ".csr"], workingDirectory: directory.Path);
+            Assert.True(csr.ExitCode == 0, csr.Combined);
+        }
+
+        var client = await Minica.RunAsync(directory.Path, ["issue", "--csr", "web.csr", "--profile", "tls-client", "--out", "web.pem"]);
+        Assert.True(client.ExitCode == 0, client.Combined);
+        var clientVerify = await ProcessRunner.RunAsync(openssl, ["verify", "-x509_strict", "-purpose", "sslclient", "-CAfile", root, "-untrusted", issuing, directory.Combine("web.pem")]);
+        Assert.True(clientVerify.ExitCode == 0, clientVerify.Combined);
+        var otherDomain = await Minica.RunAsync(directory.Path, ["issue", "--csr", "dev.csr", "--profile", "tls-client", "--out", "dev.pem"]);
+        Assert.Equal(1, otherDomain.ExitCode);
+        Assert.Equal("minica: error: request 5 rejected: uri:spiffe://dev.example.internal/ns/shop/sa/web is outside the issuer's permitted subtrees (uri:prod.example.internal)", otherDomain.StandardError.Trim());
+        Assert.False(File.Exists(directory.Combine("dev.pem")));
 
         // Other constraints asked for later: the certificate keeps its own, and every signing command says so.
         File.WriteAllText(directory.Combine("ca.config.json"), File.ReadAllText(directory.Combine("ca.config.json")).Replace("\"ip:10.0.0.0/8\"", "\"ip:10.1.0.0/16\"", StringComparison.Ordinal));

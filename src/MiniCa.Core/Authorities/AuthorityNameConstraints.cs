@@ -12,7 +12,9 @@ namespace MiniCa.Core.Authorities;
 /// The nameConstraints of a subordinate CA's certificate (RFC 5280 §4.2.1.10), from its configuration's
 /// <c>NameConstraints</c>: permitted and excluded subtrees written as <c>dns:corp.example.com</c> (the name and every
 /// name under it), <c>ip:10.0.0.0/8</c> (a CIDR block, IPv4 or IPv6) and <c>email:example.com</c> (every mailbox at
-/// that host), <c>email:.example.com</c> (at any host under it) or <c>email:pki@example.com</c> (that mailbox). A
+/// that host), <c>email:.example.com</c> (at any host under it) or <c>email:pki@example.com</c> (that mailbox), and
+/// <c>uri:example.org</c> (every URI whose host is that one, e.g. a SPIFFE ID) or <c>uri:.example.org</c> (any host
+/// under it). A
 /// relying party refuses a certificate under the CA whose names leave them, so a compromised or misused issuing CA
 /// cannot certify names outside them; MiniCa's linter refuses to sign such a certificate in the first place.
 /// </summary>
@@ -21,6 +23,7 @@ public static class AuthorityNameConstraints
     private const string Dns = "dns:";
     private const string Ip = "ip:";
     private const string Email = "email:";
+    private const string UriType = "uri:";
 
     /// <summary>Every entry of <paramref name="options"/> that is not a subtree, each naming <paramref name="key"/> and the entry.</summary>
     public static IReadOnlyList<string> Problems(NameConstraintsOptions options, string key)
@@ -40,7 +43,7 @@ public static class AuthorityNameConstraints
 
         if (options.Permitted.Count == 0 && options.Excluded.Count == 0)
         {
-            problems.Add($"{key}: names no subtree; give Permitted or Excluded entries (dns:NAME, ip:CIDR, email:HOST), or leave the key out.");
+            problems.Add($"{key}: names no subtree; give Permitted or Excluded entries (dns:NAME, ip:CIDR, email:HOST, uri:HOST), or leave the key out.");
         }
 
         return problems;
@@ -133,6 +136,8 @@ public static class AuthorityNameConstraints
                 return Dns + Text(name);
             case GeneralName.Rfc822Name:
                 return Email + Text(name);
+            case GeneralName.UniformResourceIdentifier:
+                return UriType + Text(name);
             case GeneralName.IPAddress:
             {
                 var octets = Asn1OctetString.GetInstance(name.Name).GetOctets();
@@ -190,7 +195,17 @@ public static class AuthorityNameConstraints
                 : "is not a mailbox (email:pki@example.com), a host (email:example.com) or a domain (email:.example.com)";
         }
 
-        return "names no subtree type: write dns:NAME, ip:CIDR or email:HOST";
+        if (entry.StartsWith(UriType, StringComparison.Ordinal))
+        {
+            // RFC 5280 §4.2.1.10: a URI subtree names the host part of the URIs within it, a host or (with a leading
+            // period) every host under a domain; never a scheme or a path.
+            var value = entry[UriType.Length..];
+            return DnsNames.Validate(value.StartsWith('.') ? value[1..] : value, allowWildcard: false).Count == 0
+                ? null
+                : "is not a host (uri:example.org, every URI whose host it is, e.g. spiffe://example.org/…) or a domain (uri:.example.org, every host under it): a URI subtree names the host part only (RFC 5280 §4.2.1.10)";
+        }
+
+        return "names no subtree type: write dns:NAME, ip:CIDR, email:HOST or uri:HOST";
     }
 
     /// <summary>The subtree's base name for a valid <paramref name="entry"/>; <see langword="null"/> for an invalid one.</summary>
@@ -219,6 +234,8 @@ public static class AuthorityNameConstraints
             return new GeneralName(GeneralName.IPAddress, new DerOctetString([.. address, .. mask]));
         }
 
-        return new GeneralName(GeneralName.Rfc822Name, entry[Email.Length..]);
+        return entry.StartsWith(UriType, StringComparison.Ordinal)
+            ? new GeneralName(GeneralName.UniformResourceIdentifier, entry[UriType.Length..].ToLowerInvariant())
+            : new GeneralName(GeneralName.Rfc822Name, entry[Email.Length..]);
     }
 }

@@ -358,7 +358,7 @@ public sealed class AuthorityOptions
     };
 }
 
-/// <summary>An authority's <c>NameConstraints</c>: subtrees written <c>dns:NAME</c>, <c>ip:CIDR</c> or <c>email:HOST</c>.</summary>
+/// <summary>An authority's <c>NameConstraints</c>: subtrees written <c>dns:NAME</c>, <c>ip:CIDR</c>, <c>email:HOST</c> or <c>uri:HOST</c>.</summary>
 public sealed class NameConstraintsOptions
 {
     /// <summary>Names of a type listed here must lie within one of its entries.</summary>

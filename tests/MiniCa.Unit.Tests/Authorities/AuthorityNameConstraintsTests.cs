@@ -42,7 +42,9 @@ public sealed class AuthorityNameConstraintsTests
     [InlineData("email:a@b@example.com", "'email:a@b@example.com' is not a mailbox")]
     [InlineData("email:..example.com", "'email:..example.com' is not a mailbox")]
     [InlineData("email:pki@", "'email:pki@' is not a mailbox")]
-    [InlineData("uri:https://example.com", "'uri:https://example.com' names no subtree type: write dns:NAME, ip:CIDR or email:HOST")]
+    [InlineData("uri:https://example.com", "'uri:https://example.com' is not a host (uri:example.org, every URI whose host it is, e.g. spiffe://example.org/…) or a domain (uri:.example.org, every host under it): a URI subtree names the host part only (RFC 5280 §4.2.1.10)")]
+    [InlineData("uri:..example.org", "'uri:..example.org' is not a host (uri:example.org")]
+    [InlineData("dirName:O=Example", "'dirName:O=Example' names no subtree type: write dns:NAME, ip:CIDR, email:HOST or uri:HOST")]
     [InlineData("DNS:example.com", "'DNS:example.com' names no subtree type")]
     public void Problems_EachBadEntry_NamedWithItsKeyAndIndex(string entry, string expected)
     {
@@ -55,7 +57,7 @@ public sealed class AuthorityNameConstraintsTests
     [Fact]
     public void Problems_NoSubtreeAtAll_Named()
     {
-        Assert.Equal(["Authorities:issuing:NameConstraints: names no subtree; give Permitted or Excluded entries (dns:NAME, ip:CIDR, email:HOST), or leave the key out."],
+        Assert.Equal(["Authorities:issuing:NameConstraints: names no subtree; give Permitted or Excluded entries (dns:NAME, ip:CIDR, email:HOST, uri:HOST), or leave the key out."],
             AuthorityNameConstraints.Problems(new NameConstraintsOptions(), "Authorities:issuing:NameConstraints"));
     }
 
@@ -97,6 +99,27 @@ public sealed class AuthorityNameConstraintsTests
         Assert.Null(Violation(Ip("2001:db8::1")));
         Assert.Null(Violation(Email("alice@mail.corp.example.com")));
         Assert.Null(Violation(Email("pki@example.com")));
+    }
+
+    [Fact]
+    public void Violation_Uri_TheHostDecides_AHostOrEveryHostUnderADomain()
+    {
+        // SPIFFE IDs (the tls-client profile's URIs) under the trust domain prod.example.org, and web URIs under
+        // .apps.example.com (its hosts, not the domain itself), one excluded (RFC 5280 §4.2.1.10).
+        var uris = AuthorityNameConstraints.Build(new NameConstraintsOptions
+        {
+            Permitted = ["uri:prod.example.org", "uri:.apps.example.com"],
+            Excluded = ["uri:admin.apps.example.com"],
+        })!.GetDerEncoded();
+        string? Check(string uri) => AuthorityNameConstraints.Violation(uris, new GeneralName(GeneralName.UniformResourceIdentifier, uri));
+
+        Assert.Null(Check("spiffe://prod.example.org/ns/payments/sa/api"));
+        Assert.Null(Check("https://shop.apps.example.com/callback"));
+        Assert.Null(Check("https://shop.apps.example.com:8443/"));
+        Assert.Equal("uri:spiffe://staging.example.org/ns/payments is outside the issuer's permitted subtrees (uri:prod.example.org, uri:.apps.example.com)", Check("spiffe://staging.example.org/ns/payments"));
+        Assert.Equal("uri:https://apps.example.com/ is outside the issuer's permitted subtrees (uri:prod.example.org, uri:.apps.example.com)", Check("https://apps.example.com/"));
+        Assert.Equal("uri:https://admin.apps.example.com/ is within the issuer's excluded subtrees (uri:admin.apps.example.com)", Check("https://admin.apps.example.com/"));
+        Assert.Null(AuthorityNameConstraints.Violation(uris, Dns("anything.example.net")));
     }
 
     [Fact]

@@ -79,10 +79,10 @@ internal static class CertificateFixtures
 
     public static readonly X509Certificate Issuer = BuildIssuer();
 
-    /// <summary>The same CA (key, subject) with nameConstraints: dns:example.com and ip:192.0.2.0/24 permitted, dns:secret.example.com excluded.</summary>
+    /// <summary>The same CA (key, subject) with nameConstraints: dns:example.com, ip:192.0.2.0/24 and email:example.com permitted, dns:secret.example.com excluded.</summary>
     public static readonly X509Certificate ConstrainedIssuer = BuildIssuer(AuthorityNameConstraints.Build(new NameConstraintsOptions
     {
-        Permitted = ["dns:example.com", "ip:192.0.2.0/24"],
+        Permitted = ["dns:example.com", "ip:192.0.2.0/24", "email:example.com"],
         Excluded = ["dns:secret.example.com"],
     }));
 

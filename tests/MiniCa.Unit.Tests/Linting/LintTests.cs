@@ -166,6 +166,19 @@ public sealed class LintTests
     }
 
     [Fact]
+    public void NameConstraints_TheSubjectsEmailAddress_IsBoundByEmailConstraints()
+    {
+        // RFC 5280 §4.2.1.10: rfc822Name constraints apply to the subject's emailAddress attributes too.
+        Fixture WithSubjectEmail(string address) => Ee(Good() with { Subject = new X509Name($"CN=www.example.com,E={address}") }) with { IssuedBy = ConstrainedIssuer };
+
+        var outside = Run(WithSubjectEmail("pki@example.org")).Where(f => f.Lint == "e_name_constraints_violated").Select(f => f.Message);
+        var inside = Run(WithSubjectEmail("pki@example.com")).Where(f => f.Lint == "e_name_constraints_violated");
+
+        Assert.Equal(["the subject's emailAddress: email:pki@example.org is outside the issuer's permitted subtrees (email:example.com)"], outside);
+        Assert.Empty(inside);
+    }
+
+    [Fact]
     public void Run_GoodCertificate_HasNoFindingsAtAll()
     {
         Assert.Empty(Run(Ee(Good())));
