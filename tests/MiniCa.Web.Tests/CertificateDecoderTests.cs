@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using MiniCa.Core.Authorities;
 using MiniCa.Core.Configuration;
 using MiniCa.Core.Issuance;
@@ -57,5 +58,21 @@ public sealed class CertificateDecoderTests
         var policies = Assert.Single(decoded.Extensions, e => e.Name == "Certificate Policies");
         Assert.False(policies.Critical);
         Assert.Equal(["1.3.6.1.4.1.55555.1.1; CPS: https://pki.example.com/cps; notice: Für interne Dienste", "anyPolicy"], policies.Values);
+    }
+}
+
+/// <summary>The Authority page's data: what each CA's certificate says it may certify and which policies it conveys.</summary>
+[Collection(PortalCollection.Name)]
+public sealed class AuthorityOverviewTests(PortalFixture fixture)
+{
+    [Fact]
+    public async Task ListAsync_TheIssuingCasNameConstraints_AsItsCertificateSaysThem()
+    {
+        // The portal tests' issuing CA excludes a domain (PortalFixture); the root has no constraints.
+        var views = await fixture.Services.GetRequiredService<AuthorityOverview>().ListAsync();
+
+        Assert.Equal([$"Excluded: DNS: {PortalFixture.ExcludedDomain}"], views.Single(v => v.Name == "issuing").NameConstraints);
+        Assert.Empty(views.Single(v => v.Name == "root").NameConstraints);
+        Assert.All(views, v => Assert.Empty(v.CertificatePolicies));
     }
 }

@@ -8,7 +8,8 @@ namespace MiniCa.Web.Portal;
 
 /// <summary>An authority as the portal shows it.</summary>
 internal sealed record AuthorityView(string Name, string Subject, string SerialHex, DateTimeOffset NotBefore, DateTimeOffset NotAfter,
-    string Sha256Fingerprint, string Sha1Fingerprint, string CertificateUrl, string CrlUrl, long? CrlNumber, DateTimeOffset? CrlNextUpdate, int? CrlEntries);
+    string Sha256Fingerprint, string Sha1Fingerprint, string CertificateUrl, string CrlUrl, long? CrlNumber, DateTimeOffset? CrlNextUpdate, int? CrlEntries,
+    IReadOnlyList<string> NameConstraints, IReadOnlyList<string> CertificatePolicies);
 
 /// <summary>The HSM as the dashboard shows it.</summary>
 internal sealed record HsmView(bool Healthy, string Member, string Token, int OpenSessions, long Operations, long Failures, long Failovers, long Readmissions, string? Problem);
@@ -30,10 +31,13 @@ internal sealed class AuthorityOverview(IAuthorityReader authorities, IRevocatio
         {
             var crl = await crls.FindCrlSummaryAsync(authority.Name, cancellationToken);
             var der = authority.CertificateDer!;
+            // What the CA may certify and which policies it conveys, as its certificate says (the ceremony wrote them).
+            var extensions = CertificateDecoder.Decode(der).Extensions;
+            IReadOnlyList<string> Values(string name) => extensions.FirstOrDefault(e => e.Name == name)?.Values ?? [];
             views.Add(new AuthorityView(authority.Name, authority.Subject, authority.SerialHex, authority.NotBefore, authority.NotAfter,
                 Fingerprint(SHA256.HashData(der)), Sha1Fingerprint(der),
                 new Uri(BaseUri, $"ca/{authority.Name}.crt").ToString(), new Uri(BaseUri, $"crl/{authority.Name}.crl").ToString(),
-                crl?.Number, crl?.NextUpdate, crl?.Entries));
+                crl?.Number, crl?.NextUpdate, crl?.Entries, Values("Name Constraints"), Values("Certificate Policies")));
         }
 
         return views;
