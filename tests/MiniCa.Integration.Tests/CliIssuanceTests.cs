@@ -229,10 +229,7 @@ public sealed class CliIssuanceTests
 
         foreach (var name in new[] { "www.corp.example.internal", "www.example.internal", "db.secret.corp.example.internal" })
         {
-            var csr = await ProcessRunner.RunAsync(openssl, [
-                "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", name + ".key",
-                "-subj", "/CN=" + name, "-addext", "subjectAltName=DNS:" + name, "-out", name + ".csr"], workingDirectory: directory.Path);
-            Assert.True(csr.ExitCode == 0, csr.Combined);
+            await EcCsrAsync(openssl, directory.Path, name, name, "DNS:" + name);
         }
 
         // Within them: issued, and both verifiers walk the chain through the constraints.
@@ -262,10 +259,7 @@ public sealed class CliIssuanceTests
         // the chain through the constraint; one in another trust domain is refused when it arrives.
         foreach (var (name, spiffe) in new[] { ("web", "spiffe://prod.example.internal/ns/shop/sa/web"), ("dev", "spiffe://dev.example.internal/ns/shop/sa/web") })
         {
-            var csr = await ProcessRunner.RunAsync(openssl, [
-                "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", name + ".key",
-                "-subj", $"/CN={name}.corp.example.internal", "-addext", $"subjectAltName=DNS:{name}.corp.example.internal,URI:{spiffe}", "-out", name + ".csr"], workingDirectory: directory.Path);
-            Assert.True(csr.ExitCode == 0, csr.Combined);
+            await EcCsrAsync(openssl, directory.Path, name, $"{name}.corp.example.internal", $"DNS:{name}.corp.example.internal,URI:{spiffe}");
         }
 
         var client = await Minica.RunAsync(directory.Path, ["issue", "--csr", "web.csr", "--profile", "tls-client", "--out", "web.pem"]);
@@ -345,10 +339,7 @@ public sealed class CliIssuanceTests
 
         foreach (var name in new[] { "policy.example.internal", "plain.example.internal", "stray.example.internal" })
         {
-            var csr = await ProcessRunner.RunAsync(openssl, [
-                "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", name + ".key",
-                "-subj", "/CN=" + name, "-addext", "subjectAltName=DNS:" + name, "-out", name + ".csr"], workingDirectory: directory.Path);
-            Assert.True(csr.ExitCode == 0, csr.Combined);
+            await EcCsrAsync(openssl, directory.Path, name, name, "DNS:" + name);
         }
 
         var issued = await Minica.RunAsync(directory.Path, ["issue", "--csr", "policy.example.internal.csr", "--profile", "tls-policy", "--out", "policy.pem"], environment);
@@ -398,6 +389,15 @@ public sealed class CliIssuanceTests
         Assert.True(changed.ExitCode == 0, changed.Combined);
         Assert.Contains($"Authority issuing: Authorities:issuing:CertificatePolicies differs from the certificatePolicies of its certificate (serial ", changed.StandardError, StringComparison.Ordinal);
         Assert.Contains($": {Ours}, {Baseline}), which the key ceremony made", changed.StandardError, StringComparison.Ordinal);
+    }
+
+    /// <summary>A P-256 key (NAME.key) and its CSR (NAME.csr) made by OpenSSL in <paramref name="directory"/>, with the CN and subjectAltName given.</summary>
+    private static async Task EcCsrAsync(string openssl, string directory, string name, string commonName, string subjectAltName)
+    {
+        var csr = await ProcessRunner.RunAsync(openssl, [
+            "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", name + ".key",
+            "-subj", "/CN=" + commonName, "-addext", "subjectAltName=" + subjectAltName, "-out", name + ".csr"], workingDirectory: directory);
+        Assert.True(csr.ExitCode == 0, csr.Combined);
     }
 
     /// <summary>One extension as <c>openssl x509 -ext</c> prints it, on one line.</summary>
