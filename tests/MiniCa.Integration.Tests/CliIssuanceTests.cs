@@ -191,6 +191,48 @@ public sealed class CliIssuanceTests
     }
 
     [Fact]
+    public async Task WebHost_ABlockedKeyListChangedWhileItRuns_IsReadAgain_ABadChangeKeepsTheListsInForce()
+    {
+        var openssl = Prerequisites.RequireProgram("openssl", "openssl");
+        using var directory = new TempDirectory("minica-cli");
+        var key = await ProcessRunner.RunAsync(openssl, ["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "leaked.key"], workingDirectory: directory.Path);
+        Assert.True(key.ExitCode == 0, key.Combined);
+        var line = await ProcessRunner.RunAsync("sh", ["-c", "openssl rsa -noout -modulus -in leaked.key | sha1sum | cut -c21-40"], workingDirectory: directory.Path);
+        Assert.True(line.ExitCode == 0 && line.StandardOutput.Trim().Length == 20, line.Combined);
+        Directory.CreateDirectory(directory.Combine("lists"));
+        var list = directory.Combine("lists", "leaked.txt");
+        File.WriteAllText(list, "# keys published by mistake\n");
+        Minica.WriteConfig(directory.Path, """{ "DataDirectory": "data", "BlockedKeyLists": [ "lists/leaked.txt" ] }""");
+        Assert.Equal(0, (await Minica.RunAsync(directory.Path, ["init"])).ExitCode);
+
+        await using var host = WebHostProcess.Start(directory.Path, FreePort.Next());
+        await host.WaitUntilHealthyAsync();
+        Assert.Contains("Blocked key lists: 0 RSA keys refused", host.Output, StringComparison.Ordinal);
+
+        // A key added while the host runs: read within seconds, no restart (the host checks every 10 s).
+        File.AppendAllText(list, line.StandardOutput.Trim() + "\n");
+        await WaitForOutputAsync(host, $"Blocked key lists read again after a change: 1 RSA keys refused, from {list}");
+
+        // A bad edit: named with its line, and the list read before stays in force; the host keeps serving.
+        File.AppendAllText(list, "not-a-key\n");
+        await WaitForOutputAsync(host, $"BlockedKeyLists: {list} line 3: 'not-a-key' is not 20 hexadecimal digits");
+        Assert.Contains("The lists read before stay in force (1 RSA keys) until the file is mended.", host.Output, StringComparison.Ordinal);
+        using var health = await host.Client.GetAsync("/healthz");
+        Assert.True(health.IsSuccessStatusCode, await health.Content.ReadAsStringAsync());
+        Assert.False(host.HasExited);
+    }
+
+    private static async Task WaitForOutputAsync(WebHostProcess host, string text)
+    {
+        for (var i = 0; i < 150 && !host.Output.Contains(text, StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(200);
+        }
+
+        Assert.True(host.Output.Contains(text, StringComparison.Ordinal), $"the host did not log '{text}' within 30 s:\n{host.Output}");
+    }
+
+    [Fact]
     public async Task Init_WithNameConstraints_TheIssuingCaCarriesThem_NamesOutsideAreRefusedBeforeSigning()
     {
         var openssl = Prerequisites.RequireProgram("openssl", "openssl");

@@ -48,6 +48,7 @@ builder.Services.AddHostedService(sp => sp.GetRequiredService<CrlPublisher>());
 builder.Services.AddHostedService<OcspPreSigner>();
 builder.Services.AddHostedService<KeyFingerprintBackfill>();
 builder.Services.AddHostedService<InterruptedIssuances>();
+builder.Services.AddHostedService<BlockedKeyListRefresh>();
 builder.Services.AddSingleton<AuditAnchorLog>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<AuditAnchorLog>());
 builder.Services.AddSingleton<ScheduledBackups>();

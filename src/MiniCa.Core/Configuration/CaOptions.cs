@@ -64,7 +64,7 @@ public sealed class CaOptions
 
     /// <summary>
     /// Files of RSA keys whose private keys are known (Debian's weak keys of 2008, leaked keys), in the format of
-    /// Debian's <c>openssl-blacklist</c>: a CSR for a listed key is refused (BR §6.1.1.3 (5)). Read at start; a line
+    /// Debian's <c>openssl-blacklist</c>: a CSR for a listed key is refused (BR §6.1.1.3 (5)). Read at start (and by the web host again after a change); a line
     /// that is not a key's fingerprint stops the start naming the file and line. Relative to the configuration file.
     /// </summary>
     public List<string> BlockedKeyLists { get; set; } = [];

@@ -23,13 +23,17 @@ public sealed class BlockedKeyLists
     /// <summary>No lists: nothing is refused.</summary>
     public static BlockedKeyLists None { get; } = new([], new Dictionary<UInt128, int>());
 
-    /// <summary>For each listed fingerprint, the index in <see cref="Files"/> of the first file that lists it.</summary>
-    private readonly Dictionary<UInt128, int> _listed;
+    /// <summary>For each listed fingerprint, the index in <see cref="Files"/> of the first file that lists it; replaced whole by <see cref="Refresh"/>.</summary>
+    private volatile Dictionary<UInt128, int> _listed;
+
+    /// <summary>Each file's size and last write when it was read (or last found unreadable), to see a change.</summary>
+    private (long Length, DateTime Written)[] _stamps;
 
     private BlockedKeyLists(IReadOnlyList<string> files, Dictionary<UInt128, int> listed)
     {
         Files = files;
         _listed = listed;
+        _stamps = Stamps(files);
     }
 
     /// <summary>The files read, as named.</summary>
@@ -37,6 +41,45 @@ public sealed class BlockedKeyLists
 
     /// <summary>Distinct keys listed.</summary>
     public int Count => _listed.Count;
+
+    /// <summary>
+    /// Reads the files again when any has changed since they were last read (size or last write), so that a list
+    /// updated while the CA runs is in force without a restart. A changed file that cannot be read or holds a bad
+    /// line leaves the lists read before in force, and is said once (<paramref name="error"/>) until it changes again.
+    /// Returns whether the lists in force changed. Not thread-safe against itself: one caller refreshes.
+    /// </summary>
+    public bool Refresh(out string? error)
+    {
+        error = null;
+        if (Files.Count == 0)
+        {
+            return false;
+        }
+
+        var stamps = Stamps(Files);
+        if (stamps.AsSpan().SequenceEqual(_stamps))
+        {
+            return false;
+        }
+
+        _stamps = stamps;
+        try
+        {
+            _listed = Load(Files)._listed;
+            return true;
+        }
+        catch (CaException ex)
+        {
+            error = ex.Message;
+            return false;
+        }
+    }
+
+    private static (long Length, DateTime Written)[] Stamps(IReadOnlyList<string> files) => files.Select(file =>
+    {
+        var info = new FileInfo(file);
+        return info.Exists ? (info.Length, info.LastWriteTimeUtc) : (-1L, DateTime.MinValue);
+    }).ToArray();
 
     /// <summary>Reads every file in <paramref name="files"/>.</summary>
     /// <exception cref="CaException">A file cannot be read, or a line is not a fingerprint (<see cref="CaErrorKind.Configuration"/>, naming the file and line).</exception>
@@ -98,7 +141,8 @@ public sealed class BlockedKeyLists
     /// <summary>The reason a key of modulus <paramref name="modulus"/> is refused; <see langword="null"/> when no list holds it.</summary>
     public string? Problem(BigInteger modulus)
     {
-        if (_listed.Count == 0 || !_listed.TryGetValue(Fingerprint(modulus), out var index))
+        var listed = _listed;
+        if (listed.Count == 0 || !listed.TryGetValue(Fingerprint(modulus), out var index))
         {
             return null;
         }

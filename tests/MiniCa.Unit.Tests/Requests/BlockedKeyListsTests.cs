@@ -102,4 +102,44 @@ public sealed class BlockedKeyListsTests : IDisposable
         Assert.Equal(["the RSA key is listed in weak.txt (BlockedKeyLists): its private key is known, e.g. a Debian weak key (BR §6.1.1.3 (5))"], preview.Problems);
         Assert.True(RequestPreview.Evaluate(profiles, BlockedKeyLists.None, "tls-server", Csrs.Der("CN=www.example.com", [new GeneralName(GeneralName.DnsName, "www.example.com")], listed)).IsAcceptable);
     }
+
+    [Fact]
+    public void Refresh_AChangedFileIsReadAgain_ABadChangeKeepsTheListsInForce_AndIsSaidOnce()
+    {
+        var first = new BigInteger("C0FFEE", 16);
+        var second = new BigInteger("0ABC", 16);
+        var path = List("leaked.txt", $"# leaked keys\n{Digits(BlockedKeyLists.Fingerprint(first))}\n");
+        var lists = BlockedKeyLists.Load([path]);
+        Assert.NotNull(lists.Problem(first));
+
+        // Unchanged: nothing read.
+        Assert.False(lists.Refresh(out var error));
+        Assert.Null(error);
+
+        // Replaced by a list of another key: in force at once, the first key no longer refused.
+        File.WriteAllText(path, $"# leaked keys, second edition\n{Digits(BlockedKeyLists.Fingerprint(second))}\n");
+        Assert.True(lists.Refresh(out error));
+        Assert.Null(error);
+        Assert.Null(lists.Problem(first));
+        Assert.Equal("the RSA key is listed in leaked.txt (BlockedKeyLists): its private key is known, e.g. a Debian weak key (BR §6.1.1.3 (5))", lists.Problem(second));
+
+        // A bad line: the lists read before stay in force, and the error is said once until the file changes again.
+        File.AppendAllText(path, "not-a-key\n");
+        Assert.False(lists.Refresh(out error));
+        Assert.StartsWith($"BlockedKeyLists: {path} line 3: 'not-a-key' is not 20 hexadecimal digits", error, StringComparison.Ordinal);
+        Assert.NotNull(lists.Problem(second));
+        Assert.False(lists.Refresh(out error));
+        Assert.Null(error);
+
+        // Removed: said, and the lists stay; mended: read again.
+        File.Delete(path);
+        Assert.False(lists.Refresh(out error));
+        Assert.StartsWith($"BlockedKeyLists: {path} cannot be read", error, StringComparison.Ordinal);
+        Assert.NotNull(lists.Problem(second));
+        File.WriteAllText(path, $"{Digits(BlockedKeyLists.Fingerprint(first))}\n{Digits(BlockedKeyLists.Fingerprint(second))}\n");
+        Assert.True(lists.Refresh(out error));
+        Assert.Equal(2, lists.Count);
+
+        Assert.False(BlockedKeyLists.None.Refresh(out error));
+    }
 }
